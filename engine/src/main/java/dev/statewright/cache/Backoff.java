@@ -1,0 +1,43 @@
+package dev.statewright.cache;
+
+import java.time.Duration;
+import java.util.Objects;
+import java.util.random.RandomGenerator;
+
+/**
+ * The delay before retrying after consecutive failures. Implementations must be pure apart from
+ * the random numbers they draw.
+ */
+@FunctionalInterface
+public interface Backoff {
+
+  /** The delay before attempt {@code failures + 1}, for {@code failures >= 1}. */
+  Duration delay(int failures, RandomGenerator random);
+
+  /**
+   * Doubles from {@code initial} up to {@code max}, then draws uniformly from the upper half of
+   * that delay ("equal jitter"), so a fleet that failed together does not retry together.
+   */
+  static Backoff exponential(Duration initial, Duration max) {
+    Objects.requireNonNull(initial, "initial");
+    Objects.requireNonNull(max, "max");
+    if (initial.isNegative() || initial.isZero() || max.compareTo(initial) < 0) {
+      throw new IllegalArgumentException(
+          "exponential backoff needs 0 < initial <= max, got " + initial + " and " + max);
+    }
+    long initialNanos = initial.toNanos();
+    long maxNanos = max.toNanos();
+    return (failures, random) -> {
+      int doublings = Math.min(Math.max(failures - 1, 0), 62);
+      long ceiling = initialNanos > (maxNanos >> doublings) ? maxNanos : initialNanos << doublings;
+      long half = ceiling / 2;
+      return Duration.ofNanos(half + random.nextLong(ceiling - half + 1));
+    };
+  }
+
+  /** The same delay after every failure, without jitter; meant for tests. */
+  static Backoff fixed(Duration delay) {
+    Objects.requireNonNull(delay, "delay");
+    return (failures, random) -> delay;
+  }
+}

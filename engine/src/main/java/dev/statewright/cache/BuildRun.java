@@ -1,0 +1,95 @@
+package dev.statewright.cache;
+
+import dev.statewright.time.Scheduler;
+import java.lang.invoke.MethodHandles;
+import java.lang.invoke.VarHandle;
+
+/**
+ * One call of the factory, identified by object identity. Carries what it builds and two small
+ * protocols: the bulkhead permit, given back exactly once, and the interrupt handshake that lets a
+ * timed-out build be abandoned without leaving an interrupt on a pooled thread.
+ */
+final class BuildRun<S> {
+  /*
+   * Runner transitions (one word, CAS only):
+   *   NEW -> RUNNING -> DONE                       the factory returned in time
+   *   NEW -> ABANDONED                             timed out before the factory was called
+   *   RUNNING -> INTERRUPTING -> ABANDONED         timed out while the factory ran
+   * A worker that loses the RUNNING -> DONE race waits (a few instructions) for ABANDONED and
+   * then clears its interrupt flag, so the interrupt never leaks to the pool's next task.
+   */
+  private static final int NEW = 0;
+  private static final int RUNNING = 1;
+  private static final int DONE = 2;
+  private static final int INTERRUPTING = 3;
+  private static final int ABANDONED = 4;
+  private static final VarHandle RUNNER;
+  private static final VarHandle PERMIT;
+
+  static {
+    try {
+      MethodHandles.Lookup lookup = MethodHandles.lookup();
+      RUNNER = lookup.findVarHandle(BuildRun.class, "runner", int.class);
+      PERMIT = lookup.findVarHandle(BuildRun.class, "permitHeld", boolean.class);
+    } catch (ReflectiveOperationException e) {
+      throw new ExceptionInInitializerError(e);
+    }
+  }
+
+  final S spec;
+  final long version;
+  final long revision;
+  final long startNanos;
+  private volatile Thread thread;
+  private volatile Scheduler.Cancellable timeout = () -> { };
+  @SuppressWarnings("unused") // accessed through RUNNER
+  private volatile int runner;
+  @SuppressWarnings("unused") // accessed through PERMIT
+  private volatile boolean permitHeld = true;
+
+  BuildRun(S spec, long version, long revision, long startNanos) {
+    this.spec = spec;
+    this.version = version;
+    this.revision = revision;
+    this.startNanos = startNanos;
+  }
+
+  void timeout(Scheduler.Cancellable timeout) {
+    this.timeout = timeout;
+  }
+
+  /** Called by the worker before the factory; false if the build was abandoned already. */
+  boolean enter() {
+    thread = Thread.currentThread();
+    return RUNNER.compareAndSet(this, NEW, RUNNING);
+  }
+
+  /** Called by the worker after the factory; false if the build was abandoned meanwhile. */
+  boolean exit() {
+    timeout.cancel();
+    if (RUNNER.compareAndSet(this, RUNNING, DONE)) {
+      return true;
+    }
+    while (runner != ABANDONED) {
+      Thread.onSpinWait();
+    }
+    Thread.interrupted(); // the abandoning thread's interrupt was meant for the factory only
+    return false;
+  }
+
+  /** Gives the build up: interrupts the factory if it is running. Idempotent. */
+  void abandon() {
+    if (RUNNER.compareAndSet(this, NEW, ABANDONED)) {
+      return;
+    }
+    if (RUNNER.compareAndSet(this, RUNNING, INTERRUPTING)) {
+      thread.interrupt();
+      runner = ABANDONED;
+    }
+  }
+
+  /** True exactly once: for whoever gives the bulkhead permit back. */
+  boolean returnPermit() {
+    return PERMIT.compareAndSet(this, true, false);
+  }
+}

@@ -1,0 +1,28 @@
+package dev.statewright.cache;
+
+import dev.statewright.lifecycle.Transition;
+
+/**
+ * Metrics and monitoring SPI: told of transitions, builds and releases, on the thread that caused
+ * them, after the entry's state word changed and outside any lock. Every method defaults to doing
+ * nothing; a listener that throws is logged and otherwise ignored.
+ *
+ * @param <K> the key type
+ */
+public interface CacheListener<K> {
+
+  /** An entry moved between states (or stayed, for self-loops such as coalesced updates). */
+  default void onTransition(K key, Transition<EntryState, EntryEvent> transition) { }
+
+  /** The factory is about to be called for {@code key} at {@code version}. */
+  default void onBuildStarted(K key, long version) { }
+
+  /** The factory returned or failed; {@code error} is null on success. */
+  default void onBuildFinished(K key, long version, long nanos, Throwable error) { }
+
+  /** A client built for {@code version} was released: no lease holds it any more. */
+  default void onClientReleased(K key, long version) { }
+
+  /** A source reported an unusable spec for {@code key}. */
+  default void onRejected(K key, Exception problem) { }
+}

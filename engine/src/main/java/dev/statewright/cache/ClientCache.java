@@ -1,0 +1,1046 @@
+package dev.statewright.cache;
+
+import dev.statewright.event.EventSink;
+import dev.statewright.event.EventSource;
+import dev.statewright.event.Versioned;
+import dev.statewright.internal.BuildEvent;
+import dev.statewright.internal.TransitionEvent;
+import dev.statewright.lease.Lease;
+import dev.statewright.lease.LeasedResource;
+import dev.statewright.lease.ResourceReleasedException;
+import dev.statewright.lifecycle.Lifecycle;
+import dev.statewright.lifecycle.Transition;
+import dev.statewright.time.Scheduler;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.Collection;
+import java.util.List;
+import java.util.Map;
+import java.util.NoSuchElementException;
+import java.util.Objects;
+import java.util.Optional;
+import java.util.Set;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CompletionException;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.TimeoutException;
+import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.function.Consumer;
+import java.util.function.Function;
+import java.util.function.UnaryOperator;
+
+/**
+ * One client per key, kept consistent with a spec that changes under it: each key moves
+ * {@code STALE -> REBUILDING -> CURRENT} as specs arrive and builds finish, and every replaced
+ * client is released exactly once, after its last lease closes.
+ *
+ * <p>Guarantees (numbered as in {@code specs/repository-lifecycle.md}): at most one build in flight
+ * per key (C1); versions never go back and a delete leaves a tombstone (C2); updates during a build
+ * cause at most one more build, of the newest spec (C3); {@link #upsert} completes once the served
+ * version reaches its own (C4); {@link Snapshot#servedSpec()} is the spec the served client was
+ * built from (C5); a replaced client is released after its last lease (C6); a failing build keeps
+ * the last good client, records the error and retries with backoff (C7); no more than
+ * {@code maxConcurrentBuilds} builds run at once (C8); a change to a dependency rebuilds its
+ * dependents (C9).
+ *
+ * <p>{@link #snapshot} and {@link #list} never block. {@link #acquire} blocks as its
+ * {@link Freshness} says, up to the acquire timeout; {@link #acquireAsync} does not block.
+ *
+ * <p>Memory consistency effects: actions in a thread prior to {@code upsert(k, s, v)}
+ * <i>happen-before</i> the factory's build of {@code s}; the factory's actions <i>happen-before</i>
+ * the completion of that upsert's future and every lease on the client it built.
+ *
+ * @param <K> the key type
+ * @param <S> the spec type
+ * @param <C> the client type
+ */
+public final class ClientCache<K, S, C> implements AutoCloseable {
+  /*
+   * Overview: a ConcurrentHashMap of Entry; each Entry is one volatile reference to an immutable
+   * Node holding everything the key knows (state, desired and served spec, the build in flight,
+   * backoff, waiters).
+   *
+   * Concurrency: every change is `update(entry, f)`: compute f(node) and CAS it in; retry on a
+   * lost race. f is pure (it may run more than once); its effects (launching a build, retiring a
+   * client, completing waiters, scheduling a retry) run once, after the CAS, in `afterUpdate`,
+   * derived from the difference between the two nodes. No lock is held anywhere, so listeners and
+   * user callbacks never run under one. Single flight (C1) follows from the node holding at most
+   * one BuildRun; coalescing (C3) from builds always taking the newest desired spec.
+   *
+   * Transitions (LIFECYCLE, checked on every edit by Node.Draft):
+   *   STALE      -> REBUILDING  BUILD_STARTED         STALE -> STALE  SPEC/METADATA/DEPENDENCY_CHANGED
+   *   REBUILDING -> CURRENT     BUILD_SUCCEEDED       REBUILDING -> REBUILDING  BUILD_SUPERSEDED, *_CHANGED
+   *   REBUILDING -> STALE       BUILD_FAILED          CURRENT -> STALE  SPEC_CHANGED, DEPENDENCY_CHANGED
+   *   CURRENT    -> CURRENT     METADATA_CHANGED      any live state -> REMOVED  DELETED (terminal)
+   *
+   * Ordering of this file: lifecycle and fields, public API, event handling, builds, acquire,
+   * the update/effects core, helpers, waiters, the sink, the builder.
+   */
+
+  /** The entry lifecycle; {@code specs/repository-lifecycle.md} holds the same diagram. */
+  public static final Lifecycle<EntryState, EntryEvent> LIFECYCLE = entryLifecycle();
+
+  private static final System.Logger LOG = System.getLogger(ClientCache.class.getName());
+
+  private final String name;
+  private final ClientFactory<K, S, C> factory;
+  private final ChangePolicy<S> changePolicy;
+  private final Freshness freshness;
+  private final Scheduler scheduler;
+  private final Backoff backoff;
+  private final Duration buildTimeout;
+  private final Duration acquireTimeout;
+  private final Duration tombstoneRetention;
+  private final Function<? super S, ? extends Collection<?>> dependsOn;
+  private final Consumer<? super C> closer;
+  private final CacheListener<K> listener;
+  private final ConcurrentHashMap<K, Entry<K, S, C>> entries = new ConcurrentHashMap<>();
+  /** dependency -> keys whose spec may read it; a superset, checked against each node. */
+  private final ConcurrentHashMap<Object, Set<K>> dependents = new ConcurrentHashMap<>();
+  private final BuildGate gate;
+  private final SourceSupervisor<K, S> sources;
+  private final AtomicBoolean closed = new AtomicBoolean();
+
+  private ClientCache(Builder<K, S, C> b) {
+    this.name = b.name;
+    this.factory = b.factory;
+    this.changePolicy = b.changePolicy;
+    this.freshness = b.freshness;
+    this.scheduler = b.scheduler;
+    this.backoff = b.backoff;
+    this.buildTimeout = b.buildTimeout;
+    this.acquireTimeout = b.acquireTimeout;
+    this.tombstoneRetention = b.tombstoneRetention;
+    this.dependsOn = b.dependsOn;
+    this.closer = b.closer;
+    this.listener = b.listener;
+    this.gate = new BuildGate(b.maxConcurrentBuilds, this::tryStartBuild);
+    this.sources = new SourceSupervisor<>(name, b.sources, new Sink(), scheduler, backoff);
+  }
+
+  /** Starts configuring a cache whose clients {@code factory} builds. */
+  public static <K, S, C> Builder<K, S, C> builder(ClientFactory<K, S, C> factory) {
+    return new Builder<>(factory);
+  }
+
+  // ---------------------------------------------------------------- public API
+
+  /**
+   * Records that {@code key} has {@code spec} at {@code version}.
+   *
+   * @return completes with the entry's snapshot once it serves {@code version} or newer; fails
+   *     with the build's error if the build of that version fails (retries continue), with
+   *     {@link StaleVersionException} if the key was deleted at {@code version} or later, and with
+   *     {@link NoSuchElementException} if it is deleted before being served
+   */
+  public final CompletableFuture<Snapshot<K, S, C>> upsert(K key, S spec, long version) {
+    return doUpsert(requireKey(key), Objects.requireNonNull(spec, () -> "spec of " + key),
+        requireVersion(version, key));
+  }
+
+  /**
+   * Deletes {@code key} at {@code version}, leaving a tombstone so that older upserts are ignored;
+   * its client is released when its last lease closes.
+   *
+   * @return completes when the key is removed; fails with {@link StaleVersionException} if the
+   *     key holds {@code version} or newer
+   */
+  public final CompletableFuture<Void> delete(K key, long version) {
+    return doDelete(requireKey(key), requireVersion(version, key));
+  }
+
+  /** Applies {@code all} as the complete truth: upserts every entry, deletes every absent key. */
+  public final void resync(Map<K, Versioned<S>> all) {
+    doResync(Map.copyOf(all));
+  }
+
+  /** The entry of {@code key} (a tombstone for a deleted key); never blocks or allocates a lock. */
+  public final Optional<Snapshot<K, S, C>> snapshot(K key) {
+    Entry<K, S, C> entry = entries.get(key);
+    return entry == null ? Optional.empty() : entry.node().view;
+  }
+
+  /** Every live entry; each snapshot is consistent on its own. */
+  public final List<Snapshot<K, S, C>> list() {
+    List<Snapshot<K, S, C>> live = new ArrayList<>(entries.size());
+    for (Entry<K, S, C> entry : entries.values()) {
+      Node<K, S, C> node = entry.node();
+      if (node.isLive()) {
+        live.add(node.view.orElseThrow());
+      }
+    }
+    return live;
+  }
+
+  /**
+   * A lease on the client of {@code key}, as fresh as the cache's {@link Freshness} requires,
+   * waiting up to the acquire timeout. The holder is the calling thread's name.
+   *
+   * @throws NoSuchElementException if the key was never seen or was removed
+   * @throws ClientUnavailableException if no client could be served in time
+   */
+  public final Lease<C> acquire(K key) {
+    return doAcquire(requireKey(key));
+  }
+
+  /**
+   * A lease on a client of {@code key} built from version {@code minVersion} or newer, once there
+   * is one; fails after the acquire timeout with {@link ClientUnavailableException}, at once with
+   * {@link NoSuchElementException} for a key never seen or removed.
+   */
+  public final CompletableFuture<Lease<C>> acquireAsync(K key, long minVersion) {
+    Entry<K, S, C> entry = entries.get(requireKey(key));
+    if (entry == null || !entry.node().isLive()) {
+      return CompletableFuture.failedFuture(missing(key, entry));
+    }
+    return awaitLease(entry, requireVersion(minVersion, key), 0, holder());
+  }
+
+  /**
+   * Rebuilds every entry whose spec depends on {@code dependency} (as {@code dependsOn} says).
+   *
+   * @return completes when all of them serve a client built after this call
+   */
+  public final CompletableFuture<Void> dependencyChanged(Object dependency) {
+    return doDependencyChanged(Objects.requireNonNull(dependency, "dependency"));
+  }
+
+  /**
+   * Stops the sources, abandons builds and releases every client once its leases close.
+   * Idempotent.
+   */
+  @Override
+  public final void close() {
+    if (closed.compareAndSet(false, true)) {
+      sources.close();
+      entries.values().forEach(e -> update(e, n -> n.isLive() ? removal(n, n.desiredVersion) : n));
+    }
+  }
+
+  // ---------------------------------------------------------------- events
+
+  private CompletableFuture<Snapshot<K, S, C>> doUpsert(K key, S spec, long version) {
+    if (closed.get()) {
+      return CompletableFuture.failedFuture(closedError());
+    }
+    SnapshotWaiter waiter = new SnapshotWaiter(version, 0);
+    for (;;) {
+      Entry<K, S, C> entry = entries.get(key);
+      if (entry == null || !entry.node().isLive()) {
+        Node<K, S, C> tomb = entry == null ? null : entry.node();
+        if (tomb != null && version <= tomb.desiredVersion) {
+          return CompletableFuture.failedFuture(new StaleVersionException("upsert of '" + key
+              + "' at version " + version + " ignored: it was deleted at version "
+              + tomb.desiredVersion));
+        }
+        if (insert(key, entry, spec, version, waiter)) {
+          return waiter.future;
+        }
+        continue; // lost a race for the map slot
+      }
+      Update<K, S, C> u = update(entry, n -> upserted(n, spec, version, waiter));
+      if (u.next.isLive()) {
+        if (u.changed() && u.next.cause != null) {
+          invalidateDependents(key);
+        }
+        return waiter.future;
+      }
+    }
+  }
+
+  private boolean insert(K key, Entry<K, S, C> tomb, S spec, long version,
+      SnapshotWaiter waiter) {
+    Node<K, S, C> node = Node.<K, S, C>created(key, spec, version, dependencies(spec),
+        scheduler.nanoTime()).withWaiter(waiter);
+    Entry<K, S, C> fresh = new Entry<>(node);
+    index(key, node.dependencies);
+    boolean won = tomb == null ? entries.putIfAbsent(key, fresh) == null
+        : entries.replace(key, tomb, fresh);
+    if (won) {
+      gate.request(fresh);
+      invalidateDependents(key);
+    }
+    return won;
+  }
+
+  private Node<K, S, C> upserted(Node<K, S, C> n, S spec, long version, SnapshotWaiter waiter) {
+    if (!n.isLive()) {
+      return n;
+    }
+    if (version <= n.desiredVersion) {
+      return n.withWaiter(waiter); // duplicate or reordered: wait for what is already coming
+    }
+    Collection<?> deps = dependencies(spec);
+    index(n.key, deps);
+    Node.Draft<K, S, C> d;
+    if (changePolicy.classify(n.desiredSpec, spec) == Change.REBUILD) {
+      d = n.edit(EntryEvent.SPEC_CHANGED).staleFrom(scheduler.nanoTime());
+      d.desiredRevision++;
+      rebuildSoon(d);
+    } else {
+      d = n.edit(EntryEvent.METADATA_CHANGED);
+      if (n.served != null && !n.behind()) { // same client, now known to fit the new spec
+        d.served = new Served<>(spec, version, n.served.revision(), n.served.client());
+      }
+    }
+    d.desiredSpec = spec;
+    d.desiredVersion = version;
+    d.dependencies = deps;
+    d.waiters.add(waiter);
+    return d.freeze();
+  }
+
+  private CompletableFuture<Void> doDelete(K key, long version) {
+    for (;;) {
+      Entry<K, S, C> entry = entries.get(key);
+      if (entry == null) {
+        Entry<K, S, C> tomb = new Entry<>(Node.tombstone(key, version));
+        if (entries.putIfAbsent(key, tomb) == null) {
+          scheduleTombstonePurge(tomb);
+          return CompletableFuture.completedFuture(null);
+        }
+        continue;
+      }
+      Update<K, S, C> u = update(entry, n -> deleted(n, version));
+      if (u.prev.isLive() && !u.changed()) {
+        return CompletableFuture.failedFuture(new StaleVersionException("delete of '" + key
+            + "' at version " + version + " ignored: it holds version " + u.prev.desiredVersion));
+      }
+      return CompletableFuture.completedFuture(null);
+    }
+  }
+
+  private Node<K, S, C> deleted(Node<K, S, C> n, long version) {
+    if (version <= n.desiredVersion) {
+      return n;
+    }
+    if (!n.isLive()) { // a newer delete of a deleted key: remember the newer version
+      Node.Draft<K, S, C> d = n.edit(null);
+      d.desiredVersion = version;
+      return d.freeze();
+    }
+    return removal(n, version);
+  }
+
+  private Node<K, S, C> removal(Node<K, S, C> n, long version) {
+    Node.Draft<K, S, C> d = n.edit(EntryEvent.DELETED);
+    d.desiredVersion = version;
+    d.served = null;
+    d.build = null;
+    d.buildWanted = false;
+    d.nextRetryNanos = 0;
+    d.waiters.clear();
+    return d.freeze();
+  }
+
+  private void doResync(Map<K, Versioned<S>> all) {
+    all.forEach((key, v) -> doUpsert(requireKey(key), v.value(), v.version()));
+    for (Entry<K, S, C> entry : entries.values()) {
+      Node<K, S, C> seen = entry.node();
+      if (seen.isLive() && !all.containsKey(entry.key)) {
+        // deleted while we were not looking: remove it unless it moved on meanwhile
+        update(entry, n -> n == seen ? removal(n, n.desiredVersion) : n);
+      }
+    }
+  }
+
+  private CompletableFuture<Void> doDependencyChanged(Object dependency) {
+    Set<K> keys = dependents.getOrDefault(dependency, Set.of());
+    List<CompletableFuture<?>> rebuilt = new ArrayList<>(keys.size());
+    for (K key : keys) {
+      Entry<K, S, C> entry = entries.get(key);
+      if (entry == null) {
+        continue;
+      }
+      List<SnapshotWaiter> made = new ArrayList<>(1);
+      Update<K, S, C> u = update(entry, n -> dependencyRebuild(n, dependency, made));
+      if (u.changed()) {
+        rebuilt.add(made.get(made.size() - 1).future);
+      }
+    }
+    return CompletableFuture.allOf(rebuilt.toArray(CompletableFuture<?>[]::new));
+  }
+
+  private Node<K, S, C> dependencyRebuild(Node<K, S, C> n, Object dependency,
+      List<SnapshotWaiter> made) {
+    if (!n.isLive() || !n.dependencies.contains(dependency)) {
+      return n;
+    }
+    Node.Draft<K, S, C> d = n.edit(EntryEvent.DEPENDENCY_CHANGED).staleFrom(scheduler.nanoTime());
+    d.desiredRevision++;
+    rebuildSoon(d);
+    SnapshotWaiter waiter = new SnapshotWaiter(0, d.desiredRevision);
+    made.add(waiter);
+    d.waiters.add(waiter);
+    return d.freeze();
+  }
+
+  /** A cache key other entries depend on changed: they rebuild (C9). */
+  private void invalidateDependents(K key) {
+    if (dependents.containsKey(key)) {
+      doDependencyChanged(key);
+    }
+  }
+
+  private void rejected(K key, Exception problem) {
+    LOG.log(System.Logger.Level.WARNING, () -> name + ": rejected a spec for '" + key + "': "
+        + problem.getMessage());
+    safely(() -> listener.onRejected(key, problem));
+    Entry<K, S, C> entry = entries.get(key);
+    if (entry != null) {
+      update(entry, n -> {
+        if (!n.isLive()) {
+          return n;
+        }
+        Node.Draft<K, S, C> d = n.edit(null);
+        d.lastError = problem;
+        return d.freeze();
+      });
+    }
+  }
+
+  // ---------------------------------------------------------------- builds
+
+  /** A rebuild-worthy change resets the backoff; a build in flight is followed by one more. */
+  private static <K, S, C> void rebuildSoon(Node.Draft<K, S, C> d) {
+    d.failures = 0;
+    d.nextRetryNanos = 0;
+    d.buildWanted = d.state == EntryState.STALE;
+  }
+
+  @SuppressWarnings("unchecked") // the gate only ever holds this cache's entries
+  private boolean tryStartBuild(Entry<?, ?, ?> queued) {
+    Entry<K, S, C> entry = (Entry<K, S, C>) queued;
+    return update(entry, n -> {
+      if (n.state != EntryState.STALE || !n.buildWanted) {
+        return n;
+      }
+      Node.Draft<K, S, C> d = n.edit(EntryEvent.BUILD_STARTED);
+      d.build = new BuildRun<>(n.desiredSpec, n.desiredVersion, n.desiredRevision, scheduler.nanoTime());
+      d.buildWanted = false;
+      return d.freeze();
+    }).changed();
+  }
+
+  private void launch(Entry<K, S, C> entry, BuildRun<S> run) {
+    safely(() -> listener.onBuildStarted(entry.key, run.version));
+    if (!buildTimeout.isZero()) {
+      run.timeout(scheduler.schedule(() -> timedOut(entry, run), buildTimeout));
+    }
+    scheduler.execute(() -> runBuild(entry, run));
+  }
+
+  private void runBuild(Entry<K, S, C> entry, BuildRun<S> run) {
+    if (!run.enter()) {
+      return; // abandoned before it started
+    }
+    BuildEvent jfr = new BuildEvent();
+    jfr.begin();
+    C client = null;
+    Throwable error = null;
+    try {
+      client = factory.build(entry.key, run.spec);
+      if (client == null) {
+        error = new NullPointerException("factory returned null for '" + entry.key
+            + "' at version " + run.version);
+      }
+    } catch (Exception | LinkageError | AssertionError e) {
+      error = e;
+    }
+    boolean inTime = run.exit();
+    long nanos = scheduler.nanoTime() - run.startNanos;
+    recordBuild(jfr, entry.key, run.version, inTime ? error : "timed out");
+    Throwable outcome = error;
+    safely(() -> listener.onBuildFinished(entry.key, run.version, nanos, outcome));
+    if (!inTime) {
+      discard(client);
+      return;
+    }
+    finished(entry, run, client, error);
+  }
+
+  private void finished(Entry<K, S, C> entry, BuildRun<S> run, C client, Throwable error) {
+    Update<K, S, C> u = update(entry, n -> n.build != run ? n
+        : error == null ? succeeded(n, run, client) : failed(n, run, error));
+    if (!u.changed()) { // deleted, closed or timed out meanwhile
+      discard(client);
+      returnPermit(run);
+    } else if (u.next.build != null) {
+      run.returnPermit(); // superseded: the permit passes to the next build
+    } else {
+      returnPermit(run);
+    }
+  }
+
+  private Node<K, S, C> succeeded(Node<K, S, C> n, BuildRun<S> run, C client) {
+    boolean newest = run.revision == n.desiredRevision;
+    Node.Draft<K, S, C> d = n.edit(newest ? EntryEvent.BUILD_SUCCEEDED : EntryEvent.BUILD_SUPERSEDED);
+    S spec = newest ? n.desiredSpec : run.spec;
+    long version = newest ? n.desiredVersion : run.version;
+    assert n.served == null || version >= n.served.version() : "served version went back";
+    d.served = new Served<>(spec, version, run.revision, LeasedResource.of(
+        n.key + "@v" + version, client, released(n.key, version), scheduler));
+    d.lastError = null;
+    d.failures = 0;
+    d.nextRetryNanos = 0;
+    d.build = newest ? null
+        : new BuildRun<>(n.desiredSpec, n.desiredVersion, n.desiredRevision, scheduler.nanoTime());
+    return d.freeze();
+  }
+
+  private Node<K, S, C> failed(Node<K, S, C> n, BuildRun<S> run, Throwable error) {
+    Node.Draft<K, S, C> d = n.edit(EntryEvent.BUILD_FAILED);
+    d.build = null;
+    d.lastError = error;
+    d.waiters.removeIf(w -> w.failsWith(run));
+    if (run.revision < n.desiredRevision) { // a newer spec arrived meanwhile: try it at once
+      d.failures = 0;
+      d.buildWanted = true;
+      d.nextRetryNanos = 0;
+    } else {
+      d.failures = n.failures + 1;
+      d.buildWanted = false;
+      d.nextRetryNanos = scheduler.nanoTime()
+          + Math.max(1, backoff.delay(d.failures, scheduler.random()).toNanos());
+    }
+    return d.freeze();
+  }
+
+  private void timedOut(Entry<K, S, C> entry, BuildRun<S> run) {
+    TimeoutException error = new TimeoutException("build of '" + entry.key + "' at version "
+        + run.version + " exceeded the build timeout of " + buildTimeout);
+    if (update(entry, n -> n.build == run ? failed(n, run, error) : n).changed()) {
+      run.abandon();
+      returnPermit(run);
+    }
+  }
+
+  private void retryDue(Entry<K, S, C> entry, long due) {
+    update(entry, n -> {
+      if (n.state != EntryState.STALE || n.buildWanted || n.nextRetryNanos != due) {
+        return n;
+      }
+      Node.Draft<K, S, C> d = n.edit(null);
+      d.buildWanted = true;
+      d.nextRetryNanos = 0;
+      return d.freeze();
+    });
+  }
+
+  private void returnPermit(BuildRun<S> run) {
+    if (run.returnPermit()) {
+      gate.release();
+    }
+  }
+
+  private Consumer<C> released(K key, long version) {
+    return client -> {
+      closer.accept(client);
+      safely(() -> listener.onClientReleased(key, version));
+    };
+  }
+
+  private void discard(C client) {
+    if (client != null) {
+      try {
+        closer.accept(client);
+      } catch (RuntimeException e) {
+        LOG.log(System.Logger.Level.WARNING, () -> name + ": closing a discarded client failed", e);
+      }
+    }
+  }
+
+  // ---------------------------------------------------------------- acquire
+
+  private Lease<C> doAcquire(K key) {
+    Entry<K, S, C> entry = entries.get(key);
+    if (entry == null) {
+      throw missing(key, null);
+    }
+    for (;;) {
+      Node<K, S, C> n = entry.node();
+      if (!n.isLive()) {
+        throw missing(key, entry);
+      }
+      if (n.served == null || !servable(n)) {
+        return join(awaitLease(entry, 0, n.desiredRevision, holder()));
+      }
+      try {
+        return n.served.client().acquire(holder());
+      } catch (ResourceReleasedException replaced) {
+        // a newer client took its place between our read and our lease: read again
+      }
+    }
+  }
+
+  private boolean servable(Node<K, S, C> n) {
+    return !n.behind() || freshness.tolerates(scheduler.nanoTime() - n.staleSinceNanos);
+  }
+
+  private CompletableFuture<Lease<C>> awaitLease(Entry<K, S, C> entry, long minVersion,
+      long minRevision, String holder) {
+    LeaseWaiter waiter = new LeaseWaiter(entry, minVersion, minRevision, holder);
+    Update<K, S, C> u = update(entry, n -> n.isLive() ? n.withWaiter(waiter) : n);
+    if (!u.next.isLive()) {
+      waiter.fail(missing(entry.key, entry));
+    } else if (!waiter.isDone()) {
+      Scheduler.Cancellable timer =
+          scheduler.schedule(() -> waiter.fail(unavailable(entry)), acquireTimeout);
+      waiter.future.whenComplete((lease, error) -> timer.cancel());
+    }
+    return waiter.future;
+  }
+
+  private Lease<C> join(CompletableFuture<Lease<C>> future) {
+    try {
+      return future.join();
+    } catch (CompletionException e) {
+      if (e.getCause() instanceof RuntimeException cause) {
+        throw cause;
+      }
+      throw e;
+    }
+  }
+
+  private ClientUnavailableException unavailable(Entry<K, S, C> entry) {
+    Node<K, S, C> n = entry.node();
+    return new ClientUnavailableException("no client for '" + entry.key + "' within "
+        + acquireTimeout + " (" + n.state + ", desired version " + n.desiredVersion + ", "
+        + (n.served == null ? "nothing served" : "serving version " + n.served.version())
+        + (n.lastError == null ? ")" : ", last error: " + n.lastError + ")"), n.lastError);
+  }
+
+  private RuntimeException missing(Object key, Entry<K, S, C> entry) {
+    if (closed.get()) {
+      return closedError();
+    }
+    if (entry == null) {
+      return new NoSuchElementException("no entry for '" + key + "' in " + name);
+    }
+    return new NoSuchElementException("'" + key + "' was removed from " + name + " at version "
+        + entry.node().desiredVersion);
+  }
+
+  private IllegalStateException closedError() {
+    return new IllegalStateException(name + " is closed");
+  }
+
+  private static String holder() {
+    return Thread.currentThread().getName();
+  }
+
+  // ---------------------------------------------------------------- the update core
+
+  /** The two nodes of one update; {@code prev == next} when f changed nothing. */
+  private record Update<K, S, C>(Node<K, S, C> prev, Node<K, S, C> next) {
+    boolean changed() {
+      return prev != next;
+    }
+  }
+
+  /** CASes {@code f(node)} in, retrying on a lost race, then runs the effects exactly once. */
+  private Update<K, S, C> update(Entry<K, S, C> entry, UnaryOperator<Node<K, S, C>> f) {
+    for (;;) {
+      Node<K, S, C> prev = entry.node();
+      Node<K, S, C> next = f.apply(prev);
+      if (next == prev) {
+        return new Update<>(prev, prev);
+      }
+      List<Waiter<K, S, C>> settled = next.settledWaiters();
+      if (!settled.isEmpty()) {
+        next = next.without(settled);
+      }
+      if (entry.compareAndSet(prev, next)) {
+        afterUpdate(entry, prev, next, settled);
+        return new Update<>(prev, next);
+      }
+    }
+  }
+
+  private void afterUpdate(Entry<K, S, C> entry, Node<K, S, C> prev, Node<K, S, C> next,
+      List<Waiter<K, S, C>> settled) {
+    if (next.cause != null) {
+      emit(entry.key, new Transition<>(prev.state, next.cause, next.state),
+          next.cause == EntryEvent.BUILD_FAILED ? next.lastError : null);
+    }
+    if (prev.served != null && (next.served == null || next.served.client() != prev.served.client())) {
+      prev.served.client().retire(); // C6: closed when its last lease closes
+    }
+    if (prev.build != null && prev.build != next.build && !next.isLive()) {
+      prev.build.abandon();
+      returnPermit(prev.build);
+    }
+    if (next.build != null && next.build != prev.build) {
+      launch(entry, next.build);
+    }
+    if (next.state == EntryState.STALE && next.buildWanted
+        && !(prev.state == EntryState.STALE && prev.buildWanted)) {
+      gate.request(entry);
+    }
+    if (next.nextRetryNanos != 0 && next.nextRetryNanos != prev.nextRetryNanos) {
+      long due = next.nextRetryNanos;
+      scheduler.schedule(() -> retryDue(entry, due),
+          Duration.ofNanos(Math.max(0, due - scheduler.nanoTime())));
+    }
+    settleWaiters(entry, prev, next, settled);
+    if (prev.isLive() && !next.isLive() && !closed.get()) {
+      scheduleTombstonePurge(entry);
+      invalidateDependents(entry.key);
+    }
+  }
+
+  private void settleWaiters(Entry<K, S, C> entry, Node<K, S, C> prev, Node<K, S, C> next,
+      List<Waiter<K, S, C>> settled) {
+    for (Waiter<K, S, C> w : settled) {
+      if (!w.isDone()) {
+        w.serve(next);
+      }
+    }
+    for (Waiter<K, S, C> w : prev.waiters) {
+      if (!next.waiters.contains(w) && !settled.contains(w)) {
+        w.fail(next.isLive() ? next.lastError : missing(entry.key, entry));
+      }
+    }
+  }
+
+  private void emit(K key, Transition<EntryState, EntryEvent> t, Throwable error) {
+    TransitionEvent.emit(LIFECYCLE.name(), key, t.from(), t.event(), t.to());
+    LOG.log(error == null ? System.Logger.Level.DEBUG : System.Logger.Level.WARNING,
+        () -> name + " '" + key + "': " + t + (error == null ? "" : " (" + error + ")"));
+    safely(() -> listener.onTransition(key, t));
+  }
+
+  private static void recordBuild(BuildEvent jfr, Object key, long version, Object outcome) {
+    if (jfr.shouldCommit()) {
+      jfr.key = String.valueOf(key);
+      jfr.version = version;
+      jfr.outcome = outcome == null ? "built" : String.valueOf(outcome);
+      jfr.commit();
+    }
+  }
+
+  // ---------------------------------------------------------------- helpers
+
+  private void scheduleTombstonePurge(Entry<K, S, C> tomb) {
+    scheduler.schedule(() -> entries.remove(tomb.key, tomb), tombstoneRetention);
+  }
+
+  private Collection<?> dependencies(S spec) {
+    Collection<?> deps = dependsOn.apply(spec);
+    return deps == null || deps.isEmpty() ? List.of() : List.copyOf(deps);
+  }
+
+  private void index(K key, Collection<?> deps) {
+    for (Object dep : deps) {
+      dependents.computeIfAbsent(dep, d -> ConcurrentHashMap.newKeySet()).add(key);
+    }
+  }
+
+  private void safely(Runnable callback) {
+    try {
+      callback.run();
+    } catch (RuntimeException e) {
+      LOG.log(System.Logger.Level.WARNING, () -> name + ": listener failed", e);
+    }
+  }
+
+  private static <K> K requireKey(K key) {
+    Objects.requireNonNull(key, "key");
+    if (key instanceof CharSequence text && text.toString().isBlank()) {
+      throw new IllegalArgumentException("key must not be blank");
+    }
+    return key;
+  }
+
+  private static long requireVersion(long version, Object key) {
+    if (version < 0) {
+      throw new IllegalArgumentException("version of '" + key + "' must be >= 0, got " + version);
+    }
+    return version;
+  }
+
+  @Override
+  public String toString() {
+    return "ClientCache[" + name + ", " + entries.size() + " entries]";
+  }
+
+  private static Lifecycle<EntryState, EntryEvent> entryLifecycle() {
+    Lifecycle.Builder<EntryState, EntryEvent> b =
+        Lifecycle.builder("cache-entry", EntryState.class, EntryEvent.class)
+            .initial(EntryState.STALE)
+            .permit(EntryState.STALE, EntryEvent.BUILD_STARTED, EntryState.REBUILDING)
+            .permit(EntryState.REBUILDING, EntryEvent.BUILD_SUCCEEDED, EntryState.CURRENT)
+            .permit(EntryState.REBUILDING, EntryEvent.BUILD_SUPERSEDED, EntryState.REBUILDING)
+            .permit(EntryState.REBUILDING, EntryEvent.BUILD_FAILED, EntryState.STALE)
+            .permit(EntryState.CURRENT, EntryEvent.SPEC_CHANGED, EntryState.STALE)
+            .permit(EntryState.CURRENT, EntryEvent.DEPENDENCY_CHANGED, EntryState.STALE)
+            .permit(EntryState.CURRENT, EntryEvent.METADATA_CHANGED, EntryState.CURRENT);
+    for (EntryState s : List.of(EntryState.STALE, EntryState.REBUILDING)) {
+      b.permit(s, EntryEvent.SPEC_CHANGED, s)
+          .permit(s, EntryEvent.METADATA_CHANGED, s)
+          .permit(s, EntryEvent.DEPENDENCY_CHANGED, s);
+    }
+    for (EntryState s : List.of(EntryState.STALE, EntryState.REBUILDING, EntryState.CURRENT)) {
+      b.permit(s, EntryEvent.DELETED, EntryState.REMOVED);
+    }
+    return b.terminal(EntryState.REMOVED).build();
+  }
+
+  // ---------------------------------------------------------------- waiters
+
+  /** An upsert's or a dependency change's future: the snapshot once served. */
+  private final class SnapshotWaiter extends Waiter<K, S, C> {
+    final CompletableFuture<Snapshot<K, S, C>> future = new CompletableFuture<>();
+
+    SnapshotWaiter(long minVersion, long minRevision) {
+      super(minVersion, minRevision);
+    }
+
+    @Override
+    boolean failsWith(BuildRun<S> run) {
+      return run.version >= minVersion && run.revision >= minRevision;
+    }
+
+    @Override
+    boolean isDone() {
+      return future.isDone();
+    }
+
+    @Override
+    void serve(Node<K, S, C> node) {
+      future.complete(node.view.orElseThrow());
+    }
+
+    @Override
+    void fail(Throwable error) {
+      future.completeExceptionally(error);
+    }
+  }
+
+  /** An acquire waiting for a fresh enough client: a lease once served. */
+  private final class LeaseWaiter extends Waiter<K, S, C> {
+    final CompletableFuture<Lease<C>> future = new CompletableFuture<>();
+    private final Entry<K, S, C> entry;
+    private final String holder;
+
+    LeaseWaiter(Entry<K, S, C> entry, long minVersion, long minRevision, String holder) {
+      super(minVersion, minRevision);
+      this.entry = entry;
+      this.holder = holder;
+    }
+
+    @Override
+    boolean failsWith(BuildRun<S> run) {
+      return false; // retries may still succeed within the acquire timeout
+    }
+
+    @Override
+    boolean isDone() {
+      return future.isDone();
+    }
+
+    @Override
+    void serve(Node<K, S, C> node) {
+      try {
+        Lease<C> lease = node.served.client().acquire(holder);
+        if (!future.complete(lease)) {
+          lease.close(); // timed out meanwhile
+        }
+      } catch (ResourceReleasedException replaced) {
+        awaitLease(entry, minVersion, minRevision, holder).whenComplete((lease, error) -> {
+          if (error != null) {
+            future.completeExceptionally(error);
+          } else if (!future.complete(lease)) {
+            lease.close();
+          }
+        });
+      }
+    }
+
+    @Override
+    void fail(Throwable error) {
+      future.completeExceptionally(error);
+    }
+  }
+
+  // ---------------------------------------------------------------- sink
+
+  /** What sources deliver to: never throws back into a source. */
+  private final class Sink implements EventSink<K, S> {
+    @Override
+    public void upsert(K key, S spec, long version) {
+      guarded("upsert", key, () -> doUpsert(requireKey(key),
+          Objects.requireNonNull(spec, "spec"), requireVersion(version, key)));
+    }
+
+    @Override
+    public void delete(K key, long version) {
+      guarded("delete", key, () -> doDelete(requireKey(key), requireVersion(version, key)));
+    }
+
+    @Override
+    public void resync(Map<K, Versioned<S>> all) {
+      guarded("resync", "all keys", () -> doResync(Map.copyOf(all)));
+    }
+
+    @Override
+    public void reject(K key, Exception problem) {
+      guarded("reject", key, () -> rejected(requireKey(key), problem));
+    }
+
+    private void guarded(String what, Object key, Runnable event) {
+      if (closed.get()) {
+        return;
+      }
+      try {
+        event.run();
+      } catch (RuntimeException e) {
+        LOG.log(System.Logger.Level.WARNING, () -> name + ": ignored a bad " + what + " of '"
+            + key + "' from a source: " + e.getMessage());
+      }
+    }
+  }
+
+  // ---------------------------------------------------------------- builder
+
+  /**
+   * Configures a {@link ClientCache}. Not thread-safe; {@link #build()} may be called once.
+   *
+   * @param <K> the key type
+   * @param <S> the spec type
+   * @param <C> the client type
+   */
+  public static final class Builder<K, S, C> {
+    private final ClientFactory<K, S, C> factory;
+    private String name = "client-cache";
+    private ChangePolicy<S> changePolicy = ChangePolicy.byEquality();
+    private Freshness freshness = Freshness.strict();
+    private Scheduler scheduler = Scheduler.system();
+    private Backoff backoff = Backoff.exponential(Duration.ofMillis(100), Duration.ofSeconds(30));
+    private int maxConcurrentBuilds = 16;
+    private Duration buildTimeout = Duration.ofMinutes(2);
+    private Duration acquireTimeout = Duration.ofSeconds(30);
+    private Duration tombstoneRetention = Duration.ofMinutes(10);
+    private Function<? super S, ? extends Collection<?>> dependsOn = spec -> List.of();
+    private Consumer<? super C> closer = Builder::closeIfCloseable;
+    private CacheListener<K> listener = new CacheListener<>() { };
+    private final List<EventSource<K, S>> sources = new ArrayList<>();
+
+    private Builder(ClientFactory<K, S, C> factory) {
+      this.factory = Objects.requireNonNull(factory, "factory");
+    }
+
+    /** A name for logs, messages and JFR events. */
+    public Builder<K, S, C> name(String name) {
+      if (name == null || name.isBlank()) {
+        throw new IllegalArgumentException("name must not be blank");
+      }
+      this.name = name;
+      return this;
+    }
+
+    /** Which spec changes need a new client; default {@link ChangePolicy#byEquality()}. */
+    public Builder<K, S, C> changePolicy(ChangePolicy<S> changePolicy) {
+      this.changePolicy = Objects.requireNonNull(changePolicy, "changePolicy");
+      return this;
+    }
+
+    /** How fresh an acquired client must be; default {@link Freshness#strict()}. */
+    public Builder<K, S, C> freshness(Freshness freshness) {
+      this.freshness = Objects.requireNonNull(freshness, "freshness");
+      return this;
+    }
+
+    /** Time and threads; default {@link Scheduler#system()}. */
+    public Builder<K, S, C> scheduler(Scheduler scheduler) {
+      this.scheduler = Objects.requireNonNull(scheduler, "scheduler");
+      return this;
+    }
+
+    /** Delay between retries of a failing build; default exponential 100 ms to 30 s, jittered. */
+    public Builder<K, S, C> backoff(Backoff backoff) {
+      this.backoff = Objects.requireNonNull(backoff, "backoff");
+      return this;
+    }
+
+    /** The bulkhead: builds running at once across keys; default 16. */
+    public Builder<K, S, C> maxConcurrentBuilds(int maxConcurrentBuilds) {
+      if (maxConcurrentBuilds < 1) {
+        throw new IllegalArgumentException("maxConcurrentBuilds must be >= 1, got "
+            + maxConcurrentBuilds);
+      }
+      this.maxConcurrentBuilds = maxConcurrentBuilds;
+      return this;
+    }
+
+    /**
+     * A build running longer fails, is interrupted, and its late result is closed; default
+     * 2 minutes, {@link Duration#ZERO} for none.
+     */
+    public Builder<K, S, C> buildTimeout(Duration buildTimeout) {
+      this.buildTimeout = requireNotNegative(buildTimeout, "buildTimeout");
+      return this;
+    }
+
+    /** How long {@code acquire} waits for a fresh enough client; default 30 seconds. */
+    public Builder<K, S, C> acquireTimeout(Duration acquireTimeout) {
+      this.acquireTimeout = requireNotNegative(acquireTimeout, "acquireTimeout");
+      return this;
+    }
+
+    /** How long a deleted key's tombstone outlives the delete; default 10 minutes. */
+    public Builder<K, S, C> tombstoneRetention(Duration tombstoneRetention) {
+      this.tombstoneRetention = requireNotNegative(tombstoneRetention, "tombstoneRetention");
+      return this;
+    }
+
+    /** What else a spec reads (the Secret holding its token), for {@code dependencyChanged}. */
+    public Builder<K, S, C> dependsOn(Function<? super S, ? extends Collection<?>> dependsOn) {
+      this.dependsOn = Objects.requireNonNull(dependsOn, "dependsOn");
+      return this;
+    }
+
+    /** Releases a client; default: {@code close()} it if it is {@link AutoCloseable}. */
+    public Builder<K, S, C> closer(Consumer<? super C> closer) {
+      this.closer = Objects.requireNonNull(closer, "closer");
+      return this;
+    }
+
+    /** Metrics and monitoring callbacks. */
+    public Builder<K, S, C> listener(CacheListener<K> listener) {
+      this.listener = Objects.requireNonNull(listener, "listener");
+      return this;
+    }
+
+    /** Adds an event source, started by {@link #build()} and closed with the cache. */
+    public Builder<K, S, C> source(EventSource<K, S> source) {
+      sources.add(Objects.requireNonNull(source, "source"));
+      return this;
+    }
+
+    /** The cache, with its sources started. */
+    public ClientCache<K, S, C> build() {
+      ClientCache<K, S, C> cache = new ClientCache<>(this);
+      cache.sources.startAll();
+      return cache;
+    }
+
+    private static Duration requireNotNegative(Duration d, String what) {
+      Objects.requireNonNull(d, what);
+      if (d.isNegative()) {
+        throw new IllegalArgumentException(what + " must not be negative, got " + d);
+      }
+      return d;
+    }
+
+    private static void closeIfCloseable(Object client) {
+      if (client instanceof AutoCloseable closeable) {
+        try {
+          closeable.close();
+        } catch (Exception e) {
+          LOG.log(System.Logger.Level.WARNING, () -> "closing a client failed", e);
+        }
+      }
+    }
+  }
+}

@@ -1,0 +1,21 @@
+package dev.statewright.cache;
+
+/** What moves a cache entry between {@link EntryState}s. */
+public enum EntryEvent {
+  /** A spec that needs a new client arrived. */
+  SPEC_CHANGED,
+  /** A spec arrived that the served client already fits (a new version, metadata only). */
+  METADATA_CHANGED,
+  /** Something the spec depends on (a Secret holding its token) changed. */
+  DEPENDENCY_CHANGED,
+  /** A build began. */
+  BUILD_STARTED,
+  /** A build finished and its client is the newest: the entry is current. */
+  BUILD_SUCCEEDED,
+  /** A build finished but a newer spec arrived meanwhile: its client is served, the next build starts. */
+  BUILD_SUPERSEDED,
+  /** A build threw, returned null or exceeded its timeout. */
+  BUILD_FAILED,
+  /** The key was deleted. */
+  DELETED
+}

@@ -1,0 +1,169 @@
+package dev.statewright.cache;
+
+import java.util.ArrayList;
+import java.util.Collection;
+import java.util.List;
+import java.util.Optional;
+
+/**
+ * Everything one entry knows, immutable: the state word of its lifecycle. An entry changes only by
+ * CAS from one node to the next ({@link Entry}); readers get a consistent view by reading one
+ * volatile reference, and {@link #view} is built once so {@code snapshot()} allocates nothing.
+ */
+final class Node<K, S, C> {
+  final K key;
+  final EntryState state;
+  /** The event that produced this node from the previous one; null for bookkeeping-only changes. */
+  final EntryEvent cause;
+  final S desiredSpec;
+  final long desiredVersion;
+  final long desiredRevision;
+  final Collection<?> dependencies;
+  final Served<S, C> served;
+  final BuildRun<S> build;
+  /** A build should start as soon as a bulkhead permit is free (false while backing off). */
+  final boolean buildWanted;
+  final Throwable lastError;
+  final int failures;
+  final long nextRetryNanos;
+  final long staleSinceNanos;
+  final List<Waiter<K, S, C>> waiters;
+  final Optional<Snapshot<K, S, C>> view;
+
+  private Node(Draft<K, S, C> d) {
+    this.key = d.key;
+    this.state = d.state;
+    this.cause = d.cause;
+    this.desiredSpec = d.desiredSpec;
+    this.desiredVersion = d.desiredVersion;
+    this.desiredRevision = d.desiredRevision;
+    this.dependencies = d.dependencies;
+    this.served = d.served;
+    this.build = d.build;
+    this.buildWanted = d.buildWanted;
+    this.lastError = d.lastError;
+    this.failures = d.failures;
+    this.nextRetryNanos = d.nextRetryNanos;
+    this.staleSinceNanos = d.staleSinceNanos;
+    this.waiters = List.copyOf(d.waiters);
+    this.view = Optional.of(new Snapshot<>(key, state, desiredVersion, desiredSpec,
+        served == null ? 0 : served.version(), served == null ? null : served.spec(),
+        lastError, nextRetryNanos));
+  }
+
+  /** A new entry that wants its first build. */
+  static <K, S, C> Node<K, S, C> created(K key, S spec, long version, Collection<?> dependencies,
+      long now) {
+    Draft<K, S, C> d = new Draft<>(key);
+    d.state = EntryState.STALE;
+    d.desiredSpec = spec;
+    d.desiredVersion = version;
+    d.desiredRevision = 1;
+    d.dependencies = dependencies;
+    d.buildWanted = true;
+    d.staleSinceNanos = now;
+    return new Node<>(d);
+  }
+
+  /** A tombstone for a key deleted before this cache saw it. */
+  static <K, S, C> Node<K, S, C> tombstone(K key, long version) {
+    Draft<K, S, C> d = new Draft<>(key);
+    d.state = EntryState.REMOVED;
+    d.desiredVersion = version;
+    return new Node<>(d);
+  }
+
+  boolean isLive() {
+    return state != EntryState.REMOVED;
+  }
+
+  /** Whether a build of a newer revision than the served one is due. */
+  boolean behind() {
+    return served == null || served.revision() < desiredRevision;
+  }
+
+  Draft<K, S, C> edit(EntryEvent event) {
+    return new Draft<>(this, event);
+  }
+
+  Node<K, S, C> withWaiter(Waiter<K, S, C> waiter) {
+    Draft<K, S, C> d = edit(null);
+    d.waiters.add(waiter);
+    return d.freeze();
+  }
+
+  /** The waiters this node answers, or drops because they are done already. */
+  List<Waiter<K, S, C>> settledWaiters() {
+    List<Waiter<K, S, C>> settled = new ArrayList<>(0);
+    for (Waiter<K, S, C> w : waiters) {
+      if (w.isDone() || w.satisfiedBy(served)) {
+        settled.add(w);
+      }
+    }
+    return settled;
+  }
+
+  Node<K, S, C> without(List<Waiter<K, S, C>> gone) {
+    Draft<K, S, C> d = edit(null);
+    d.cause = cause;
+    d.waiters.removeAll(gone);
+    return d.freeze();
+  }
+
+  /** A mutable copy, for computing the next node inside one CAS attempt. */
+  static final class Draft<K, S, C> {
+    final K key;
+    EntryState state;
+    EntryEvent cause;
+    S desiredSpec;
+    long desiredVersion;
+    long desiredRevision;
+    Collection<?> dependencies = List.of();
+    Served<S, C> served;
+    BuildRun<S> build;
+    boolean buildWanted;
+    Throwable lastError;
+    int failures;
+    long nextRetryNanos;
+    long staleSinceNanos;
+    final List<Waiter<K, S, C>> waiters;
+    private final Node<K, S, C> previous;
+
+    private Draft(K key) {
+      this.key = key;
+      this.waiters = new ArrayList<>(1);
+      this.previous = null;
+    }
+
+    private Draft(Node<K, S, C> n, EntryEvent cause) {
+      this.key = n.key;
+      this.state = cause == null ? n.state : ClientCache.LIFECYCLE.step(n.key, n.state, cause);
+      this.cause = cause;
+      this.desiredSpec = n.desiredSpec;
+      this.desiredVersion = n.desiredVersion;
+      this.desiredRevision = n.desiredRevision;
+      this.dependencies = n.dependencies;
+      this.served = n.served;
+      this.build = n.build;
+      this.buildWanted = n.buildWanted;
+      this.lastError = n.lastError;
+      this.failures = n.failures;
+      this.nextRetryNanos = n.nextRetryNanos;
+      this.staleSinceNanos = n.staleSinceNanos;
+      this.waiters = new ArrayList<>(n.waiters);
+      this.previous = n;
+    }
+
+    /** Marks the entry stale from {@code now} if it was current until this change. */
+    Draft<K, S, C> staleFrom(long now) {
+      if (previous != null && previous.state == EntryState.CURRENT && state != EntryState.CURRENT) {
+        staleSinceNanos = now;
+      }
+      return this;
+    }
+
+    Node<K, S, C> freeze() {
+      return new Node<>(this);
+    }
+  }
+}

@@ -1,0 +1,100 @@
+package dev.statewright.cache;
+
+import java.util.Objects;
+import java.util.Optional;
+import java.util.OptionalLong;
+
+/**
+ * An immutable view of one entry at one instant. {@link #servedSpec()} is exactly the spec the
+ * served client was built from (or one its {@link ChangePolicy} judged equivalent), so a listing
+ * made of snapshots never pairs one generation's spec with another's client.
+ *
+ * <p>{@code toString} shows the key, state and versions, never a spec: specs carry credentials.
+ *
+ * @param <K> the key type
+ * @param <S> the spec type
+ * @param <C> the client type
+ */
+public final class Snapshot<K, S, C> {
+  private final K key;
+  private final EntryState state;
+  private final long desiredVersion;
+  private final S desiredSpec;
+  private final long servedVersion;
+  private final S servedSpec;
+  private final Throwable lastError;
+  private final long nextRetryNanos;
+
+  Snapshot(K key, EntryState state, long desiredVersion, S desiredSpec, long servedVersion,
+      S servedSpec, Throwable lastError, long nextRetryNanos) {
+    this.key = key;
+    this.state = state;
+    this.desiredVersion = desiredVersion;
+    this.desiredSpec = desiredSpec;
+    this.servedVersion = servedVersion;
+    this.servedSpec = servedSpec;
+    this.lastError = lastError;
+    this.nextRetryNanos = nextRetryNanos;
+  }
+
+  /** The key. */
+  public K key() {
+    return key;
+  }
+
+  /** The entry's state. */
+  public EntryState state() {
+    return state;
+  }
+
+  /** The newest version known; for a removed entry, the version that removed it. */
+  public long desiredVersion() {
+    return desiredVersion;
+  }
+
+  /** The newest spec known; for a removed entry, the last spec it had. */
+  public S desiredSpec() {
+    return desiredSpec;
+  }
+
+  /** The version of the spec the served client was built from; empty if none is served. */
+  public OptionalLong servedVersion() {
+    return servedSpec == null ? OptionalLong.empty() : OptionalLong.of(servedVersion);
+  }
+
+  /** The spec the served client was built from; empty if none is served. */
+  public Optional<S> servedSpec() {
+    return Optional.ofNullable(servedSpec);
+  }
+
+  /** The last build error, cleared by a successful build. */
+  public Optional<Throwable> lastError() {
+    return Optional.ofNullable(lastError);
+  }
+
+  /** When the next retry is due ({@code Scheduler.nanoTime()} scale), if one is scheduled. */
+  public OptionalLong nextRetryNanos() {
+    return nextRetryNanos == 0 ? OptionalLong.empty() : OptionalLong.of(nextRetryNanos);
+  }
+
+  @Override
+  public boolean equals(Object o) {
+    return o instanceof Snapshot<?, ?, ?> other
+        && key.equals(other.key) && state == other.state
+        && desiredVersion == other.desiredVersion && Objects.equals(desiredSpec, other.desiredSpec)
+        && servedVersion == other.servedVersion && Objects.equals(servedSpec, other.servedSpec)
+        && Objects.equals(lastError, other.lastError) && nextRetryNanos == other.nextRetryNanos;
+  }
+
+  @Override
+  public int hashCode() {
+    return Objects.hash(key, state, desiredVersion, servedVersion);
+  }
+
+  @Override
+  public String toString() {
+    return "Snapshot[" + key + ", " + state + ", desired=v" + desiredVersion
+        + (servedSpec == null ? ", nothing served" : ", served=v" + servedVersion)
+        + (lastError == null ? "" : ", lastError=" + lastError.getClass().getSimpleName()) + "]";
+  }
+}

@@ -1,0 +1,33 @@
+package dev.statewright.cache;
+
+/**
+ * Someone waiting for an entry to serve at least a version and a revision: an {@code upsert}'s
+ * read-your-writes future, a {@code dependencyChanged} future, or an acquire waiting for a fresh
+ * enough client. Waiters live in the entry's immutable node, so adding one and the transition that
+ * satisfies it are ordered by the same CAS: no wake-up can be lost.
+ */
+abstract class Waiter<K, S, C> {
+  final long minVersion;
+  final long minRevision;
+
+  Waiter(long minVersion, long minRevision) {
+    this.minVersion = minVersion;
+    this.minRevision = minRevision;
+  }
+
+  final boolean satisfiedBy(Served<S, C> served) {
+    return served != null && served.version() >= minVersion && served.revision() >= minRevision;
+  }
+
+  /** Whether a failed build of {@code run} answers this waiter. */
+  abstract boolean failsWith(BuildRun<S> run);
+
+  /** Whether the waiter was answered (or timed out) and can be dropped. */
+  abstract boolean isDone();
+
+  /** Completes the waiter from the node that satisfied it; runs after the CAS. */
+  abstract void serve(Node<K, S, C> node);
+
+  /** Completes the waiter exceptionally; runs after the CAS. */
+  abstract void fail(Throwable error);
+}

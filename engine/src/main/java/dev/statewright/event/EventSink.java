@@ -1,0 +1,28 @@
+package dev.statewright.event;
+
+import java.util.Map;
+
+/**
+ * Where an {@link EventSource} delivers what it sees. A {@code ClientCache} is one; a sink never
+ * throws back into its source: bad events are logged and recorded against their key.
+ *
+ * @param <K> the key type
+ * @param <S> the spec type
+ */
+public interface EventSink<K, S> {
+
+  /** {@code key} now has {@code spec} at {@code version}. */
+  void upsert(K key, S spec, long version);
+
+  /** {@code key} was deleted at {@code version}. */
+  void delete(K key, long version);
+
+  /** The complete current state; keys absent from {@code all} are deleted. */
+  void resync(Map<K, Versioned<S>> all);
+
+  /**
+   * The source saw a change to {@code key} it could not turn into a spec (a file that does not
+   * parse). The key keeps what it serves; the problem is recorded as its last error.
+   */
+  default void reject(K key, Exception problem) { }
+}

@@ -1,0 +1,49 @@
+package dev.statewright.lease;
+
+import java.time.Instant;
+import java.util.Optional;
+
+/**
+ * A lease was asked of a resource its owner has retired or that is already released. The message
+ * names the resource, when it was released and by whom.
+ */
+public final class ResourceReleasedException extends IllegalStateException {
+  private static final long serialVersionUID = 1L;
+
+  private final String resource;
+  private final transient Instant releasedAt;
+  private final String releasedBy;
+
+  ResourceReleasedException(String resource, String holder, Instant releasedAt, String releasedBy,
+      Instant retiredAt) {
+    super(message(resource, holder, releasedAt, releasedBy, retiredAt));
+    this.resource = resource;
+    this.releasedAt = releasedAt;
+    this.releasedBy = releasedBy;
+  }
+
+  private static String message(String resource, String holder, Instant releasedAt,
+      String releasedBy, Instant retiredAt) {
+    String head = "cannot lease '" + resource + "' to " + holder + ": ";
+    if (releasedAt != null) {
+      return head + "it was released at " + releasedAt + " by " + releasedBy;
+    }
+    return head + "its owner retired it" + (retiredAt == null ? "" : " at " + retiredAt)
+        + "; it is released when its open leases close";
+  }
+
+  /** The resource's name. */
+  public String resource() {
+    return resource;
+  }
+
+  /** When the release action ran, if it has. */
+  public Optional<Instant> releasedAt() {
+    return Optional.ofNullable(releasedAt);
+  }
+
+  /** Who released it: the holder whose close was last, or the owner; empty if not yet released. */
+  public Optional<String> releasedBy() {
+    return Optional.ofNullable(releasedBy);
+  }
+}

@@ -1,0 +1,54 @@
+package dev.statewright.lifecycle;
+
+import java.util.Set;
+
+/**
+ * An event was fired in a state whose {@link Lifecycle} does not permit it. The message names the
+ * machine, the instance, the current state, the event and the events permitted there.
+ */
+public final class IllegalTransitionException extends IllegalStateException {
+  private static final long serialVersionUID = 1L;
+
+  private final String machine;
+  private final transient Object key;
+  private final Enum<?> state;
+  private final Enum<?> event;
+  private final Set<? extends Enum<?>> permitted;
+
+  IllegalTransitionException(String machine, Object key, Enum<?> state, Enum<?> event,
+      Set<? extends Enum<?>> permitted) {
+    super(machine + " '" + key + "': event " + event + " is not permitted in state " + state
+        + (permitted.isEmpty() ? " (a terminal state: nothing is permitted there)"
+            : " (permitted there: " + permitted + ")"));
+    this.machine = machine;
+    this.key = key;
+    this.state = state;
+    this.event = event;
+    this.permitted = Set.copyOf(permitted);
+  }
+
+  /** The lifecycle's name. */
+  public String machine() {
+    return machine;
+  }
+
+  /** The instance the event was fired at. */
+  public Object key() {
+    return key;
+  }
+
+  /** The state the instance was in. */
+  public Enum<?> state() {
+    return state;
+  }
+
+  /** The refused event. */
+  public Enum<?> event() {
+    return event;
+  }
+
+  /** The events that state permits. */
+  public Set<? extends Enum<?>> permitted() {
+    return permitted;
+  }
+}

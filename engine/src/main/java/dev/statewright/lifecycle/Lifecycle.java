@@ -1,0 +1,217 @@
+package dev.statewright.lifecycle;
+
+import java.util.ArrayDeque;
+import java.util.ArrayList;
+import java.util.Collections;
+import java.util.EnumMap;
+import java.util.EnumSet;
+import java.util.List;
+import java.util.Map;
+import java.util.Objects;
+import java.util.Optional;
+import java.util.Set;
+
+/**
+ * An immutable, validated transition table: which event leads from which state to which. Built
+ * once by {@link #builder}; shared by every {@link StateMachine} of its kind and exported as the
+ * Mermaid {@code stateDiagram-v2} block the specs in {@code specs/} hold.
+ *
+ * <p>{@link Builder#build()} refuses a table with a state unreachable from the initial state, a
+ * terminal state with an exit, a non-terminal state without one, or two targets for one event.
+ *
+ * <p>Instances are immutable and safe to share between threads.
+ *
+ * @param <S> the state type
+ * @param <E> the event type
+ */
+public final class Lifecycle<S extends Enum<S>, E extends Enum<E>> {
+  private final String name;
+  private final S initial;
+  private final EnumSet<S> terminal;
+  private final Map<S, Map<E, S>> table;
+  private final List<Transition<S, E>> transitions;
+
+  private Lifecycle(Builder<S, E> builder) {
+    this.name = builder.name;
+    this.initial = builder.initial;
+    this.terminal = EnumSet.copyOf(builder.terminal);
+    this.transitions = List.copyOf(builder.transitions);
+    Map<S, Map<E, S>> byState = new EnumMap<>(builder.stateType);
+    for (Transition<S, E> t : transitions) {
+      byState.computeIfAbsent(t.from(), s -> new EnumMap<>(builder.eventType)).put(t.event(), t.to());
+    }
+    byState.replaceAll((state, exits) -> Collections.unmodifiableMap(exits));
+    this.table = Collections.unmodifiableMap(byState);
+  }
+
+  /** Starts a lifecycle named {@code name} over the given state and event enums. */
+  public static <S extends Enum<S>, E extends Enum<E>> Builder<S, E> builder(
+      String name, Class<S> stateType, Class<E> eventType) {
+    return new Builder<>(name, stateType, eventType);
+  }
+
+  /** The lifecycle's name, used in messages and diagrams. */
+  public String name() {
+    return name;
+  }
+
+  /** The state every new machine starts in. */
+  public S initial() {
+    return initial;
+  }
+
+  /** Whether {@code state} has no exits. */
+  public boolean isTerminal(S state) {
+    return terminal.contains(state);
+  }
+
+  /** Every transition, in declaration order. */
+  public List<Transition<S, E>> transitions() {
+    return transitions;
+  }
+
+  /** The state {@code event} leads to from {@code state}, if it is permitted there. */
+  public Optional<S> next(S state, E event) {
+    return Optional.ofNullable(exits(state).get(event));
+  }
+
+  /** The events permitted in {@code state}. */
+  public Set<E> permitted(S state) {
+    return exits(state).keySet();
+  }
+
+  /**
+   * The state {@code event} leads to from {@code state}.
+   *
+   * @throws IllegalTransitionException naming {@code key} if the event is not permitted there
+   */
+  public S step(Object key, S state, E event) {
+    S to = exits(state).get(event);
+    if (to == null) {
+      throw new IllegalTransitionException(name, key, state, event, permitted(state));
+    }
+    return to;
+  }
+
+  /** A new machine for the instance {@code key}, in the initial state. */
+  public StateMachine<S, E> newMachine(Object key, TransitionListener<S, E> listener) {
+    return new StateMachine<>(this, key, listener);
+  }
+
+  /** This table as a Mermaid {@code stateDiagram-v2} block, without the code fence. */
+  public String toMermaid() {
+    StringBuilder out = new StringBuilder("stateDiagram-v2\n");
+    out.append("    [*] --> ").append(initial).append('\n');
+    for (Transition<S, E> t : transitions) {
+      out.append("    ").append(t.from()).append(" --> ").append(t.to())
+          .append(" : ").append(t.event()).append('\n');
+    }
+    for (S state : terminal) {
+      out.append("    ").append(state).append(" --> [*]\n");
+    }
+    return out.toString();
+  }
+
+  private Map<E, S> exits(S state) {
+    return table.getOrDefault(Objects.requireNonNull(state, "state"), Map.of());
+  }
+
+  @Override
+  public String toString() {
+    return "Lifecycle[" + name + ", " + transitions.size() + " transitions]";
+  }
+
+  /**
+   * Collects transitions, then validates them in {@link #build()}. Not thread-safe.
+   *
+   * @param <S> the state type
+   * @param <E> the event type
+   */
+  public static final class Builder<S extends Enum<S>, E extends Enum<E>> {
+    private final String name;
+    private final Class<S> stateType;
+    private final Class<E> eventType;
+    private final List<Transition<S, E>> transitions = new ArrayList<>();
+    private final EnumSet<S> terminal;
+    private S initial;
+
+    private Builder(String name, Class<S> stateType, Class<E> eventType) {
+      this.name = requireName(name);
+      this.stateType = Objects.requireNonNull(stateType, "stateType");
+      this.eventType = Objects.requireNonNull(eventType, "eventType");
+      this.terminal = EnumSet.noneOf(stateType);
+    }
+
+    /** The state new machines start in. */
+    public Builder<S, E> initial(S state) {
+      this.initial = Objects.requireNonNull(state, "state");
+      return this;
+    }
+
+    /** In {@code from}, {@code event} leads to {@code to}. */
+    public Builder<S, E> permit(S from, E event, S to) {
+      Transition<S, E> transition = new Transition<>(from, event, to);
+      for (Transition<S, E> t : transitions) {
+        if (t.from() == from && t.event() == event) {
+          throw new IllegalArgumentException(name + ": " + event + " in " + from
+              + " already leads to " + t.to() + "; cannot also lead to " + to);
+        }
+      }
+      transitions.add(transition);
+      return this;
+    }
+
+    /** Marks states that have no exits. */
+    @SafeVarargs
+    public final Builder<S, E> terminal(S... states) {
+      for (S state : states) {
+        terminal.add(Objects.requireNonNull(state, "state"));
+      }
+      return this;
+    }
+
+    /** Validates the table and freezes it. */
+    public Lifecycle<S, E> build() {
+      if (initial == null) {
+        throw new IllegalStateException(name + ": no initial state");
+      }
+      EnumSet<S> withExits = EnumSet.noneOf(stateType);
+      transitions.forEach(t -> withExits.add(t.from()));
+      for (S state : stateType.getEnumConstants()) {
+        if (terminal.contains(state) && withExits.contains(state)) {
+          throw new IllegalStateException(name + ": terminal state " + state + " has exits");
+        }
+        if (!terminal.contains(state) && !withExits.contains(state)) {
+          throw new IllegalStateException(name + ": state " + state
+              + " has no exits; mark it terminal or give it a transition");
+        }
+      }
+      EnumSet<S> unreachable = EnumSet.complementOf(reachable());
+      if (!unreachable.isEmpty()) {
+        throw new IllegalStateException(name + ": unreachable from " + initial + ": " + unreachable);
+      }
+      return new Lifecycle<>(this);
+    }
+
+    private EnumSet<S> reachable() {
+      EnumSet<S> seen = EnumSet.of(initial);
+      ArrayDeque<S> frontier = new ArrayDeque<>(seen);
+      while (!frontier.isEmpty()) {
+        S state = frontier.pop();
+        for (Transition<S, E> t : transitions) {
+          if (t.from() == state && seen.add(t.to())) {
+            frontier.push(t.to());
+          }
+        }
+      }
+      return seen;
+    }
+
+    private static String requireName(String name) {
+      if (name == null || name.isBlank()) {
+        throw new IllegalArgumentException("a lifecycle needs a non-blank name");
+      }
+      return name;
+    }
+  }
+}

@@ -1,0 +1,114 @@
+package dev.statewright.lifecycle;
+
+import java.lang.invoke.MethodHandles;
+import java.lang.invoke.VarHandle;
+import java.util.Objects;
+
+/**
+ * One instance of a {@link Lifecycle}: a single state word changed only by compare-and-set.
+ *
+ * <p>Memory consistency effects: actions in a thread prior to a successful {@link #fire} or
+ * {@link #fireIf} <i>happen-before</i> actions following a read of {@link #state()} that returns
+ * the new state.
+ *
+ * @param <S> the state type
+ * @param <E> the event type
+ */
+public final class StateMachine<S extends Enum<S>, E extends Enum<E>> {
+  /*
+   * Overview: the whole state is one volatile reference to an enum constant.
+   *
+   * Concurrency: a transition reads the state, asks the lifecycle where the event leads, and CASes
+   * the word; a lost race re-reads and tries again, so every event is applied to the state it was
+   * checked against. The listener runs after the CAS, on the firing thread, outside any lock.
+   *
+   * Transitions: whatever the lifecycle permits; a terminal state is never left.
+   *
+   * Ordering of this file: fields, queries, transitions, helpers.
+   */
+  private static final System.Logger LOG = System.getLogger(StateMachine.class.getName());
+  private static final VarHandle STATE;
+
+  static {
+    try {
+      STATE = MethodHandles.lookup().findVarHandle(StateMachine.class, "state", Enum.class);
+    } catch (ReflectiveOperationException e) {
+      throw new ExceptionInInitializerError(e);
+    }
+  }
+
+  private final Lifecycle<S, E> lifecycle;
+  private final Object key;
+  private final TransitionListener<S, E> listener;
+  @SuppressWarnings("unused") // accessed through STATE
+  private volatile S state;
+
+  StateMachine(Lifecycle<S, E> lifecycle, Object key, TransitionListener<S, E> listener) {
+    this.lifecycle = lifecycle;
+    this.key = Objects.requireNonNull(key, "key");
+    this.listener = Objects.requireNonNull(listener, "listener");
+    this.state = lifecycle.initial();
+  }
+
+  /** The current state. */
+  public S state() {
+    return state;
+  }
+
+  /** The instance this machine belongs to. */
+  public Object key() {
+    return key;
+  }
+
+  /** The table this machine follows. */
+  public Lifecycle<S, E> lifecycle() {
+    return lifecycle;
+  }
+
+  /**
+   * Applies {@code event} to the current state.
+   *
+   * @return the new state
+   * @throws IllegalTransitionException if the event is not permitted in the current state
+   */
+  public S fire(E event) {
+    Objects.requireNonNull(event, "event");
+    for (;;) {
+      S from = state;
+      S to = lifecycle.step(key, from, event);
+      if (STATE.compareAndSet(this, from, to)) {
+        notifyListener(new Transition<>(from, event, to));
+        return to;
+      }
+    }
+  }
+
+  /**
+   * Applies {@code event} only if the machine is in {@code expected}.
+   *
+   * @return whether the transition was made
+   * @throws IllegalTransitionException if the event is not permitted in {@code expected}
+   */
+  public boolean fireIf(S expected, E event) {
+    S to = lifecycle.step(key, expected, event);
+    if (!STATE.compareAndSet(this, expected, to)) {
+      return false;
+    }
+    notifyListener(new Transition<>(expected, event, to));
+    return true;
+  }
+
+  private void notifyListener(Transition<S, E> transition) {
+    try {
+      listener.onTransition(key, transition);
+    } catch (RuntimeException e) {
+      LOG.log(System.Logger.Level.WARNING, () -> lifecycle.name() + " '" + key
+          + "': transition listener failed on " + transition, e);
+    }
+  }
+
+  @Override
+  public String toString() {
+    return lifecycle.name() + "[" + key + ": " + state + "]";
+  }
+}

@@ -1,0 +1,15 @@
+package dev.statewright.lifecycle;
+
+/**
+ * Told of every transition a machine makes, after the state word has changed and outside any
+ * lock. A listener that throws is logged and otherwise ignored: it cannot undo a transition.
+ *
+ * @param <S> the state type
+ * @param <E> the event type
+ */
+@FunctionalInterface
+public interface TransitionListener<S extends Enum<S>, E extends Enum<E>> {
+
+  /** Called once per transition, on the thread that made it. */
+  void onTransition(Object key, Transition<S, E> transition);
+}

@@ -1,0 +1,52 @@
+package dev.statewright.time;
+
+import java.time.Duration;
+import java.time.Instant;
+import java.util.concurrent.ThreadLocalRandom;
+import java.util.random.RandomGenerator;
+
+/**
+ * The one seam through which the engine reads time, runs work and waits: a monotonic clock, an
+ * executor and delayed tasks. Production code uses {@link #system()}; a test harness substitutes
+ * a single-threaded, virtual-time implementation and so runs the real engine deterministically.
+ *
+ * <p>Implementations must be safe for use by several threads. Tasks handed to {@link #execute}
+ * may block (a client build is user code doing I/O), so an implementation must not run them on a
+ * pool shared with CPU-bound work.
+ *
+ * <p>Memory consistency effects: actions in a thread prior to submitting a task
+ * <i>happen-before</i> the task begins to run.
+ */
+public interface Scheduler {
+
+  /** Monotonic time in nanoseconds, as {@link System#nanoTime()}; only differences are meaningful. */
+  long nanoTime();
+
+  /** Wall-clock time, for messages a human reads; never used to order anything. */
+  default Instant now() {
+    return Instant.now();
+  }
+
+  /** Random numbers for jitter; a deterministic scheduler returns a seeded generator. */
+  default RandomGenerator random() {
+    return ThreadLocalRandom.current();
+  }
+
+  /** Runs {@code task} soon, on some thread of this scheduler. */
+  void execute(Runnable task);
+
+  /** Runs {@code task} once after {@code delay}; the returned handle cancels it. */
+  Cancellable schedule(Runnable task, Duration delay);
+
+  /** The process-wide scheduler backed by daemon threads. */
+  static Scheduler system() {
+    return SystemScheduler.INSTANCE;
+  }
+
+  /** A handle on a delayed task. */
+  @FunctionalInterface
+  interface Cancellable {
+    /** Prevents the task from running if it has not started; idempotent. */
+    void cancel();
+  }
+}
