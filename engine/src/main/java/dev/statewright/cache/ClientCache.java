@@ -888,6 +888,12 @@ public final class ClientCache<K, S, C> implements AutoCloseable {
       guarded("reject", key, () -> rejected(requireKey(key), problem));
     }
 
+    @Override
+    public void dependencyChanged(Object dependency) {
+      guarded("dependency change", dependency, () -> doDependencyChanged(
+          Objects.requireNonNull(dependency, "dependency")));
+    }
+
     private void guarded(String what, Object key, Runnable event) {
       if (closed.get()) {
         return;

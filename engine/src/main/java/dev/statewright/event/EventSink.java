@@ -25,4 +25,10 @@ public interface EventSink<K, S> {
    * parse). The key keeps what it serves; the problem is recorded as its last error.
    */
   default void reject(K key, Exception problem) { }
+
+  /**
+   * Something specs may depend on changed (the Secret or file holding a token): every entry
+   * whose spec depends on {@code dependency} is rebuilt.
+   */
+  default void dependencyChanged(Object dependency) { }
 }

@@ -1,0 +1,90 @@
+package dev.statewright.event;
+
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.function.Consumer;
+
+/**
+ * A source fed by code: events given before {@link #start} are kept, in order, and delivered when
+ * it starts; events given after {@link #close} are refused.
+ *
+ * <p>Memory consistency effects: actions in a thread prior to giving an event
+ * <i>happen-before</i> its delivery to the sink.
+ *
+ * @param <K> the key type
+ * @param <S> the spec type
+ */
+public final class ManualEventSource<K, S> implements EventSource<K, S>, EventSink<K, S> {
+  private final Object lock = new Object();
+  private final List<Consumer<EventSink<K, S>>> pending = new ArrayList<>(); // guarded by lock
+  private EventSink<K, S> sink; // guarded by lock
+  private boolean closed; // guarded by lock
+
+  /** A source with nothing to deliver yet. */
+  public ManualEventSource() { }
+
+  @Override
+  public void start(EventSink<K, S> sink) {
+    synchronized (lock) {
+      if (this.sink != null) {
+        throw new IllegalStateException("this ManualEventSource is already started");
+      }
+      this.sink = sink;
+      pending.forEach(event -> event.accept(sink));
+      pending.clear();
+    }
+  }
+
+  @Override
+  public void upsert(K key, S spec, long version) {
+    give(sink -> sink.upsert(key, spec, version));
+  }
+
+  @Override
+  public void delete(K key, long version) {
+    give(sink -> sink.delete(key, version));
+  }
+
+  @Override
+  public void resync(Map<K, Versioned<S>> all) {
+    Map<K, Versioned<S>> copy = Map.copyOf(all);
+    give(sink -> sink.resync(copy));
+  }
+
+  @Override
+  public void reject(K key, Exception problem) {
+    give(sink -> sink.reject(key, problem));
+  }
+
+  @Override
+  public void dependencyChanged(Object dependency) {
+    give(sink -> sink.dependencyChanged(dependency));
+  }
+
+  @Override
+  public void close() {
+    synchronized (lock) {
+      closed = true;
+      pending.clear();
+    }
+  }
+
+  private void give(Consumer<EventSink<K, S>> event) {
+    synchronized (lock) { // delivery under the lock keeps events in the order they were given
+      if (closed) {
+        throw new IllegalStateException("this ManualEventSource is closed");
+      }
+      if (sink == null) {
+        pending.add(event);
+      } else {
+        event.accept(sink);
+      }
+    }
+  }
+
+  @Override
+  public String toString() {
+    return "ManualEventSource";
+  }
+}

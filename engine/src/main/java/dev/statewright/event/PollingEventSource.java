@@ -1,0 +1,102 @@
+package dev.statewright.event;
+
+import dev.statewright.time.Scheduler;
+import java.time.Duration;
+import java.util.HashMap;
+import java.util.Map;
+import java.util.Objects;
+import java.util.concurrent.Callable;
+
+/**
+ * Calls a lister at a fixed interval and delivers what changed: the first listing as a
+ * {@code resync}, then an {@code upsert} per new or changed entry, and a {@code resync} whenever a
+ * key has vanished (so the sink deletes it at the version it knew). A lister that throws is logged
+ * and asked again at the next interval; the source never stops on its own.
+ *
+ * @param <K> the key type
+ * @param <S> the spec type
+ */
+public final class PollingEventSource<K, S> implements EventSource<K, S> {
+  /*
+   * Concurrency: polls run one at a time, each scheduling the next when it ends, so `previous`
+   * is confined to the polling task; `closed` and `timer` are volatile for close().
+   */
+  private static final System.Logger LOG = System.getLogger(PollingEventSource.class.getName());
+
+  private final String name;
+  private final Callable<? extends Map<K, Versioned<S>>> lister;
+  private final Duration interval;
+  private final Scheduler scheduler;
+  private Map<K, Versioned<S>> previous; // confined to the polling task
+  private volatile EventSink<K, S> sink;
+  private volatile Scheduler.Cancellable timer = () -> { };
+  private volatile boolean closed;
+
+  private PollingEventSource(String name, Callable<? extends Map<K, Versioned<S>>> lister,
+      Duration interval, Scheduler scheduler) {
+    this.name = name;
+    this.lister = lister;
+    this.interval = interval;
+    this.scheduler = scheduler;
+  }
+
+  /** A source named {@code name} polling {@code lister} every {@code interval}. */
+  public static <K, S> PollingEventSource<K, S> of(String name,
+      Callable<? extends Map<K, Versioned<S>>> lister, Duration interval, Scheduler scheduler) {
+    Objects.requireNonNull(interval, "interval");
+    if (interval.isNegative() || interval.isZero()) {
+      throw new IllegalArgumentException("polling interval must be positive, got " + interval);
+    }
+    return new PollingEventSource<>(Objects.requireNonNull(name, "name"),
+        Objects.requireNonNull(lister, "lister"), interval,
+        Objects.requireNonNull(scheduler, "scheduler"));
+  }
+
+  @Override
+  public void start(EventSink<K, S> sink) {
+    if (this.sink != null) {
+      throw new IllegalStateException(this + " is already started");
+    }
+    this.sink = Objects.requireNonNull(sink, "sink");
+    scheduler.execute(this::poll);
+  }
+
+  @Override
+  public void close() {
+    closed = true;
+    timer.cancel();
+  }
+
+  private void poll() {
+    if (closed) {
+      return;
+    }
+    try {
+      deliver(Map.copyOf(lister.call()));
+    } catch (Exception e) {
+      LOG.log(System.Logger.Level.WARNING, () -> this + ": listing failed (" + e
+          + "); trying again in " + interval);
+    }
+    if (!closed) {
+      timer = scheduler.schedule(this::poll, interval);
+    }
+  }
+
+  private void deliver(Map<K, Versioned<S>> current) {
+    if (previous == null || !current.keySet().containsAll(previous.keySet())) {
+      sink.resync(current);
+    } else {
+      current.forEach((key, v) -> {
+        if (!v.equals(previous.get(key))) {
+          sink.upsert(key, v.value(), v.version());
+        }
+      });
+    }
+    previous = new HashMap<>(current);
+  }
+
+  @Override
+  public String toString() {
+    return "PollingEventSource[" + name + " every " + interval + "]";
+  }
+}
