@@ -13,7 +13,7 @@ public final class IllegalTransitionException extends IllegalStateException {
   private final transient Object key;
   private final Enum<?> state;
   private final Enum<?> event;
-  private final Set<? extends Enum<?>> permitted;
+  private final Set<Enum<?>> permitted;
 
   IllegalTransitionException(String machine, Object key, Enum<?> state, Enum<?> event,
       Set<? extends Enum<?>> permitted) {
@@ -48,7 +48,7 @@ public final class IllegalTransitionException extends IllegalStateException {
   }
 
   /** The events that state permits. */
-  public Set<? extends Enum<?>> permitted() {
+  public Set<Enum<?>> permitted() {
     return permitted;
   }
 }
