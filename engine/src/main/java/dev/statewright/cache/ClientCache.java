@@ -81,6 +81,8 @@ public final class ClientCache<K, S, C> implements AutoCloseable {
   public static final Lifecycle<EntryState, EntryEvent> LIFECYCLE = entryLifecycle();
 
   private static final System.Logger LOG = System.getLogger(ClientCache.class.getName());
+  /** The origin of events given through the public API; its resync covers every key. */
+  private static final int API = 0;
 
   private final String name;
   private final ClientFactory<K, S, C> factory;
@@ -115,7 +117,7 @@ public final class ClientCache<K, S, C> implements AutoCloseable {
     this.closer = b.closer;
     this.listener = b.listener;
     this.gate = new BuildGate(b.maxConcurrentBuilds, this::tryStartBuild);
-    this.sources = new SourceSupervisor<>(name, b.sources, new Sink(), scheduler, backoff);
+    this.sources = new SourceSupervisor<>(name, b.sources, Sink::new, scheduler, backoff);
   }
 
   /** Starts configuring a cache whose clients {@code factory} builds. */
@@ -135,7 +137,7 @@ public final class ClientCache<K, S, C> implements AutoCloseable {
    */
   public final CompletableFuture<Snapshot<K, S, C>> upsert(K key, S spec, long version) {
     return doUpsert(requireKey(key), Objects.requireNonNull(spec, () -> "spec of " + key),
-        requireVersion(version, key));
+        requireVersion(version, key), API);
   }
 
   /**
@@ -151,7 +153,7 @@ public final class ClientCache<K, S, C> implements AutoCloseable {
 
   /** Applies {@code all} as the complete truth: upserts every entry, deletes every absent key. */
   public final void resync(Map<K, Versioned<S>> all) {
-    doResync(Map.copyOf(all));
+    doResync(Map.copyOf(all), API);
   }
 
   /** The entry of {@code key} (a tombstone for a deleted key); never blocks or allocates a lock. */
@@ -219,7 +221,7 @@ public final class ClientCache<K, S, C> implements AutoCloseable {
 
   // ---------------------------------------------------------------- events
 
-  private CompletableFuture<Snapshot<K, S, C>> doUpsert(K key, S spec, long version) {
+  private CompletableFuture<Snapshot<K, S, C>> doUpsert(K key, S spec, long version, int origin) {
     if (closed.get()) {
       return CompletableFuture.failedFuture(closedError());
     }
@@ -233,12 +235,12 @@ public final class ClientCache<K, S, C> implements AutoCloseable {
               + "' at version " + version + " ignored: it was deleted at version "
               + tomb.desiredVersion));
         }
-        if (insert(key, entry, spec, version, waiter)) {
+        if (insert(key, entry, spec, version, origin, waiter)) {
           return waiter.future;
         }
         continue; // lost a race for the map slot
       }
-      Update<K, S, C> u = update(entry, n -> upserted(n, spec, version, waiter));
+      Update<K, S, C> u = update(entry, n -> upserted(n, spec, version, origin, waiter));
       if (u.next.isLive()) {
         if (u.changed() && u.next.cause != null) {
           invalidateDependents(key);
@@ -248,9 +250,9 @@ public final class ClientCache<K, S, C> implements AutoCloseable {
     }
   }
 
-  private boolean insert(K key, Entry<K, S, C> tomb, S spec, long version,
+  private boolean insert(K key, Entry<K, S, C> tomb, S spec, long version, int origin,
       SnapshotWaiter waiter) {
-    Node<K, S, C> node = Node.<K, S, C>created(key, spec, version, dependencies(spec),
+    Node<K, S, C> node = Node.<K, S, C>created(key, spec, version, dependencies(spec), origin,
         scheduler.nanoTime()).withWaiter(waiter);
     Entry<K, S, C> fresh = new Entry<>(node);
     index(key, node.dependencies);
@@ -263,7 +265,8 @@ public final class ClientCache<K, S, C> implements AutoCloseable {
     return won;
   }
 
-  private Node<K, S, C> upserted(Node<K, S, C> n, S spec, long version, SnapshotWaiter waiter) {
+  private Node<K, S, C> upserted(Node<K, S, C> n, S spec, long version, int origin,
+      SnapshotWaiter waiter) {
     if (!n.isLive()) {
       return n;
     }
@@ -281,8 +284,10 @@ public final class ClientCache<K, S, C> implements AutoCloseable {
       d = n.edit(EntryEvent.METADATA_CHANGED);
       if (n.served != null && !n.behind()) { // same client, now known to fit the new spec
         d.served = new Served<>(spec, version, n.served.revision(), n.served.client());
+        d.lastError = null; // a valid spec supersedes an earlier rejected one
       }
     }
+    d.origin = origin;
     d.desiredSpec = spec;
     d.desiredVersion = version;
     d.dependencies = deps;
@@ -333,11 +338,12 @@ public final class ClientCache<K, S, C> implements AutoCloseable {
     return d.freeze();
   }
 
-  private void doResync(Map<K, Versioned<S>> all) {
-    all.forEach((key, v) -> doUpsert(requireKey(key), v.value(), v.version()));
+  /** Upserts {@code all}; deletes the keys it lacks that {@code origin} delivered (any, for the API). */
+  private void doResync(Map<K, Versioned<S>> all, int origin) {
+    all.forEach((key, v) -> doUpsert(requireKey(key), v.value(), v.version(), origin));
     for (Entry<K, S, C> entry : entries.values()) {
       Node<K, S, C> seen = entry.node();
-      if (seen.isLive() && !all.containsKey(entry.key)) {
+      if (seen.isLive() && !all.containsKey(entry.key) && (origin == API || seen.origin == origin)) {
         // deleted while we were not looking: remove it unless it moved on meanwhile
         update(entry, n -> n == seen ? removal(n, n.desiredVersion) : n);
       }
@@ -865,12 +871,18 @@ public final class ClientCache<K, S, C> implements AutoCloseable {
 
   // ---------------------------------------------------------------- sink
 
-  /** What sources deliver to: never throws back into a source. */
+  /** What one source delivers to: never throws back into it. Origins 1, 2, … in source order. */
   private final class Sink implements EventSink<K, S> {
+    private final int origin;
+
+    Sink(int origin) {
+      this.origin = origin;
+    }
+
     @Override
     public void upsert(K key, S spec, long version) {
       guarded("upsert", key, () -> doUpsert(requireKey(key),
-          Objects.requireNonNull(spec, "spec"), requireVersion(version, key)));
+          Objects.requireNonNull(spec, "spec"), requireVersion(version, key), origin));
     }
 
     @Override
@@ -880,7 +892,7 @@ public final class ClientCache<K, S, C> implements AutoCloseable {
 
     @Override
     public void resync(Map<K, Versioned<S>> all) {
-      guarded("resync", "all keys", () -> doResync(Map.copyOf(all)));
+      guarded("resync", "all keys", () -> doResync(Map.copyOf(all), origin));
     }
 
     @Override

@@ -19,6 +19,8 @@ final class Node<K, S, C> {
   final long desiredVersion;
   final long desiredRevision;
   final Collection<?> dependencies;
+  /** Which source delivered the desired spec, so its resync deletes only its own keys. */
+  final int origin;
   final Served<S, C> served;
   final BuildRun<S> build;
   /** A build should start as soon as a bulkhead permit is free (false while backing off). */
@@ -38,6 +40,7 @@ final class Node<K, S, C> {
     this.desiredVersion = d.desiredVersion;
     this.desiredRevision = d.desiredRevision;
     this.dependencies = d.dependencies;
+    this.origin = d.origin;
     this.served = d.served;
     this.build = d.build;
     this.buildWanted = d.buildWanted;
@@ -53,9 +56,10 @@ final class Node<K, S, C> {
 
   /** A new entry that wants its first build. */
   static <K, S, C> Node<K, S, C> created(K key, S spec, long version, Collection<?> dependencies,
-      long now) {
+      int origin, long now) {
     Draft<K, S, C> d = new Draft<>(key);
     d.state = EntryState.STALE;
+    d.origin = origin;
     d.desiredSpec = spec;
     d.desiredVersion = version;
     d.desiredRevision = 1;
@@ -119,6 +123,7 @@ final class Node<K, S, C> {
     long desiredVersion;
     long desiredRevision;
     Collection<?> dependencies = List.of();
+    int origin;
     Served<S, C> served;
     BuildRun<S> build;
     boolean buildWanted;
@@ -143,6 +148,7 @@ final class Node<K, S, C> {
       this.desiredVersion = n.desiredVersion;
       this.desiredRevision = n.desiredRevision;
       this.dependencies = n.dependencies;
+      this.origin = n.origin;
       this.served = n.served;
       this.build = n.build;
       this.buildWanted = n.buildWanted;

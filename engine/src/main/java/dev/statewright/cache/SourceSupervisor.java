@@ -4,6 +4,7 @@ import dev.statewright.event.EventSink;
 import dev.statewright.event.EventSource;
 import dev.statewright.time.Scheduler;
 import java.util.List;
+import java.util.function.IntFunction;
 
 /** Starts a cache's sources and restarts, with backoff, any whose {@code start} throws. */
 final class SourceSupervisor<K, S> {
@@ -11,22 +12,25 @@ final class SourceSupervisor<K, S> {
 
   private final String cacheName;
   private final List<EventSource<K, S>> sources;
-  private final EventSink<K, S> sink;
+  private final IntFunction<EventSink<K, S>> sinks;
   private final Scheduler scheduler;
   private final Backoff backoff;
   private volatile boolean closed;
 
-  SourceSupervisor(String cacheName, List<EventSource<K, S>> sources, EventSink<K, S> sink,
-      Scheduler scheduler, Backoff backoff) {
+  /** {@code sinks} makes the sink of the i-th source (from 1), so each source has its own origin. */
+  SourceSupervisor(String cacheName, List<EventSource<K, S>> sources,
+      IntFunction<EventSink<K, S>> sinks, Scheduler scheduler, Backoff backoff) {
     this.cacheName = cacheName;
     this.sources = List.copyOf(sources);
-    this.sink = sink;
+    this.sinks = sinks;
     this.scheduler = scheduler;
     this.backoff = backoff;
   }
 
   void startAll() {
-    sources.forEach(source -> start(source, 0));
+    for (int i = 0; i < sources.size(); i++) {
+      start(sources.get(i), sinks.apply(i + 1), 0);
+    }
   }
 
   void close() {
@@ -40,7 +44,7 @@ final class SourceSupervisor<K, S> {
     }
   }
 
-  private void start(EventSource<K, S> source, int failures) {
+  private void start(EventSource<K, S> source, EventSink<K, S> sink, int failures) {
     if (closed) {
       return;
     }
@@ -51,7 +55,7 @@ final class SourceSupervisor<K, S> {
       var delay = backoff.delay(attempt, scheduler.random());
       LOG.log(System.Logger.Level.WARNING, () -> cacheName + ": " + source + " failed to start ("
           + e + "); restarting in " + delay);
-      scheduler.schedule(() -> start(source, attempt), delay);
+      scheduler.schedule(() -> start(source, sink, attempt), delay);
     }
   }
 }
