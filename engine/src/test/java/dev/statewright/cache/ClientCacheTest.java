@@ -476,6 +476,64 @@ class ClientCacheTest {
   }
 
   @Test
+  void aSourcesResyncDeletesOnlyTheKeysThatSourceDelivered() {
+    ManualEventSource<String, Repo> files = new ManualEventSource<>();
+    ManualEventSource<String, Repo> api = new ManualEventSource<>();
+    cache.close();
+    cache = builder().source(files).source(api).build();
+    files.upsert("from-files", V1, 1);
+    api.upsert("from-api", V1, 1);
+    scheduler.runAll();
+
+    files.resync(Map.of());
+
+    assertThat(snapshot("from-files").state()).isEqualTo(EntryState.REMOVED);
+    assertThat(snapshot("from-api").state()).isEqualTo(EntryState.CURRENT);
+  }
+
+  @Test
+  void aSourceWhoseStartThrowsIsRestartedWithBackoff() {
+    AtomicInteger starts = new AtomicInteger();
+    ManualEventSource<String, Repo> inner = new ManualEventSource<>();
+    inner.upsert("redis", V1, 1);
+    cache.close();
+    cache = builder().source(new dev.statewright.event.EventSource<>() {
+      @Override
+      public void start(dev.statewright.event.EventSink<String, Repo> sink) {
+        if (starts.incrementAndGet() < 3) {
+          throw new IllegalStateException("store unreachable");
+        }
+        inner.start(sink);
+      }
+
+      @Override
+      public void close() {
+        inner.close();
+      }
+    }).build();
+    assertThat(starts).hasValue(1);
+
+    scheduler.advance(Duration.ofSeconds(5));
+
+    assertThat(starts).hasValue(3);
+    assertThat(snapshot("redis").servedSpec()).contains(V1);
+  }
+
+  @Test
+  void dependencyChangesArriveThroughSourcesToo() {
+    ManualEventSource<String, Repo> source = new ManualEventSource<>();
+    cache.close();
+    cache = builder().source(source).build();
+    source.upsert("a", new Repo("https://a.example", "secret/a", ""), 1);
+    scheduler.runAll();
+
+    source.dependencyChanged("secret/a");
+    scheduler.runAll();
+
+    assertThat(factory.calls("a")).isEqualTo(2);
+  }
+
+  @Test
   void closeReleasesEveryClientAndRefusesFurtherWork() {
     cache.upsert("a", V1, 1);
     cache.upsert("b", V1, 1);
