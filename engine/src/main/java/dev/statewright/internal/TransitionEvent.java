@@ -3,6 +3,7 @@ package dev.statewright.internal;
 import jdk.jfr.Category;
 import jdk.jfr.Description;
 import jdk.jfr.Event;
+import jdk.jfr.EventType;
 import jdk.jfr.Label;
 import jdk.jfr.Name;
 import jdk.jfr.StackTrace;
@@ -14,6 +15,8 @@ import jdk.jfr.StackTrace;
 @Description("A state machine moved from one state to another")
 @StackTrace(false)
 public final class TransitionEvent extends Event {
+  private static final EventType TYPE = EventType.getEventType(TransitionEvent.class);
+
   @Label("Machine")
   public String machine;
   @Label("Key")
@@ -27,6 +30,9 @@ public final class TransitionEvent extends Event {
 
   /** Records a transition if the event is enabled; cheap when it is not. */
   public static void emit(String machine, Object key, Enum<?> from, Enum<?> event, Enum<?> to) {
+    if (!TYPE.isEnabled()) {
+      return; // the lease read path allocates nothing when JFR does not record transitions
+    }
     TransitionEvent jfr = new TransitionEvent();
     if (jfr.shouldCommit()) {
       jfr.machine = machine;
