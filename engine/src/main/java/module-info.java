@@ -8,6 +8,7 @@ module dev.statewright.engine {
   exports dev.statewright.lifecycle;
   exports dev.statewright.lease;
   exports dev.statewright.cache;
+  exports dev.statewright.staging;
   exports dev.statewright.event;
   exports dev.statewright.time;
 }

@@ -1,0 +1,27 @@
+package dev.statewright.staging;
+
+import java.net.URI;
+import java.nio.file.Path;
+import java.util.List;
+
+/**
+ * A lease holder asked for staged content that is no longer there: something deleted it behind
+ * the staging area's back. Names the source, origin, staging path, holder and state history.
+ */
+public final class StagedContentMissingException extends StagingException {
+  private static final long serialVersionUID = 1L;
+
+  private final String holder;
+
+  StagedContentMissingException(URI source, Path origin, Path stagingPath, String holder,
+      List<String> history) {
+    super("staged content for " + holder + " is missing: it was deleted outside the staging area"
+        + "; history: " + String.join(" -> ", history), source, origin, stagingPath, null);
+    this.holder = holder;
+  }
+
+  /** The holder whose lease found the content gone. */
+  public String holder() {
+    return holder;
+  }
+}
