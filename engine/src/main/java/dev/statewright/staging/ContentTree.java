@@ -113,7 +113,7 @@ final class ContentTree {
     long written = 0;
     byte[] buffer = new byte[64 * 1024];
     try (OutputStream out = newOwnerOnlyFile(file, false)) {
-      for (int n; (n = in.read(buffer, 0, (int) Math.min(buffer.length, limit - written + 1))) > 0; ) {
+      for (int n; (n = in.read(buffer, 0, ask(buffer.length, limit - written))) > 0; ) {
         written += n;
         if (written > limit) {
           throw new StagingLimitExceededException(source, limit);
@@ -121,6 +121,11 @@ final class ContentTree {
         out.write(buffer, 0, n);
       }
     }
+  }
+
+  /** How much to read next: up to one byte past the limit, so exceeding it is noticed. */
+  private static int ask(int buffer, long remaining) {
+    return remaining >= buffer ? buffer : (int) remaining + 1;
   }
 
   /** The digest of a staged tree, computed again from disk. */

@@ -161,6 +161,13 @@ class StagingTest {
     }
 
     @Test
+    void anUnboundedLimitStagesTheWholeStream() throws IOException {
+      String big = "y".repeat(200_000);
+      Staged staged = run.stageStream("big.cue", input(big), Long.MAX_VALUE);
+      assertThat(Files.readString(staged.path())).isEqualTo(big);
+    }
+
+    @Test
     void refusesNamesThatAreNotPlainFileNames() {
       for (String bad : new String[] {"", "../x", "a/b", ".", ".."}) {
         assertThatThrownBy(() -> run.stageStream(bad, input("x"), 10))
