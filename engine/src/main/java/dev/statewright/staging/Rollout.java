@@ -1,0 +1,139 @@
+package dev.statewright.staging;
+
+import dev.statewright.lease.Lease;
+import dev.statewright.time.Scheduler;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Objects;
+import java.util.concurrent.Semaphore;
+import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.concurrent.atomic.AtomicReferenceArray;
+
+/**
+ * Applies one action to several targets over content staged once: each target holds its own
+ * lease on every staged item (named after the target) while its action runs. The first failure
+ * stops new targets from starting; those already running finish; every lease is closed.
+ */
+public final class Rollout {
+  private Rollout() { }
+
+  /** What to do for one target, given the staged paths in the order the items were given. */
+  @FunctionalInterface
+  public interface TargetAction<T> {
+    /** Applies the run to {@code target}. */
+    void apply(T target, List<Path> paths) throws Exception;
+  }
+
+  /** How one target ended. */
+  public enum Outcome {
+    /** Its action returned. */
+    SUCCEEDED,
+    /** Its action (or leasing its content) threw. */
+    FAILED,
+    /** An earlier failure stopped the run before it started. */
+    SKIPPED
+  }
+
+  /**
+   * One target's outcome.
+   *
+   * @param target the target
+   * @param outcome how it ended
+   * @param error what failed, for {@link Outcome#FAILED}; null otherwise
+   * @param <T> the target type
+   */
+  public record TargetResult<T>(T target, Outcome outcome, Throwable error) { }
+
+  /**
+   * Every target's outcome, in the order the targets were given.
+   *
+   * @param results the outcomes
+   * @param <T> the target type
+   */
+  public record Report<T>(List<TargetResult<T>> results) {
+    /** Whether every target succeeded. */
+    public boolean succeeded() {
+      return results.stream().allMatch(r -> r.outcome() == Outcome.SUCCEEDED);
+    }
+
+    /** The targets that failed. */
+    public List<TargetResult<T>> failures() {
+      return results.stream().filter(r -> r.outcome() == Outcome.FAILED).toList();
+    }
+  }
+
+  /** One target after another, on the calling thread. */
+  public static <T> Report<T> sequential(List<Staged> staged, List<T> targets, TargetAction<T> action) {
+    List<TargetResult<T>> results = new ArrayList<>();
+    boolean stopped = false;
+    for (T target : targets) {
+      TargetResult<T> result = stopped ? skipped(target) : applyTo(staged, target, action);
+      stopped |= result.outcome() == Outcome.FAILED;
+      results.add(result);
+    }
+    return new Report<>(List.copyOf(results));
+  }
+
+  /** Up to {@code parallelism} targets at once on {@code scheduler}; returns when all have ended. */
+  public static <T> Report<T> parallel(List<Staged> staged, List<T> targets, int parallelism,
+      Scheduler scheduler, TargetAction<T> action) {
+    if (parallelism < 1) {
+      throw new IllegalArgumentException("parallelism must be >= 1, got " + parallelism);
+    }
+    Objects.requireNonNull(scheduler, "scheduler");
+    AtomicReferenceArray<TargetResult<T>> results = new AtomicReferenceArray<>(targets.size());
+    Semaphore slots = new Semaphore(parallelism);
+    AtomicBoolean stopped = new AtomicBoolean();
+    for (int i = 0; i < targets.size(); i++) {
+      T target = targets.get(i);
+      slots.acquireUninterruptibly();
+      if (stopped.get()) {
+        results.set(i, skipped(target));
+        slots.release();
+        continue;
+      }
+      int index = i;
+      scheduler.execute(() -> {
+        try {
+          TargetResult<T> result = applyTo(staged, target, action);
+          results.set(index, result);
+          if (result.outcome() == Outcome.FAILED) {
+            stopped.set(true);
+          }
+        } finally {
+          slots.release();
+        }
+      });
+    }
+    slots.acquireUninterruptibly(parallelism); // every started target has ended
+    List<TargetResult<T>> all = new ArrayList<>(targets.size());
+    for (int i = 0; i < targets.size(); i++) {
+      all.add(results.get(i));
+    }
+    return new Report<>(List.copyOf(all));
+  }
+
+  private static <T> TargetResult<T> applyTo(List<Staged> staged, T target, TargetAction<T> action) {
+    String holder = String.valueOf(target);
+    List<Lease<Path>> leases = new ArrayList<>(staged.size());
+    try {
+      List<Path> paths = new ArrayList<>(staged.size());
+      for (Staged item : staged) {
+        Lease<Path> lease = item.acquire(holder);
+        leases.add(lease);
+        paths.add(lease.get());
+      }
+      action.apply(target, List.copyOf(paths));
+      return new TargetResult<>(target, Outcome.SUCCEEDED, null);
+    } catch (Exception e) {
+      return new TargetResult<>(target, Outcome.FAILED, e);
+    } finally {
+      leases.forEach(Lease::close);
+    }
+  }
+
+  private static <T> TargetResult<T> skipped(T target) {
+    return new TargetResult<>(target, Outcome.SKIPPED, null);
+  }
+}
