@@ -36,8 +36,7 @@ class ArchitectureTest {
   @ArchTest
   static final ArchRule staging_does_not_use_the_cache =
       noClasses().that().resideInAPackage("dev.statewright.staging..")
-          .should().dependOnClassesThat().resideInAPackage("dev.statewright.cache..")
-          .allowEmptyShould(true);
+          .should().dependOnClassesThat().resideInAPackage("dev.statewright.cache..");
 
   @ArchTest
   static final ArchRule event_sources_do_not_know_the_cache =
@@ -67,9 +66,18 @@ class ArchitectureTest {
       noClasses().should().callMethodWhere(asyncWithoutExecutor());
 
   @ArchTest
-  static final ArchRule only_the_time_package_creates_executors =
+  static final ArchRule only_the_time_package_and_the_shutdown_hook_create_threads_or_executors =
       noClasses().that().resideOutsideOfPackage("dev.statewright.time..")
+          .and().doNotHaveFullyQualifiedName("dev.statewright.internal.ShutdownHook")
           .should().dependOnClassesThat().haveFullyQualifiedName("java.util.concurrent.Executors");
+
+  @ArchTest
+  static final ArchRule staging_and_cache_build_on_leases_and_the_kernel =
+      classes().that().resideInAnyPackage("dev.statewright.staging..", "dev.statewright.cache..")
+          .should().onlyDependOnClassesThat().resideInAnyPackage("dev.statewright.staging..",
+              "dev.statewright.cache..", "dev.statewright.lease..", "dev.statewright.lifecycle..",
+              "dev.statewright.time..", "dev.statewright.event..", "dev.statewright.internal..",
+              "java..", "jdk.jfr..");
 
   private static DescribedPredicate<JavaCall<?>> target(Class<?> owner) {
     return DescribedPredicate.describe("a constructor of " + owner.getSimpleName(),

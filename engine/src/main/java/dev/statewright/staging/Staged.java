@@ -2,8 +2,10 @@ package dev.statewright.staging;
 
 import dev.statewright.lease.Lease;
 import dev.statewright.lease.LeasedResource;
+import dev.statewright.lease.ResourceEvent;
 import dev.statewright.lease.ResourceReleasedException;
 import dev.statewright.lease.ResourceState;
+import dev.statewright.lifecycle.Lifecycle;
 import dev.statewright.time.Scheduler;
 import java.io.IOException;
 import java.net.URI;
@@ -28,6 +30,9 @@ import java.util.concurrent.atomic.AtomicBoolean;
  * lease's {@code get()}; closing a lease <i>happens-before</i> the deletion of the content.
  */
 public final class Staged {
+  /** Staged content follows the lease lifecycle; {@code specs/staging-lifecycle.md} holds it. */
+  public static final Lifecycle<ResourceState, ResourceEvent> LIFECYCLE = LeasedResource.LIFECYCLE;
+
   private final URI source;
   private final Path origin;
   private final Path root;

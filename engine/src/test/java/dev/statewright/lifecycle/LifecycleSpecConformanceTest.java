@@ -4,6 +4,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 import dev.statewright.cache.ClientCache;
 import dev.statewright.lease.LeasedResource;
+import dev.statewright.staging.Staged;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -29,6 +30,11 @@ class LifecycleSpecConformanceTest {
   @Test
   void resourceLifecycleMatchesLeasedResource() throws IOException {
     assertConforms("resource-lifecycle.md", LeasedResource.LIFECYCLE);
+  }
+
+  @Test
+  void stagingLifecycleMatchesStagedContent() throws IOException {
+    assertConforms("staging-lifecycle.md", Staged.LIFECYCLE);
   }
 
   @Test
