@@ -10,14 +10,21 @@ import java.util.List;
  */
 public final class StagedContentMissingException extends StagingException {
   private static final long serialVersionUID = 1L;
+  private static final int RECENT = 5;
 
   private final String holder;
 
   StagedContentMissingException(URI source, Path origin, Path stagingPath, String holder,
       List<String> history) {
     super("staged content for " + holder + " is missing: it was deleted outside the staging area"
-        + "; history: " + String.join(" -> ", history), source, origin, stagingPath, null);
+        + "; history: " + recent(history), source, origin, stagingPath, null);
     this.holder = holder;
+  }
+
+  private static String recent(List<String> history) {
+    int shown = Math.min(history.size(), RECENT);
+    String older = history.size() > shown ? "(" + (history.size() - shown) + " earlier) -> " : "";
+    return older + String.join(" -> ", history.subList(history.size() - shown, history.size()));
   }
 
   /** The holder whose lease found the content gone. */

@@ -1,6 +1,6 @@
 package dev.statewright.harness.cli;
 
-import dev.statewright.harness.demo.RepositoryDemo;
+import dev.statewright.harness.demo.Demo;
 import java.io.PrintStream;
 import java.util.Arrays;
 
@@ -23,7 +23,7 @@ public final class Statewright {
     String command = args.length == 0 ? "demo" : args[0];
     switch (command) {
       case "demo":
-        return RepositoryDemo.run(out) == 0 ? 0 : 1;
+        return Demo.run(out) == 0 ? 0 : 1;
       default:
         err.println("unknown command '" + command + "' (args " + Arrays.toString(args)
             + "); usage: statewright demo");

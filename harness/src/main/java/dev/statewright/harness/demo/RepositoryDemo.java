@@ -24,7 +24,6 @@ import java.security.MessageDigest;
 import java.security.NoSuchAlgorithmException;
 import java.time.Duration;
 import java.util.ArrayList;
-import java.util.Comparator;
 import java.util.HexFormat;
 import java.util.List;
 import java.util.Map;
@@ -40,21 +39,18 @@ import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.AtomicLong;
 import java.util.concurrent.locks.LockSupport;
 import java.util.function.Predicate;
-import java.util.logging.Level;
-import java.util.logging.Logger;
 
 /**
  * The repository scenario end to end: a folder of repository spec files watched by a
  * {@link DirectoryEventSource}, a factory with realistic build latency, readers on their own
  * threads, and every change the field failure was about. Each check asserts an invariant on what
- * actually happened; the last line is {@code demo: N checks passed, F failed}.
+ * actually happened.
  */
 public final class RepositoryDemo {
   private static final Duration WAIT = Duration.ofSeconds(15);
   private static final String MIRROR = "registry-mirror";
   private static final int BURST = 1_000;
   private static final long MIN_BUILD_MILLIS = 15;
-  private static final Logger QUIET = Logger.getLogger("dev.statewright");
 
   /** A repository spec file: {@code url=} and an optional {@code token=} naming a file beside it. */
   record RepoSpec(String url, String tokenFile) { }
@@ -96,25 +92,14 @@ public final class RepositoryDemo {
   private final AtomicInteger coalescedMirrorEvents = new AtomicInteger();
   private ClientCache<String, RepoSpec, RepoClient> cache;
 
-  private RepositoryDemo(PrintStream out, Path workspace) throws IOException {
+  RepositoryDemo(PrintStream out, Checks checks, Path workspace) throws IOException {
     this.out = out;
-    this.checks = new Checks(out);
+    this.checks = checks;
     this.dir = Files.createDirectory(workspace.resolve("repositories"));
     this.scratch = Files.createDirectory(workspace.resolve("scratch"));
   }
 
-  /** Runs the demonstration in a temporary folder; returns how many checks failed. */
-  public static int run(PrintStream out) throws Exception {
-    QUIET.setLevel(Level.SEVERE); // the timeline shows what the engine's WARNINGs would say
-    Path workspace = Files.createTempDirectory("statewright-demo-");
-    try {
-      return new RepositoryDemo(out, workspace).scenario();
-    } finally {
-      deleteTree(workspace);
-    }
-  }
-
-  private int scenario() throws Exception {
+  void run() throws Exception {
     out.println("== Repository clients: a folder of spec files, watched, with concurrent readers ==");
     out.println("   folder: " + dir);
     ManualEventSource<String, RepoSpec> burstSource = new ManualEventSource<>();
@@ -151,9 +136,6 @@ public final class RepositoryDemo {
     burst(burstSource);
     readers.stopAndCheck();
     closeAndCheck();
-
-    out.printf("demo: %d checks passed, %d failed%n", checks.passed(), checks.failed());
-    return checks.failed();
   }
 
   private void urlChange() throws Exception {
@@ -497,14 +479,6 @@ public final class RepositoryDemo {
       return "sha256:" + HexFormat.of().formatHex(digest, 0, 4);
     } catch (NoSuchAlgorithmException e) {
       throw new IllegalStateException(e);
-    }
-  }
-
-  private static void deleteTree(Path root) throws IOException {
-    try (var paths = Files.walk(root)) {
-      for (Path p : paths.sorted(Comparator.reverseOrder()).toList()) {
-        Files.deleteIfExists(p);
-      }
     }
   }
 }
