@@ -89,8 +89,12 @@ class RolloutTest {
           throw new IllegalStateException(target + " rejected the bundle");
         });
 
-    assertThat(report.results()).extracting(Rollout.TargetResult::outcome).containsExactly(
-        Rollout.Outcome.SUCCEEDED, Rollout.Outcome.FAILED, Rollout.Outcome.SKIPPED, Rollout.Outcome.SKIPPED);
+    // c may start in the instant between b throwing and b's failure being recorded (a's slot
+    // frees first); d needs a second free slot, which only comes after the failure is recorded.
+    List<Rollout.Outcome> outcomes = report.results().stream().map(Rollout.TargetResult::outcome).toList();
+    assertThat(outcomes.subList(0, 2)).containsExactly(Rollout.Outcome.SUCCEEDED, Rollout.Outcome.FAILED);
+    assertThat(outcomes.get(2)).isIn(Rollout.Outcome.FAILED, Rollout.Outcome.SKIPPED);
+    assertThat(outcomes.get(3)).isEqualTo(Rollout.Outcome.SKIPPED);
     assertThat(module.state()).isEqualTo(ResourceState.STAGED);
   }
 
