@@ -3,11 +3,13 @@ package dev.statewright.cache;
 import dev.statewright.time.Scheduler;
 import java.lang.invoke.MethodHandles;
 import java.lang.invoke.VarHandle;
+import java.util.concurrent.CompletableFuture;
 
 /**
  * One call of the factory, identified by object identity. Carries what it builds and two small
- * protocols: the bulkhead permit, given back exactly once, and the interrupt handshake that lets a
- * timed-out build be abandoned without leaving an interrupt on a pooled thread.
+ * protocols: the bulkhead permit, given back exactly once, and, for a blocking factory, the
+ * interrupt handshake that lets a timed-out build be abandoned without leaving an interrupt on a
+ * pooled thread. An asynchronous factory's stage is cancelled instead.
  */
 final class BuildRun<S> {
   /*
@@ -41,6 +43,7 @@ final class BuildRun<S> {
   final long revision;
   final long startNanos;
   private volatile Thread thread;
+  private volatile CompletableFuture<?> stage;
   private volatile Scheduler.Cancellable timeout = () -> { };
   @SuppressWarnings("unused") // accessed through RUNNER
   private volatile int runner;
@@ -58,6 +61,11 @@ final class BuildRun<S> {
     this.timeout = timeout;
   }
 
+  /** The build's result, cancelled if the build is abandoned. */
+  void stage(CompletableFuture<?> stage) {
+    this.stage = stage;
+  }
+
   /** Called by the worker before the factory; false if the build was abandoned already. */
   boolean enter() {
     thread = Thread.currentThread();
@@ -66,7 +74,6 @@ final class BuildRun<S> {
 
   /** Called by the worker after the factory; false if the build was abandoned meanwhile. */
   boolean exit() {
-    timeout.cancel();
     if (RUNNER.compareAndSet(this, RUNNING, DONE)) {
       return true;
     }
@@ -77,8 +84,13 @@ final class BuildRun<S> {
     return false;
   }
 
-  /** Gives the build up: interrupts the factory if it is running. Idempotent. */
+  /** Gives the build up: cancels its stage and interrupts a blocking factory. Idempotent. */
   void abandon() {
+    timeout.cancel();
+    CompletableFuture<?> result = stage;
+    if (result != null) {
+      result.cancel(true);
+    }
     if (RUNNER.compareAndSet(this, NEW, ABANDONED)) {
       return;
     }

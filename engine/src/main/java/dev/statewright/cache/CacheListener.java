@@ -7,6 +7,10 @@ import dev.statewright.lifecycle.Transition;
  * them, after the entry's state word changed and outside any lock. Every method defaults to doing
  * nothing; a listener that throws is logged and otherwise ignored.
  *
+ * <p>Transitions of one key made on different threads may be reported in a different order than
+ * they were made (a listener runs after the CAS, not under a lock); each carries its from and to
+ * states, and {@link ClientCache#snapshot} always shows the current one.
+ *
  * @param <K> the key type
  */
 public interface CacheListener<K> {

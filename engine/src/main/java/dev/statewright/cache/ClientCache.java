@@ -85,7 +85,9 @@ public final class ClientCache<K, S, C> implements AutoCloseable {
   private static final int API = 0;
 
   private final String name;
-  private final ClientFactory<K, S, C> factory;
+  /** Exactly one of the two factories is set. */
+  private final AsyncClientFactory<K, S, C> asyncFactory;
+  private final ClientFactory<K, S, C> blockingFactory;
   private final ChangePolicy<S> changePolicy;
   private final Freshness freshness;
   private final Scheduler scheduler;
@@ -105,7 +107,8 @@ public final class ClientCache<K, S, C> implements AutoCloseable {
 
   private ClientCache(Builder<K, S, C> b) {
     this.name = b.name;
-    this.factory = b.factory;
+    this.asyncFactory = b.asyncFactory;
+    this.blockingFactory = b.factory;
     this.changePolicy = b.changePolicy;
     this.freshness = b.freshness;
     this.scheduler = b.scheduler;
@@ -120,9 +123,15 @@ public final class ClientCache<K, S, C> implements AutoCloseable {
     this.sources = new SourceSupervisor<>(name, b.sources, Sink::new, scheduler, backoff);
   }
 
-  /** Starts configuring a cache whose clients {@code factory} builds. */
+  /** Starts configuring a cache whose clients {@code factory} builds, blocking a worker thread. */
   public static <K, S, C> Builder<K, S, C> builder(ClientFactory<K, S, C> factory) {
-    return new Builder<>(factory);
+    Objects.requireNonNull(factory, "factory");
+    return new Builder<>(null, factory);
+  }
+
+  /** Starts configuring a cache whose clients {@code factory} builds asynchronously. */
+  public static <K, S, C> Builder<K, S, C> asyncBuilder(AsyncClientFactory<K, S, C> factory) {
+    return new Builder<>(Objects.requireNonNull(factory, "factory"), null);
   }
 
   // ---------------------------------------------------------------- public API
@@ -433,35 +442,55 @@ public final class ClientCache<K, S, C> implements AutoCloseable {
     if (!buildTimeout.isZero()) {
       run.timeout(scheduler.schedule(() -> timedOut(entry, run), buildTimeout));
     }
-    scheduler.execute(() -> runBuild(entry, run));
-  }
-
-  private void runBuild(Entry<K, S, C> entry, BuildRun<S> run) {
-    if (!run.enter()) {
-      return; // abandoned before it started
-    }
     BuildEvent jfr = new BuildEvent();
     jfr.begin();
-    C client = null;
-    Throwable error = null;
-    try {
-      client = factory.build(entry.key, run.spec);
-      if (client == null) {
-        error = new NullPointerException("factory returned null for '" + entry.key
-            + "' at version " + run.version);
+    CompletableFuture<C> stage = start(entry.key, run);
+    run.stage(stage);
+    stage.whenComplete((client, error) -> built(entry, run, jfr, client, error));
+  }
+
+  private CompletableFuture<C> start(K key, BuildRun<S> run) {
+    if (blockingFactory == null) {
+      try {
+        return asyncFactory.build(key, run.spec).toCompletableFuture();
+      } catch (RuntimeException e) {
+        return CompletableFuture.failedFuture(e);
       }
-    } catch (Exception | LinkageError | AssertionError e) {
-      error = e;
     }
-    boolean inTime = run.exit();
-    long nanos = scheduler.nanoTime() - run.startNanos;
-    recordBuild(jfr, entry.key, run.version, inTime ? error : "timed out");
-    Throwable outcome = error;
-    safely(() -> listener.onBuildFinished(entry.key, run.version, nanos, outcome));
-    if (!inTime) {
-      discard(client);
+    CompletableFuture<C> result = new CompletableFuture<>();
+    scheduler.execute(() -> runBlocking(key, run, result));
+    return result;
+  }
+
+  /** A blocking factory runs on a scheduler thread, interruptible by the build timeout. */
+  private void runBlocking(K key, BuildRun<S> run, CompletableFuture<C> result) {
+    if (!run.enter()) {
+      result.cancel(false); // abandoned before it started
       return;
     }
+    try {
+      C client = blockingFactory.build(key, run.spec);
+      if (!result.complete(client)) {
+        discard(client); // abandoned while it ran: the late client is closed unseen
+      }
+    } catch (Exception | LinkageError | AssertionError e) {
+      result.completeExceptionally(e);
+    } finally {
+      run.exit();
+    }
+  }
+
+  private void built(Entry<K, S, C> entry, BuildRun<S> run, BuildEvent jfr, C client,
+      Throwable failure) {
+    Throwable error = failure instanceof CompletionException ? failure.getCause() : failure;
+    if (error == null && client == null) {
+      error = new NullPointerException("factory returned null for '" + entry.key
+          + "' at version " + run.version);
+    }
+    long nanos = scheduler.nanoTime() - run.startNanos;
+    recordBuild(jfr, entry.key, run.version, error);
+    Throwable outcome = error;
+    safely(() -> listener.onBuildFinished(entry.key, run.version, nanos, outcome));
     finished(entry, run, client, error);
   }
 
@@ -929,6 +958,8 @@ public final class ClientCache<K, S, C> implements AutoCloseable {
    * @param <C> the client type
    */
   public static final class Builder<K, S, C> {
+    /** Exactly one of the two factories is set. */
+    private final AsyncClientFactory<K, S, C> asyncFactory;
     private final ClientFactory<K, S, C> factory;
     private String name = "client-cache";
     private ChangePolicy<S> changePolicy = ChangePolicy.byEquality();
@@ -944,8 +975,9 @@ public final class ClientCache<K, S, C> implements AutoCloseable {
     private CacheListener<K> listener = new CacheListener<>() { };
     private final List<EventSource<K, S>> sources = new ArrayList<>();
 
-    private Builder(ClientFactory<K, S, C> factory) {
-      this.factory = Objects.requireNonNull(factory, "factory");
+    private Builder(AsyncClientFactory<K, S, C> asyncFactory, ClientFactory<K, S, C> factory) {
+      this.asyncFactory = asyncFactory;
+      this.factory = factory;
     }
 
     /** A name for logs, messages and JFR events. */
