@@ -195,6 +195,18 @@ public final class ClientCache<K, S, C> implements AutoCloseable {
   }
 
   /**
+   * {@link #acquire} without blocking: completes with a lease as fresh as the cache's
+   * {@link Freshness} requires, or fails as {@code acquire} would throw.
+   */
+  public final CompletableFuture<Lease<C>> acquireAsync(K key) {
+    try {
+      return doAcquireAsync(requireKey(key));
+    } catch (RuntimeException e) {
+      return CompletableFuture.failedFuture(e);
+    }
+  }
+
+  /**
    * A lease on a client of {@code key} built from version {@code minVersion} or newer, once there
    * is one; fails after the acquire timeout with {@link ClientUnavailableException}, at once with
    * {@link NoSuchElementException} for a key never seen or removed.
@@ -588,6 +600,10 @@ public final class ClientCache<K, S, C> implements AutoCloseable {
   // ---------------------------------------------------------------- acquire
 
   private Lease<C> doAcquire(K key) {
+    return join(doAcquireAsync(key));
+  }
+
+  private CompletableFuture<Lease<C>> doAcquireAsync(K key) {
     Entry<K, S, C> entry = entries.get(key);
     if (entry == null) {
       throw missing(key, null);
@@ -598,10 +614,10 @@ public final class ClientCache<K, S, C> implements AutoCloseable {
         throw missing(key, entry);
       }
       if (n.served == null || !servable(n)) {
-        return join(awaitLease(entry, 0, n.desiredRevision, holder()));
+        return awaitLease(entry, 0, n.desiredRevision, holder());
       }
       try {
-        return n.served.client().acquire(holder());
+        return CompletableFuture.completedFuture(n.served.client().acquire(holder()));
       } catch (ResourceReleasedException replaced) {
         // a newer client took its place between our read and our lease: read again
       }
