@@ -600,28 +600,46 @@ public final class ClientCache<K, S, C> implements AutoCloseable {
   // ---------------------------------------------------------------- acquire
 
   private Lease<C> doAcquire(K key) {
-    return join(doAcquireAsync(key));
+    Entry<K, S, C> entry = liveEntry(key);
+    Lease<C> lease = tryLease(entry);
+    return lease != null ? lease : join(awaitFresh(entry));
   }
 
   private CompletableFuture<Lease<C>> doAcquireAsync(K key) {
+    Entry<K, S, C> entry = liveEntry(key);
+    Lease<C> lease = tryLease(entry);
+    return lease != null ? CompletableFuture.completedFuture(lease) : awaitFresh(entry);
+  }
+
+  private Entry<K, S, C> liveEntry(K key) {
     Entry<K, S, C> entry = entries.get(key);
-    if (entry == null) {
-      throw missing(key, null);
+    if (entry == null || !entry.node().isLive()) {
+      throw missing(key, entry);
     }
+    return entry;
+  }
+
+  /** A lease on the served client if the freshness policy allows it now; null to wait. */
+  private Lease<C> tryLease(Entry<K, S, C> entry) {
     for (;;) {
       Node<K, S, C> n = entry.node();
       if (!n.isLive()) {
-        throw missing(key, entry);
+        throw missing(entry.key, entry);
       }
       if (n.served == null || !servable(n)) {
-        return awaitLease(entry, 0, n.desiredRevision, holder());
+        return null;
       }
       try {
-        return CompletableFuture.completedFuture(n.served.client().acquire(holder()));
+        return n.served.client().acquire(holder());
       } catch (ResourceReleasedException replaced) {
         // a newer client took its place between our read and our lease: read again
       }
     }
+  }
+
+  /** Waits for a client built from the spec known now (or newer). */
+  private CompletableFuture<Lease<C>> awaitFresh(Entry<K, S, C> entry) {
+    return awaitLease(entry, 0, entry.node().desiredRevision, holder());
   }
 
   private boolean servable(Node<K, S, C> n) {
