@@ -1,0 +1,223 @@
+package dev.statewright.harness.sim;
+
+import dev.statewright.time.Scheduler;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.PriorityQueue;
+import java.util.SplittableRandom;
+import java.util.random.RandomGenerator;
+
+/**
+ * A deterministic {@link Scheduler}: one thread (the caller of {@link #run}), virtual time that
+ * jumps to the next timer when nothing is ready, and a seeded choice of the next ready task. The
+ * real engine runs on it unchanged; the same seed gives the same schedule and the same result.
+ *
+ * <p>Not thread-safe: everything, including what the engine submits, runs on the thread that
+ * calls {@link #run}. Tasks submitted from other threads are a test bug.
+ */
+public final class SimulatedScheduler implements Scheduler {
+  /*
+   * Overview: `ready` holds submitted tasks; `timers` holds delayed ones by due time, then by
+   * submission order. run() picks a ready task by the strategy, runs it, and when none is ready
+   * moves virtual time to the earliest timer and makes every timer due by then ready.
+   */
+  private static final long EPOCH_NANOS = Duration.ofDays(20_000).toNanos();
+
+  private final long seed;
+  private final Strategy strategy;
+  private final SplittableRandom random;
+  private final List<Task> ready = new ArrayList<>();
+  private final PriorityQueue<Timer> timers = new PriorityQueue<>();
+  private final List<String> trace = new ArrayList<>();
+  private final List<Integer> changePoints = new ArrayList<>();
+  private Runnable afterEachStep = () -> { };
+  private long now;
+  private long submitted;
+  private long steps;
+  private int demotions;
+
+  /** A scheduler whose every choice follows from {@code seed}. */
+  public SimulatedScheduler(long seed, Strategy strategy) {
+    this.seed = seed;
+    this.strategy = strategy;
+    this.random = new SplittableRandom(seed);
+    if (strategy.isPct()) {
+      for (int i = 1; i < strategy.depth(); i++) {
+        changePoints.add(random.nextInt(200));
+      }
+    }
+  }
+
+  private final class Task {
+    final long id = submitted++;
+    final Runnable body;
+    final String label;
+    long priority;
+
+    Task(Runnable body, String label) {
+      this.body = body;
+      this.label = label;
+      this.priority = strategy.isPct() ? 1_000 + random.nextInt(1_000_000) : 0;
+    }
+  }
+
+  private final class Timer implements Comparable<Timer>, Cancellable {
+    final long due;
+    final long order = submitted++;
+    final Runnable body;
+    final String label;
+    boolean cancelled;
+
+    Timer(long due, Runnable body, String label) {
+      this.due = due;
+      this.body = body;
+      this.label = label;
+    }
+
+    @Override
+    public void cancel() {
+      cancelled = true;
+    }
+
+    @Override
+    public int compareTo(Timer other) {
+      return due != other.due ? Long.compare(due, other.due) : Long.compare(order, other.order);
+    }
+  }
+
+  @Override
+  public long nanoTime() {
+    return now;
+  }
+
+  @Override
+  public Instant now() {
+    return Instant.ofEpochSecond(0, EPOCH_NANOS + now);
+  }
+
+  @Override
+  public RandomGenerator random() {
+    return random;
+  }
+
+  @Override
+  public void execute(Runnable task) {
+    execute(task, "task");
+  }
+
+  /** Submits a task with a label the trace shows. */
+  public void execute(Runnable task, String label) {
+    ready.add(new Task(task, label));
+  }
+
+  @Override
+  public Cancellable schedule(Runnable task, Duration delay) {
+    return schedule(task, delay, "timer");
+  }
+
+  /** Schedules a labelled task after {@code delay} of virtual time. */
+  public Cancellable schedule(Runnable task, Duration delay, String label) {
+    Timer timer = new Timer(now + Math.max(0, delay.toNanos()), task, label);
+    timers.add(timer);
+    return timer;
+  }
+
+  /** Called after every step, for monitors that check invariants between steps. */
+  public void afterEachStep(Runnable check) {
+    this.afterEachStep = check;
+  }
+
+  /**
+   * Runs until nothing is ready and no timer is due before {@code until} (virtual time from now),
+   * or {@code maxSteps} steps have run.
+   *
+   * @return whether it stopped because it was idle (false: the step budget ran out)
+   */
+  public boolean run(Duration until, long maxSteps) {
+    long deadline = now + until.toNanos();
+    for (long budget = maxSteps; budget > 0; budget--) {
+      if (ready.isEmpty() && !advanceTo(deadline)) {
+        return true;
+      }
+      step();
+    }
+    return ready.isEmpty();
+  }
+
+  /** Runs ready tasks (no time passes) until none is left. */
+  public void runReady(long maxSteps) {
+    for (long budget = maxSteps; budget > 0 && !ready.isEmpty(); budget--) {
+      step();
+    }
+  }
+
+  private void step() {
+    Task task = ready.remove(pick());
+    steps++;
+    trace.add(String.format("%6d t=%-12s %s #%d", steps, Duration.ofNanos(now), task.label, task.id));
+    task.body.run();
+    afterEachStep.run();
+  }
+
+  private int pick() {
+    if (!strategy.isPct()) {
+      return random.nextInt(ready.size());
+    }
+    int best = 0;
+    for (int i = 1; i < ready.size(); i++) {
+      if (ready.get(i).priority > ready.get(best).priority) {
+        best = i;
+      }
+    }
+    if (changePoints.contains((int) steps)) {
+      ready.get(best).priority = demotions++ - strategy.depth(); // below every fresh priority
+    }
+    return best;
+  }
+
+  private boolean advanceTo(long deadline) {
+    Timer next;
+    while ((next = timers.peek()) != null && next.cancelled) {
+      timers.poll();
+    }
+    if (next == null || next.due > deadline) {
+      return false;
+    }
+    now = Math.max(now, next.due);
+    while ((next = timers.peek()) != null && next.due <= now) {
+      timers.poll();
+      if (!next.cancelled) {
+        ready.add(new Task(next.body, next.label));
+      }
+    }
+    return true;
+  }
+
+  /** Every step so far: its number, virtual time, label and task id. */
+  public List<String> trace() {
+    return List.copyOf(trace);
+  }
+
+  /** Steps run so far. */
+  public long steps() {
+    return steps;
+  }
+
+  /** The seed this scheduler's choices follow from. */
+  public long seed() {
+    return seed;
+  }
+
+  /** The strategy. */
+  public Strategy strategy() {
+    return strategy;
+  }
+
+  @Override
+  public String toString() {
+    return "SimulatedScheduler[seed=" + seed + ", " + strategy + ", t=" + Duration.ofNanos(now)
+        + ", " + steps + " steps]";
+  }
+}
