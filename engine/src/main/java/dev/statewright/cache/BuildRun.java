@@ -100,6 +100,12 @@ final class BuildRun<S> {
     }
   }
 
+  /** Whether the factory's stage has completed (normally, exceptionally or by cancellation). */
+  boolean finished() {
+    CompletableFuture<?> result = stage;
+    return result != null && result.isDone();
+  }
+
   /** True exactly once: for whoever gives the bulkhead permit back. */
   boolean returnPermit() {
     return PERMIT.compareAndSet(this, true, false);

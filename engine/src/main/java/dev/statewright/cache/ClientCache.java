@@ -277,6 +277,9 @@ public final class ClientCache<K, S, C> implements AutoCloseable {
         scheduler.nanoTime()).withWaiter(waiter);
     Entry<K, S, C> fresh = new Entry<>(node);
     index(key, node.dependencies);
+    if (tomb != null && tomb.node().displaced != null) {
+      tomb.node().displaced.abandon(); // the removed incarnation's build ends before ours starts
+    }
     boolean won = tomb == null ? entries.putIfAbsent(key, fresh) == null
         : entries.replace(key, tomb, fresh);
     if (won) {
@@ -352,6 +355,7 @@ public final class ClientCache<K, S, C> implements AutoCloseable {
     Node.Draft<K, S, C> d = n.edit(EntryEvent.DELETED);
     d.desiredVersion = version;
     d.served = null;
+    d.displaced = n.build;
     d.build = null;
     d.buildWanted = false;
     d.nextRetryNanos = 0;
@@ -557,8 +561,7 @@ public final class ClientCache<K, S, C> implements AutoCloseable {
     TimeoutException error = new TimeoutException("build of '" + entry.key + "' at version "
         + run.version + " exceeded the build timeout of " + buildTimeout);
     if (update(entry, n -> n.build == run ? failed(n, run, error) : n).changed()) {
-      run.abandon();
-      returnPermit(run);
+      returnPermit(run); // afterUpdate abandoned it
     }
   }
 
@@ -735,9 +738,11 @@ public final class ClientCache<K, S, C> implements AutoCloseable {
     if (prev.served != null && (next.served == null || next.served.client() != prev.served.client())) {
       prev.served.client().retire(); // C6: closed when its last lease closes
     }
-    if (prev.build != null && prev.build != next.build && !next.isLive()) {
-      prev.build.abandon();
-      returnPermit(prev.build);
+    if (prev.build != null && prev.build != next.build && !prev.build.finished()) {
+      prev.build.abandon(); // timed out or removed: cancelled before anything else starts (C1)
+      if (!next.isLive()) {
+        returnPermit(prev.build);
+      }
     }
     if (next.build != null && next.build != prev.build) {
       launch(entry, next.build);

@@ -23,6 +23,8 @@ final class Node<K, S, C> {
   final int origin;
   final Served<S, C> served;
   final BuildRun<S> build;
+  /** On a tombstone: the build its removal displaced, cancelled before any re-add builds (C1). */
+  final BuildRun<S> displaced;
   /** A build should start as soon as a bulkhead permit is free (false while backing off). */
   final boolean buildWanted;
   final Throwable lastError;
@@ -43,6 +45,7 @@ final class Node<K, S, C> {
     this.origin = d.origin;
     this.served = d.served;
     this.build = d.build;
+    this.displaced = d.displaced;
     this.buildWanted = d.buildWanted;
     this.lastError = d.lastError;
     this.failures = d.failures;
@@ -126,6 +129,7 @@ final class Node<K, S, C> {
     int origin;
     Served<S, C> served;
     BuildRun<S> build;
+    BuildRun<S> displaced;
     boolean buildWanted;
     Throwable lastError;
     int failures;
@@ -151,6 +155,7 @@ final class Node<K, S, C> {
       this.origin = n.origin;
       this.served = n.served;
       this.build = n.build;
+      this.displaced = n.displaced;
       this.buildWanted = n.buildWanted;
       this.lastError = n.lastError;
       this.failures = n.failures;

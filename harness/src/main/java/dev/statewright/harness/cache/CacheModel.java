@@ -1,0 +1,302 @@
+package dev.statewright.harness.cache;
+
+import dev.statewright.harness.property.Command;
+import dev.statewright.harness.property.Model;
+import dev.statewright.harness.sim.SimulatedScheduler;
+import dev.statewright.lease.Lease;
+import dev.statewright.time.Scheduler;
+import java.time.Duration;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.NoSuchElementException;
+import java.util.Optional;
+import java.util.SplittableRandom;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CompletionException;
+import java.util.concurrent.CompletionStage;
+import java.util.function.Function;
+
+/**
+ * The client cache as a map of versioned keys with tombstones, checked against any
+ * {@link CacheUnderTest}: upserts, deletes and strict acquires on two keys with versions that
+ * arrive out of order, builds that take virtual time, leases held for a while. Linearizability
+ * (parallel programs) or postconditions (sequential ones) cover C2 and C4; {@link CacheMonitor}
+ * covers C1, C3, C5, C6 and C8. With faults on, builds fail or hang (C7) and only the monitors
+ * and convergence judge.
+ */
+public final class CacheModel implements Model<CacheModel.State, CacheModel.Wired> {
+  static final List<String> KEYS = List.of("k1", "k2");
+  static final int MAX_BUILDS = 2;
+
+  private final String name;
+  private final Function<Wiring, CacheUnderTest> implementation;
+  private final boolean faults;
+
+  /**
+   * What an implementation is built from.
+   *
+   * @param scheduler the scheduler of the run
+   * @param factory the simulated factory to build clients with
+   * @param maxConcurrentBuilds the bulkhead the monitor holds it to
+   * @param simulated whether time is virtual (real threads get short timeouts)
+   */
+  public record Wiring(Scheduler scheduler, SimFactory factory, int maxConcurrentBuilds,
+      boolean simulated) { }
+
+  /** The system under test with its monitor and scheduler. */
+  public static final class Wired {
+    final CacheUnderTest cache;
+    final CacheMonitor monitor;
+    final SimFactory factory;
+    final Scheduler scheduler;
+
+    Wired(CacheUnderTest cache, CacheMonitor monitor, SimFactory factory, Scheduler scheduler) {
+      this.cache = cache;
+      this.monitor = monitor;
+      this.factory = factory;
+      this.scheduler = scheduler;
+    }
+  }
+
+  /**
+   * One key in the model.
+   *
+   * @param version the newest version, of a spec or of a delete
+   * @param live false for a tombstone
+   */
+  record KeyState(long version, boolean live) { }
+
+  /**
+   * The model: every key seen.
+   *
+   * @param keys the keys
+   */
+  public record State(Map<String, KeyState> keys) {
+    State with(String key, KeyState state) {
+      Map<String, KeyState> next = new HashMap<>(keys);
+      next.put(key, state);
+      return new State(Map.copyOf(next));
+    }
+  }
+
+  private CacheModel(String name, Function<Wiring, CacheUnderTest> implementation, boolean faults) {
+    this.name = name;
+    this.implementation = implementation;
+    this.faults = faults;
+  }
+
+  /** The property for the engine's own {@code ClientCache}. */
+  public static CacheModel clientCache() {
+    return of("client cache", RealCache::build, false);
+  }
+
+  /** The same with failing and hanging builds. */
+  public static CacheModel clientCacheWithFaults() {
+    return of("client cache with faults", RealCache::build, true);
+  }
+
+  /** The property for any implementation, under {@code name}. */
+  public static CacheModel of(String name, Function<Wiring, CacheUnderTest> implementation,
+      boolean faults) {
+    return new CacheModel(name, implementation, faults);
+  }
+
+  @Override
+  public String name() {
+    return name;
+  }
+
+  @Override
+  public State initialState() {
+    return new State(Map.of());
+  }
+
+  @Override
+  public Command<State, Wired> generate(State state, SplittableRandom random) {
+    String key = KEYS.get(random.nextInt(KEYS.size()));
+    long version = 1 + random.nextInt(8);
+    int dice = random.nextInt(100);
+    if (dice < 45) {
+      return new Upsert(key, version, faults);
+    }
+    if (dice < 60) {
+      return new Delete(key, version);
+    }
+    return new Acquire(key, Duration.ofMillis(random.nextInt(500)), faults);
+  }
+
+  @Override
+  public Wired start(Scheduler scheduler) {
+    boolean simulated = scheduler instanceof SimulatedScheduler;
+    CacheMonitor monitor = new CacheMonitor(MAX_BUILDS, simulated);
+    SimFactory factory = new SimFactory(scheduler, monitor, Duration.ofMillis(simulated ? 200 : 2));
+    if (faults) {
+      factory.faults(0.3, 0.05);
+    }
+    CacheUnderTest cache = implementation.apply(new Wiring(scheduler, factory, MAX_BUILDS, simulated));
+    monitor.watch(cache);
+    if (scheduler instanceof SimulatedScheduler sim) {
+      sim.afterEachStep(monitor::afterStep);
+    }
+    KEYS.forEach(key -> monitor.served(key));
+    return new Wired(cache, monitor, factory, scheduler);
+  }
+
+  @Override
+  public void quiesce(Wired system) {
+    system.factory.faults(0, 0);
+  }
+
+  @Override
+  public Duration settle() {
+    return faults ? Duration.ofMinutes(10) : Duration.ofMinutes(2);
+  }
+
+  @Override
+  public List<String> finish(Wired system) {
+    try {
+      return system.monitor.finish(KEYS);
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+      return List.of("harness: interrupted while finishing");
+    }
+  }
+
+  @Override
+  public String toString() {
+    return name;
+  }
+
+  private static KeyState stateOf(State state, String key) {
+    return state.keys().get(key);
+  }
+
+  /** Upsert(key, version): "ok" once served; "stale" below a tombstone. */
+  record Upsert(String key, long version, boolean faults) implements Command<State, Wired> {
+    @Override
+    public Optional<State> apply(State state, Object result) {
+      KeyState k = stateOf(state, key);
+      boolean belowTombstone = k != null && !k.live() && version <= k.version();
+      if (belowTombstone) {
+        return "stale".equals(result) || result == null || faults ? Optional.of(state) : Optional.empty();
+      }
+      State next = state.with(key, new KeyState(k == null || !k.live() ? version : Math.max(k.version(), version), true));
+      boolean allowed = result == null || "ok".equals(result) || "deleted".equals(result)
+          || (faults && String.valueOf(result).startsWith("failed"));
+      return allowed ? Optional.of(next) : Optional.empty();
+    }
+
+    @Override
+    public CompletionStage<Object> run(Wired system) {
+      return system.cache.upsert(key, version).thenApply(result -> {
+        if ("ok".equals(result)) {
+          system.cache.view(key).filter(v -> v.servedVersion() < version).ifPresent(v ->
+              system.monitor.violation("C4: upsert of " + key + " v" + version
+                  + " completed while v" + v.servedVersion() + " was served"));
+        }
+        return result;
+      });
+    }
+
+    @Override
+    public Object partition() {
+      return key;
+    }
+
+    @Override
+    public List<Command<State, Wired>> shrinks() {
+      return version > 1 ? List.of(new Upsert(key, version - 1, faults)) : List.of();
+    }
+
+    @Override
+    public String toString() {
+      return "upsert(" + key + ", v" + version + ")";
+    }
+  }
+
+  /** Delete(key, version): "ok", or "stale" if the key holds that version or newer. */
+  record Delete(String key, long version) implements Command<State, Wired> {
+    @Override
+    public Optional<State> apply(State state, Object result) {
+      KeyState k = stateOf(state, key);
+      if (k != null && k.live() && version <= k.version()) {
+        return "stale".equals(result) || result == null ? Optional.of(state) : Optional.empty();
+      }
+      long tombstone = k == null ? version : Math.max(k.version(), version);
+      return "ok".equals(result) || result == null
+          ? Optional.of(state.with(key, new KeyState(tombstone, false))) : Optional.empty();
+    }
+
+    @Override
+    public CompletionStage<Object> run(Wired system) {
+      return system.cache.delete(key, version);
+    }
+
+    @Override
+    public Object partition() {
+      return key;
+    }
+
+    @Override
+    public String toString() {
+      return "delete(" + key + ", v" + version + ")";
+    }
+  }
+
+  /** Acquire(key): the version of a fresh client, held for a while; "none" for an absent key. */
+  record Acquire(String key, Duration hold, boolean faults) implements Command<State, Wired> {
+    @Override
+    public Optional<State> apply(State state, Object result) {
+      KeyState k = stateOf(state, key);
+      Object expected = k != null && k.live() ? (Object) k.version() : "none";
+      boolean allowed = result == null || expected.equals(result)
+          || (faults && !"none".equals(result) && !(expected instanceof String));
+      return allowed ? Optional.of(state) : Optional.empty();
+    }
+
+    @Override
+    public CompletionStage<Object> run(Wired system) {
+      CompletableFuture<Object> result = new CompletableFuture<>();
+      system.cache.acquire(key).whenComplete((lease, error) -> {
+        if (error != null) {
+          Throwable cause = error instanceof CompletionException ? error.getCause() : error;
+          result.complete(cause instanceof NoSuchElementException ? "none" : "unavailable");
+          return;
+        }
+        result.complete(hold(system, lease));
+      });
+      return result;
+    }
+
+    private Object hold(Wired system, Lease<SimClient> lease) {
+      SimClient client = lease.get();
+      client.leases.incrementAndGet();
+      system.monitor.leaseTaken();
+      if (client.closes.get() > 0) {
+        system.monitor.violation("C6: " + client + " was handed out already closed");
+      }
+      if (system.scheduler instanceof SimulatedScheduler) { // the listing and the lease, same instant
+        system.cache.view(key).filter(v -> v.servedVersion() != client.version).ifPresent(v ->
+            system.monitor.violation("C5: the listing shows " + key + " v" + v.servedVersion()
+                + " while acquire handed out " + client));
+      }
+      system.scheduler.schedule(() -> {
+        client.leases.decrementAndGet();
+        lease.close();
+        system.monitor.leaseGiven();
+      }, system.scheduler instanceof SimulatedScheduler ? hold : hold.dividedBy(100));
+      return client.version;
+    }
+
+    @Override
+    public Object partition() {
+      return key;
+    }
+
+    @Override
+    public String toString() {
+      return "acquire(" + key + ")";
+    }
+  }
+}

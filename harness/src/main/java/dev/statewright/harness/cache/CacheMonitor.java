@@ -1,0 +1,161 @@
+package dev.statewright.harness.cache;
+
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import java.util.concurrent.TimeUnit;
+
+/**
+ * Watches a cache under test for C1–C8 as it runs: builds in flight per key (C1) and in all
+ * (C8), builds of anything but the newest spec (C3), served versions going back (C2), finished
+ * newer builds not served (C3: no starvation), clients closed while leased or twice (C6), and at
+ * the end that every live key converged (C3, C7) and every client was closed exactly once (C6).
+ * Thread-safe.
+ */
+public final class CacheMonitor {
+  private final int maxConcurrentBuilds;
+  private final boolean stepwise;
+  private final List<String> violations = new ArrayList<>(); // guarded by this
+  private final Map<String, Integer> inFlight = new HashMap<>(); // guarded by this
+  private final Map<String, Long> highestServed = new HashMap<>(); // guarded by this
+  private final Map<String, Long> finishedNewer = new HashMap<>(); // guarded by this
+  private final List<SimClient> clients = new ArrayList<>(); // guarded by this
+  private int building; // guarded by this
+  private int leasesHeld; // guarded by this
+  private CacheUnderTest cache;
+
+  /**
+   * A monitor for a cache allowed {@code maxConcurrentBuilds}; {@code stepwise} checks that hold
+   * between every two steps of a simulation (they cannot be checked between real threads).
+   */
+  public CacheMonitor(int maxConcurrentBuilds, boolean stepwise) {
+    this.maxConcurrentBuilds = maxConcurrentBuilds;
+    this.stepwise = stepwise;
+  }
+
+  synchronized void watch(CacheUnderTest cache) {
+    this.cache = cache;
+  }
+
+  private synchronized void awaitLeasesGiven(Duration timeout) throws InterruptedException {
+    long deadline = System.nanoTime() + timeout.toNanos();
+    while (leasesHeld > 0) {
+      long left = deadline - System.nanoTime();
+      if (left <= 0) {
+        violations.add("harness: " + leasesHeld + " leases still held " + timeout + " after the run");
+        return;
+      }
+      TimeUnit.NANOSECONDS.timedWait(this, left);
+    }
+  }
+
+  private synchronized void awaitConverged(List<String> keys, Duration timeout)
+      throws InterruptedException {
+    long deadline = System.nanoTime() + timeout.toNanos();
+    while (keys.stream().anyMatch(k -> cache.view(k).filter(v -> !v.current()).isPresent())) {
+      long left = deadline - System.nanoTime();
+      if (left <= 0) {
+        return; // finish() reports what did not converge
+      }
+      TimeUnit.NANOSECONDS.timedWait(this, Math.min(left, TimeUnit.MILLISECONDS.toNanos(50)));
+    }
+  }
+
+  synchronized void violation(String what) {
+    violations.add(what);
+  }
+
+  synchronized void buildStarted(String key, long version) {
+    int mine = inFlight.merge(key, 1, Integer::sum);
+    building++;
+    if (mine > 1) {
+      violations.add("C1: " + mine + " builds of " + key + " in flight at once");
+    }
+    if (building > maxConcurrentBuilds) {
+      violations.add("C8: " + building + " builds at once, more than " + maxConcurrentBuilds);
+    }
+    if (stepwise && cache != null) {
+      Optional<CacheUnderTest.View> view = cache.view(key);
+      if (view.isPresent() && view.get().desiredVersion() != version) {
+        violations.add("C3: started a build of " + key + " v" + version + " while v"
+            + view.get().desiredVersion() + " is the newest");
+      }
+    }
+  }
+
+  synchronized void buildFinished(String key, long version, SimClient client) {
+    inFlight.merge(key, -1, Integer::sum);
+    building--;
+    notifyAll(); // finish() may be waiting for convergence
+    if (client != null) {
+      clients.add(client);
+      finishedNewer.merge(key, version, Math::max);
+    }
+  }
+
+  synchronized void closed(SimClient client) {
+    if (client.leases.get() > 0) {
+      violations.add("C6: " + client + " closed while " + client.leases.get() + " lease(s) held it");
+    }
+    if (client.closes.get() > 1) {
+      violations.add("C6: " + client + " closed " + client.closes.get() + " times");
+    }
+  }
+
+  /** Between two simulation steps: served versions never go back, a newer finished build is served. */
+  synchronized void afterStep() {
+    if (cache == null) {
+      return;
+    }
+    for (String key : List.copyOf(finishedNewer.keySet())) {
+      long finished = finishedNewer.remove(key);
+      cache.view(key).filter(v -> v.servedVersion() < finished && v.desiredVersion() >= finished)
+          .ifPresent(v -> violations.add("C3: a finished build of " + key + " v" + finished
+              + " was not served (serving v" + v.servedVersion() + "): newer clients are discarded"));
+    }
+    for (String key : List.copyOf(highestServed.keySet())) {
+      served(key);
+    }
+  }
+
+  synchronized void served(String key) {
+    cache.view(key).filter(v -> v.servedVersion() >= 0).ifPresent(v -> {
+      Long before = highestServed.put(key, Math.max(v.servedVersion(), highestServed.getOrDefault(key, -1L)));
+      if (before != null && v.servedVersion() < before) {
+        violations.add("C2: " + key + " served v" + v.servedVersion() + " after serving v" + before);
+      }
+    });
+  }
+
+  synchronized void leaseTaken() {
+    leasesHeld++;
+  }
+
+  synchronized void leaseGiven() {
+    if (--leasesHeld == 0) {
+      notifyAll();
+    }
+  }
+
+  /** At quiescence: every live key current; then close the cache and check every client closed once. */
+  List<String> finish(List<String> keys) throws InterruptedException {
+    awaitLeasesGiven(Duration.ofSeconds(30)); // on real threads, commands still hold some
+    awaitConverged(keys, Duration.ofSeconds(30)); // on real threads, retries may still be due
+    for (String key : keys) {
+      cache.view(key).filter(v -> !v.current()).ifPresent(v -> violation("C3: " + key
+          + " did not converge: desired v" + v.desiredVersion() + ", serving v" + v.servedVersion()));
+    }
+    cache.close();
+    synchronized (this) {
+      for (SimClient client : clients) {
+        if (client.closes.get() != 1) {
+          violations.add("C6: " + client + " was closed " + client.closes.get() + " times in all");
+        }
+      }
+      return List.copyOf(violations);
+    }
+  }
+}

@@ -1,0 +1,41 @@
+package dev.statewright.harness.cache;
+
+import dev.statewright.lease.Lease;
+import java.util.Optional;
+import java.util.concurrent.CompletionStage;
+
+/**
+ * What the cache property drives: the real {@code ClientCache}, or a canary. Results are plain
+ * values the model understands: {@code "ok"}, {@code "stale"} (ignored as older than what the key
+ * holds), {@code "deleted"} (removed before it was served), {@code "failed: …"}.
+ */
+public interface CacheUnderTest extends AutoCloseable {
+
+  /** {@code key} has the spec of {@code version}; completes once that version (or newer) is served. */
+  CompletionStage<Object> upsert(String key, long version);
+
+  /** {@code key} is deleted at {@code version}. */
+  CompletionStage<Object> delete(String key, long version);
+
+  /** A lease on a fresh client; fails with NoSuchElementException for an absent key. */
+  CompletionStage<Lease<SimClient>> acquire(String key);
+
+  /** What a live key serves now; empty for an absent or deleted key. */
+  Optional<View> view(String key);
+
+  @Override
+  void close();
+
+  /**
+   * One key as its listing shows it.
+   *
+   * @param desiredVersion the newest version known
+   * @param servedVersion the version of the served client's spec; -1 if none is served
+   */
+  record View(long desiredVersion, long servedVersion) {
+    /** Whether the served client was built from the newest spec. */
+    public boolean current() {
+      return servedVersion == desiredVersion;
+    }
+  }
+}

@@ -1,0 +1,79 @@
+package dev.statewright.harness.cache;
+
+import dev.statewright.cache.Backoff;
+import dev.statewright.cache.ClientCache;
+import dev.statewright.cache.EntryState;
+import dev.statewright.cache.StaleVersionException;
+import dev.statewright.lease.Lease;
+import java.time.Duration;
+import java.util.NoSuchElementException;
+import java.util.Optional;
+import java.util.concurrent.CompletionException;
+import java.util.concurrent.CompletionStage;
+
+/** The engine's {@link ClientCache} as a {@link CacheUnderTest}. */
+public final class RealCache implements CacheUnderTest {
+  private final ClientCache<String, SimSpec, SimClient> cache;
+
+  /** The engine's cache, wired the way the property needs it. */
+  static CacheUnderTest build(CacheModel.Wiring wiring) {
+    return new RealCache(ClientCache.asyncBuilder(wiring.factory())
+        .name("property")
+        .scheduler(wiring.scheduler())
+        .maxConcurrentBuilds(wiring.maxConcurrentBuilds())
+        .buildTimeout(wiring.simulated() ? Duration.ofSeconds(30) : Duration.ofMillis(100))
+        .backoff(wiring.simulated() ? Backoff.exponential(Duration.ofMillis(100), Duration.ofSeconds(30))
+            : Backoff.exponential(Duration.ofMillis(5), Duration.ofMillis(100)))
+        .acquireTimeout(Duration.ofMinutes(5))
+        .tombstoneRetention(Duration.ofDays(1))
+        .build());
+  }
+
+  /** Drives {@code cache}. */
+  public RealCache(ClientCache<String, SimSpec, SimClient> cache) {
+    this.cache = cache;
+  }
+
+  @Override
+  public CompletionStage<Object> upsert(String key, long version) {
+    return cache.upsert(key, new SimSpec(version), version).handle((snapshot, error) ->
+        error == null ? "ok" : outcome(error));
+  }
+
+  @Override
+  public CompletionStage<Object> delete(String key, long version) {
+    return cache.delete(key, version).handle((done, error) -> error == null ? "ok" : outcome(error));
+  }
+
+  @Override
+  public CompletionStage<Lease<SimClient>> acquire(String key) {
+    return cache.acquireAsync(key);
+  }
+
+  @Override
+  public Optional<View> view(String key) {
+    return cache.snapshot(key).filter(s -> s.state() != EntryState.REMOVED)
+        .map(s -> new View(s.desiredVersion(), s.servedVersion().orElse(-1)));
+  }
+
+  @Override
+  public void close() {
+    cache.close();
+  }
+
+  static Object outcome(Throwable error) {
+    Throwable cause = error instanceof CompletionException && error.getCause() != null ? error.getCause() : error;
+    if (cause instanceof StaleVersionException) {
+      return "stale";
+    }
+    if (cause instanceof NoSuchElementException) {
+      return "deleted";
+    }
+    return "failed: " + cause.getClass().getSimpleName();
+  }
+
+  @Override
+  public String toString() {
+    return "ClientCache";
+  }
+}

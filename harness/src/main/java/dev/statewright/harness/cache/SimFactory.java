@@ -1,0 +1,74 @@
+package dev.statewright.harness.cache;
+
+import dev.statewright.cache.AsyncClientFactory;
+import dev.statewright.time.Scheduler;
+import java.io.IOException;
+import java.time.Duration;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CompletionStage;
+import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.concurrent.atomic.AtomicInteger;
+
+/**
+ * Builds {@link SimClient}s after a random latency of scheduler time, so a build takes virtual
+ * time in a simulation. With a failure rate it fails some builds (fault injection); with a
+ * hang rate some builds never complete (until cancelled by a timeout).
+ */
+public final class SimFactory implements AsyncClientFactory<String, SimSpec, SimClient> {
+  private final Scheduler scheduler;
+  private final CacheMonitor monitor;
+  private final Duration maxLatency;
+  private final AtomicInteger serials = new AtomicInteger();
+  private volatile double failureRate;
+  private volatile double hangRate;
+
+  /** Builds take up to {@code maxLatency}; {@code monitor} sees every build. */
+  public SimFactory(Scheduler scheduler, CacheMonitor monitor, Duration maxLatency) {
+    this.scheduler = scheduler;
+    this.monitor = monitor;
+    this.maxLatency = maxLatency;
+  }
+
+  /** From now on, fail this share of builds and hang that share. */
+  public void faults(double failureRate, double hangRate) {
+    this.failureRate = failureRate;
+    this.hangRate = hangRate;
+  }
+
+  @Override
+  public CompletionStage<SimClient> build(String key, SimSpec spec) {
+    monitor.buildStarted(key, spec.version());
+    AtomicBoolean over = new AtomicBoolean();
+    // the monitor hears of a build's end before anyone else: a cancelled build inside cancel(),
+    // ahead of every callback; a finished one just before its stage completes
+    CompletableFuture<SimClient> result = new CompletableFuture<>() {
+      @Override
+      public boolean cancel(boolean mayInterrupt) {
+        if (over.compareAndSet(false, true)) {
+          monitor.buildFinished(key, spec.version(), null);
+        }
+        return super.cancel(mayInterrupt);
+      }
+    };
+    double dice = scheduler.random().nextDouble();
+    if (dice < hangRate) {
+      return result; // completes only when the cache cancels it
+    }
+    boolean fails = dice < hangRate + failureRate;
+    long nanos = 1 + scheduler.random().nextLong(Math.max(1, maxLatency.toNanos()));
+    scheduler.schedule(() -> {
+      if (!over.compareAndSet(false, true)) {
+        return; // the cache gave up on this build
+      }
+      if (fails) {
+        monitor.buildFinished(key, spec.version(), null);
+        result.completeExceptionally(new IOException("injected build failure for " + key + " " + spec));
+      } else {
+        SimClient client = new SimClient(key, spec.version(), serials.incrementAndGet(), monitor);
+        monitor.buildFinished(key, spec.version(), client);
+        result.complete(client);
+      }
+    }, Duration.ofNanos(nanos));
+    return result;
+  }
+}
