@@ -25,14 +25,18 @@ final class BuildRun<S> {
   private static final int DONE = 2;
   private static final int INTERRUPTING = 3;
   private static final int ABANDONED = 4;
+  private static final int LAUNCHING = 1;
+  private static final int LAUNCHED = 2;
   private static final VarHandle RUNNER;
   private static final VarHandle PERMIT;
+  private static final VarHandle LAUNCH;
 
   static {
     try {
       MethodHandles.Lookup lookup = MethodHandles.lookup();
       RUNNER = lookup.findVarHandle(BuildRun.class, "runner", int.class);
       PERMIT = lookup.findVarHandle(BuildRun.class, "permitHeld", boolean.class);
+      LAUNCH = lookup.findVarHandle(BuildRun.class, "launch", int.class);
     } catch (ReflectiveOperationException e) {
       throw new ExceptionInInitializerError(e);
     }
@@ -49,6 +53,8 @@ final class BuildRun<S> {
   private volatile int runner;
   @SuppressWarnings("unused") // accessed through PERMIT
   private volatile boolean permitHeld = true;
+  @SuppressWarnings("unused") // accessed through LAUNCH
+  private volatile int launch;
 
   BuildRun(S spec, long version, long revision, long startNanos) {
     this.spec = spec;
@@ -61,9 +67,21 @@ final class BuildRun<S> {
     this.timeout = timeout;
   }
 
-  /** The build's result, cancelled if the build is abandoned. */
-  void stage(CompletableFuture<?> stage) {
-    this.stage = stage;
+  /*
+   * Launch transitions: NEW -> LAUNCHING -> LAUNCHED, or NEW -> ABANDONED. An abandon that finds
+   * the factory being called waits for the call to return (an asynchronous factory returns
+   * promptly) and then cancels its stage, so a removed key's build never overlaps its re-add's.
+   */
+
+  /** Claims the right to call the factory; false if the build was abandoned first. */
+  boolean beginLaunch() {
+    return LAUNCH.compareAndSet(this, NEW, LAUNCHING);
+  }
+
+  /** The factory returned {@code result}; cancelled if the build is abandoned. */
+  void launched(CompletableFuture<?> result) {
+    this.stage = result;
+    launch = LAUNCHED;
   }
 
   /** Called by the worker before the factory; false if the build was abandoned already. */
@@ -87,6 +105,12 @@ final class BuildRun<S> {
   /** Gives the build up: cancels its stage and interrupts a blocking factory. Idempotent. */
   void abandon() {
     timeout.cancel();
+    if (LAUNCH.compareAndSet(this, NEW, ABANDONED)) {
+      return; // the factory will not be called
+    }
+    while (launch == LAUNCHING) {
+      Thread.onSpinWait();
+    }
     CompletableFuture<?> result = stage;
     if (result != null) {
       result.cancel(true);

@@ -454,6 +454,9 @@ public final class ClientCache<K, S, C> implements AutoCloseable {
   }
 
   private void launch(Entry<K, S, C> entry, BuildRun<S> run) {
+    if (!run.beginLaunch()) {
+      return; // removed (or timed out) before it started: its permit went back with it
+    }
     safely(() -> listener.onBuildStarted(entry.key, run.version));
     if (!buildTimeout.isZero()) {
       run.timeout(scheduler.schedule(() -> timedOut(entry, run), buildTimeout));
@@ -461,7 +464,7 @@ public final class ClientCache<K, S, C> implements AutoCloseable {
     BuildEvent jfr = new BuildEvent();
     jfr.begin();
     CompletableFuture<C> stage = start(entry.key, run);
-    run.stage(stage);
+    run.launched(stage);
     stage.whenComplete((client, error) -> built(entry, run, jfr, client, error));
   }
 

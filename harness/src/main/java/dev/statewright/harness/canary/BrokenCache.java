@@ -1,0 +1,124 @@
+package dev.statewright.harness.canary;
+
+import dev.statewright.harness.cache.CacheModel;
+import dev.statewright.harness.cache.CacheUnderTest;
+import dev.statewright.harness.cache.SimClient;
+import dev.statewright.harness.cache.SimFactory;
+import dev.statewright.harness.cache.SimSpec;
+import dev.statewright.lease.Lease;
+import dev.statewright.lease.LeasedResource;
+import dev.statewright.time.Scheduler;
+import java.util.HashMap;
+import java.util.Map;
+import java.util.NoSuchElementException;
+import java.util.Optional;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CompletionStage;
+
+/**
+ * The shared body of the cache canaries: a map of slots, each with its desired version, its
+ * tombstone and its served client, and no state machine at all. Each canary overrides the one
+ * thing it gets wrong. Single-threaded: canaries run on the simulated scheduler only.
+ */
+abstract class BrokenCache implements CacheUnderTest {
+  final Scheduler scheduler;
+  final SimFactory factory;
+  final Map<String, Slot> slots = new HashMap<>();
+
+  /** One key. */
+  static final class Slot {
+    long desired = -1;
+    long tombstone = -1;
+    boolean live;
+    boolean building;
+    LeasedResource<SimClient> served;
+    long servedVersion = -1;
+    long builtAt;
+  }
+
+  BrokenCache(CacheModel.Wiring wiring) {
+    this.scheduler = wiring.scheduler();
+    this.factory = wiring.factory();
+  }
+
+  Slot slot(String key) {
+    return slots.computeIfAbsent(key, k -> new Slot());
+  }
+
+  CompletionStage<SimClient> build(String key, long version) {
+    return factory.build(key, new SimSpec(version));
+  }
+
+  /** Serves {@code client} in place of the old one, which closes after its last lease. */
+  void serve(String key, SimClient client) {
+    Slot s = slot(key);
+    LeasedResource<SimClient> old = s.served;
+    s.served = LeasedResource.of(key + "@v" + client.version(), client, SimClient::close, scheduler);
+    s.servedVersion = client.version();
+    s.builtAt = scheduler.nanoTime();
+    if (old != null) {
+      replaced(old);
+    }
+  }
+
+  /** What happens to a replaced client; right here, wrong in some canaries. */
+  void replaced(LeasedResource<SimClient> old) {
+    old.retire();
+  }
+
+  /** Builds {@code version} and serves it; completes "ok" when served. */
+  CompletionStage<Object> buildAndServe(String key, long version) {
+    Slot s = slot(key);
+    s.building = true;
+    return build(key, version).thenApply(client -> {
+      s.building = false;
+      serve(key, client);
+      return "ok";
+    });
+  }
+
+  @Override
+  public CompletionStage<Object> delete(String key, long version) {
+    Slot s = slot(key);
+    if (s.live && version <= s.desired) {
+      return CompletableFuture.completedFuture("stale");
+    }
+    s.live = false;
+    s.tombstone = Math.max(s.tombstone, version);
+    if (s.served != null) {
+      s.served.retire();
+      s.served = null;
+      s.servedVersion = -1;
+    }
+    return CompletableFuture.completedFuture("ok");
+  }
+
+  @Override
+  public CompletionStage<Lease<SimClient>> acquire(String key) {
+    Slot s = slots.get(key);
+    if (s == null || !s.live || s.served == null) {
+      return CompletableFuture.failedFuture(new NoSuchElementException(key));
+    }
+    return CompletableFuture.completedFuture(s.served.acquire("property"));
+  }
+
+  @Override
+  public Optional<View> view(String key) {
+    Slot s = slots.get(key);
+    return s == null || !s.live ? Optional.empty() : Optional.of(new View(s.desired, s.servedVersion));
+  }
+
+  @Override
+  public void close() {
+    slots.values().forEach(s -> {
+      if (s.served != null) {
+        s.served.retire();
+      }
+    });
+  }
+
+  /** Whether an upsert of {@code version} is older than a delete. */
+  boolean belowTombstone(Slot s, long version) {
+    return !s.live && version <= s.tombstone;
+  }
+}

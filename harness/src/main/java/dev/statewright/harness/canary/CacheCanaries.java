@@ -1,0 +1,264 @@
+package dev.statewright.harness.canary;
+
+import dev.statewright.harness.cache.CacheModel;
+import dev.statewright.harness.cache.CacheUnderTest;
+import dev.statewright.harness.cache.SimClient;
+import dev.statewright.lease.Lease;
+import dev.statewright.lease.LeasedResource;
+import java.time.Duration;
+import java.util.List;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CompletionStage;
+import java.util.function.Function;
+
+/** The cache bug classes the harness must keep finding, each as a small broken cache. */
+final class CacheCanaries {
+  private CacheCanaries() { }
+
+  static List<Canary> all() {
+    return List.of(
+        cache("ttl-recheck-on-read", "the field fix: a spec change is seen on read after a 30 s TTL",
+            TtlRecheck::new),
+        cache("never-invalidates", "a cached client is never rebuilt when its spec changes",
+            NeverInvalidates::new),
+        cache("no-single-flight", "every update starts its own build, concurrently", NoSingleFlight::new),
+        cache("accepts-older-version", "a late, older update replaces a newer one", AcceptsOlder::new),
+        cache("no-tombstone", "a delete forgets the key, so a late older upsert resurrects it",
+            NoTombstone::new),
+        cache("closes-leased-client", "a replaced client is closed at once, under its readers",
+            ClosesLeased::new),
+        cache("double-release", "a replaced client is closed twice", DoubleRelease::new),
+        cache("starves-superseded-builds", "a finished build is thrown away whenever a newer spec "
+            + "arrived, so steady updates starve readers", Starving::new));
+  }
+
+  private static Canary cache(String name, String bug, Function<CacheModel.Wiring, CacheUnderTest> impl) {
+    return Canary.ofModel(name, bug, CacheModel.of("canary " + name, impl, false));
+  }
+
+  /** Serves the newest version it built; upserts complete when served. Base of most canaries. */
+  private static class Serializing extends BrokenCache {
+    Serializing(CacheModel.Wiring wiring) {
+      super(wiring);
+    }
+
+    @Override
+    public CompletionStage<Object> upsert(String key, long version) {
+      Slot s = slot(key);
+      if (belowTombstone(s, version)) {
+        return CompletableFuture.completedFuture("stale");
+      }
+      if (!s.live) {
+        s.live = true;
+        s.desired = -1;
+      }
+      if (version <= s.desired) {
+        return awaitServed(key, version);
+      }
+      s.desired = version;
+      return s.building ? awaitServed(key, version) : buildNewest(key);
+    }
+
+    CompletionStage<Object> buildNewest(String key) {
+      Slot s = slot(key);
+      long version = s.desired;
+      s.building = true;
+      return build(key, version).thenCompose(client -> {
+        s.building = false;
+        if (!s.live) {
+          client.close();
+          return CompletableFuture.completedFuture("deleted");
+        }
+        if (client.version() > s.servedVersion) {
+          serve(key, client);
+        } else {
+          client.close();
+        }
+        return s.desired > version ? buildNewest(key) : CompletableFuture.completedFuture("ok");
+      });
+    }
+
+    CompletionStage<Object> awaitServed(String key, long version) {
+      CompletableFuture<Object> done = new CompletableFuture<>();
+      poll(key, version, done);
+      return done;
+    }
+
+    private void poll(String key, long version, CompletableFuture<Object> done) {
+      Slot s = slot(key);
+      if (!s.live) {
+        done.complete("deleted");
+      } else if (s.servedVersion >= version) {
+        done.complete("ok");
+      } else {
+        scheduler.schedule(() -> poll(key, version, done), Duration.ofMillis(10));
+      }
+    }
+  }
+
+  /** Upserts complete at once; a read rebuilds only once the client is older than 30 s. */
+  static final class TtlRecheck extends Serializing {
+    TtlRecheck(CacheModel.Wiring wiring) {
+      super(wiring);
+    }
+
+    @Override
+    public CompletionStage<Object> upsert(String key, long version) {
+      Slot s = slot(key);
+      if (belowTombstone(s, version)) {
+        return CompletableFuture.completedFuture("stale");
+      }
+      s.live = true;
+      s.desired = Math.max(s.desired, version);
+      return s.served == null ? buildAndServe(key, s.desired) : CompletableFuture.completedFuture("ok");
+    }
+
+    @Override
+    public CompletionStage<Lease<SimClient>> acquire(String key) {
+      Slot s = slots.get(key);
+      if (s != null && s.live && s.served != null
+          && scheduler.nanoTime() - s.builtAt > Duration.ofSeconds(30).toNanos()) {
+        return buildAndServe(key, s.desired).thenCompose(ok -> super.acquire(key));
+      }
+      return super.acquire(key);
+    }
+  }
+
+  /** Builds the first spec it sees and keeps that client forever. */
+  static final class NeverInvalidates extends Serializing {
+    NeverInvalidates(CacheModel.Wiring wiring) {
+      super(wiring);
+    }
+
+    @Override
+    public CompletionStage<Object> upsert(String key, long version) {
+      Slot s = slot(key);
+      if (belowTombstone(s, version)) {
+        return CompletableFuture.completedFuture("stale");
+      }
+      s.live = true;
+      s.desired = Math.max(s.desired, version);
+      return s.served == null && !s.building ? buildAndServe(key, version)
+          : CompletableFuture.completedFuture("ok");
+    }
+  }
+
+  /** Every newer update builds at once, whether or not a build is running. */
+  static final class NoSingleFlight extends Serializing {
+    NoSingleFlight(CacheModel.Wiring wiring) {
+      super(wiring);
+    }
+
+    @Override
+    public CompletionStage<Object> upsert(String key, long version) {
+      Slot s = slot(key);
+      if (belowTombstone(s, version)) {
+        return CompletableFuture.completedFuture("stale");
+      }
+      s.live = true;
+      if (version <= s.desired) {
+        return awaitServed(key, version);
+      }
+      s.desired = version;
+      return build(key, version).thenApply(client -> {
+        if (s.live && client.version() > s.servedVersion) {
+          serve(key, client);
+        } else {
+          client.close();
+        }
+        return s.live ? "ok" : "deleted";
+      });
+    }
+  }
+
+  /** Applies every update in arrival order, older or not. */
+  static final class AcceptsOlder extends Serializing {
+    AcceptsOlder(CacheModel.Wiring wiring) {
+      super(wiring);
+    }
+
+    @Override
+    public CompletionStage<Object> upsert(String key, long version) {
+      Slot s = slot(key);
+      if (belowTombstone(s, version)) {
+        return CompletableFuture.completedFuture("stale");
+      }
+      s.live = true;
+      s.desired = version;
+      return build(key, version).thenApply(client -> {
+        serve(key, client); // the bug: no version check
+        return "ok";
+      });
+    }
+  }
+
+  /** Deletes forget everything about the key. */
+  static final class NoTombstone extends Serializing {
+    NoTombstone(CacheModel.Wiring wiring) {
+      super(wiring);
+    }
+
+    @Override
+    public CompletionStage<Object> delete(String key, long version) {
+      CompletionStage<Object> result = super.delete(key, version);
+      slots.remove(key); // the bug: no tombstone
+      return result;
+    }
+  }
+
+  /** Closes a replaced client immediately instead of after its last lease. */
+  static final class ClosesLeased extends Serializing {
+    ClosesLeased(CacheModel.Wiring wiring) {
+      super(wiring);
+    }
+
+    @Override
+    void replaced(LeasedResource<SimClient> old) {
+      Lease<SimClient> peek = old.acquire("owner");
+      peek.get().close(); // the bug
+    }
+  }
+
+  /** Retires a replaced client and closes it as well. */
+  static final class DoubleRelease extends Serializing {
+    DoubleRelease(CacheModel.Wiring wiring) {
+      super(wiring);
+    }
+
+    @Override
+    void replaced(LeasedResource<SimClient> old) {
+      try (Lease<SimClient> peek = old.acquire("owner")) {
+        SimClient client = peek.get();
+        old.retire();
+        client.close(); // the bug: the retire closes it too, after this lease
+      }
+    }
+  }
+
+  /** Throws a finished build away whenever a newer spec arrived while it ran. */
+  static final class Starving extends Serializing {
+    Starving(CacheModel.Wiring wiring) {
+      super(wiring);
+    }
+
+    @Override
+    CompletionStage<Object> buildNewest(String key) {
+      Slot s = slot(key);
+      long version = s.desired;
+      s.building = true;
+      return build(key, version).thenCompose(client -> {
+        s.building = false;
+        if (!s.live) {
+          client.close();
+          return CompletableFuture.completedFuture("deleted");
+        }
+        if (s.desired > version) {
+          client.close(); // the bug: discard a client newer than the one served
+          return buildNewest(key);
+        }
+        serve(key, client);
+        return CompletableFuture.completedFuture("ok");
+      });
+    }
+  }
+}
