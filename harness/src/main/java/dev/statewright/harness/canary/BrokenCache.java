@@ -34,6 +34,7 @@ abstract class BrokenCache implements CacheUnderTest {
     LeasedResource<SimClient> served;
     long servedVersion = -1;
     long builtAt;
+    final Map<CompletableFuture<Object>, Long> waiters = new HashMap<>();
   }
 
   BrokenCache(CacheModel.Wiring wiring) {
@@ -59,6 +60,19 @@ abstract class BrokenCache implements CacheUnderTest {
     if (old != null) {
       replaced(old);
     }
+    s.waiters.entrySet().removeIf(w -> w.getValue() <= s.servedVersion && w.getKey().complete("ok"));
+  }
+
+  /** Completes "ok" once {@code version} or newer is served, "deleted" if the key goes first. */
+  CompletionStage<Object> awaitServed(String key, long version) {
+    Slot s = slot(key);
+    CompletableFuture<Object> done = new CompletableFuture<>();
+    if (s.servedVersion >= version) {
+      done.complete("ok");
+    } else {
+      s.waiters.put(done, version);
+    }
+    return done;
   }
 
   /** What happens to a replaced client; right here, wrong in some canaries. */
@@ -85,6 +99,8 @@ abstract class BrokenCache implements CacheUnderTest {
     }
     s.live = false;
     s.tombstone = Math.max(s.tombstone, version);
+    s.waiters.keySet().forEach(w -> w.complete("deleted"));
+    s.waiters.clear();
     if (s.served != null) {
       s.served.retire();
       s.served = null;

@@ -77,23 +77,6 @@ final class CacheCanaries {
         return s.desired > version ? buildNewest(key) : CompletableFuture.completedFuture("ok");
       });
     }
-
-    CompletionStage<Object> awaitServed(String key, long version) {
-      CompletableFuture<Object> done = new CompletableFuture<>();
-      poll(key, version, done);
-      return done;
-    }
-
-    private void poll(String key, long version, CompletableFuture<Object> done) {
-      Slot s = slot(key);
-      if (!s.live) {
-        done.complete("deleted");
-      } else if (s.servedVersion >= version) {
-        done.complete("ok");
-      } else {
-        scheduler.schedule(() -> poll(key, version, done), Duration.ofMillis(10));
-      }
-    }
   }
 
   /** Upserts complete at once; a read rebuilds only once the client is older than 30 s. */

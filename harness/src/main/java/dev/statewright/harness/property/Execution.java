@@ -18,8 +18,8 @@ import java.util.concurrent.TimeUnit;
 
 /** Runs a program on a simulated scheduler or on real threads and checks what happened. */
 final class Execution {
-  private static final long MAX_STEPS = 500_000;
-  private static final Duration MAX_VIRTUAL_TIME = Duration.ofHours(1);
+  private static final long MAX_STEPS = 100_000;
+  private static final Duration MAX_VIRTUAL_TIME = Duration.ofMinutes(30);
 
   private final LinearizabilityChecker checker;
 

@@ -82,6 +82,14 @@ public final class PropertyRunner {
         settings.seed(), Optional.empty());
   }
 
+  /** One run of {@code model} from {@code runSeed}, as a check would make it, without shrinking. */
+  public static <S, R> Outcome runOnce(Model<S, R> model, long runSeed, Settings settings) {
+    Execution execution = new Execution(settings.checkerBudget());
+    Run<S, R> run = Run.of(model, settings, runSeed);
+    return run.threads ? execution.onThreads(model, run.program)
+        : execution.simulate(model, run.program, runSeed, run.strategy);
+  }
+
   /** One run's plan, all of it drawn from the run seed. */
   private record Run<S, R>(long seed, Program<S, R> program, Strategy strategy, boolean threads) {
     static <S, R> Run<S, R> of(Model<S, R> model, Settings settings, long seed) {

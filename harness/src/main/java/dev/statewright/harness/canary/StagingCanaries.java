@@ -1,0 +1,281 @@
+package dev.statewright.harness.canary;
+
+import dev.statewright.harness.staging.StagingProperty;
+import dev.statewright.harness.staging.StagingUnderTest;
+import dev.statewright.lease.Lease;
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.net.URI;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.Comparator;
+import java.util.List;
+import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.concurrent.atomic.AtomicInteger;
+import java.util.function.Function;
+import java.util.stream.Stream;
+
+/** The staging bug classes the harness must keep finding, each as a small broken stager. */
+final class StagingCanaries {
+  private StagingCanaries() { }
+
+  static List<Canary> all() {
+    return List.of(
+        staging("previous-target-workspace", "the field failure: a relative module is resolved "
+            + "against the previous target's workspace", PreviousWorkspace::new),
+        staging("deletes-on-first-lease-close", "staged content is deleted when the first "
+            + "target is done, under the others", DeletesOnFirstClose::new),
+        staging("non-atomic-copy", "the copy is made under its final name, so half a tree is visible",
+            NonAtomicCopy::new),
+        staging("double-release", "staged content is released by the scope and by the last lease",
+            DoubleRelease::new));
+  }
+
+  private static Canary staging(String name, String bug, Function<Path, StagingUnderTest> impl) {
+    return Canary.ofScenario(name, bug, new StagingProperty("canary " + name, impl));
+  }
+
+  /** Copies per target; owns the simple lease counting the canaries share. */
+  private abstract static class Copying implements StagingUnderTest {
+    final Path root;
+    final AtomicInteger sequence = new AtomicInteger();
+    boolean scopeClosed;
+
+    Copying(Path root) {
+      this.root = root;
+      try {
+        Files.createDirectories(root);
+      } catch (IOException e) {
+        throw new UncheckedIOException(e);
+      }
+    }
+
+    /** A copy of the module at {@code into}, made through a partial name unless a canary says not. */
+    void copy(Path source, Path into, boolean atomic) throws IOException {
+      Path target = atomic ? into.resolveSibling("partial-" + into.getFileName()) : into;
+      try (Stream<Path> all = Files.walk(source)) {
+        for (Path from : all.sorted().toList()) {
+          Path to = target.resolve(source.relativize(from).toString());
+          if (Files.isDirectory(from)) {
+            Files.createDirectories(to);
+          } else {
+            Files.copy(from, to);
+          }
+        }
+      }
+      if (atomic) {
+        Files.move(target, into);
+      }
+    }
+
+    static Path resolve(URI source, Path base) {
+      return base.resolve(source.getAuthority() + source.getPath()).normalize();
+    }
+
+    static void delete(Path dir) {
+      if (!Files.exists(dir)) {
+        return;
+      }
+      try (Stream<Path> all = Files.walk(dir)) {
+        for (Path p : all.sorted(Comparator.reverseOrder()).toList()) {
+          Files.deleteIfExists(p);
+        }
+      } catch (IOException e) {
+        throw new UncheckedIOException(e);
+      }
+    }
+
+    @Override
+    public void closeScope() {
+      scopeClosed = true;
+    }
+
+    @Override
+    public void close() { }
+  }
+
+  /** One staged copy with a lease count, released as its subclass says. */
+  private static class Counted implements StagingUnderTest.Handle {
+    final Path dir;
+    final AtomicInteger leases = new AtomicInteger();
+    final AtomicInteger deletions = new AtomicInteger();
+    final Copying owner;
+
+    Counted(Path dir, Copying owner) {
+      this.dir = dir;
+      this.owner = owner;
+    }
+
+    @Override
+    public Lease<Path> acquire(String holder) {
+      if (owner.scopeClosed) {
+        throw new IllegalStateException("released");
+      }
+      leases.incrementAndGet();
+      AtomicBoolean closed = new AtomicBoolean();
+      return new Lease<>() {
+        @Override
+        public Path get() {
+          return dir;
+        }
+
+        @Override
+        public String holder() {
+          return holder;
+        }
+
+        @Override
+        public void close() {
+          if (closed.compareAndSet(false, true)) {
+            closedOne();
+          }
+        }
+      };
+    }
+
+    void closedOne() {
+      if (leases.decrementAndGet() == 0 && owner.scopeClosed) {
+        release();
+      }
+    }
+
+    void release() {
+      deletions.incrementAndGet();
+      Copying.delete(dir);
+    }
+
+    @Override
+    public int deletions() {
+      return deletions.get();
+    }
+  }
+
+  /** The first target gets a workspace; later ones resolve the module against the previous one's. */
+  static final class PreviousWorkspace extends Copying {
+    private Path previous;
+
+    PreviousWorkspace(Path root) {
+      super(root);
+    }
+
+    @Override
+    public Handle stage(URI source, Path origin, String target) throws IOException {
+      Path base = previous != null ? previous : origin.getParent(); // the bug
+      Path module = resolve(source, base);
+      if (!Files.isDirectory(module)) {
+        throw new IOException("module not found at path " + module);
+      }
+      Path workspace = root.resolve(target);
+      copy(module, workspace.resolve("modules/app"), true);
+      previous = workspace;
+      return new Counted(workspace.resolve("modules/app"), this) {
+        @Override
+        void release() {
+          super.release();
+          Copying.delete(workspace);
+        }
+
+        @Override
+        void closedOne() {
+          if (leases.decrementAndGet() == 0) {
+            release(); // each target cleans its workspace up when it is done
+          }
+        }
+      };
+    }
+
+    @Override
+    public void closeScope() {
+      super.closeScope();
+    }
+  }
+
+  /** Stages once, but deletes the content when the first lease closes. */
+  static final class DeletesOnFirstClose extends Copying {
+    private Counted staged;
+
+    DeletesOnFirstClose(Path root) {
+      super(root);
+    }
+
+    @Override
+    public Handle stage(URI source, Path origin, String target) throws IOException {
+      if (staged == null) {
+        Path dir = root.resolve("1-app");
+        copy(resolve(source, origin.getParent()), dir, true);
+        staged = new Counted(dir, this) {
+          @Override
+          void closedOne() {
+            leases.decrementAndGet();
+            if (deletions.get() == 0) {
+              release(); // the bug: the first close releases
+            }
+          }
+        };
+      }
+      return staged;
+    }
+
+    @Override
+    public void closeScope() {
+      super.closeScope();
+      if (staged != null && staged.leases.get() == 0 && staged.deletions() == 0) {
+        staged.release();
+      }
+    }
+  }
+
+  /** Copies straight into the final name. */
+  static final class NonAtomicCopy extends Copying {
+    private Counted staged;
+
+    NonAtomicCopy(Path root) {
+      super(root);
+    }
+
+    @Override
+    public Handle stage(URI source, Path origin, String target) throws IOException {
+      if (staged == null) {
+        Path dir = root.resolve("1-app");
+        copy(resolve(source, origin.getParent()), dir, false); // the bug
+        staged = new Counted(dir, this);
+      }
+      return staged;
+    }
+
+    @Override
+    public void closeScope() {
+      super.closeScope();
+      if (staged != null && staged.leases.get() == 0) {
+        staged.release();
+      }
+    }
+  }
+
+  /** Releases when the scope closes and again when the last lease closes. */
+  static final class DoubleRelease extends Copying {
+    private Counted staged;
+
+    DoubleRelease(Path root) {
+      super(root);
+    }
+
+    @Override
+    public Handle stage(URI source, Path origin, String target) throws IOException {
+      if (staged == null) {
+        Path dir = root.resolve("1-app");
+        copy(resolve(source, origin.getParent()), dir, true);
+        staged = new Counted(dir, this);
+      }
+      return staged;
+    }
+
+    @Override
+    public void closeScope() {
+      super.closeScope();
+      if (staged != null) {
+        staged.release(); // the bug: the last lease's close releases it as well
+      }
+    }
+  }
+}

@@ -1,0 +1,228 @@
+package dev.statewright.harness.staging;
+
+import dev.statewright.lease.Lease;
+import java.io.IOException;
+import java.net.URI;
+import java.nio.file.Files;
+import java.nio.file.NoSuchFileException;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.Comparator;
+import java.util.List;
+import java.util.SplittableRandom;
+import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.function.Function;
+import java.util.stream.Stream;
+
+/**
+ * S1–S5 as a randomised scenario over any {@link StagingUnderTest}: a bundle with a local module
+ * of many files, two to four targets that stage it, lease it and read it in turn, leases closed
+ * in a random order, the scope closed at a random point, and an observer thread that looks for a
+ * half-copied tree under a final name while staging runs. Each run follows from its seed.
+ */
+public final class StagingProperty {
+  private static final URI MODULE = URI.create("file://./modules/app");
+
+  private final String name;
+  private final Function<Path, StagingUnderTest> implementation;
+
+  /** The property for {@code implementation}, which opens a staging area at the path it is given. */
+  public StagingProperty(String name, Function<Path, StagingUnderTest> implementation) {
+    this.name = name;
+    this.implementation = implementation;
+  }
+
+  /** The property for the engine's own staging. */
+  public static StagingProperty staging() {
+    return new StagingProperty("staging", root -> {
+      try {
+        return new RealStaging(root);
+      } catch (IOException e) {
+        throw new IllegalStateException(e);
+      }
+    });
+  }
+
+  /** The property's name. */
+  public String name() {
+    return name;
+  }
+
+  /** One run; returns the violations seen (empty if it passed). */
+  public List<String> run(long seed) throws Exception {
+    SplittableRandom random = new SplittableRandom(seed);
+    Path tmp = Files.createTempDirectory("statewright-staging-property-");
+    List<String> violations = new ArrayList<>();
+    try {
+      int files = 40 + random.nextInt(160);
+      Path bundle = bundle(tmp.resolve("bundle"), files);
+      Path root = tmp.resolve("staging");
+      try (StagingUnderTest staging = implementation.apply(root)) {
+        scenario(staging, bundle, root, files, random, violations);
+      } catch (Exception | AssertionError e) {
+        violations.add("the implementation threw: " + e);
+      }
+      if (Files.exists(root) && !listing(root).isEmpty()) {
+        violations.add("S2: left behind after the run: " + listing(root));
+      }
+    } finally {
+      deleteTree(tmp);
+    }
+    return violations;
+  }
+
+  private void scenario(StagingUnderTest staging, Path bundle, Path root, int files,
+      SplittableRandom random, List<String> violations) throws Exception {
+    int targets = 2 + random.nextInt(3);
+    int closeScopeAfter = random.nextInt(targets + 1);
+    List<Lease<Path>> open = new ArrayList<>();
+    List<StagingUnderTest.Handle> handles = new ArrayList<>();
+    boolean scopeClosed = false;
+    for (int t = 0; t < targets; t++) {
+      String target = "cluster-" + (char) ('a' + t);
+      if (t == closeScopeAfter) {
+        staging.closeScope();
+        scopeClosed = true;
+        break;
+      }
+      StagingUnderTest.Handle handle = stageWatched(staging, bundle, root, files, target, violations);
+      if (handle == null) {
+        return;
+      }
+      handles.add(handle);
+      Lease<Path> lease = handle.acquire(target);
+      checkContent(lease, files, target, violations);
+      open.add(lease);
+      while (!open.isEmpty() && random.nextBoolean()) {
+        closeAndCheckOthers(open, open.remove(random.nextInt(open.size())), files, violations);
+      }
+    }
+    if (!scopeClosed) {
+      staging.closeScope();
+    }
+    for (StagingUnderTest.Handle handle : handles) {
+      try (Lease<Path> late = handle.acquire("late-target")) {
+        violations.add("S1: " + late.holder() + " got a lease after the scope closed: " + late.get());
+      } catch (RuntimeException expected) {
+        // refused, as it must be
+      }
+    }
+    while (!open.isEmpty()) {
+      closeAndCheckOthers(open, open.remove(random.nextInt(open.size())), files, violations);
+    }
+    for (StagingUnderTest.Handle handle : handles) {
+      if (handle.deletions() != 1) {
+        violations.add("S2: staged content deleted " + handle.deletions() + " times, not once");
+      }
+    }
+  }
+
+  private StagingUnderTest.Handle stageWatched(StagingUnderTest staging, Path bundle, Path root,
+      int files, String target, List<String> violations) throws InterruptedException {
+    AtomicBoolean staging0 = new AtomicBoolean(true);
+    List<String> seen = new ArrayList<>();
+    Thread observer = new Thread(() -> observe(root, files, staging0, seen), "staging-observer");
+    observer.start();
+    try {
+      return staging.stage(MODULE, bundle.resolve("bundle.cue"), target);
+    } catch (Exception e) {
+      violations.add("S3: " + target + " could not stage " + MODULE + ": " + e.getMessage());
+      return null;
+    } finally {
+      staging0.set(false);
+      observer.join();
+      synchronized (seen) {
+        violations.addAll(seen);
+      }
+    }
+  }
+
+  /** Looks for a tree under a final name that lacks files: half a copy in view (S4). */
+  private static void observe(Path root, int files, AtomicBoolean staging, List<String> seen) {
+    while (staging.get()) {
+      try (Stream<Path> all = Files.walk(root)) {
+        for (Path marker : all.filter(p -> p.getFileName().toString().equals("module.cue")).toList()) {
+          Path dir = marker.getParent();
+          if (!dir.toString().contains("partial") && countFiles(dir) < files) {
+            synchronized (seen) {
+              seen.add("S4: half a tree visible under a final name: " + dir);
+            }
+            return;
+          }
+        }
+      } catch (IOException | RuntimeException racing) {
+        // the tree changed under the walk: look again
+      }
+    }
+  }
+
+  private static void checkContent(Lease<Path> lease, int files, String target, List<String> violations) {
+    try {
+      Path path = lease.get();
+      if (countFiles(path) != files || !Files.readString(path.resolve("module.cue")).contains("app")) {
+        violations.add("S3: " + target + " found the wrong content at " + path);
+      }
+    } catch (IOException | RuntimeException e) {
+      violations.add("S3: " + target + " could not read its module: " + e);
+    }
+  }
+
+  private static void closeAndCheckOthers(List<Lease<Path>> open, Lease<Path> closing, int files,
+      List<String> violations) {
+    closing.close();
+    for (Lease<Path> other : open) {
+      try {
+        Path path = other.get();
+        if (countFiles(path) != files) {
+          violations.add("S2: " + other.holder() + "'s content changed when " + closing.holder()
+              + " closed its lease");
+        }
+      } catch (IOException | RuntimeException e) {
+        violations.add("S2: " + other.holder() + " lost its content when " + closing.holder()
+            + " closed its lease: " + e.getMessage());
+      }
+    }
+  }
+
+  private static Path bundle(Path dir, int files) throws IOException {
+    Path module = Files.createDirectories(dir.resolve("modules/app"));
+    Files.writeString(module.resolve("module.cue"), "module: \"app\"\n");
+    for (int i = 1; i < files; i++) {
+      Path file = module.resolve("templates/part-" + (i % 7)).resolve("file-" + i + ".yaml");
+      Files.createDirectories(file.getParent());
+      Files.writeString(file, "kind: ConfigMap\nindex: " + i + "\n" + "x".repeat(i % 50) + "\n");
+    }
+    Files.writeString(dir.resolve("bundle.cue"), "bundle: { app: { module: \"" + MODULE + "\" } }\n");
+    return dir;
+  }
+
+  static long countFiles(Path dir) throws IOException {
+    try (Stream<Path> all = Files.walk(dir)) {
+      return all.filter(Files::isRegularFile).count();
+    } catch (NoSuchFileException gone) {
+      return -1;
+    }
+  }
+
+  static List<String> listing(Path root) throws IOException {
+    try (Stream<Path> all = Files.list(root)) {
+      return all.map(p -> p.getFileName().toString()).sorted().toList();
+    }
+  }
+
+  static void deleteTree(Path root) throws IOException {
+    if (!Files.exists(root)) {
+      return;
+    }
+    try (Stream<Path> all = Files.walk(root)) {
+      for (Path p : all.sorted(Comparator.reverseOrder()).toList()) {
+        Files.deleteIfExists(p);
+      }
+    }
+  }
+
+  @Override
+  public String toString() {
+    return name;
+  }
+}

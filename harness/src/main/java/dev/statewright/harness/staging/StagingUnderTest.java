@@ -1,0 +1,27 @@
+package dev.statewright.harness.staging;
+
+import dev.statewright.lease.Lease;
+import java.net.URI;
+import java.nio.file.Path;
+
+/** What the staging property drives: the real {@code StagingScope}, or a canary. */
+public interface StagingUnderTest extends AutoCloseable {
+
+  /** Stages {@code source} (relative to {@code origin}) for {@code target}'s use. */
+  Handle stage(URI source, Path origin, String target) throws Exception;
+
+  /** Closes the run's scope: nothing new may be leased, content goes when its last lease closes. */
+  void closeScope();
+
+  @Override
+  void close();
+
+  /** Staged content. */
+  interface Handle {
+    /** A lease for {@code holder}; throws once the content was released. */
+    Lease<Path> acquire(String holder);
+
+    /** How many times the content was deleted so far. */
+    int deletions();
+  }
+}
