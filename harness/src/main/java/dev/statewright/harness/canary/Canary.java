@@ -22,7 +22,10 @@ public final class Canary {
     List<String> run(long seed) throws Exception;
   }
 
-  private Canary(String name, String bug, Probe probe) {
+  private final Model<?, ?> model;
+
+  private Canary(String name, String bug, Probe probe, Model<?, ?> model) {
+    this.model = model;
     this.name = name;
     this.bug = bug;
     this.probe = probe;
@@ -30,17 +33,23 @@ public final class Canary {
 
   static Canary ofModel(String name, String bug, Model<?, ?> model) {
     Settings simulated = Settings.defaults().simulatedOnly();
-    return new Canary(name, bug, seed -> PropertyRunner.runOnce(model, seed, simulated).violations());
+    return new Canary(name, bug, seed -> PropertyRunner.runOnce(model, seed, simulated).violations(), model);
   }
 
   static Canary ofScenario(String name, String bug, StagingProperty property) {
-    return new Canary(name, bug, property::run);
+    return new Canary(name, bug, property::run, null);
   }
 
   /** Every canary: the cache's bug classes and staging's. */
   public static List<Canary> all() {
     return java.util.stream.Stream.concat(CacheCanaries.all().stream(), StagingCanaries.all().stream())
         .toList();
+  }
+
+  /** The property model of the cache canary {@code name}, to run it through the full runner. */
+  public static Model<?, ?> cacheModel(String name) {
+    return all().stream().filter(c -> c.name.equals(name) && c.model != null).findFirst()
+        .orElseThrow(() -> new IllegalArgumentException("no cache canary named " + name)).model;
   }
 
   /** The canary's name. */
