@@ -135,11 +135,10 @@ public final class CacheModel implements Model<CacheModel.State, CacheModel.Wire
       factory.faults(0.3, 0.05);
     }
     CacheUnderTest cache = implementation.apply(new Wiring(scheduler, factory, MAX_BUILDS, simulated));
-    monitor.watch(cache);
+    monitor.watch(cache, KEYS);
     if (scheduler instanceof SimulatedScheduler sim) {
       sim.afterEachStep(monitor::afterStep);
     }
-    KEYS.forEach(key -> monitor.served(key));
     return new Wired(cache, monitor, factory, scheduler);
   }
 

@@ -26,6 +26,7 @@ public final class CacheMonitor {
   private int building; // guarded by this
   private int leasesHeld; // guarded by this
   private CacheUnderTest cache;
+  private List<String> keys = List.of();
 
   /**
    * A monitor for a cache allowed {@code maxConcurrentBuilds}; {@code stepwise} checks that hold
@@ -36,8 +37,10 @@ public final class CacheMonitor {
     this.stepwise = stepwise;
   }
 
-  synchronized void watch(CacheUnderTest cache) {
+  /** Watches {@code keys} of {@code cache}: their views feed the step checks. */
+  public synchronized void watch(CacheUnderTest cache, List<String> keys) {
     this.cache = cache;
+    this.keys = List.copyOf(keys);
   }
 
   private synchronized void awaitLeasesGiven(Duration timeout) throws InterruptedException {
@@ -106,7 +109,7 @@ public final class CacheMonitor {
   }
 
   /** Between two simulation steps: served versions never go back, a newer finished build is served. */
-  synchronized void afterStep() {
+  public synchronized void afterStep() {
     if (cache == null) {
       return;
     }
@@ -116,12 +119,11 @@ public final class CacheMonitor {
           .ifPresent(v -> violations.add("C3: a finished build of " + key + " v" + finished
               + " was not served (serving v" + v.servedVersion() + "): newer clients are discarded"));
     }
-    for (String key : List.copyOf(highestServed.keySet())) {
-      served(key);
-    }
+    keys.forEach(this::served);
   }
 
-  synchronized void served(String key) {
+  private void served(String key) {
+    assert Thread.holdsLock(this);
     cache.view(key).filter(v -> v.servedVersion() >= 0).ifPresent(v -> {
       Long before = highestServed.put(key, Math.max(v.servedVersion(), highestServed.getOrDefault(key, -1L)));
       if (before != null && v.servedVersion() < before) {
@@ -141,7 +143,7 @@ public final class CacheMonitor {
   }
 
   /** At quiescence: every live key current; then close the cache and check every client closed once. */
-  List<String> finish(List<String> keys) throws InterruptedException {
+  public List<String> finish(List<String> keys) throws InterruptedException {
     if (!stepwise) { // on real threads, commands may still hold leases and retries be due
       awaitLeasesGiven(Duration.ofSeconds(30));
       awaitConverged(keys, Duration.ofSeconds(30));
