@@ -322,33 +322,32 @@ public final class ClientCache<K, S, C> implements AutoCloseable {
   private CompletableFuture<Void> doDelete(K key, long version) {
     for (;;) {
       Entry<K, S, C> entry = entries.get(key);
-      if (entry == null) {
-        Entry<K, S, C> tomb = new Entry<>(Node.tombstone(key, version));
-        if (entries.putIfAbsent(key, tomb) == null) {
+      if (entry == null || !entry.node().isLive()) {
+        // a tombstone never changes: a newer delete swaps in a new one, so a concurrent re-add
+        // that read the old one fails its replace and reads again (C2)
+        if (entry != null && version <= entry.node().desiredVersion) {
+          return CompletableFuture.completedFuture(null);
+        }
+        Entry<K, S, C> tomb = new Entry<>(Node.tombstone(key, version,
+            entry == null ? null : entry.node().displaced));
+        boolean swapped = entry == null ? entries.putIfAbsent(key, tomb) == null
+            : entries.replace(key, entry, tomb);
+        if (swapped) {
           scheduleTombstonePurge(tomb);
           return CompletableFuture.completedFuture(null);
         }
         continue;
       }
-      Update<K, S, C> u = update(entry, n -> deleted(n, version));
-      if (u.prev.isLive() && !u.changed()) {
+      Update<K, S, C> u = update(entry, n -> n.isLive() && version > n.desiredVersion ? removal(n, version) : n);
+      if (!u.prev.isLive()) {
+        continue; // removed meanwhile: delete the tombstone's way
+      }
+      if (!u.changed()) {
         return CompletableFuture.failedFuture(new StaleVersionException("delete of '" + key
             + "' at version " + version + " ignored: it holds version " + u.prev.desiredVersion));
       }
       return CompletableFuture.completedFuture(null);
     }
-  }
-
-  private Node<K, S, C> deleted(Node<K, S, C> n, long version) {
-    if (version <= n.desiredVersion) {
-      return n;
-    }
-    if (!n.isLive()) { // a newer delete of a deleted key: remember the newer version
-      Node.Draft<K, S, C> d = n.edit(null);
-      d.desiredVersion = version;
-      return d.freeze();
-    }
-    return removal(n, version);
   }
 
   private Node<K, S, C> removal(Node<K, S, C> n, long version) {

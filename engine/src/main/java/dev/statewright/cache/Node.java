@@ -72,11 +72,12 @@ final class Node<K, S, C> {
     return new Node<>(d);
   }
 
-  /** A tombstone for a key deleted before this cache saw it. */
-  static <K, S, C> Node<K, S, C> tombstone(K key, long version) {
+  /** A tombstone at {@code version}, still owing the cancellation of {@code displaced} if any. */
+  static <K, S, C> Node<K, S, C> tombstone(K key, long version, BuildRun<S> displaced) {
     Draft<K, S, C> d = new Draft<>(key);
     d.state = EntryState.REMOVED;
     d.desiredVersion = version;
+    d.displaced = displaced;
     return new Node<>(d);
   }
 
