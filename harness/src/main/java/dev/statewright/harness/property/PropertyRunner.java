@@ -90,6 +90,46 @@ public final class PropertyRunner {
         : execution.simulate(model, run.program, runSeed, run.strategy);
   }
 
+  /**
+   * Replays run seed {@code runSeed} on the simulated scheduler and describes it in full: the
+   * program, the history, every step of the interleaving, the violations.
+   */
+  public static <S, R> String replay(Model<S, R> model, long runSeed) {
+    Settings simulated = Settings.defaults().simulatedOnly();
+    Run<S, R> run = Run.of(model, simulated, runSeed);
+    Outcome outcome = new Execution(simulated.checkerBudget()).simulate(model, run.program, runSeed, run.strategy);
+    StringBuilder out = new StringBuilder("replay of '" + model.name() + "' run seed " + runSeed
+        + " (simulated, " + run.strategy + ")\nprogram:\n" + run.program + "history:\n");
+    outcome.history().forEach(op -> out.append("  ").append(op).append('\n'));
+    out.append("interleaving (").append(outcome.trace().size()).append(" steps):\n");
+    outcome.trace().forEach(line -> out.append("  ").append(line).append('\n'));
+    out.append(outcome.failed() ? "violations:\n" : "no violations\n");
+    outcome.violations().forEach(v -> out.append("  ").append(v).append('\n'));
+    return out.toString();
+  }
+
+  /**
+   * Simulated runs per minute of parallel programs with {@code branches} branches, measured for
+   * about {@code budget} on the calling thread.
+   */
+  public static <S, R> double simulatedRunsPerMinute(Model<S, R> model, int branches, java.time.Duration budget) {
+    Settings parallel = new Settings(1, 0, null, 1.0, 0, Settings.defaults().checkerBudget());
+    Execution execution = new Execution(parallel.checkerBudget());
+    SplittableRandom seeds = new SplittableRandom(branches);
+    long start = System.nanoTime();
+    long deadline = start + budget.toNanos();
+    int runs = 0;
+    while (System.nanoTime() < deadline) {
+      long seed = seeds.nextLong();
+      Run<S, R> run = Run.of(model, parallel, seed);
+      if (run.program.branches().size() == branches) {
+        execution.simulate(model, run.program, seed, run.strategy);
+        runs++;
+      }
+    }
+    return runs * 60e9 / (System.nanoTime() - start);
+  }
+
   /** One run's plan, all of it drawn from the run seed. */
   private record Run<S, R>(long seed, Program<S, R> program, Strategy strategy, boolean threads) {
     static <S, R> Run<S, R> of(Model<S, R> model, Settings settings, long seed) {

@@ -1,0 +1,81 @@
+package dev.statewright.harness.cli;
+
+import dev.statewright.harness.cache.CacheModel;
+import dev.statewright.harness.canary.Canary;
+import dev.statewright.harness.cluster.ClusterSimulation;
+import dev.statewright.harness.property.PropertyRunner;
+import dev.statewright.harness.property.Settings;
+import dev.statewright.harness.staging.StagingProperty;
+import java.io.PrintStream;
+import java.time.Duration;
+import java.util.List;
+import java.util.SplittableRandom;
+
+/**
+ * {@code explore}: both lifecycles' properties, the multi-node simulation and every canary, from
+ * one seed and within a run budget. The last line is exactly
+ * {@code explore: R runs, V violations, canaries C/T caught}.
+ */
+final class Explore {
+  private static final int CANARY_BUDGET = 300;
+
+  private final PrintStream out;
+
+  Explore(PrintStream out) {
+    this.out = out;
+  }
+
+  /** Returns the number of violations plus missed canaries (0: all good). */
+  int run(int runs, long seed) throws Exception {
+    out.println("explore: " + runs + " runs of the cache property, seed " + seed
+        + " (replay a run with: replay --seed <run seed>)");
+    SplittableRandom seeds = new SplittableRandom(seed);
+    int total = 0;
+    int violations = 0;
+    for (var model : List.of(CacheModel.clientCache(), CacheModel.clientCacheWithFaults())) {
+      PropertyRunner.Summary summary = PropertyRunner.explore(model,
+          Settings.defaults().seed(seeds.nextLong()).runs(runs));
+      out.println("  " + summary);
+      summary.failure().ifPresent(f -> out.println(f.report()));
+      total += summary.runs();
+      violations += summary.failure().isPresent() ? 1 : 0;
+    }
+    int scenarioRuns = Math.max(5, runs / 50);
+    violations += scenario("staging", scenarioRuns, seeds.nextLong(), StagingProperty.staging()::run);
+    violations += scenario("cluster (3 nodes)", scenarioRuns, seeds.nextLong(), ClusterSimulation::run);
+    total += 2 * scenarioRuns;
+    int caught = 0;
+    List<Canary> canaries = Canary.all();
+    for (Canary canary : canaries) {
+      Canary.Hunt hunt = canary.hunt(seeds.nextLong(), CANARY_BUDGET);
+      out.println("  canary " + hunt);
+      caught += hunt.caught() ? 1 : 0;
+    }
+    double perMinute = PropertyRunner.simulatedRunsPerMinute(CacheModel.clientCache(), 3, Duration.ofSeconds(3));
+    out.printf("  throughput: %.0f simulated runs per minute of the cache property with 3-branch programs%n",
+        perMinute);
+    out.printf("explore: %d runs, %d violations, canaries %d/%d caught%n", total, violations, caught,
+        canaries.size());
+    return violations + canaries.size() - caught;
+  }
+
+  private interface Scenario {
+    List<String> run(long seed) throws Exception;
+  }
+
+  private int scenario(String name, int runs, long seed, Scenario scenario) throws Exception {
+    SplittableRandom random = new SplittableRandom(seed);
+    long start = System.nanoTime();
+    for (int i = 0; i < runs; i++) {
+      long runSeed = random.nextLong();
+      List<String> violations = scenario.run(runSeed);
+      if (!violations.isEmpty()) {
+        out.println("  " + name + ": FAILED at run seed " + runSeed + ": " + violations);
+        return 1;
+      }
+    }
+    out.printf("  %s: %d runs, seed %d, %d ms, passed%n", name, runs, seed,
+        (System.nanoTime() - start) / 1_000_000);
+    return 0;
+  }
+}
