@@ -11,8 +11,9 @@ import java.util.concurrent.atomic.AtomicInteger;
 
 /**
  * Builds {@link SimClient}s after a random latency of scheduler time, so a build takes virtual
- * time in a simulation. With a failure rate it fails some builds (fault injection); with a
- * hang rate some builds never complete (until cancelled by a timeout).
+ * time in a simulation (slow builds). Fault injection: a failure rate fails some builds, a hang
+ * rate leaves some never completing (until a timeout cancels them), and {@link #failNext} fails
+ * the next N builds and then succeeds.
  */
 public final class SimFactory implements AsyncClientFactory<String, SimSpec, SimClient> {
   private final Scheduler scheduler;
@@ -21,12 +22,18 @@ public final class SimFactory implements AsyncClientFactory<String, SimSpec, Sim
   private final AtomicInteger serials = new AtomicInteger();
   private volatile double failureRate;
   private volatile double hangRate;
+  private final AtomicInteger failFirst = new AtomicInteger();
 
   /** Builds take up to {@code maxLatency}; {@code monitor} sees every build. */
   public SimFactory(Scheduler scheduler, CacheMonitor monitor, Duration maxLatency) {
     this.scheduler = scheduler;
     this.monitor = monitor;
     this.maxLatency = maxLatency;
+  }
+
+  /** The next {@code count} builds fail, whatever the rates say; then they succeed again. */
+  public void failNext(int count) {
+    failFirst.set(count);
   }
 
   /** From now on, fail this share of builds and hang that share. */
@@ -54,7 +61,7 @@ public final class SimFactory implements AsyncClientFactory<String, SimSpec, Sim
     if (dice < hangRate) {
       return result; // completes only when the cache cancels it
     }
-    boolean fails = dice < hangRate + failureRate;
+    boolean fails = dice < hangRate + failureRate || failFirst.getAndUpdate(n -> Math.max(0, n - 1)) > 0;
     long nanos = 1 + scheduler.random().nextLong(Math.max(1, maxLatency.toNanos()));
     scheduler.schedule(() -> {
       if (!over.compareAndSet(false, true)) {

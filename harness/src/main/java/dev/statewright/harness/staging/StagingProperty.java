@@ -8,7 +8,9 @@ import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.Comparator;
+import java.util.HashMap;
 import java.util.List;
+import java.util.Map;
 import java.util.SplittableRandom;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.function.Function;
@@ -76,6 +78,7 @@ public final class StagingProperty {
     int targets = 2 + random.nextInt(3);
     int closeScopeAfter = random.nextInt(targets + 1);
     List<Lease<Path>> open = new ArrayList<>();
+    Map<Lease<Path>, Path> paths = new HashMap<>();
     List<StagingUnderTest.Handle> handles = new ArrayList<>();
     boolean scopeClosed = false;
     for (int t = 0; t < targets; t++) {
@@ -93,12 +96,16 @@ public final class StagingProperty {
       Lease<Path> lease = handle.acquire(target);
       checkContent(lease, files, target, violations);
       open.add(lease);
+      paths.put(lease, lease.get());
       while (!open.isEmpty() && random.nextBoolean()) {
         closeAndCheckOthers(open, open.remove(random.nextInt(open.size())), files, violations);
       }
     }
     if (!scopeClosed) {
       staging.closeScope();
+    }
+    if (!open.isEmpty() && random.nextInt(3) == 0) {
+      sabotage(open, paths, open.get(random.nextInt(open.size())), violations);
     }
     for (StagingUnderTest.Handle handle : handles) {
       try (Lease<Path> late = handle.acquire("late-target")) {
@@ -113,6 +120,29 @@ public final class StagingProperty {
     for (StagingUnderTest.Handle handle : handles) {
       if (handle.deletions() != 1) {
         violations.add("S2: staged content deleted " + handle.deletions() + " times, not once");
+      }
+    }
+  }
+
+  /**
+   * A cleaner deletes a leased target's content behind its back: its next {@code get()} must
+   * fail (S1), and the leases on that content are closed without further checks.
+   */
+  private static void sabotage(List<Lease<Path>> open, Map<Lease<Path>, Path> paths,
+      Lease<Path> victim, List<String> violations) throws IOException {
+    Path content = paths.get(victim);
+    deleteTree(content);
+    try {
+      Path handedOut = victim.get();
+      violations.add("S1: get() handed " + victim.holder() + " " + handedOut
+          + " although its content was deleted");
+    } catch (RuntimeException expected) {
+      // refused, naming what vanished
+    }
+    for (Lease<Path> lease : List.copyOf(open)) {
+      if (paths.get(lease).equals(content)) {
+        open.remove(lease);
+        lease.close();
       }
     }
   }
