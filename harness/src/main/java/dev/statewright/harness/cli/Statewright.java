@@ -2,6 +2,7 @@ package dev.statewright.harness.cli;
 
 import dev.statewright.harness.cache.CacheModel;
 import dev.statewright.harness.demo.Demo;
+import dev.statewright.harness.explore.Exploration;
 import dev.statewright.harness.property.PropertyRunner;
 import java.io.PrintStream;
 import java.util.SplittableRandom;
@@ -42,13 +43,10 @@ public final class Statewright {
     try {
       switch (command) {
         case "demo":
-          int failed = Demo.run(out);
-          out.println();
-          int found = new Explore(out).run(300, new SplittableRandom().nextLong());
-          return failed + found == 0 ? 0 : 1;
+          return Demo.run(out, true) == 0 ? 0 : 1;
         case "explore":
-          return new Explore(out).run(intOption(args, "--runs", 2_000),
-              longOption(args, "--seed", new SplittableRandom().nextLong())) == 0 ? 0 : 1;
+          return new Exploration(out).run(intOption(args, "--runs", 2_000),
+              longOption(args, "--seed", new SplittableRandom().nextLong())).clean() ? 0 : 1;
         case "replay":
           CacheModel model = hasFlag(args, "--faults") ? CacheModel.clientCacheWithFaults()
               : CacheModel.clientCache();

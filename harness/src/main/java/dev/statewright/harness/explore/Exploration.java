@@ -1,4 +1,4 @@
-package dev.statewright.harness.cli;
+package dev.statewright.harness.explore;
 
 import dev.statewright.harness.cache.CacheModel;
 import dev.statewright.harness.canary.Canary;
@@ -16,17 +16,33 @@ import java.util.SplittableRandom;
  * one seed and within a run budget. The last line is exactly
  * {@code explore: R runs, V violations, canaries C/T caught}.
  */
-final class Explore {
+public final class Exploration {
   private static final int CANARY_BUDGET = 300;
 
   private final PrintStream out;
 
-  Explore(PrintStream out) {
+  /** An exploration that reports to {@code out}. */
+  public Exploration(PrintStream out) {
     this.out = out;
   }
 
-  /** Returns the number of violations plus missed canaries (0: all good). */
-  int run(int runs, long seed) throws Exception {
+  /**
+   * What an exploration found.
+   *
+   * @param runs property and scenario runs made
+   * @param violations properties or scenarios that failed
+   * @param caught canaries caught
+   * @param canaries canaries in all
+   */
+  public record Result(int runs, int violations, int caught, int canaries) {
+    /** Whether nothing was found and every canary was caught. */
+    public boolean clean() {
+      return violations == 0 && caught == canaries;
+    }
+  }
+
+  /** Explores with {@code runs} runs of the cache property (fewer of the slower scenarios). */
+  public Result run(int runs, long seed) throws Exception {
     out.println("explore: " + runs + " runs of the cache property, seed " + seed
         + " (replay a run with: replay --seed <run seed>)");
     SplittableRandom seeds = new SplittableRandom(seed);
@@ -56,7 +72,7 @@ final class Explore {
         perMinute);
     out.printf("explore: %d runs, %d violations, canaries %d/%d caught%n", total, violations, caught,
         canaries.size());
-    return violations + canaries.size() - caught;
+    return new Result(total, violations, caught, canaries.size());
   }
 
   private interface Scenario {
