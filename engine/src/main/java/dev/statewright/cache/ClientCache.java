@@ -83,6 +83,8 @@ public final class ClientCache<K, S, C> implements AutoCloseable {
   private static final System.Logger LOG = System.getLogger(ClientCache.class.getName());
   /** The origin of events given through the public API; its resync covers every key. */
   private static final int API = 0;
+  /** A resync that did not say as of which version it is. */
+  private static final long UNKNOWN = -1;
 
   private final String name;
   /** Exactly one of the two factories is set. */
@@ -160,9 +162,22 @@ public final class ClientCache<K, S, C> implements AutoCloseable {
     return doDelete(requireKey(key), requireVersion(version, key));
   }
 
-  /** Applies {@code all} as the complete truth: upserts every entry, deletes every absent key. */
+  /**
+   * Applies {@code all} as the complete truth: upserts every entry, deletes every absent key. The
+   * deletions leave soft tombstones, which a later resync listing the key at the same version
+   * undoes: a snapshot that does not say how old it is may be older than what it deletes.
+   */
   public final void resync(Map<K, Versioned<S>> all) {
-    doResync(Map.copyOf(all), API);
+    doResync(Map.copyOf(all), API, UNKNOWN);
+  }
+
+  /**
+   * Applies {@code all} as the complete truth as of version {@code asOfVersion} (an etcd header
+   * revision, a Kubernetes list resourceVersion): upserts every entry, and deletes every absent
+   * key not newer than {@code asOfVersion}, leaving a tombstone at that version.
+   */
+  public final void resync(Map<K, Versioned<S>> all, long asOfVersion) {
+    doResync(Map.copyOf(all), API, requireVersion(asOfVersion, "resync"));
   }
 
   /** The entry of {@code key} (a tombstone for a deleted key); never blocks or allocates a lock. */
@@ -362,16 +377,39 @@ public final class ClientCache<K, S, C> implements AutoCloseable {
     return d.freeze();
   }
 
-  /** Upserts {@code all}; deletes the keys it lacks that {@code origin} delivered (any, for the API). */
-  private void doResync(Map<K, Versioned<S>> all, int origin) {
-    all.forEach((key, v) -> doUpsert(requireKey(key), v.value(), v.version(), origin));
+  /**
+   * Upserts {@code all}, and deletes the keys it lacks that {@code origin} delivered (any, for
+   * the API). As of a known version, keys newer than it stay and the deleted get a tombstone at
+   * it; as of an unknown one, every absent key goes, under a soft tombstone.
+   */
+  private void doResync(Map<K, Versioned<S>> all, int origin, long asOf) {
+    all.forEach((key, v) -> resynced(requireKey(key), v.value(), v.version(), origin));
     for (Entry<K, S, C> entry : entries.values()) {
       Node<K, S, C> seen = entry.node();
-      if (seen.isLive() && !all.containsKey(entry.key) && (origin == API || seen.origin == origin)) {
-        // deleted while we were not looking: remove it unless it moved on meanwhile
-        update(entry, n -> n == seen ? removal(n, n.desiredVersion) : n);
+      boolean absent = seen.isLive() && !all.containsKey(entry.key)
+          && (origin == API || seen.origin == origin);
+      if (absent && (asOf == UNKNOWN || seen.desiredVersion <= asOf)) {
+        // unless it moved on meanwhile
+        update(entry, n -> n != seen ? n : asOf == UNKNOWN ? soften(removal(n, n.desiredVersion))
+            : removal(n, asOf));
       }
     }
+  }
+
+  /** A resync's upsert may re-add a key under a soft tombstone at the same version. */
+  private void resynced(K key, S spec, long version, int origin) {
+    Entry<K, S, C> entry = entries.get(key);
+    if (entry != null && entry.node().soft && version == entry.node().desiredVersion) {
+      entries.remove(key, entry);
+    }
+    doUpsert(key, spec, version, origin);
+  }
+
+  private static <K, S, C> Node<K, S, C> soften(Node<K, S, C> tombstone) {
+    Node.Draft<K, S, C> d = tombstone.edit(null);
+    d.cause = tombstone.cause;
+    d.soft = true;
+    return d.freeze();
   }
 
   private CompletableFuture<Void> doDependencyChanged(Object dependency) {
@@ -962,7 +1000,13 @@ public final class ClientCache<K, S, C> implements AutoCloseable {
 
     @Override
     public void resync(Map<K, Versioned<S>> all) {
-      guarded("resync", "all keys", () -> doResync(Map.copyOf(all), origin));
+      guarded("resync", "all keys", () -> doResync(Map.copyOf(all), origin, UNKNOWN));
+    }
+
+    @Override
+    public void resync(Map<K, Versioned<S>> all, long asOfVersion) {
+      guarded("resync", "all keys", () -> doResync(Map.copyOf(all), origin,
+          requireVersion(asOfVersion, "resync")));
     }
 
     @Override

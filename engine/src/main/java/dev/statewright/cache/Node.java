@@ -25,6 +25,8 @@ final class Node<K, S, C> {
   final BuildRun<S> build;
   /** On a tombstone: the build its removal displaced, cancelled before any re-add builds (C1). */
   final BuildRun<S> displaced;
+  /** On a tombstone: made by a resync that did not say its version; a later resync may re-add. */
+  final boolean soft;
   /** A build should start as soon as a bulkhead permit is free (false while backing off). */
   final boolean buildWanted;
   final Throwable lastError;
@@ -46,6 +48,7 @@ final class Node<K, S, C> {
     this.served = d.served;
     this.build = d.build;
     this.displaced = d.displaced;
+    this.soft = d.soft;
     this.buildWanted = d.buildWanted;
     this.lastError = d.lastError;
     this.failures = d.failures;
@@ -131,6 +134,7 @@ final class Node<K, S, C> {
     Served<S, C> served;
     BuildRun<S> build;
     BuildRun<S> displaced;
+    boolean soft;
     boolean buildWanted;
     Throwable lastError;
     int failures;
@@ -157,6 +161,7 @@ final class Node<K, S, C> {
       this.served = n.served;
       this.build = n.build;
       this.displaced = n.displaced;
+      this.soft = n.soft;
       this.buildWanted = n.buildWanted;
       this.lastError = n.lastError;
       this.failures = n.failures;

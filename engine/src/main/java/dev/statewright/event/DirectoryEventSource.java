@@ -216,7 +216,7 @@ public final class DirectoryEventSource<S> implements EventSource<String, S> {
           all.put(key, seen.good());
         }
       });
-      sink.resync(all);
+      sink.resync(all, lastVersion);
     }
     return cameBack;
   }

@@ -21,6 +21,15 @@ public interface EventSink<K, S> {
   void resync(Map<K, Versioned<S>> all);
 
   /**
+   * The complete state as of version {@code asOfVersion} (a store's snapshot revision); keys
+   * absent from {@code all} and not newer than it are deleted. Sources that know how old their
+   * snapshot is should say so: only then can a delayed snapshot never undo a newer event.
+   */
+  default void resync(Map<K, Versioned<S>> all, long asOfVersion) {
+    resync(all);
+  }
+
+  /**
    * The source saw a change to {@code key} it could not turn into a spec (a file that does not
    * parse). The key keeps what it serves; the problem is recorded as its last error.
    */

@@ -53,6 +53,12 @@ public final class ManualEventSource<K, S> implements EventSource<K, S>, EventSi
   }
 
   @Override
+  public void resync(Map<K, Versioned<S>> all, long asOfVersion) {
+    Map<K, Versioned<S>> copy = Map.copyOf(all);
+    give(sink -> sink.resync(copy, asOfVersion));
+  }
+
+  @Override
   public void reject(K key, Exception problem) {
     give(sink -> sink.reject(key, problem));
   }

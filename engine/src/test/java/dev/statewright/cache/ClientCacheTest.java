@@ -457,6 +457,35 @@ class ClientCacheTest {
   }
 
   @Test
+  void aResyncAsOfAVersionKeepsNewerKeysAndTombstonesTheRestAtThatVersion() {
+    cache.upsert("old", V1, 3);
+    cache.upsert("new", V1, 9); // arrived after the snapshot below was taken
+    scheduler.runAll();
+
+    cache.resync(Map.of(), 5);
+
+    assertThat(snapshot("new").state()).isEqualTo(EntryState.CURRENT);
+    assertThat(snapshot("old").state()).isEqualTo(EntryState.REMOVED);
+    assertThat(snapshot("old").desiredVersion()).isEqualTo(5);
+    assertThatThrownBy(() -> cache.upsert("old", V2, 4).join()).hasCauseInstanceOf(StaleVersionException.class);
+  }
+
+  @Test
+  void aStaleResyncWithoutAVersionCannotBlockAKeyForever() {
+    cache.upsert("k", V1, 7);
+    scheduler.runAll();
+
+    cache.resync(Map.of()); // a snapshot from before k existed, delivered late
+    assertThat(snapshot("k").state()).isEqualTo(EntryState.REMOVED);
+    assertThatThrownBy(() -> cache.upsert("k", V1, 7).join()).as("events are still held to the tombstone")
+        .hasCauseInstanceOf(StaleVersionException.class);
+
+    cache.resync(Map.of("k", Versioned.of(V1, 7))); // the next relist lists it again
+    scheduler.runAll();
+    assertThat(snapshot("k").state()).isEqualTo(EntryState.CURRENT);
+  }
+
+  @Test
   void sourcesFeedTheCacheAndRejectionsAreRecordedAgainstTheKey() {
     ManualEventSource<String, Repo> source = new ManualEventSource<>();
     source.upsert("redis", V1, 1);

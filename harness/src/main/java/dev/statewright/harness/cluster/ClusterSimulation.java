@@ -1,6 +1,7 @@
 package dev.statewright.harness.cluster;
 
 import dev.statewright.cache.ClientCache;
+import dev.statewright.event.EventSink;
 import dev.statewright.event.ManualEventSource;
 import dev.statewright.event.Versioned;
 import dev.statewright.harness.cache.CacheMonitor;
@@ -21,12 +22,12 @@ import java.util.Optional;
 import java.util.SplittableRandom;
 import java.util.TreeMap;
 import java.util.concurrent.CompletableFuture;
-import java.util.function.Supplier;
 
 /**
  * Several {@link ClientCache} nodes fed by one versioned stream, each through its own
- * {@link FaultyChannel}: drops, duplicates, delays that reorder, and partitions that heal. Every
- * run follows from its seed. After the last partition heals and the nodes settle, every node must
+ * {@link FaultyChannel}: drops, duplicates, delays that reorder, and partitions that heal;
+ * relists say their version on every other node and not on the rest. Every run follows from its
+ * seed. After the last partition heals and the nodes settle, every node must
  * serve exactly the newest version of every live key and nothing of deleted ones; while it runs,
  * no node may serve a version lower than it served before (C2), and every node's listing must
  * match the clients it hands out (C5); the per-node monitors check C1, C3, C6 and C8 too.
@@ -50,11 +51,14 @@ public final class ClusterSimulation {
     SimulatedScheduler scheduler = new SimulatedScheduler(seed, Strategy.random());
     TreeMap<String, Long> live = new TreeMap<>();
     List<Node> nodes = new ArrayList<>();
+    long[] revision = {0};
     for (int n = 0; n < NODES; n++) {
-      nodes.add(new Node("node-" + n, scheduler, random.split(), () -> truth(live), relist));
+      FaultyChannelFactory channel = (name, sink) -> new FaultyChannel(name, scheduler, random.split(),
+          sink, () -> truth(live), () -> revision[0], nodes.size() % 2 == 0);
+      nodes.add(new Node("node-" + n, scheduler, channel, relist));
     }
     scheduler.afterEachStep(() -> nodes.forEach(node -> node.monitor.afterStep()));
-    writeStream(scheduler, random, live, nodes);
+    writeStream(scheduler, random, live, nodes, revision);
     for (Node node : nodes) {
       if (random.nextBoolean()) {
         Duration start = Duration.ofMillis(random.nextLong(WRITING.toMillis()));
@@ -76,8 +80,7 @@ public final class ClusterSimulation {
   }
 
   private static void writeStream(SimulatedScheduler scheduler, SplittableRandom random,
-      TreeMap<String, Long> live, List<Node> nodes) {
-    long[] revision = {0};
+      TreeMap<String, Long> live, List<Node> nodes, long[] revision) {
     for (int i = 0; i < EVENTS; i++) {
       Duration at = Duration.ofMillis(random.nextLong(WRITING.toMillis()));
       String key = "key-" + random.nextInt(KEYS);
@@ -100,6 +103,11 @@ public final class ClusterSimulation {
     return all;
   }
 
+  /** Opens a node's channel to its sink. */
+  private interface FaultyChannelFactory {
+    FaultyChannel open(String node, EventSink<String, SimSpec> sink);
+  }
+
   /** One node: its cache, monitor and channel. */
   private static final class Node {
     final String name;
@@ -108,8 +116,7 @@ public final class ClusterSimulation {
     final CacheUnderTest view;
     final FaultyChannel channel;
 
-    Node(String name, SimulatedScheduler scheduler, SplittableRandom random,
-        Supplier<Map<String, Versioned<SimSpec>>> truth, boolean relist) {
+    Node(String name, SimulatedScheduler scheduler, FaultyChannelFactory channels, boolean relist) {
       this.name = name;
       ManualEventSource<String, SimSpec> source = new ManualEventSource<>();
       this.cache = ClientCache.asyncBuilder(new SimFactory(scheduler, monitor, Duration.ofMillis(500)))
@@ -121,7 +128,7 @@ public final class ClusterSimulation {
         keys.add("key-" + k);
       }
       monitor.watch(view, keys);
-      this.channel = new FaultyChannel(name, scheduler, random, source, truth);
+      this.channel = channels.open(name, source);
       if (relist) {
         channel.relistEvery(Duration.ofSeconds(30));
       }

@@ -7,24 +7,35 @@ import dev.statewright.harness.sim.SimulatedScheduler;
 import java.time.Duration;
 import java.util.Map;
 import java.util.SplittableRandom;
+import java.util.function.LongSupplier;
 import java.util.function.Supplier;
 
 /**
  * Carries one versioned stream to one node the way a network does: each event is dropped,
  * duplicated or delayed (so reordered) at random, nothing gets through while the node is
- * partitioned, and the source relists (resyncs) at an interval and when a partition heals.
+ * partitioned, and the source relists (resyncs) at an interval and when a partition heals. A
+ * relist is delayed like any event, so it may arrive after newer events: stale.
  */
 final class FaultyChannel {
   private final SimulatedScheduler scheduler;
   private final SplittableRandom random;
   private final EventSink<String, SimSpec> sink;
   private final Supplier<Map<String, Versioned<SimSpec>>> truth;
+  private final LongSupplier revision;
+  private final boolean saysItsVersion;
   private final String node;
   private long partitionedUntil;
 
+  /**
+   * A channel to {@code sink}; relists read {@code truth} and, if {@code saysItsVersion}, tell the
+   * sink the {@code revision} they were taken at.
+   */
   FaultyChannel(String node, SimulatedScheduler scheduler, SplittableRandom random,
-      EventSink<String, SimSpec> sink, Supplier<Map<String, Versioned<SimSpec>>> truth) {
+      EventSink<String, SimSpec> sink, Supplier<Map<String, Versioned<SimSpec>>> truth,
+      LongSupplier revision, boolean saysItsVersion) {
     this.node = node;
+    this.revision = revision;
+    this.saysItsVersion = saysItsVersion;
     this.scheduler = scheduler;
     this.random = random;
     this.sink = sink;
@@ -56,7 +67,14 @@ final class FaultyChannel {
   private void relist() {
     if (!partitioned()) {
       Map<String, Versioned<SimSpec>> all = truth.get();
-      scheduler.schedule(() -> sink.resync(all), delay(), node + ": resync");
+      long asOf = revision.getAsLong();
+      scheduler.schedule(() -> {
+        if (saysItsVersion) {
+          sink.resync(all, asOf);
+        } else {
+          sink.resync(all);
+        }
+      }, delay(), node + ": resync");
     }
   }
 
