@@ -123,6 +123,9 @@ public final class CacheModel implements Model<CacheModel.State, CacheModel.Wire
     if (dice < 60) {
       return new Delete(key, version);
     }
+    if (dice < 65) {
+      return new Rotate();
+    }
     return new Acquire(key, Duration.ofMillis(random.nextInt(500)), faults);
   }
 
@@ -240,6 +243,41 @@ public final class CacheModel implements Model<CacheModel.State, CacheModel.Wire
     @Override
     public String toString() {
       return "delete(" + key + ", v" + version + ")";
+    }
+  }
+
+  /**
+   * Rotate(): the secret every spec reads changed. When it completes, every key it found live
+   * serves a client whose build started after the change (C9); the model's versions stay.
+   */
+  record Rotate() implements Command<State, Wired> {
+    @Override
+    public Optional<State> apply(State state, Object result) {
+      return Optional.of(state);
+    }
+
+    @Override
+    public CompletionStage<Object> run(Wired system) {
+      long before = system.factory.starts();
+      List<String> live = KEYS.stream().filter(k -> system.cache.view(k).isPresent()).toList();
+      return system.cache.rotate(SimSpec.SECRET).thenApply(result -> {
+        for (String key : "ok".equals(result) ? live : List.<String>of()) { // a failed rebuild says so
+          system.cache.servedClient(key).filter(c -> c.startedAs <= before).ifPresent(stale ->
+              system.monitor.violation("C9: after the secret changed, " + key + " still serves "
+                  + stale + ", built before the change"));
+        }
+        return result;
+      });
+    }
+
+    @Override
+    public Object partition() {
+      return "secret";
+    }
+
+    @Override
+    public String toString() {
+      return "rotate(" + SimSpec.SECRET + ")";
     }
   }
 

@@ -20,6 +20,12 @@ public interface CacheUnderTest extends AutoCloseable {
   /** A lease on a fresh client; fails with NoSuchElementException for an absent key. */
   CompletionStage<Lease<SimClient>> acquire(String key);
 
+  /** The secret every spec reads changed; completes when every dependent is rebuilt. */
+  CompletionStage<Object> rotate(String secret);
+
+  /** The client a live key serves now, if any (read without waiting). */
+  Optional<SimClient> servedClient(String key);
+
   /** What a live key serves now; empty for an absent or deleted key. */
   Optional<View> view(String key);
 

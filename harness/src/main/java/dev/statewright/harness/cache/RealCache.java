@@ -8,6 +8,7 @@ import dev.statewright.lease.Lease;
 import java.time.Duration;
 import java.util.NoSuchElementException;
 import java.util.Optional;
+import java.util.Set;
 import java.util.concurrent.CompletionException;
 import java.util.concurrent.CompletionStage;
 
@@ -26,6 +27,7 @@ public final class RealCache implements CacheUnderTest {
             : Backoff.exponential(Duration.ofMillis(5), Duration.ofMillis(100)))
         .acquireTimeout(Duration.ofMinutes(5))
         .tombstoneRetention(Duration.ofDays(1))
+        .dependsOn(spec -> Set.of(SimSpec.SECRET))
         .build());
   }
 
@@ -48,6 +50,22 @@ public final class RealCache implements CacheUnderTest {
   @Override
   public CompletionStage<Lease<SimClient>> acquire(String key) {
     return cache.acquireAsync(key);
+  }
+
+  @Override
+  public CompletionStage<Object> rotate(String secret) {
+    return cache.dependencyChanged(secret).handle((done, error) -> error == null ? "ok" : outcome(error));
+  }
+
+  @Override
+  public Optional<SimClient> servedClient(String key) {
+    var lease = cache.acquireAsync(key, 0);
+    if (!lease.isDone() || lease.isCompletedExceptionally()) {
+      return Optional.empty();
+    }
+    try (var held = lease.join()) {
+      return Optional.of(held.get());
+    }
   }
 
   @Override

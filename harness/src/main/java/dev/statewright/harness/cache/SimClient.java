@@ -11,14 +11,17 @@ public final class SimClient implements AutoCloseable {
   final String key;
   final long version;
   final int serial;
+  /** The number of builds started before this one's: a client built before a change has a lower one. */
+  final long startedAs;
   final AtomicInteger leases = new AtomicInteger();
   final AtomicInteger closes = new AtomicInteger();
   private final CacheMonitor monitor;
 
-  SimClient(String key, long version, int serial, CacheMonitor monitor) {
+  SimClient(String key, long version, int serial, long startedAs, CacheMonitor monitor) {
     this.key = key;
     this.version = version;
     this.serial = serial;
+    this.startedAs = startedAs;
     this.monitor = monitor;
   }
 

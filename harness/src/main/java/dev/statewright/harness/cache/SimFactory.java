@@ -8,6 +8,7 @@ import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionStage;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicInteger;
+import java.util.concurrent.atomic.AtomicLong;
 
 /**
  * Builds {@link SimClient}s after a random latency of scheduler time, so a build takes virtual
@@ -20,6 +21,7 @@ public final class SimFactory implements AsyncClientFactory<String, SimSpec, Sim
   private final CacheMonitor monitor;
   private final Duration maxLatency;
   private final AtomicInteger serials = new AtomicInteger();
+  private final AtomicLong starts = new AtomicLong();
   private volatile double failureRate;
   private volatile double hangRate;
   private final AtomicInteger failFirst = new AtomicInteger();
@@ -42,8 +44,14 @@ public final class SimFactory implements AsyncClientFactory<String, SimSpec, Sim
     this.hangRate = hangRate;
   }
 
+  /** Builds started so far. */
+  public long starts() {
+    return starts.get();
+  }
+
   @Override
   public CompletionStage<SimClient> build(String key, SimSpec spec) {
+    long startedAs = starts.incrementAndGet();
     monitor.buildStarted(key, spec.version());
     AtomicBoolean over = new AtomicBoolean();
     // the monitor hears of a build's end before anyone else: a cancelled build inside cancel(),
@@ -71,7 +79,7 @@ public final class SimFactory implements AsyncClientFactory<String, SimSpec, Sim
         monitor.buildFinished(key, spec.version(), null);
         result.completeExceptionally(new IOException("injected build failure for " + key + " " + spec));
       } else {
-        SimClient client = new SimClient(key, spec.version(), serials.incrementAndGet(), monitor);
+        SimClient client = new SimClient(key, spec.version(), serials.incrementAndGet(), startedAs, monitor);
         monitor.buildFinished(key, spec.version(), client);
         result.complete(client);
       }

@@ -8,7 +8,9 @@ import dev.statewright.harness.cache.SimSpec;
 import dev.statewright.lease.Lease;
 import dev.statewright.lease.LeasedResource;
 import dev.statewright.time.Scheduler;
+import java.util.ArrayList;
 import java.util.HashMap;
+import java.util.List;
 import java.util.Map;
 import java.util.NoSuchElementException;
 import java.util.Optional;
@@ -116,6 +118,42 @@ abstract class BrokenCache implements CacheUnderTest {
       return CompletableFuture.failedFuture(new NoSuchElementException(key));
     }
     return CompletableFuture.completedFuture(s.served.acquire("property"));
+  }
+
+  @Override
+  public CompletionStage<Object> rotate(String secret) {
+    // rebuilds every live key, and completes when all of them serve the rebuilt client
+    List<CompletableFuture<?>> rebuilt = new ArrayList<>();
+    slots.forEach((key, s) -> {
+      if (s.live && s.served != null) {
+        rebuilt.add(rebuild(key).toCompletableFuture());
+      }
+    });
+    return CompletableFuture.allOf(rebuilt.toArray(CompletableFuture[]::new)).thenApply(done -> "ok");
+  }
+
+  /** Builds the served version again; completes when the new client is served. */
+  CompletionStage<Object> rebuild(String key) {
+    Slot s = slot(key);
+    return build(key, s.servedVersion).thenApply(client -> {
+      if (s.live && client.version() >= s.servedVersion) {
+        serve(key, client);
+      } else {
+        client.close();
+      }
+      return "ok";
+    });
+  }
+
+  @Override
+  public Optional<SimClient> servedClient(String key) {
+    Slot s = slots.get(key);
+    if (s == null || !s.live || s.served == null) {
+      return Optional.empty();
+    }
+    try (Lease<SimClient> lease = s.served.acquire("monitor")) {
+      return Optional.of(lease.get());
+    }
   }
 
   @Override

@@ -29,7 +29,9 @@ final class CacheCanaries {
             ClosesLeased::new),
         cache("double-release", "a replaced client is closed twice", DoubleRelease::new),
         cache("starves-superseded-builds", "a finished build is thrown away whenever a newer spec "
-            + "arrived, so steady updates starve readers", Starving::new));
+            + "arrived, so steady updates starve readers", Starving::new),
+        cache("ignores-secret-changes", "the field failure: a change inside a referenced Secret is "
+            + "never noticed", IgnoresSecretChanges::new));
   }
 
   private static Canary cache(String name, String bug, Function<CacheModel.Wiring, CacheUnderTest> impl) {
@@ -242,6 +244,18 @@ final class CacheCanaries {
         serve(key, client);
         return CompletableFuture.completedFuture("ok");
       });
+    }
+  }
+
+  /** Answers a change in the secret its specs read without rebuilding anything. */
+  static final class IgnoresSecretChanges extends Serializing {
+    IgnoresSecretChanges(CacheModel.Wiring wiring) {
+      super(wiring);
+    }
+
+    @Override
+    public CompletionStage<Object> rotate(String secret) {
+      return CompletableFuture.completedFuture("ok"); // the bug
     }
   }
 }
