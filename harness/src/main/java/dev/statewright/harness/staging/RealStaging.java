@@ -30,6 +30,11 @@ public final class RealStaging implements StagingUnderTest {
       }
 
       @Override
+      public void verify() {
+        staged.verify();
+      }
+
+      @Override
       public int deletions() {
         return (int) staged.history().stream().filter(h -> h.endsWith(" deleted")).count();
       }

@@ -106,6 +106,8 @@ public final class StagingProperty {
     }
     if (!open.isEmpty() && random.nextInt(3) == 0) {
       sabotage(open, paths, open.get(random.nextInt(open.size())), violations);
+    } else if (!handles.isEmpty() && !open.isEmpty() && random.nextInt(3) == 0) {
+      corrupt(handles.get(handles.size() - 1), paths.get(open.get(0)), violations);
     }
     for (StagingUnderTest.Handle handle : handles) {
       try (Lease<Path> late = handle.acquire("late-target")) {
@@ -144,6 +146,25 @@ public final class StagingProperty {
         open.remove(lease);
         lease.close();
       }
+    }
+  }
+
+  /** Someone edits staged content under a lease: {@code verify()} must notice (S4). */
+  private static void corrupt(StagingUnderTest.Handle handle, Path content, List<String> violations)
+      throws IOException {
+    Path victim = content.resolve("module.cue");
+    if (!Files.exists(victim)) {
+      return;
+    }
+    String original = Files.readString(victim);
+    Files.writeString(victim, "module: \"evil\"\n");
+    try {
+      handle.verify();
+      violations.add("S4: verify() did not notice " + victim + " was changed after staging");
+    } catch (RuntimeException expected) {
+      // noticed
+    } finally {
+      Files.writeString(victim, original);
     }
   }
 

@@ -23,5 +23,8 @@ public interface StagingUnderTest extends AutoCloseable {
 
     /** How many times the content was deleted so far. */
     int deletions();
+
+    /** Throws if the content differs from what was staged. */
+    void verify();
   }
 }
