@@ -171,8 +171,21 @@ abstract class BrokenCache implements CacheUnderTest {
     });
   }
 
-  /** Whether an upsert of {@code version} is older than a delete. */
-  boolean belowTombstone(Slot s, long version) {
-    return !s.live && version <= s.tombstone;
+  /**
+   * Lets an upsert of {@code version} in: false if a delete is newer; a re-add starts afresh.
+   */
+  boolean admit(Slot s, long version) {
+    if (!s.live && version <= s.tombstone) {
+      return false;
+    }
+    if (!s.live) {
+      s.live = true;
+      s.desired = -1;
+    }
+    return true;
+  }
+
+  static CompletionStage<Object> stale() {
+    return CompletableFuture.completedFuture("stale");
   }
 }

@@ -47,12 +47,8 @@ final class CacheCanaries {
     @Override
     public CompletionStage<Object> upsert(String key, long version) {
       Slot s = slot(key);
-      if (belowTombstone(s, version)) {
-        return CompletableFuture.completedFuture("stale");
-      }
-      if (!s.live) {
-        s.live = true;
-        s.desired = -1;
+      if (!admit(s, version)) {
+        return stale();
       }
       if (version <= s.desired) {
         return awaitServed(key, version);
@@ -81,21 +77,10 @@ final class CacheCanaries {
     }
   }
 
-  /** Upserts complete at once; a read rebuilds only once the client is older than 30 s. */
-  static final class TtlRecheck extends Serializing {
+  /** The field fix: never invalidated on update; a read rebuilds once the client is older than 30 s. */
+  static final class TtlRecheck extends NeverInvalidates {
     TtlRecheck(CacheModel.Wiring wiring) {
       super(wiring);
-    }
-
-    @Override
-    public CompletionStage<Object> upsert(String key, long version) {
-      Slot s = slot(key);
-      if (belowTombstone(s, version)) {
-        return CompletableFuture.completedFuture("stale");
-      }
-      s.live = true;
-      s.desired = Math.max(s.desired, version);
-      return s.served == null ? buildAndServe(key, s.desired) : CompletableFuture.completedFuture("ok");
     }
 
     @Override
@@ -109,8 +94,8 @@ final class CacheCanaries {
     }
   }
 
-  /** Builds the first spec it sees and keeps that client forever. */
-  static final class NeverInvalidates extends Serializing {
+  /** Builds the first spec it sees and keeps that client forever; updates complete at once. */
+  static class NeverInvalidates extends Serializing {
     NeverInvalidates(CacheModel.Wiring wiring) {
       super(wiring);
     }
@@ -118,10 +103,9 @@ final class CacheCanaries {
     @Override
     public CompletionStage<Object> upsert(String key, long version) {
       Slot s = slot(key);
-      if (belowTombstone(s, version)) {
-        return CompletableFuture.completedFuture("stale");
+      if (!admit(s, version)) {
+        return stale();
       }
-      s.live = true;
       s.desired = Math.max(s.desired, version);
       return s.served == null && !s.building ? buildAndServe(key, version)
           : CompletableFuture.completedFuture("ok");
@@ -137,10 +121,9 @@ final class CacheCanaries {
     @Override
     public CompletionStage<Object> upsert(String key, long version) {
       Slot s = slot(key);
-      if (belowTombstone(s, version)) {
-        return CompletableFuture.completedFuture("stale");
+      if (!admit(s, version)) {
+        return stale();
       }
-      s.live = true;
       if (version <= s.desired) {
         return awaitServed(key, version);
       }
@@ -165,10 +148,9 @@ final class CacheCanaries {
     @Override
     public CompletionStage<Object> upsert(String key, long version) {
       Slot s = slot(key);
-      if (belowTombstone(s, version)) {
-        return CompletableFuture.completedFuture("stale");
+      if (!admit(s, version)) {
+        return stale();
       }
-      s.live = true;
       s.desired = version;
       return build(key, version).thenApply(client -> {
         serve(key, client); // the bug: no version check

@@ -38,8 +38,8 @@ final class StagingCanaries {
   /** Copies per target; owns the simple lease counting the canaries share. */
   private abstract static class Copying implements StagingUnderTest {
     final Path root;
-    final AtomicInteger sequence = new AtomicInteger();
     boolean scopeClosed;
+    Counted staged;
 
     Copying(Path root) {
       this.root = root;
@@ -66,6 +66,17 @@ final class StagingCanaries {
       if (atomic) {
         Files.move(target, into);
       }
+    }
+
+    /** Stages the module once, into {@code 1-app}, as {@code counted} says to count it. */
+    Counted once(URI source, Path origin, boolean atomic, Function<Path, Counted> counted)
+        throws IOException {
+      if (staged == null) {
+        Path dir = root.resolve("1-app");
+        copy(resolve(source, origin.getParent()), dir, atomic);
+        staged = counted.apply(dir);
+      }
+      return staged;
     }
 
     static Path resolve(URI source, Path base) {
@@ -197,28 +208,21 @@ final class StagingCanaries {
 
   /** Stages once, but deletes the content when the first lease closes. */
   static final class DeletesOnFirstClose extends Copying {
-    private Counted staged;
-
     DeletesOnFirstClose(Path root) {
       super(root);
     }
 
     @Override
     public Handle stage(URI source, Path origin, String target) throws IOException {
-      if (staged == null) {
-        Path dir = root.resolve("1-app");
-        copy(resolve(source, origin.getParent()), dir, true);
-        staged = new Counted(dir, this) {
-          @Override
-          void closedOne() {
-            leases.decrementAndGet();
-            if (deletions.get() == 0) {
-              release(); // the bug: the first close releases
-            }
+      return once(source, origin, true, dir -> new Counted(dir, this) {
+        @Override
+        void closedOne() {
+          leases.decrementAndGet();
+          if (deletions.get() == 0) {
+            release(); // the bug: the first close releases
           }
-        };
-      }
-      return staged;
+        }
+      });
     }
 
     @Override
@@ -232,20 +236,13 @@ final class StagingCanaries {
 
   /** Copies straight into the final name. */
   static final class NonAtomicCopy extends Copying {
-    private Counted staged;
-
     NonAtomicCopy(Path root) {
       super(root);
     }
 
     @Override
     public Handle stage(URI source, Path origin, String target) throws IOException {
-      if (staged == null) {
-        Path dir = root.resolve("1-app");
-        copy(resolve(source, origin.getParent()), dir, false); // the bug
-        staged = new Counted(dir, this);
-      }
-      return staged;
+      return once(source, origin, false, dir -> new Counted(dir, this)); // the bug: not atomic
     }
 
     @Override
@@ -259,20 +256,13 @@ final class StagingCanaries {
 
   /** Releases when the scope closes and again when the last lease closes. */
   static final class DoubleRelease extends Copying {
-    private Counted staged;
-
     DoubleRelease(Path root) {
       super(root);
     }
 
     @Override
     public Handle stage(URI source, Path origin, String target) throws IOException {
-      if (staged == null) {
-        Path dir = root.resolve("1-app");
-        copy(resolve(source, origin.getParent()), dir, true);
-        staged = new Counted(dir, this);
-      }
-      return staged;
+      return once(source, origin, true, dir -> new Counted(dir, this));
     }
 
     @Override
