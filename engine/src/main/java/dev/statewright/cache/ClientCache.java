@@ -353,7 +353,8 @@ public final class ClientCache<K, S, C> implements AutoCloseable {
         }
         continue;
       }
-      Update<K, S, C> u = update(entry, n -> n.isLive() && version > n.desiredVersion ? removal(n, version) : n);
+      Update<K, S, C> u = update(entry,
+          n -> n.isLive() && version > n.desiredVersion ? removal(n, version) : n);
       if (!u.prev.isLive()) {
         continue; // removed meanwhile: delete the tombstone's way
       }
@@ -399,8 +400,9 @@ public final class ClientCache<K, S, C> implements AutoCloseable {
   /** A resync's upsert may re-add a key under a soft tombstone at the same version. */
   private void resynced(K key, S spec, long version, int origin) {
     Entry<K, S, C> entry = entries.get(key);
-    if (entry != null && entry.node().soft && version == entry.node().desiredVersion) {
-      entries.remove(key, entry);
+    if (entry != null && entry.node().soft && version == entry.node().desiredVersion
+        && entries.remove(key, entry) && entry.node().displaced != null) {
+      entry.node().displaced.abandon();
     }
     doUpsert(key, spec, version, origin);
   }
