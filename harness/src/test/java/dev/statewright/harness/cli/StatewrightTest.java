@@ -26,7 +26,7 @@ class StatewrightTest {
   void exploreEndsWithTheLineScriptsRead() throws Exception {
     assertEquals(0, run("explore", "--runs", "100", "--seed", "7"));
     String last = lines().get(lines().size() - 1);
-    assertTrue(last.matches("explore: \\d+ runs, 0 violations, canaries 12/12 caught"), last);
+    assertTrue(last.matches("explore: \\d+ runs, 0 violations, canaries (\\d+)/\\1 caught"), last);
   }
 
   @Test
