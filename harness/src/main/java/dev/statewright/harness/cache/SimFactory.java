@@ -81,7 +81,9 @@ public final class SimFactory implements AsyncClientFactory<String, SimSpec, Sim
       } else {
         SimClient client = new SimClient(key, spec.version(), serials.incrementAndGet(), startedAs, monitor);
         monitor.buildFinished(key, spec.version(), client);
-        result.complete(client);
+        if (!result.complete(client)) {
+          client.close(); // cancelled in the instant since: nobody will ever receive it
+        }
       }
     }, Duration.ofNanos(nanos));
     return result;

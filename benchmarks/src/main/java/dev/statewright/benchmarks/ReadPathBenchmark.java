@@ -1,0 +1,141 @@
+package dev.statewright.benchmarks;
+
+import com.github.benmanes.caffeine.cache.Cache;
+import com.github.benmanes.caffeine.cache.Caffeine;
+import dev.statewright.cache.ClientCache;
+import dev.statewright.cache.Snapshot;
+import dev.statewright.lease.Lease;
+import java.util.Optional;
+import java.util.SplittableRandom;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicLong;
+import org.openjdk.jmh.annotations.Benchmark;
+import org.openjdk.jmh.annotations.BenchmarkMode;
+import org.openjdk.jmh.annotations.Fork;
+import org.openjdk.jmh.annotations.Level;
+import org.openjdk.jmh.annotations.Measurement;
+import org.openjdk.jmh.annotations.Mode;
+import org.openjdk.jmh.annotations.OutputTimeUnit;
+import org.openjdk.jmh.annotations.Scope;
+import org.openjdk.jmh.annotations.Setup;
+import org.openjdk.jmh.annotations.State;
+import org.openjdk.jmh.annotations.TearDown;
+import org.openjdk.jmh.annotations.Warmup;
+
+/**
+ * Question 1: what does reading cost? 1,024 CURRENT keys read in a Zipf(1.0) order:
+ * {@code snapshot()} and {@code acquire()+close()} of the client cache, against
+ * {@link ConcurrentHashMap#get}, Caffeine's {@code getIfPresent}, and an {@link AtomicLong}
+ * increment+decrement pair (the floor for a counted lease), all in this class and run. Targets:
+ * {@code snapshot} at least 0.75x the map's throughput and 1.0x Caffeine's with 0 B/op; {@code
+ * acquireClose} at most 2x the pair at 1 thread and 1.5x at 2.
+ *
+ * <p>Run: {@code java -jar benchmarks/target/benchmarks.jar ReadPathBenchmark -t 1 -prof gc}
+ * (and {@code -t 2}).
+ */
+@BenchmarkMode(Mode.Throughput)
+@OutputTimeUnit(TimeUnit.MICROSECONDS)
+@Warmup(iterations = 3, time = 1)
+@Measurement(iterations = 5, time = 1)
+@Fork(2)
+public class ReadPathBenchmark {
+  static final int KEYS = 1_024;
+
+  /** The same 1,024 keys in every structure, every cache entry CURRENT. */
+  @State(Scope.Benchmark)
+  public static class Caches {
+    final String[] keys = new String[KEYS];
+    final ConcurrentHashMap<String, Object> map = new ConcurrentHashMap<>();
+    final Cache<String, Object> caffeine = Caffeine.newBuilder().build();
+    final AtomicLong pair = new AtomicLong();
+    ClientCache<String, Integer, Object> cache;
+
+    @Setup(Level.Trial)
+    public void fill() {
+      cache = ClientCache.<String, Integer, Object>builder((key, spec) -> new Object()).build();
+      CompletableFuture<?>[] built = new CompletableFuture<?>[KEYS];
+      for (int i = 0; i < KEYS; i++) {
+        keys[i] = "repository-" + i;
+        map.put(keys[i], new Object());
+        caffeine.put(keys[i], new Object());
+        built[i] = cache.upsert(keys[i], i, 1);
+      }
+      CompletableFuture.allOf(built).join();
+    }
+
+    @TearDown(Level.Trial)
+    public void close() {
+      cache.close();
+    }
+  }
+
+  /** Each thread's own Zipf-distributed sequence of keys. */
+  @State(Scope.Thread)
+  public static class Reader {
+    private static final int LENGTH = 1 << 16;
+    final int[] order = new int[LENGTH];
+    int next;
+
+    @Setup(Level.Trial)
+    public void zipf() {
+      double[] cumulative = new double[KEYS];
+      double sum = 0;
+      for (int i = 0; i < KEYS; i++) {
+        sum += 1.0 / (i + 1);
+        cumulative[i] = sum;
+      }
+      SplittableRandom random = new SplittableRandom(Thread.currentThread().getId());
+      for (int j = 0; j < LENGTH; j++) {
+        double u = random.nextDouble() * sum;
+        int lo = 0;
+        int hi = KEYS - 1;
+        while (lo < hi) {
+          int mid = (lo + hi) >>> 1;
+          if (cumulative[mid] < u) {
+            lo = mid + 1;
+          } else {
+            hi = mid;
+          }
+        }
+        order[j] = lo;
+      }
+    }
+
+    String key(Caches caches) {
+      int i = next;
+      next = (i + 1) & (LENGTH - 1);
+      return caches.keys[order[i]];
+    }
+  }
+
+  @Benchmark
+  public Object chmGet(Caches caches, Reader reader) {
+    return caches.map.get(reader.key(caches));
+  }
+
+  @Benchmark
+  public Object caffeineGetIfPresent(Caches caches, Reader reader) {
+    return caches.caffeine.getIfPresent(reader.key(caches));
+  }
+
+  @Benchmark
+  public Optional<Snapshot<String, Integer, Object>> snapshot(Caches caches, Reader reader) {
+    return caches.cache.snapshot(reader.key(caches));
+  }
+
+  @Benchmark
+  public Object acquireClose(Caches caches, Reader reader) {
+    try (Lease<Object> lease = caches.cache.acquire(reader.key(caches))) {
+      return lease.get();
+    }
+  }
+
+  @Benchmark
+  public long atomicLongPair(Caches caches, Reader reader) {
+    reader.key(caches);
+    caches.pair.incrementAndGet();
+    return caches.pair.decrementAndGet();
+  }
+}
