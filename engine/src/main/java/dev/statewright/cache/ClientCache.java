@@ -571,7 +571,7 @@ public final class ClientCache<K, S, C> implements AutoCloseable {
     S spec = newest ? n.desiredSpec : run.spec;
     long version = newest ? n.desiredVersion : run.version;
     assert n.served == null || version >= n.served.version() : "served version went back";
-    d.served = new Served<>(spec, version, run.revision, LeasedResource.of(
+    d.served = new Served<>(spec, version, run.revision, LeasedResource.counted(
         n.key + "@v" + version, client, released(n.key, version), scheduler));
     d.lastError = null;
     d.failures = 0;

@@ -29,6 +29,8 @@ public final class Lifecycle<S extends Enum<S>, E extends Enum<E>> {
   private final S initial;
   private final EnumSet<S> terminal;
   private final Map<S, Map<E, S>> table;
+  /** next[state.ordinal()][event.ordinal()]: the same table, for the hot path; null = refused. */
+  private final Enum<?>[][] next;
   private final List<Transition<S, E>> transitions;
 
   private Lifecycle(Builder<S, E> builder) {
@@ -42,6 +44,11 @@ public final class Lifecycle<S extends Enum<S>, E extends Enum<E>> {
     }
     byState.replaceAll((state, exits) -> Collections.unmodifiableMap(exits));
     this.table = Collections.unmodifiableMap(byState);
+    this.next = new Enum<?>[builder.stateType.getEnumConstants().length][];
+    for (int i = 0; i < next.length; i++) {
+      next[i] = new Enum<?>[builder.eventType.getEnumConstants().length];
+    }
+    transitions.forEach(t -> next[t.from().ordinal()][t.event().ordinal()] = t.to());
   }
 
   /** Starts a lifecycle named {@code name} over the given state and event enums. */
@@ -86,7 +93,8 @@ public final class Lifecycle<S extends Enum<S>, E extends Enum<E>> {
    * @throws IllegalTransitionException naming {@code key} if the event is not permitted there
    */
   public S step(Object key, S state, E event) {
-    S to = exits(state).get(event);
+    @SuppressWarnings("unchecked") // filled from transitions of S only
+    S to = (S) next[state.ordinal()][event.ordinal()];
     if (to == null) {
       throw new IllegalTransitionException(name, key, state, event, permitted(state));
     }

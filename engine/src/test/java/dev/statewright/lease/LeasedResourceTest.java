@@ -119,4 +119,23 @@ class LeasedResourceTest {
     assertThat(transitions).containsExactly("STAGED --ACQUIRED--> IN_USE",
         "IN_USE --RETIRED--> IN_USE", "IN_USE --DRAINED--> RELEASED");
   }
+
+  @Test
+  void aCountedResourceKeepsTheLifecycleButNotTheNames() {
+    AtomicInteger countedReleases = new AtomicInteger();
+    LeasedResource<String> counted = LeasedResource.counted("client@v3", "c",
+        v -> countedReleases.incrementAndGet(), new ManualScheduler());
+    Lease<String> a = counted.acquire("reader-1");
+    Lease<String> b = counted.acquire("reader-2");
+    assertThat(counted.holders()).isEmpty();
+    assertThat(counted.leaseCount()).isEqualTo(2);
+    assertThat(a.holder()).isEqualTo("reader-1");
+
+    counted.retire();
+    a.close();
+    assertThat(countedReleases).hasValue(0);
+    b.close();
+    assertThat(countedReleases).hasValue(1);
+    assertThat(counted.state()).isEqualTo(ResourceState.RELEASED);
+  }
 }
