@@ -143,10 +143,12 @@ public final class StagingScope implements AutoCloseable {
     List<String> holders = holders(all);
     LOG.log(System.Logger.Level.WARNING, () -> "closing staging scope '" + name
         + "' with leases still open, held by " + holders + "; waiting up to " + grace);
-    CompletableFuture<Void> graceOver = new CompletableFuture<>();
-    Scheduler.Cancellable timer = scheduler.schedule(() -> graceOver.complete(null), grace);
-    CompletableFuture.anyOf(drained, graceOver).join();
-    timer.cancel();
+    if (!grace.isZero()) { // no grace, no wait: closing never blocks a single-threaded simulation
+      CompletableFuture<Void> graceOver = new CompletableFuture<>();
+      Scheduler.Cancellable timer = scheduler.schedule(() -> graceOver.complete(null), grace);
+      CompletableFuture.anyOf(drained, graceOver).join();
+      timer.cancel();
+    }
     if (!drained.isDone()) {
       lingering = holders(all);
       LOG.log(System.Logger.Level.WARNING, () -> "staging scope '" + name + "' closed; "

@@ -1,5 +1,7 @@
 package dev.statewright.harness.staging;
 
+import dev.statewright.harness.sim.SimulatedScheduler;
+import dev.statewright.harness.sim.Strategy;
 import dev.statewright.lease.Lease;
 import dev.statewright.staging.Staged;
 import dev.statewright.staging.StagingArea;
@@ -14,9 +16,13 @@ public final class RealStaging implements StagingUnderTest {
   private final StagingArea area;
   private final StagingScope scope;
 
-  /** A staging area at {@code root} with one scope; closing the scope does not wait. */
+  /**
+   * A staging area at {@code root} with one scope, on a simulated scheduler (virtual time for its
+   * history and release times: the engine's staging runs on it unchanged); closing does not wait.
+   */
   public RealStaging(Path root) throws IOException {
-    this.area = StagingArea.builder(root).closeGrace(Duration.ZERO).open();
+    this.area = StagingArea.builder(root).closeGrace(Duration.ZERO)
+        .scheduler(new SimulatedScheduler(root.hashCode(), Strategy.random())).open();
     this.scope = area.newScope("property");
   }
 
