@@ -1,0 +1,218 @@
+package dev.statewright.benchmarks.report;
+
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Locale;
+import java.util.Map;
+import java.util.Optional;
+import java.util.stream.Stream;
+
+/**
+ * Renders {@code REPORT.md}, {@code results/summary.json} and the charts from the JMH JSON files
+ * in a results folder. Every number comes from those files; nothing is typed by hand. Each
+ * target compares two benchmarks of the same class, measured in the same run and fork.
+ */
+public final class Report {
+  private static final String PACKAGE = "dev.statewright.benchmarks.";
+
+  /** Whether a ratio must be at least or at most its bound. */
+  enum Bound { AT_LEAST, AT_MOST }
+
+  /**
+   * One target: {@code subject} against {@code baseline} at {@code threads} threads.
+   *
+   * @param id the key in summary.json
+   * @param question which benchmark question it answers
+   * @param subject the measured benchmark, {@code Class.method}
+   * @param baseline its baseline in the same class
+   * @param threads the thread count of the run
+   * @param bound at least or at most
+   * @param limit the bound's value; NaN for a ratio reported without a target
+   */
+  record Target(String id, String question, String subject, String baseline, int threads,
+      Bound bound, double limit) { }
+
+  static final List<Target> TARGETS = List.of(
+      new Target("read.snapshot_vs_chm.t1", "1. Read path", "ReadPathBenchmark.snapshot",
+          "ReadPathBenchmark.chmGet", 1, Bound.AT_LEAST, 0.75),
+      new Target("read.snapshot_vs_chm.t2", "1. Read path", "ReadPathBenchmark.snapshot",
+          "ReadPathBenchmark.chmGet", 2, Bound.AT_LEAST, 0.75),
+      new Target("read.snapshot_vs_caffeine.t1", "1. Read path", "ReadPathBenchmark.snapshot",
+          "ReadPathBenchmark.caffeineGetIfPresent", 1, Bound.AT_LEAST, 1.0),
+      new Target("read.snapshot_vs_caffeine.t2", "1. Read path", "ReadPathBenchmark.snapshot",
+          "ReadPathBenchmark.caffeineGetIfPresent", 2, Bound.AT_LEAST, 1.0),
+      new Target("read.acquire_cost_vs_atomic_pair.t1", "1. Read path", "ReadPathBenchmark.acquireClose",
+          "ReadPathBenchmark.atomicLongPair", 1, Bound.AT_MOST, 2.0),
+      new Target("read.acquire_cost_vs_atomic_pair.t2", "1. Read path", "ReadPathBenchmark.acquireClose",
+          "ReadPathBenchmark.atomicLongPair", 2, Bound.AT_MOST, 1.5),
+      new Target("transition.fire_cost_vs_cas", "5. Transitions", "TransitionBenchmark.kernelFire",
+          "TransitionBenchmark.atomicReferenceCas", 1, Bound.AT_MOST, 1.5),
+      new Target("transition.stateless4j_cost_vs_cas", "5. Transitions",
+          "TransitionBenchmark.stateless4jFire", "TransitionBenchmark.atomicReferenceCas", 1,
+          Bound.AT_MOST, Double.NaN),
+      new Target("transition.squirrel_cost_vs_cas", "5. Transitions",
+          "TransitionBenchmark.squirrelFire", "TransitionBenchmark.atomicReferenceCas", 1,
+          Bound.AT_MOST, Double.NaN),
+      new Target("lease.counted_cost_vs_atomic_pair.t1", "6. Leases", "LeaseBenchmark.countedAcquireClose",
+          "LeaseBenchmark.atomicLongPair", 1, Bound.AT_MOST, Double.NaN),
+      new Target("lease.counted_cost_vs_atomic_pair.t2", "6. Leases", "LeaseBenchmark.countedAcquireClose",
+          "LeaseBenchmark.atomicLongPair", 2, Bound.AT_MOST, Double.NaN),
+      new Target("lease.named_cost_vs_atomic_pair.t1", "6. Leases", "LeaseBenchmark.acquireClose",
+          "LeaseBenchmark.atomicLongPair", 1, Bound.AT_MOST, Double.NaN),
+      new Target("lease.counted_cost_vs_reentrant_lock.t1", "6. Leases",
+          "LeaseBenchmark.countedAcquireClose", "LeaseBenchmark.reentrantLock", 1, Bound.AT_MOST,
+          Double.NaN));
+
+  /** One benchmark's result in one run: mean score, per-fork means, unit, mode, B/op. */
+  record Result(String name, int threads, String mode, String unit, double score,
+      List<Double> forkMeans, double bytesPerOp) {
+    /** Cost per operation, whatever the mode: lower is better. */
+    double cost(double value) {
+      return mode.equals("thrpt") ? 1 / value : value;
+    }
+  }
+
+  private Report() { }
+
+  /** Reads every {@code *.json} in {@code results} (but the summary) and writes the report into {@code out}. */
+  public static void generate(Path results, Path out) throws IOException {
+    List<Result> all = read(results);
+    List<Map<String, Object>> rows = new ArrayList<>();
+    Map<String, Object> summary = new LinkedHashMap<>();
+    for (Target target : TARGETS) {
+      Optional<Result> subject = find(all, target.subject(), target.threads());
+      Optional<Result> baseline = find(all, target.baseline(), target.threads());
+      if (subject.isEmpty() || baseline.isEmpty()) {
+        continue;
+      }
+      Map<String, Object> row = row(target, subject.get(), baseline.get());
+      rows.add(row);
+      Map<String, Object> entry = new LinkedHashMap<>();
+      entry.put("measured", row.get("ratio"));
+      entry.put("target", Double.isNaN(target.limit()) ? "report only"
+          : (target.bound() == Bound.AT_LEAST ? ">= " : "<= ") + target.limit());
+      entry.put("met", row.get("met"));
+      summary.put(target.id(), entry);
+    }
+    all.stream().filter(r -> r.name().equals("ReadPathBenchmark.snapshot")).findFirst().ifPresent(r -> {
+      Map<String, Object> entry = new LinkedHashMap<>();
+      entry.put("measured", r.bytesPerOp());
+      entry.put("target", "0 B/op");
+      entry.put("met", r.bytesPerOp() < 0.5);
+      summary.put("read.snapshot_bytes_per_op", entry);
+    });
+    Files.createDirectories(out.resolve("results"));
+    Files.writeString(out.resolve("results/summary.json"), Json.write(summary) + "\n");
+    Files.writeString(out.resolve("results/read-throughput.svg"), Charts.readThroughput(all));
+    Files.writeString(out.resolve("REPORT.md"), markdown(all, rows));
+  }
+
+  private static Map<String, Object> row(Target target, Result subject, Result baseline) {
+    // a cost ratio for AT_MOST targets, a speed ratio for AT_LEAST ones; both subject over baseline
+    boolean cost = target.bound() == Bound.AT_MOST;
+    double ratio = ratio(cost, subject, baseline, subject.score(), baseline.score());
+    double min = Double.POSITIVE_INFINITY;
+    double max = Double.NEGATIVE_INFINITY;
+    for (int f = 0; f < Math.min(subject.forkMeans().size(), baseline.forkMeans().size()); f++) {
+      double r = ratio(cost, subject, baseline, subject.forkMeans().get(f), baseline.forkMeans().get(f));
+      min = Math.min(min, r);
+      max = Math.max(max, r);
+    }
+    Map<String, Object> row = new LinkedHashMap<>();
+    row.put("target", target);
+    row.put("ratio", ratio);
+    row.put("min", min);
+    row.put("max", max);
+    row.put("met", Double.isNaN(target.limit()) ? "report only"
+        : target.bound() == Bound.AT_LEAST ? ratio >= target.limit() : ratio <= target.limit());
+    return row;
+  }
+
+  private static double ratio(boolean cost, Result subject, Result baseline, double s, double b) {
+    return cost ? subject.cost(s) / baseline.cost(b) : baseline.cost(b) / subject.cost(s);
+  }
+
+  private static String markdown(List<Result> all, List<Map<String, Object>> rows) {
+    StringBuilder md = new StringBuilder("# Statewright benchmarks\n\n");
+    md.append("Generated by `dev.statewright.benchmarks.report.Report` from the JMH JSON in ")
+        .append("`benchmarks/results/`; do not edit by hand. Every ratio compares two benchmarks of ")
+        .append("one class, measured in the same run and fork; min–max is over forks.\n\n");
+    md.append(String.format(Locale.ROOT, "Machine: %d cores, %s %s; JVM: %s%n%n",
+        Runtime.getRuntime().availableProcessors(), System.getProperty("os.name"),
+        System.getProperty("os.arch"), System.getProperty("java.vm.name") + " "
+            + System.getProperty("java.version")));
+    String question = "";
+    for (Map<String, Object> row : rows) {
+      Target t = (Target) row.get("target");
+      if (!t.question().equals(question)) {
+        question = t.question();
+        md.append("\n## ").append(question).append("\n\n")
+            .append("| measured | against | threads | ratio | min–max | target | met |\n")
+            .append("|---|---|---|---|---|---|---|\n");
+      }
+      md.append(String.format(Locale.ROOT, "| %s | %s | %d | %.2f× %s | %.2f–%.2f | %s | %s |%n",
+          t.subject(), t.baseline(), t.threads(), (double) row.get("ratio"),
+          t.bound() == Bound.AT_MOST ? "cost" : "speed", (double) row.get("min"),
+          (double) row.get("max"), Double.isNaN(t.limit()) ? "—"
+              : (t.bound() == Bound.AT_LEAST ? "≥ " : "≤ ") + t.limit() + "×", verdict(row.get("met"))));
+    }
+    md.append("\n## Read throughput by threads\n\n![read throughput](results/read-throughput.svg)\n");
+    md.append("\n## Raw scores\n\n| benchmark | threads | score | unit | B/op |\n|---|---|---|---|---|\n");
+    for (Result r : all) {
+      md.append(String.format(Locale.ROOT, "| %s | %d | %.3f | %s | %.1f |%n", r.name(), r.threads(),
+          r.score(), r.unit(), r.bytesPerOp()));
+    }
+    return md.toString();
+  }
+
+  private static String verdict(Object met) {
+    return met instanceof Boolean b ? (b ? "met" : "**missed**") : String.valueOf(met);
+  }
+
+  static Optional<Result> find(List<Result> all, String name, int threads) {
+    return all.stream().filter(r -> r.name().equals(name) && r.threads() == threads).findFirst();
+  }
+
+  @SuppressWarnings("unchecked")
+  static List<Result> read(Path results) throws IOException {
+    List<Result> all = new ArrayList<>();
+    try (Stream<Path> files = Files.list(results)) {
+      for (Path file : files.filter(f -> f.toString().endsWith(".json")
+          && !f.getFileName().toString().equals("summary.json")).sorted().toList()) {
+        for (Object item : (List<Object>) Json.parse(Files.readString(file))) {
+          all.add(result((Map<String, Object>) item));
+        }
+      }
+    }
+    return all;
+  }
+
+  @SuppressWarnings("unchecked")
+  private static Result result(Map<String, Object> jmh) {
+    String name = ((String) jmh.get("benchmark")).replace(PACKAGE, "");
+    Map<String, Object> primary = (Map<String, Object>) jmh.get("primaryMetric");
+    List<Double> forkMeans = new ArrayList<>();
+    for (Object fork : (List<Object>) primary.get("rawData")) {
+      forkMeans.add(((List<Object>) fork).stream().mapToDouble(v -> (Double) v).average().orElse(Double.NaN));
+    }
+    double bytes = Double.NaN;
+    Map<String, Object> secondary = (Map<String, Object>) jmh.getOrDefault("secondaryMetrics", Map.of());
+    for (Map.Entry<String, Object> metric : secondary.entrySet()) {
+      if (metric.getKey().replace("·", "").equals("gc.alloc.rate.norm")) {
+        bytes = (Double) ((Map<String, Object>) metric.getValue()).get("score");
+      }
+    }
+    return new Result(name, ((Double) jmh.get("threads")).intValue(), (String) jmh.get("mode"),
+        (String) primary.get("scoreUnit"), (Double) primary.get("score"), forkMeans, bytes);
+  }
+
+  /** {@code Report <results folder> <output folder>}. */
+  public static void main(String[] args) throws IOException {
+    generate(Path.of(args.length > 0 ? args[0] : "benchmarks/results"),
+        Path.of(args.length > 1 ? args[1] : "benchmarks"));
+  }
+}

@@ -1,0 +1,41 @@
+package dev.statewright.benchmarks;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import dev.statewright.benchmarks.report.Report;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.Collection;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+import org.openjdk.jmh.results.RunResult;
+import org.openjdk.jmh.runner.Runner;
+import org.openjdk.jmh.runner.options.TimeValue;
+
+/**
+ * Every benchmark runs once, in-process, for a moment, and the report renders from its JSON: a
+ * smoke test that the suites and the report work, not a measurement.
+ */
+class BenchmarkSmokeTest {
+  @Test
+  void everyBenchmarkRunsOnceAndTheReportRendersFromTheResults(@TempDir Path out) throws Exception {
+    Path results = Files.createDirectories(out.resolve("results"));
+    Collection<RunResult> runs = new Runner(Bench.options(false, 1)
+        .forks(0)
+        .warmupIterations(0)
+        .measurementIterations(1)
+        .measurementTime(TimeValue.milliseconds(50))
+        .result(results.resolve("smoke.json").toString())
+        .build()).run();
+
+    assertEquals(13, runs.size(), "every benchmark method ran");
+    Report.generate(results, out);
+    String report = Files.readString(out.resolve("REPORT.md"));
+    assertTrue(report.contains("## 1. Read path") && report.contains("## 5. Transitions"), report);
+    String summary = Files.readString(out.resolve("results/summary.json"));
+    assertTrue(summary.contains("\"read.snapshot_vs_chm.t1\""), summary);
+    assertFalse(Files.readString(out.resolve("results/read-throughput.svg")).isBlank());
+  }
+}
