@@ -3,7 +3,6 @@ package dev.statewright.benchmarks;
 import dev.statewright.benchmarks.report.Report;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.util.concurrent.TimeUnit;
 import org.openjdk.jmh.profile.GCProfiler;
 import org.openjdk.jmh.results.format.ResultFormatType;
 import org.openjdk.jmh.runner.Runner;
@@ -48,7 +47,6 @@ public final class Bench {
         .warmupTime(TimeValue.seconds(1))
         .measurementIterations(full ? 10 : 3)
         .measurementTime(TimeValue.seconds(1))
-        .timeUnit(TimeUnit.NANOSECONDS)
         .addProfiler(GCProfiler.class)
         .resultFormat(ResultFormatType.JSON);
   }

@@ -12,11 +12,21 @@ final class Charts {
 
   private Charts() { }
 
+  /** A throughput in operations per microsecond, whatever unit JMH reported it in. */
+  private static double perMicro(Report.Result r) {
+    return switch (r.unit()) {
+      case "ops/ns" -> r.score() * 1_000;
+      case "ops/ms" -> r.score() / 1_000;
+      case "ops/s" -> r.score() / 1_000_000;
+      default -> r.score();
+    };
+  }
+
   /** Grouped bars: read throughput (ops/µs) of each reader at 1 and 2 threads. */
   static String readThroughput(List<Report.Result> all) {
     int width = 640;
     int height = 320;
-    double max = all.stream().filter(r -> READERS.contains(r.name())).mapToDouble(Report.Result::score)
+    double max = all.stream().filter(r -> READERS.contains(r.name())).mapToDouble(Charts::perMicro)
         .max().orElse(1);
     StringBuilder svg = new StringBuilder(String.format(Locale.ROOT,
         "<svg xmlns=\"http://www.w3.org/2000/svg\" width=\"%d\" height=\"%d\" font-family=\"sans-serif\" font-size=\"11\">%n",
@@ -31,7 +41,7 @@ final class Charts {
         int t = threads;
         String name = READERS.get(i);
         double score = all.stream().filter(r -> r.name().equals(name) && r.threads() == t)
-            .mapToDouble(Report.Result::score).findFirst().orElse(0);
+            .mapToDouble(Charts::perMicro).findFirst().orElse(0);
         double h = (height - 60) * score / max;
         int x = x0 + i * 60;
         svg.append(String.format(Locale.ROOT,
