@@ -1,0 +1,125 @@
+package dev.statewright.benchmarks;
+
+import dev.statewright.lease.Lease;
+import dev.statewright.staging.Staged;
+import dev.statewright.staging.StagingArea;
+import dev.statewright.staging.StagingScope;
+import java.io.IOException;
+import java.net.URI;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.Comparator;
+import java.util.concurrent.TimeUnit;
+import java.util.stream.Stream;
+import org.openjdk.jmh.annotations.Benchmark;
+import org.openjdk.jmh.annotations.BenchmarkMode;
+import org.openjdk.jmh.annotations.Fork;
+import org.openjdk.jmh.annotations.Level;
+import org.openjdk.jmh.annotations.Measurement;
+import org.openjdk.jmh.annotations.Mode;
+import org.openjdk.jmh.annotations.OutputTimeUnit;
+import org.openjdk.jmh.annotations.Scope;
+import org.openjdk.jmh.annotations.Setup;
+import org.openjdk.jmh.annotations.State;
+import org.openjdk.jmh.annotations.TearDown;
+import org.openjdk.jmh.annotations.Warmup;
+
+/**
+ * Question 7: what does staging cost a run of 10 targets? A module of 1,000 small files staged
+ * once (digested, renamed into place) and leased by 10 targets, then released; against copying it
+ * once per target (the field tool's old behaviour) and against one raw copy, all in this class
+ * and run, each cleaning up after itself. Target: the staged run at most 1.1x one raw copy.
+ *
+ * <p>Run: {@code java -jar benchmarks/target/benchmarks.jar StagingBenchmark}
+ */
+@State(Scope.Benchmark)
+@BenchmarkMode(Mode.AverageTime)
+@OutputTimeUnit(TimeUnit.MILLISECONDS)
+@Warmup(iterations = 2, time = 2)
+@Measurement(iterations = 3, time = 2)
+@Fork(1)
+public class StagingBenchmark {
+  private static final int FILES = 1_000;
+  private static final int TARGETS = 10;
+
+  private Path tmp;
+  private Path bundle;
+  private Path module;
+  private StagingArea area;
+  private int copies;
+
+  @Setup(Level.Trial)
+  public void setUp() throws IOException {
+    tmp = Files.createTempDirectory("statewright-staging-bench-");
+    module = Files.createDirectories(tmp.resolve("bundle/modules/redis"));
+    for (int i = 0; i < FILES; i++) {
+      Path file = module.resolve("part-" + (i % 20)).resolve("file-" + i + ".yaml");
+      Files.createDirectories(file.getParent());
+      Files.writeString(file, "kind: ConfigMap\nindex: " + i + "\n");
+    }
+    bundle = Files.writeString(tmp.resolve("bundle/bundle.cue"), "bundle: {}\n");
+    area = StagingArea.open(tmp.resolve("staging"));
+  }
+
+  @TearDown(Level.Trial)
+  public void tearDown() throws IOException {
+    area.close();
+    delete(tmp);
+  }
+
+  @Benchmark
+  public int stagedOnceForTenTargets() {
+    int seen = 0;
+    try (StagingScope run = area.newScope("bench")) {
+      Staged staged = run.stageDirectory(URI.create("file://./modules/redis"), bundle);
+      for (int t = 0; t < TARGETS; t++) {
+        try (Lease<Path> lease = staged.acquire("target-" + t)) {
+          seen += lease.get().getNameCount();
+        }
+      }
+    }
+    return seen;
+  }
+
+  @Benchmark
+  public int copyPerTarget() throws IOException {
+    int seen = 0;
+    for (int t = 0; t < TARGETS; t++) {
+      Path copy = copy();
+      seen += copy.getNameCount();
+      delete(copy);
+    }
+    return seen;
+  }
+
+  @Benchmark
+  public int oneRawCopy() throws IOException {
+    Path copy = copy();
+    int seen = copy.getNameCount();
+    delete(copy);
+    return seen;
+  }
+
+  private Path copy() throws IOException {
+    Path target = tmp.resolve("copy-" + copies++);
+    try (Stream<Path> all = Files.walk(module)) {
+      for (Path from : all.sorted().toList()) {
+        Path to = target.resolve(module.relativize(from).toString());
+        if (Files.isDirectory(from)) {
+          Files.createDirectories(to);
+        } else {
+          Files.copy(from, to);
+        }
+      }
+    }
+    return target;
+  }
+
+  private static void delete(Path root) throws IOException {
+    try (Stream<Path> all = Files.walk(root)) {
+      for (Path p : all.sorted(Comparator.reverseOrder()).toList()) {
+        Files.delete(p);
+      }
+    }
+  }
+}
