@@ -245,8 +245,9 @@ public final class Report {
     }
     Map<String, Double> metrics = new LinkedHashMap<>();
     Map<String, Object> secondary = (Map<String, Object>) jmh.getOrDefault("secondaryMetrics", Map.of());
+    // per iteration, not summed: event counters' scores add up over iterations
     secondary.forEach((metric, value) -> metrics.put(metric.replace("·", ""),
-        (Double) ((Map<String, Object>) value).get("score")));
+        perIteration((Map<String, Object>) value)));
     Map<String, Object> params = (Map<String, Object>) jmh.get("params");
     if (params != null) {
       StringBuilder suffix = new StringBuilder();
@@ -256,6 +257,16 @@ public final class Report {
     return new Result(name, ((Double) jmh.get("threads")).intValue(), (String) jmh.get("mode"),
         (String) primary.get("scoreUnit"), (Double) primary.get("score"), forkMeans,
         metrics.getOrDefault("gc.alloc.rate.norm", Double.NaN), metrics);
+  }
+
+  @SuppressWarnings("unchecked")
+  private static double perIteration(Map<String, Object> metric) {
+    Object raw = metric.get("rawData");
+    if (raw instanceof List<?> forks && !forks.isEmpty()) {
+      return forks.stream().flatMap(f -> ((List<Object>) f).stream()).mapToDouble(v -> (Double) v)
+          .average().orElse(Double.NaN);
+    }
+    return (Double) metric.get("score");
   }
 
   /** {@code Report <results folder> <output folder>}. */
