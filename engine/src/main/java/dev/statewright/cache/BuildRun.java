@@ -73,6 +73,11 @@ final class BuildRun<S> {
    * promptly) and then cancels its stage, so a removed key's build never overlaps its re-add's.
    */
 
+  /** The build completed: its timeout has nothing left to do. */
+  void completed() {
+    timeout.cancel();
+  }
+
   /** Claims the right to call the factory; false if the build was abandoned first. */
   boolean beginLaunch() {
     return LAUNCH.compareAndSet(this, NEW, LAUNCHING);

@@ -540,6 +540,7 @@ public final class ClientCache<K, S, C> implements AutoCloseable {
 
   private void built(Entry<K, S, C> entry, BuildRun<S> run, BuildEvent jfr, C client,
       Throwable failure) {
+    run.completed();
     Throwable error = failure instanceof CompletionException ? failure.getCause() : failure;
     if (error == null && client == null) {
       error = new NullPointerException("factory returned null for '" + entry.key

@@ -60,8 +60,8 @@ public final class RealCache implements CacheUnderTest {
   @Override
   public Optional<SimClient> servedClient(String key) {
     var lease = cache.acquireAsync(key, 0);
-    if (!lease.isDone() || lease.isCompletedExceptionally()) {
-      return Optional.empty();
+    if (lease.cancel(false) || lease.isCompletedExceptionally()) {
+      return Optional.empty(); // nothing served now; cancelled, so no lease is left behind
     }
     try (var held = lease.join()) {
       return Optional.of(held.get());
