@@ -19,6 +19,11 @@ final class BuildRun<S> {
    *   RUNNING -> INTERRUPTING -> ABANDONED         timed out while the factory ran
    * A worker that loses the RUNNING -> DONE race waits (a few instructions) for ABANDONED and
    * then clears its interrupt flag, so the interrupt never leaks to the pool's next task.
+   *
+   * Launch transitions (a second word): NEW -> LAUNCHING -> LAUNCHED, or NEW -> ABANDONED. An
+   * abandon that finds the factory being called waits for the call to return (an asynchronous
+   * factory returns promptly) and then cancels its stage, so a removed key's build never
+   * overlaps its re-add's.
    */
   private static final int NEW = 0;
   private static final int RUNNING = 1;
@@ -67,12 +72,6 @@ final class BuildRun<S> {
     this.timeout = timeout;
   }
 
-  /*
-   * Launch transitions: NEW -> LAUNCHING -> LAUNCHED, or NEW -> ABANDONED. An abandon that finds
-   * the factory being called waits for the call to return (an asynchronous factory returns
-   * promptly) and then cancels its stage, so a removed key's build never overlaps its re-add's.
-   */
-
   /** The build completed: its timeout has nothing left to do. */
   void completed() {
     timeout.cancel();
@@ -95,16 +94,15 @@ final class BuildRun<S> {
     return RUNNER.compareAndSet(this, NEW, RUNNING);
   }
 
-  /** Called by the worker after the factory; false if the build was abandoned meanwhile. */
-  boolean exit() {
+  /** Called by the worker after the factory; clears an interrupt meant for the factory alone. */
+  void exit() {
     if (RUNNER.compareAndSet(this, RUNNING, DONE)) {
-      return true;
+      return;
     }
     while (runner != ABANDONED) {
       Thread.onSpinWait();
     }
     Thread.interrupted(); // the abandoning thread's interrupt was meant for the factory only
-    return false;
   }
 
   /** Gives the build up: cancels its stage and interrupts a blocking factory. Idempotent. */

@@ -227,9 +227,11 @@ public final class ClientCache<K, S, C> implements AutoCloseable {
    * {@link NoSuchElementException} for a key never seen or removed.
    */
   public final CompletableFuture<Lease<C>> acquireAsync(K key, long minVersion) {
-    Entry<K, S, C> entry = entries.get(requireKey(key));
-    if (entry == null || !entry.node().isLive()) {
-      return CompletableFuture.failedFuture(missing(key, entry));
+    Entry<K, S, C> entry;
+    try {
+      entry = liveEntry(requireKey(key));
+    } catch (NoSuchElementException | IllegalStateException missing) {
+      return CompletableFuture.failedFuture(missing);
     }
     return awaitLease(entry, requireVersion(minVersion, key), 0, holder());
   }
@@ -486,7 +488,7 @@ public final class ClientCache<K, S, C> implements AutoCloseable {
         return n;
       }
       Node.Draft<K, S, C> d = n.edit(EntryEvent.BUILD_STARTED);
-      d.build = new BuildRun<>(n.desiredSpec, n.desiredVersion, n.desiredRevision, scheduler.nanoTime());
+      d.build = newestBuild(n);
       d.buildWanted = false;
       return d.freeze();
     }).changed();
@@ -577,9 +579,13 @@ public final class ClientCache<K, S, C> implements AutoCloseable {
     d.lastError = null;
     d.failures = 0;
     d.nextRetryNanos = 0;
-    d.build = newest ? null
-        : new BuildRun<>(n.desiredSpec, n.desiredVersion, n.desiredRevision, scheduler.nanoTime());
+    d.build = newest ? null : newestBuild(n);
     return d.freeze();
+  }
+
+  /** A build of the newest desired spec; every build builds that, never an older one (C3). */
+  private BuildRun<S> newestBuild(Node<K, S, C> n) {
+    return new BuildRun<>(n.desiredSpec, n.desiredVersion, n.desiredRevision, scheduler.nanoTime());
   }
 
   private Node<K, S, C> failed(Node<K, S, C> n, BuildRun<S> run, Throwable error) {
@@ -603,9 +609,7 @@ public final class ClientCache<K, S, C> implements AutoCloseable {
   private void timedOut(Entry<K, S, C> entry, BuildRun<S> run) {
     TimeoutException error = new TimeoutException("build of '" + entry.key + "' at version "
         + run.version + " exceeded the build timeout of " + buildTimeout);
-    if (update(entry, n -> n.build == run ? failed(n, run, error) : n).changed()) {
-      returnPermit(run); // afterUpdate abandoned it
-    }
+    update(entry, n -> n.build == run ? failed(n, run, error) : n); // afterUpdate abandons it
   }
 
   private void retryDue(Entry<K, S, C> entry, long due) {
@@ -783,9 +787,7 @@ public final class ClientCache<K, S, C> implements AutoCloseable {
     }
     if (prev.build != null && prev.build != next.build && !prev.build.finished()) {
       prev.build.abandon(); // timed out or removed: cancelled before anything else starts (C1)
-      if (!next.isLive()) {
-        returnPermit(prev.build);
-      }
+      returnPermit(prev.build);
     }
     if (next.build != null && next.build != prev.build) {
       launch(entry, next.build);

@@ -125,7 +125,7 @@ public final class LeasedResource<T> {
 
   /**
    * A resource that counts its leases without remembering who holds them: the same lifecycle and
-   * guarantees at the cost of one CAS per acquire and per close, for hot read paths whose holders
+   * guarantees without the holder bookkeeping of {@link #of}, for hot read paths whose holders
    * nobody asks after. {@link #holders()} is always empty.
    */
   public static <T> LeasedResource<T> counted(String name, T value, Consumer<? super T> releaseAction,

@@ -79,7 +79,7 @@ public final class Lifecycle<S extends Enum<S>, E extends Enum<E>> {
 
   /** The state {@code event} leads to from {@code state}, if it is permitted there. */
   public Optional<S> next(S state, E event) {
-    return Optional.ofNullable(exits(state).get(event));
+    return Optional.ofNullable(target(state, event));
   }
 
   /** The events permitted in {@code state}. */
@@ -93,8 +93,7 @@ public final class Lifecycle<S extends Enum<S>, E extends Enum<E>> {
    * @throws IllegalTransitionException naming {@code key} if the event is not permitted there
    */
   public S step(Object key, S state, E event) {
-    @SuppressWarnings("unchecked") // filled from transitions of S only
-    S to = (S) next[state.ordinal()][event.ordinal()];
+    S to = target(state, event);
     if (to == null) {
       throw new IllegalTransitionException(name, key, state, event, permitted(state));
     }
@@ -118,6 +117,11 @@ public final class Lifecycle<S extends Enum<S>, E extends Enum<E>> {
       out.append("    ").append(state).append(" --> [*]\n");
     }
     return out.toString();
+  }
+
+  @SuppressWarnings("unchecked") // filled from transitions of S only
+  private S target(S state, E event) {
+    return (S) next[state.ordinal()][event.ordinal()];
   }
 
   private Map<E, S> exits(S state) {

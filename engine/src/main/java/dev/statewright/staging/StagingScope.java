@@ -20,6 +20,7 @@ import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.function.Consumer;
 import java.util.function.Supplier;
+import java.util.function.UnaryOperator;
 
 /**
  * Everything staged for one run ("bundle apply to A, B and C"), in one owner-only directory. A
@@ -183,39 +184,44 @@ public final class StagingScope implements AutoCloseable {
   }
 
   private Staged copyDirectory(URI source, Path origin, Path real) {
-    int n = sequence.incrementAndGet();
-    Path partial = dir.resolve("partial-" + n);
-    Path target = dir.resolve(n + "-" + slug(real.getFileName() == null ? "root" : real.getFileName().toString()));
-    try {
-      List<ContentTree.Item> tree = ContentTree.scan(real, source, origin);
-      ContentTree.copy(tree, partial);
-      String digest = ContentTree.digest(partial);
-      Files.move(partial, target, StandardCopyOption.ATOMIC_MOVE);
-      return new Staged(source, origin, target, target, digest, scheduler, deleter(target));
-    } catch (IOException e) {
-      ContentTree.delete(partial, areaRoot);
-      throw new StagingException("cannot stage: " + e, source, origin, target, e);
-    } catch (RuntimeException e) {
-      ContentTree.delete(partial, areaRoot);
-      throw e;
-    }
+    String name = slug(real.getFileName() == null ? "root" : real.getFileName().toString());
+    return stageAtomically(name, "cannot stage: ", source, origin,
+        partial -> ContentTree.copy(ContentTree.scan(real, source, origin), partial),
+        target -> target);
   }
 
   private Staged copyStream(String fileName, InputStream in, long maxBytes) {
     URI source = streamUri(fileName);
-    int n = sequence.incrementAndGet();
-    Path partial = dir.resolve("partial-" + n);
-    Path target = dir.resolve(n + "-stream");
-    try {
+    return stageAtomically("stream", "cannot stage stream: ", source, null, partial -> {
       ContentTree.createOwnerOnlyDirectory(partial);
       ContentTree.copyStream(in, partial.resolve(fileName), maxBytes, source);
+    }, target -> target.resolve(fileName));
+  }
+
+  /** Fills a new directory under a partial name. */
+  @FunctionalInterface
+  private interface Fill {
+    void into(Path partial) throws IOException;
+  }
+
+  /**
+   * Fills {@code partial-N}, digests it and renames it to {@code N-name}: nobody sees half a tree
+   * (S4). On failure the partial tree is deleted. {@code leased} is what a lease hands out.
+   */
+  private Staged stageAtomically(String name, String failure, URI source, Path origin, Fill fill,
+      UnaryOperator<Path> leased) {
+    int n = sequence.incrementAndGet();
+    Path partial = dir.resolve("partial-" + n);
+    Path target = dir.resolve(n + "-" + name);
+    try {
+      fill.into(partial);
       String digest = ContentTree.digest(partial);
       Files.move(partial, target, StandardCopyOption.ATOMIC_MOVE);
-      return new Staged(source, null, target, target.resolve(fileName), digest, scheduler,
+      return new Staged(source, origin, target, leased.apply(target), digest, scheduler,
           deleter(target));
     } catch (IOException e) {
       ContentTree.delete(partial, areaRoot);
-      throw new StagingException("cannot stage stream: " + e, source, null, target, e);
+      throw new StagingException(failure + e, source, origin, target, e);
     } catch (RuntimeException e) {
       ContentTree.delete(partial, areaRoot);
       throw e;
