@@ -16,7 +16,6 @@ import java.util.HashMap;
 import java.util.HashSet;
 import java.util.Map;
 import java.util.Objects;
-import java.util.Set;
 
 /**
  * One spec file per key in a folder: {@code redis.properties} is key {@code redis}. A
@@ -261,11 +260,6 @@ public final class DirectoryEventSource<S> implements EventSource<String, S> {
       }
     }
     return files;
-  }
-
-  /** Keys whose files are currently present, for diagnostics. */
-  public synchronized Set<String> keys() {
-    return Set.copyOf(known.keySet());
   }
 
   @Override

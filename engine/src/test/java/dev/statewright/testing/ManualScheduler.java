@@ -93,9 +93,4 @@ public final class ManualScheduler implements Scheduler {
     }
     now = target;
   }
-
-  /** Whether a task is queued to run. */
-  public boolean hasReadyTasks() {
-    return !ready.isEmpty();
-  }
 }
