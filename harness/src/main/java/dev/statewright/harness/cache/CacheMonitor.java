@@ -11,7 +11,8 @@ import java.util.concurrent.TimeUnit;
 /**
  * Watches a cache under test for C1–C8 as it runs: builds in flight per key (C1) and in all
  * (C8), builds of anything but the newest spec (C3), served versions going back (C2), finished
- * newer builds not served (C3: no starvation), clients closed while leased or twice (C6), and at
+ * newer builds not served (C3: no starvation), a live key losing its client (C7), clients closed
+ * while leased or twice (C6), and at
  * the end that every live key converged (C3, C7) and every client was closed exactly once (C6).
  * Thread-safe.
  */
@@ -22,6 +23,7 @@ public final class CacheMonitor {
   private final Map<String, Integer> inFlight = new HashMap<>(); // guarded by this
   private final Map<String, Long> highestServed = new HashMap<>(); // guarded by this
   private final Map<String, Long> finishedNewer = new HashMap<>(); // guarded by this
+  private final Map<String, Boolean> wasServing = new HashMap<>(); // guarded by this
   private final List<SimClient> clients = new ArrayList<>(); // guarded by this
   private int building; // guarded by this
   private int leasesHeld; // guarded by this
@@ -120,6 +122,18 @@ public final class CacheMonitor {
               + " was not served (serving v" + v.servedVersion() + "): newer clients are discarded"));
     }
     keys.forEach(this::served);
+    keys.forEach(this::keptServing);
+  }
+
+  /** A live key that served a client keeps serving one until it is deleted, failures or not (C7). */
+  private void keptServing(String key) {
+    assert Thread.holdsLock(this);
+    Optional<CacheUnderTest.View> view = cache.view(key);
+    boolean serving = view.filter(v -> v.servedVersion() >= 0).isPresent();
+    if (view.isPresent() && !serving && wasServing.getOrDefault(key, false)) {
+      violations.add("C7: " + key + " is live but lost its last good client");
+    }
+    wasServing.put(key, serving);
   }
 
   private void served(String key) {

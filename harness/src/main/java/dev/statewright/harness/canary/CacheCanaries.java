@@ -7,6 +7,7 @@ import dev.statewright.lease.Lease;
 import dev.statewright.lease.LeasedResource;
 import java.time.Duration;
 import java.util.List;
+import java.util.Optional;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionStage;
 import java.util.function.Function;
@@ -18,24 +19,29 @@ final class CacheCanaries {
   static List<Canary> all() {
     return List.of(
         cache("ttl-recheck-on-read", "the field fix: a spec change is seen on read after a 30 s TTL",
-            TtlRecheck::new),
+            TtlRecheck::new, "C4:", "not linearizable", "postcondition"),
         cache("never-invalidates", "a cached client is never rebuilt when its spec changes",
-            NeverInvalidates::new),
-        cache("no-single-flight", "every update starts its own build, concurrently", NoSingleFlight::new),
-        cache("accepts-older-version", "a late, older update replaces a newer one", AcceptsOlder::new),
+            NeverInvalidates::new, "C4:", "not linearizable", "postcondition"),
+        cache("no-single-flight", "every update starts its own build, concurrently", NoSingleFlight::new, "C1:"),
+        cache("accepts-older-version", "a late, older update replaces a newer one", AcceptsOlder::new, "C2:", "not linearizable", "postcondition"),
         cache("no-tombstone", "a delete forgets the key, so a late older upsert resurrects it",
-            NoTombstone::new),
+            NoTombstone::new, "C2:", "not linearizable", "postcondition"),
         cache("closes-leased-client", "a replaced client is closed at once, under its readers",
-            ClosesLeased::new),
-        cache("double-release", "a replaced client is closed twice", DoubleRelease::new),
+            ClosesLeased::new, "C6:"),
+        cache("double-release", "a replaced client is closed twice", DoubleRelease::new, "C6:"),
         cache("starves-superseded-builds", "a finished build is thrown away whenever a newer spec "
-            + "arrived, so steady updates starve readers", Starving::new),
+            + "arrived, so steady updates starve readers", Starving::new, "C3:"),
         cache("ignores-secret-changes", "the field failure: a change inside a referenced Secret is "
-            + "never noticed", IgnoresSecretChanges::new));
+            + "never noticed", IgnoresSecretChanges::new, "C9:"),
+        cache("listing-ahead-of-client", "the field failure: the listing shows the new spec beside "
+            + "the old client", ListingAheadOfClient::new, "C5:"),
+        Canary.ofModel("drops-client-on-failure", "a failing build throws the last good client away",
+            CacheModel.of("canary drops-client-on-failure", DropsClientOnFailure::new, true), "C7:"));
   }
 
-  private static Canary cache(String name, String bug, Function<CacheModel.Wiring, CacheUnderTest> impl) {
-    return Canary.ofModel(name, bug, CacheModel.of("canary " + name, impl, false));
+  private static Canary cache(String name, String bug, Function<CacheModel.Wiring, CacheUnderTest> impl,
+      String... catches) {
+    return Canary.ofModel(name, bug, CacheModel.of("canary " + name, impl, false), catches);
   }
 
   /** Serves the newest version it built; upserts complete when served. Base of most canaries. */
@@ -236,6 +242,42 @@ final class CacheCanaries {
     @Override
     public CompletionStage<Object> rotate(String secret) {
       return CompletableFuture.completedFuture("ok"); // the bug
+    }
+  }
+
+  /** Lists the newest spec it was given, whatever client it serves. */
+  static final class ListingAheadOfClient extends Serializing {
+    ListingAheadOfClient(CacheModel.Wiring wiring) {
+      super(wiring);
+    }
+
+    @Override
+    public Optional<View> view(String key) {
+      return super.view(key).map(v -> new View(v.desiredVersion(), v.desiredVersion())); // the bug
+    }
+  }
+
+  /** When a build fails, stops serving the client it had. */
+  static final class DropsClientOnFailure extends Serializing {
+    DropsClientOnFailure(CacheModel.Wiring wiring) {
+      super(wiring);
+    }
+
+    @Override
+    CompletionStage<Object> buildNewest(String key) {
+      Slot s = slot(key);
+      return super.buildNewest(key).handle((result, error) -> {
+        if (error == null) {
+          return result;
+        }
+        s.building = false;
+        if (s.served != null) { // the bug: the last good client goes with the failure
+          s.served.retire();
+          s.served = null;
+          s.servedVersion = -1;
+        }
+        return "failed: " + error.getClass().getSimpleName();
+      });
     }
   }
 }

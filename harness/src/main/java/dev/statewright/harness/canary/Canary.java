@@ -14,6 +14,7 @@ import java.util.SplittableRandom;
 public final class Canary {
   private final String name;
   private final String bug;
+  private final List<String> catches;
   private final Probe probe;
 
   /** One run of the property against the canary: the violations it saw. */
@@ -24,20 +25,27 @@ public final class Canary {
 
   private final Model<?, ?> model;
 
-  private Canary(String name, String bug, Probe probe, Model<?, ?> model) {
+  private Canary(String name, String bug, List<String> catches, Probe probe, Model<?, ?> model) {
+    this.catches = List.copyOf(catches);
     this.model = model;
     this.name = name;
     this.bug = bug;
     this.probe = probe;
   }
 
-  static Canary ofModel(String name, String bug, Model<?, ?> model) {
+  /**
+   * A cache canary run through {@code model}; {@code catches} are the violation prefixes that
+   * report its bug ({@code "C5:"}, {@code "not linearizable"}, …): another violation does not count.
+   */
+  static Canary ofModel(String name, String bug, Model<?, ?> model, String... catches) {
     Settings simulated = Settings.defaults().simulatedOnly();
-    return new Canary(name, bug, seed -> PropertyRunner.runOnce(model, seed, simulated).violations(), model);
+    return new Canary(name, bug, List.of(catches),
+        seed -> PropertyRunner.runOnce(model, seed, simulated).violations(), model);
   }
 
-  static Canary ofScenario(String name, String bug, StagingProperty property) {
-    return new Canary(name, bug, property::run, null);
+  /** A staging canary run through {@code property}, caught only by the prefixes {@code catches}. */
+  static Canary ofScenario(String name, String bug, StagingProperty property, String... catches) {
+    return new Canary(name, bug, List.of(catches), property::run, null);
   }
 
   /** Every canary: the cache's bug classes and staging's. */
@@ -55,6 +63,11 @@ public final class Canary {
   /** The canary's name. */
   public String name() {
     return name;
+  }
+
+  /** The violation prefixes that count as catching it. */
+  public List<String> catches() {
+    return catches;
   }
 
   /** The bug class it reproduces. */
@@ -80,16 +93,19 @@ public final class Canary {
     }
   }
 
-  /** Runs the property against the canary, seeded, until a run catches it or the budget is spent. */
+  /**
+   * Runs the property against the canary, seeded, until a run reports a violation of the
+   * invariant the canary breaks, or the budget is spent.
+   */
   public Hunt hunt(long seed, int maxRuns) throws Exception {
     SplittableRandom random = new SplittableRandom(seed);
     long start = System.nanoTime();
     for (int run = 1; run <= maxRuns; run++) {
       long runSeed = random.nextLong();
-      List<String> violations = probe.run(runSeed);
-      if (!violations.isEmpty()) {
-        return new Hunt(name, true, run, (System.nanoTime() - start) / 1_000_000, violations.get(0),
-            runSeed);
+      for (String violation : probe.run(runSeed)) {
+        if (catches.stream().anyMatch(violation::startsWith)) {
+          return new Hunt(name, true, run, (System.nanoTime() - start) / 1_000_000, violation, runSeed);
+        }
       }
     }
     return new Hunt(name, false, maxRuns, (System.nanoTime() - start) / 1_000_000, "", 0);

@@ -21,17 +21,18 @@ final class StagingCanaries {
   static List<Canary> all() {
     return List.of(
         staging("previous-target-workspace", "the field failure: a relative module is resolved "
-            + "against the previous target's workspace", PreviousWorkspace::new),
+            + "against the previous target's workspace", PreviousWorkspace::new, "S3:"),
         staging("deletes-on-first-lease-close", "staged content is deleted when the first "
-            + "target is done, under the others", DeletesOnFirstClose::new),
+            + "target is done, under the others", DeletesOnFirstClose::new, "S2:"),
         staging("non-atomic-copy", "the copy is made under its final name, so half a tree is visible",
-            NonAtomicCopy::new),
+            NonAtomicCopy::new, "S4:"),
         staging("double-release", "staged content is released by the scope and by the last lease",
-            DoubleRelease::new));
+            DoubleRelease::new, "S2:"));
   }
 
-  private static Canary staging(String name, String bug, Function<Path, StagingUnderTest> impl) {
-    return Canary.ofScenario(name, bug, new StagingProperty("canary " + name, impl));
+  private static Canary staging(String name, String bug, Function<Path, StagingUnderTest> impl,
+      String... catches) {
+    return Canary.ofScenario(name, bug, new StagingProperty("canary " + name, impl), catches);
   }
 
   /** Copies per target; owns the simple lease counting the canaries share. */
