@@ -1,5 +1,6 @@
 package dev.statewright.harness.canary;
 
+import dev.statewright.harness.staging.RealStaging;
 import dev.statewright.harness.staging.StagingProperty;
 import dev.statewright.harness.staging.StagingUnderTest;
 import dev.statewright.lease.Lease;
@@ -27,7 +28,11 @@ final class StagingCanaries {
         staging("non-atomic-copy", "the copy is made under its final name, so half a tree is visible",
             NonAtomicCopy::new, "S4:"),
         staging("double-release", "staged content is released by the scope and by the last lease",
-            DoubleRelease::new, "S2:"));
+            DoubleRelease::new, "S2:"),
+        staging("unchecked-lease", "a lease hands out its path without checking the content is "
+            + "still there", UncheckedLease::new, "S1:"),
+        staging("follows-escaping-symlinks", "links are dereferenced before staging, so a link out "
+            + "of the module copies what it points at", FollowsLinks::new, "S5:"));
   }
 
   private static Canary staging(String name, String bug, Function<Path, StagingUnderTest> impl,
@@ -266,6 +271,111 @@ final class StagingCanaries {
       if (staged != null) {
         staged.release(); // the bug: the last lease's close releases it as well
       }
+    }
+  }
+
+  /** The engine's staging, but a lease's get() returns the path it had, unchecked. */
+  static final class UncheckedLease implements StagingUnderTest {
+    private final RealStaging real;
+
+    UncheckedLease(Path root) {
+      try {
+        this.real = new RealStaging(root);
+      } catch (IOException e) {
+        throw new UncheckedIOException(e);
+      }
+    }
+
+    @Override
+    public Handle stage(URI source, Path origin, String target) throws Exception {
+      Handle checked = real.stage(source, origin, target);
+      return new Handle() {
+        @Override
+        public Lease<Path> acquire(String holder) {
+          Lease<Path> lease = checked.acquire(holder);
+          Path path = lease.get();
+          return new Lease<>() {
+            @Override
+            public Path get() {
+              return path; // the bug: no look at whether the content is still there
+            }
+
+            @Override
+            public String holder() {
+              return holder;
+            }
+
+            @Override
+            public void close() {
+              lease.close();
+            }
+          };
+        }
+
+        @Override
+        public int deletions() {
+          return checked.deletions();
+        }
+
+        @Override
+        public void verify() {
+          checked.verify();
+        }
+      };
+    }
+
+    @Override
+    public void closeScope() {
+      real.closeScope();
+    }
+
+    @Override
+    public void close() {
+      real.close();
+    }
+  }
+
+  /** The engine's staging, fed a copy of the module with its links dereferenced. */
+  static final class FollowsLinks implements StagingUnderTest {
+    private final RealStaging real;
+    private final Path dereferenced;
+
+    FollowsLinks(Path root) {
+      try {
+        this.real = new RealStaging(root);
+        this.dereferenced = Files.createTempDirectory("statewright-dereferenced-");
+      } catch (IOException e) {
+        throw new UncheckedIOException(e);
+      }
+    }
+
+    @Override
+    public Handle stage(URI source, Path origin, String target) throws Exception {
+      Path module = Copying.resolve(source, origin.getParent());
+      Path copy = dereferenced.resolve(target + "/modules/" + module.getFileName());
+      try (Stream<Path> all = Files.walk(module)) {
+        for (Path from : all.sorted().toList()) {
+          Path to = copy.resolve(module.relativize(from).toString());
+          if (Files.isDirectory(from)) {
+            Files.createDirectories(to);
+          } else {
+            Files.copy(from, to); // the bug: follows the link to whatever it points at
+          }
+        }
+      }
+      return real.stage(URI.create("file://./modules/" + module.getFileName()),
+          copy.getParent().resolveSibling("bundle.cue"), target);
+    }
+
+    @Override
+    public void closeScope() {
+      real.closeScope();
+    }
+
+    @Override
+    public void close() {
+      real.close();
+      Copying.delete(dereferenced);
     }
   }
 }

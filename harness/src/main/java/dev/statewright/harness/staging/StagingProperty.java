@@ -60,6 +60,9 @@ public final class StagingProperty {
       Path bundle = bundle(tmp.resolve("bundle"), files);
       Path root = tmp.resolve("staging");
       try (StagingUnderTest staging = implementation.apply(root)) {
+        if (random.nextInt(4) == 0) {
+          escapingLink(staging, bundle, tmp, violations);
+        }
         scenario(staging, bundle, root, files, random, violations);
       } catch (Exception | AssertionError e) {
         violations.add("the implementation threw: " + e);
@@ -146,6 +149,21 @@ public final class StagingProperty {
         open.remove(lease);
         lease.close();
       }
+    }
+  }
+
+  /** A module with a symlink out of its tree must be refused, not copied (S5). */
+  private static void escapingLink(StagingUnderTest staging, Path bundle, Path tmp,
+      List<String> violations) throws IOException {
+    Path secret = Files.writeString(tmp.resolve("outside-secret.txt"), "token: hunter2\n");
+    Path evil = Files.createDirectories(bundle.resolve("modules/evil"));
+    Files.writeString(evil.resolve("module.cue"), "module: \"evil\"\n");
+    Files.createSymbolicLink(evil.resolve("creds.txt"), evil.relativize(secret));
+    try {
+      staging.stage(URI.create("file://./modules/evil"), bundle.resolve("bundle.cue"), "attacker");
+      violations.add("S5: staged a module whose symlink creds.txt points out of its tree");
+    } catch (Exception refused) {
+      // refused, as it must be
     }
   }
 
