@@ -60,7 +60,9 @@ public final class CacheMonitor {
   private synchronized void awaitConverged(List<String> keys, Duration timeout)
       throws InterruptedException {
     long deadline = System.nanoTime() + timeout.toNanos();
-    while (keys.stream().anyMatch(k -> cache.view(k).filter(v -> !v.current()).isPresent())) {
+    // a dependency rebuild keeps the version, so "current" alone does not mean no build is due
+    while (building > 0
+        || keys.stream().anyMatch(k -> cache.view(k).filter(v -> !v.current()).isPresent())) {
       long left = deadline - System.nanoTime();
       if (left <= 0) {
         return; // finish() reports what did not converge
@@ -101,7 +103,19 @@ public final class CacheMonitor {
     }
   }
 
+  private synchronized void awaitClosed(Duration timeout) throws InterruptedException {
+    long deadline = System.nanoTime() + timeout.toNanos();
+    while (clients.stream().anyMatch(c -> c.closes.get() == 0)) {
+      long left = deadline - System.nanoTime();
+      if (left <= 0) {
+        return; // finish() reports the clients never closed
+      }
+      TimeUnit.NANOSECONDS.timedWait(this, left);
+    }
+  }
+
   synchronized void closed(SimClient client) {
+    notifyAll(); // finish() may be waiting for the last close
     if (client.leases.get() > 0) {
       violations.add("C6: " + client + " closed while " + client.leases.get() + " lease(s) held it");
     }
@@ -167,6 +181,9 @@ public final class CacheMonitor {
           + " did not converge: desired v" + v.desiredVersion() + ", serving v" + v.servedVersion()));
     }
     cache.close();
+    if (!stepwise) { // a build that finished as the cache closed is discarded on its own thread
+      awaitClosed(Duration.ofSeconds(30));
+    }
     synchronized (this) {
       for (SimClient client : clients) {
         if (client.closes.get() != 1) {
