@@ -8,7 +8,7 @@ import org.junit.jupiter.api.Test;
 
 /** The monitor's checks fire on the behaviour they forbid: the checks are not vacuous. */
 class CacheMonitorTest {
-  private final CacheMonitor monitor = new CacheMonitor(2, false);
+  private final CacheMonitor monitor = new CacheMonitor(2, true); // stepwise: finish() does not wait
 
   private List<String> violations() throws InterruptedException {
     monitor.watch(new RealCache(dev.statewright.cache.ClientCache
