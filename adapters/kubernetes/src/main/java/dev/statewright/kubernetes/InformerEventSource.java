@@ -1,0 +1,345 @@
+package dev.statewright.kubernetes;
+
+import dev.statewright.event.EventSink;
+import dev.statewright.event.EventSource;
+import dev.statewright.event.Versioned;
+import io.fabric8.kubernetes.api.model.HasMetadata;
+import io.fabric8.kubernetes.api.model.ObjectMeta;
+import io.fabric8.kubernetes.api.model.Secret;
+import io.fabric8.kubernetes.client.dsl.Informable;
+import io.fabric8.kubernetes.client.informers.ResourceEventHandler;
+import io.fabric8.kubernetes.client.informers.SharedIndexInformer;
+import java.util.HashMap;
+import java.util.Map;
+import java.util.Objects;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.RejectedExecutionException;
+import java.util.function.Function;
+
+/**
+ * Follows Kubernetes resources through a fabric8 informer. Each resource is a key
+ * ({@code namespace/name}, or {@code name} when cluster-scoped) whose spec the mapper derives.
+ *
+ * <p>Versions are {@link VersionPolicy#GENERATION} by default: a resource's
+ * {@code metadata.generation}, which the API server bumps for spec changes only, so a status-only
+ * update rebuilds nothing. Because a deleted and re-created resource starts again at generation 1,
+ * the source numbers each incarnation (each {@code metadata.uid}) after the last version it
+ * delivered for that key: versions never go back. {@link VersionPolicy#RESOURCE_VERSION} uses the
+ * numeric {@code metadata.resourceVersion} instead: every change, status too, is a new version.
+ *
+ * <p>The informer's first list is delivered as a {@code resync} (with its resourceVersion under
+ * {@code RESOURCE_VERSION}); afterwards it delivers each change, and after a watch expires it lists
+ * again and delivers the difference, deletes found that way at the new list's resourceVersion.
+ *
+ * <p>With {@link Builder#secrets}, a second informer turns every change to a Secret's data into
+ * {@code dependencyChanged("namespace/name")}: the cache rebuilds the entries whose
+ * {@code dependsOn} names that Secret. Secret data never leaves the informer: it is compared by
+ * hash and never logged.
+ *
+ * @param <R> the resource type
+ * @param <S> the spec type
+ */
+public final class InformerEventSource<R extends HasMetadata, S> implements EventSource<String, S> {
+  /*
+   * Concurrency: fabric8 calls handlers on its own threads; they hand events to `loop`, one thread,
+   * which alone calls the sink and touches the maps below. `closed` is volatile for close().
+   */
+  private static final System.Logger LOG = System.getLogger(InformerEventSource.class.getName());
+
+  /** How a resource's version is derived. */
+  public enum VersionPolicy {
+    /** {@code metadata.generation}, per incarnation: only spec changes are new versions. */
+    GENERATION,
+    /** The numeric {@code metadata.resourceVersion}: every change is a new version. */
+    RESOURCE_VERSION
+  }
+
+  private final String name;
+  private final Informable<R> resources;
+  private final Function<? super R, ? extends S> mapper;
+  private final VersionPolicy versionPolicy;
+  private final Informable<Secret> secrets; // null when Secrets are not followed
+  private final ExecutorService loop;
+
+  private final Map<String, Incarnation> incarnations = new HashMap<>();
+  private final Map<String, Integer> secretData = new HashMap<>();
+  private SharedIndexInformer<R> resourceInformer;
+  private SharedIndexInformer<Secret> secretInformer;
+  private EventSink<String, S> sink;
+  private volatile boolean closed;
+
+  /**
+   * A key's resource as the source last saw it: its uid (null once deleted), the version its
+   * generations count from, and the last version delivered.
+   */
+  private record Incarnation(String uid, long base, long last) { }
+
+  private InformerEventSource(Builder<R, S> builder) {
+    this.name = builder.name;
+    this.resources = builder.resources;
+    this.mapper = builder.mapper;
+    this.versionPolicy = builder.versionPolicy;
+    this.secrets = builder.secrets;
+    this.loop = Executors.newSingleThreadExecutor(runnable -> {
+      Thread thread = new Thread(runnable, "statewright-informer-" + name);
+      thread.setDaemon(true);
+      return thread;
+    });
+  }
+
+  /** A builder for a source following {@code resources}, each mapped to a spec by {@code mapper}. */
+  public static <R extends HasMetadata, S> Builder<R, S> builder(Informable<R> resources,
+      Function<? super R, ? extends S> mapper) {
+    return new Builder<>(resources, mapper);
+  }
+
+  /** The key of {@code resource}: {@code namespace/name}, or {@code name} if cluster-scoped. */
+  public static String keyOf(HasMetadata resource) {
+    ObjectMeta meta = resource.getMetadata();
+    return meta.getNamespace() == null ? meta.getName() : meta.getNamespace() + "/" + meta.getName();
+  }
+
+  /**
+   * Starts the Secret informer (if any), then the resource informer once the Secrets are listed,
+   * so that the Secrets present at start rebuild nothing. Returns at once.
+   */
+  @Override
+  public void start(EventSink<String, S> sink) {
+    Objects.requireNonNull(sink, "sink");
+    submit(() -> {
+      if (this.sink != null) {
+        throw new IllegalStateException(this + " is already started");
+      }
+      this.sink = sink;
+      if (secrets == null) {
+        startResources();
+        return;
+      }
+      secretInformer = secrets.runnableInformer(0).addEventHandler(handler(this::secretChanged));
+      secretInformer.start().whenComplete((synced, failed) -> submit(() -> {
+        secretInformer.getStore().list().forEach(secret ->
+            secretData.put(keyOf(secret), dataHash(secret)));
+        startResources();
+      }));
+    });
+  }
+
+  @Override
+  public void close() {
+    closed = true;
+    submit(() -> {
+      if (resourceInformer != null) {
+        resourceInformer.close();
+      }
+      if (secretInformer != null) {
+        secretInformer.close();
+      }
+    });
+    loop.shutdown();
+  }
+
+  private void startResources() {
+    if (closed) {
+      return;
+    }
+    resourceInformer = resources.runnableInformer(0).addEventHandler(handler(this::changed));
+    resourceInformer.start().whenComplete((synced, failed) -> submit(this::firstList));
+  }
+
+  /**
+   * The informer's first list, delivered as a resync. Its handler may already have delivered some
+   * of these resources; they are listed at the version they were delivered with.
+   */
+  private void firstList() {
+    Map<String, Versioned<S>> all = new HashMap<>();
+    for (R resource : resourceInformer.getStore().list()) {
+      Incarnation known = incarnations.get(keyOf(resource));
+      Versioned<S> spec = advance(resource);
+      if (spec == null && known != null && Objects.equals(known.uid(), resource.getMetadata()
+          .getUid())) {
+        spec = map(resource, known.last());
+      }
+      if (spec != null) {
+        all.put(keyOf(resource), spec);
+      }
+    }
+    if (versionPolicy == VersionPolicy.RESOURCE_VERSION) {
+      sink.resync(all, listVersion());
+    } else {
+      sink.resync(all);
+    }
+  }
+
+  private void changed(R resource, boolean deleted, boolean relisted) {
+    String key = keyOf(resource);
+    if (!deleted) {
+      Versioned<S> spec = advance(resource);
+      if (spec != null) {
+        sink.upsert(key, spec.value(), spec.version());
+      }
+      return;
+    }
+    long last = lastVersion(incarnations.get(key));
+    long version = switch (versionPolicy) {
+      case GENERATION -> last + 1;
+      case RESOURCE_VERSION -> relisted ? listVersion() : resourceVersion(resource);
+    };
+    if (version > last) {
+      incarnations.put(key, new Incarnation(null, version, version));
+      sink.delete(key, version);
+    }
+  }
+
+  /**
+   * The spec and version of {@code resource} if its version is newer than the last one delivered
+   * for its key; null if not (a status-only update, under {@code GENERATION}) or if the mapper
+   * fails, which rejects it.
+   */
+  private Versioned<S> advance(R resource) {
+    String key = keyOf(resource);
+    Incarnation known = incarnations.get(key);
+    String uid = resource.getMetadata().getUid();
+    long last = lastVersion(known);
+    long base = known == null ? 0 : Objects.equals(known.uid(), uid) ? known.base() : last;
+    long version = versionPolicy == VersionPolicy.RESOURCE_VERSION ? resourceVersion(resource)
+        : base + Objects.requireNonNullElse(resource.getMetadata().getGeneration(), 1L);
+    if (version <= last) {
+      return null;
+    }
+    incarnations.put(key, new Incarnation(uid, base, version));
+    return map(resource, version);
+  }
+
+  /** The spec of {@code resource} at {@code version}; null (and rejected) if the mapper fails. */
+  private Versioned<S> map(R resource, long version) {
+    try {
+      return Versioned.of(Objects.requireNonNull(mapper.apply(resource),
+          "the mapper returned null"), version);
+    } catch (RuntimeException e) {
+      sink.reject(keyOf(resource), new IllegalArgumentException("cannot map "
+          + resource.getKind() + " " + keyOf(resource) + " at resourceVersion "
+          + resource.getMetadata().getResourceVersion() + ": " + e.getMessage(), e));
+      return null;
+    }
+  }
+
+  private static long lastVersion(Incarnation known) {
+    return known == null ? 0 : known.last();
+  }
+
+  private void secretChanged(Secret secret, boolean deleted, boolean relisted) {
+    String key = keyOf(secret);
+    Integer data = deleted ? null : dataHash(secret);
+    Integer before = deleted ? secretData.remove(key) : secretData.put(key, data);
+    if (deleted || !data.equals(before)) {
+      sink.dependencyChanged(key);
+    }
+  }
+
+  private static int dataHash(Secret secret) {
+    return Objects.hash(secret.getData(), secret.getStringData());
+  }
+
+  private long listVersion() {
+    return Long.parseLong(resourceInformer.lastSyncResourceVersion());
+  }
+
+  private static long resourceVersion(HasMetadata resource) {
+    String version = resource.getMetadata().getResourceVersion();
+    try {
+      return Long.parseLong(version);
+    } catch (NumberFormatException e) {
+      throw new IllegalStateException("resourceVersion " + version + " of " + keyOf(resource)
+          + " is not a number; use VersionPolicy.GENERATION", e);
+    }
+  }
+
+  /** What a handler hands to the loop: a resource, whether it is gone, whether a relist said so. */
+  @FunctionalInterface
+  private interface Change<T> {
+    void apply(T resource, boolean deleted, boolean relisted);
+  }
+
+  private <T> ResourceEventHandler<T> handler(Change<T> change) {
+    return new ResourceEventHandler<>() {
+      @Override
+      public void onAdd(T resource) {
+        submit(() -> change.apply(resource, false, false));
+      }
+
+      @Override
+      public void onUpdate(T before, T after) {
+        submit(() -> change.apply(after, false, false));
+      }
+
+      @Override
+      public void onDelete(T resource, boolean finalStateUnknown) {
+        submit(() -> change.apply(resource, true, finalStateUnknown));
+      }
+    };
+  }
+
+  private void submit(Runnable task) {
+    try {
+      loop.execute(() -> {
+        if (closed) {
+          return;
+        }
+        try {
+          task.run();
+        } catch (RuntimeException e) {
+          LOG.log(System.Logger.Level.WARNING, () -> this + ": " + e.getMessage(), e);
+        }
+      });
+    } catch (RejectedExecutionException shutDown) {
+      // closed: nothing more is delivered
+    }
+  }
+
+  @Override
+  public String toString() {
+    return "InformerEventSource[" + name + ", " + versionPolicy
+        + (secrets == null ? "" : ", with Secrets") + "]";
+  }
+
+  /** Configures an {@link InformerEventSource}. */
+  public static final class Builder<R extends HasMetadata, S> {
+    private final Informable<R> resources;
+    private final Function<? super R, ? extends S> mapper;
+    private String name = "resources";
+    private VersionPolicy versionPolicy = VersionPolicy.GENERATION;
+    private Informable<Secret> secrets;
+
+    private Builder(Informable<R> resources, Function<? super R, ? extends S> mapper) {
+      this.resources = Objects.requireNonNull(resources, "resources");
+      this.mapper = Objects.requireNonNull(mapper, "mapper");
+    }
+
+    /** The name in logs and the thread's name. */
+    public Builder<R, S> name(String name) {
+      this.name = Objects.requireNonNull(name, "name");
+      return this;
+    }
+
+    /** How versions are derived; {@link VersionPolicy#GENERATION} by default. */
+    public Builder<R, S> version(VersionPolicy versionPolicy) {
+      this.versionPolicy = Objects.requireNonNull(versionPolicy, "versionPolicy");
+      return this;
+    }
+
+    /**
+     * Follow these Secrets too: a change to one's data calls
+     * {@code dependencyChanged("namespace/name")}.
+     */
+    public Builder<R, S> secrets(Informable<Secret> secrets) {
+      this.secrets = Objects.requireNonNull(secrets, "secrets");
+      return this;
+    }
+
+    /** The source; {@link EventSource#start} starts its informers. */
+    public InformerEventSource<R, S> build() {
+      return new InformerEventSource<>(this);
+    }
+  }
+}
