@@ -12,6 +12,8 @@ import io.fabric8.kubernetes.client.informers.SharedIndexInformer;
 import java.util.HashMap;
 import java.util.Map;
 import java.util.Objects;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CompletionStage;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.RejectedExecutionException;
@@ -61,6 +63,7 @@ public final class InformerEventSource<R extends HasMetadata, S> implements Even
   private final VersionPolicy versionPolicy;
   private final Informable<Secret> secrets; // null when Secrets are not followed
   private final ExecutorService loop;
+  private final CompletableFuture<Void> started = new CompletableFuture<>();
 
   private final Map<String, Incarnation> incarnations = new HashMap<>();
   private final Map<String, Integer> secretData = new HashMap<>();
@@ -118,6 +121,10 @@ public final class InformerEventSource<R extends HasMetadata, S> implements Even
       }
       secretInformer = secrets.runnableInformer(0).addEventHandler(handler(this::secretChanged));
       secretInformer.start().whenComplete((synced, failed) -> submit(() -> {
+        if (failed != null) {
+          LOG.log(System.Logger.Level.WARNING, () -> this + ": cannot follow Secrets (" + failed
+              + "); Secret changes will rebuild nothing");
+        }
         secretInformer.getStore().list().forEach(secret ->
             secretData.put(keyOf(secret), dataHash(secret)));
         startResources();
@@ -144,7 +151,21 @@ public final class InformerEventSource<R extends HasMetadata, S> implements Even
       return;
     }
     resourceInformer = resources.runnableInformer(0).addEventHandler(handler(this::changed));
-    resourceInformer.start().whenComplete((synced, failed) -> submit(this::firstList));
+    resourceInformer.start().whenComplete((synced, failed) -> {
+      if (failed != null) {
+        started.completeExceptionally(failed);
+      } else {
+        submit(this::firstList);
+      }
+    });
+  }
+
+  /**
+   * Completes once the first list has been delivered to the sink and the informer watches for
+   * changes; fails if the informer could not start. For readiness checks (and tests).
+   */
+  public CompletionStage<Void> started() {
+    return started.copy();
   }
 
   /**
@@ -169,6 +190,7 @@ public final class InformerEventSource<R extends HasMetadata, S> implements Even
     } else {
       sink.resync(all);
     }
+    started.complete(null);
   }
 
   private void changed(R resource, boolean deleted, boolean relisted) {

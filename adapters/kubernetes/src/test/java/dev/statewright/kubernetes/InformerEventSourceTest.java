@@ -41,9 +41,14 @@ class InformerEventSourceTest {
   private ClientCache<String, PackageRepository.Spec, String> cache;
 
   @BeforeEach
-  void startCache() {
+  void startCache() throws Exception {
     server.expectCustomResource(
         CustomResourceDefinitionContext.fromCustomResourceType(PackageRepository.class));
+    var source = InformerEventSource
+        .builder(client.resources(PackageRepository.class).inNamespace(NS),
+            PackageRepository::getSpec)
+        .secrets(client.secrets().inNamespace(NS))
+        .build();
     cache = ClientCache.<String, PackageRepository.Spec, String>builder((key, spec) -> {
           String client = key + " -> " + spec.url + " with a token of "
               + token(spec.tokenSecret).length() + " characters";
@@ -54,11 +59,10 @@ class InformerEventSourceTest {
         .dependsOn(spec -> spec.tokenSecret == null ? Set.of() : Set.of(NS + "/" + spec.tokenSecret))
         .closer(closed -> closedClients.computeIfAbsent(closed, c -> new CompletableFuture<>())
             .complete(closed))
-        .source(InformerEventSource
-            .builder(client.resources(PackageRepository.class).inNamespace(NS), r -> r.getSpec())
-            .secrets(client.secrets().inNamespace(NS))
-            .build())
+        .source(source)
         .build();
+    // the mock server, unlike the API server, replays no events to a watch that starts late
+    source.started().toCompletableFuture().get(30, TimeUnit.SECONDS);
   }
 
   @AfterEach
