@@ -75,6 +75,11 @@ final class EtcdCluster implements AutoCloseable {
     });
   }
 
+  /** Every member's client URL. */
+  String[] endpoints() {
+    return members.stream().map(Member::clientUrl).toArray(String[]::new);
+  }
+
   /** A client reaching every member, in order. */
   Client client() {
     return clientFor(IntStream.range(0, members.size()).boxed().toList());

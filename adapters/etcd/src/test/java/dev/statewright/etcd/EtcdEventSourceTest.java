@@ -8,6 +8,8 @@ import dev.statewright.cache.EntryState;
 import dev.statewright.event.Versioned;
 import io.etcd.jetcd.Client;
 import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.HashMap;
@@ -193,6 +195,24 @@ class EtcdEventSourceTest {
       assertThat(cache.snapshot("bitnami").orElseThrow().servedVersion())
           .as("a dependency rebuild keeps the spec's version").hasValue(version);
     }
+  }
+
+  @Test
+  void theReadmeShowsTheCompiledSample() throws Exception {
+    assertThat(Files.readString(Path.of("../../README.md")))
+        .as("README.md shows ReadmeSample's code verbatim").contains(sample(
+            Path.of("src/test/java/dev/statewright/etcd/ReadmeSample.java")));
+    try (Client etcd = cluster.client()) {
+      ReadmeSample.repositories(etcd).close(); // it builds, starts and stops
+    }
+  }
+
+  /** The lines between the sample markers of {@code source}, without their common indent. */
+  static String sample(Path source) throws Exception {
+    List<String> lines = Files.readAllLines(source);
+    List<String> sample = lines.subList(lines.indexOf("    // sample:start") + 1,
+        lines.indexOf("    // sample:end"));
+    return String.join("\n", sample.stream().map(line -> line.substring(4)).toList());
   }
 
   private static String utf8(String key, byte[] value) {

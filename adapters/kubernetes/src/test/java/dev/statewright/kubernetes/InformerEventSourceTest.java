@@ -12,6 +12,8 @@ import io.fabric8.kubernetes.client.dsl.base.CustomResourceDefinitionContext;
 import io.fabric8.kubernetes.client.server.mock.EnableKubernetesMockClient;
 import io.fabric8.kubernetes.client.server.mock.KubernetesMockServer;
 import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
 import java.util.Base64;
 import java.util.List;
 import java.util.Map;
@@ -125,6 +127,17 @@ class InformerEventSourceTest {
     // the new incarnation starts at generation 1 again; it must not be taken for an old event
     create("gone", "https://back.example", null);
     awaitBuilt("team-a/gone -> https://back.example with a token of 0 characters");
+  }
+
+  @Test
+  void theReadmeShowsTheCompiledSample() throws Exception {
+    List<String> lines = Files.readAllLines(
+        Path.of("src/test/java/dev/statewright/kubernetes/ReadmeSample.java"));
+    String sample = String.join("\n", lines.subList(lines.indexOf("    // sample:start") + 1,
+        lines.indexOf("    // sample:end")).stream().map(line -> line.substring(4)).toList());
+    assertThat(Files.readString(Path.of("../../README.md")))
+        .as("README.md shows ReadmeSample's code verbatim").contains(sample);
+    ReadmeSample.repositories(client).close(); // it builds, starts and stops
   }
 
   private PackageRepository create(String name, String url, String tokenSecret) {
