@@ -20,7 +20,8 @@ import org.openjdk.jmh.runner.options.OptionsBuilder;
  */
 public final class Bench {
   static final String SUITES =
-      "dev\\.statewright\\.benchmarks\\.(Transition|Lease|ReadPath|Coalescing|Staging)Benchmark\\..*";
+      "dev\\.statewright\\.benchmarks\\.(Transition|Lease|ReadPath|ReadsDuringRebuilds|Coalescing"
+          + "|Freshness|Staging|Scale)Benchmark\\..*";
 
   private Bench() { }
 
@@ -32,7 +33,7 @@ public final class Bench {
     for (int threads = 1; threads <= 2; threads++) {
       ChainedOptionsBuilder options = options(full, threads);
       if (threads == 2) { // only the read path and leases are asked about at 2 threads
-        options.exclude("(Transition|Coalescing|Staging)Benchmark");
+        options.exclude("(Transition|ReadsDuringRebuilds|Coalescing|Freshness|Staging|Scale)Benchmark");
       }
       new Runner(options.result(results.resolve("threads-" + threads + ".json").toString()).build()).run();
     }
@@ -40,7 +41,7 @@ public final class Bench {
     System.out.println("report: " + out.resolve("REPORT.md"));
   }
 
-  /** Forks, threads and the GC profiler; iteration counts stay the classes' own except in full runs. */
+  /** Forks (3 in full runs, else 1), threads and the GC profiler; iteration counts are the classes'. */
   static ChainedOptionsBuilder options(boolean full, int threads) {
     ChainedOptionsBuilder options = new OptionsBuilder()
         .include(SUITES)
@@ -48,6 +49,6 @@ public final class Bench {
         .forks(full ? 3 : 1)
         .addProfiler(GCProfiler.class)
         .resultFormat(ResultFormatType.JSON);
-    return full ? options.warmupIterations(5).measurementIterations(10) : options;
+    return full ? options.param("seconds", "30") : options;
   }
 }

@@ -27,15 +27,22 @@ class BenchmarkSmokeTest {
         .warmupIterations(0)
         .measurementIterations(1)
         .measurementTime(TimeValue.milliseconds(50))
+        .param("intervalMicros", "100") // one sweep cell per policy, and a one-second scale run
+        .param("buildMicros", "1000")
+        .param("seconds", "1")
         .result(results.resolve("smoke.json").toString())
         .build()).run();
 
-    assertEquals(22, runs.size(), "every benchmark method (and parameter) ran");
+    assertEquals(28, runs.size(), "every benchmark method (and parameter) ran");
     Report.generate(results, out);
     String report = Files.readString(out.resolve("REPORT.md"));
     assertTrue(report.contains("## 1. Read path") && report.contains("## 5. Transitions"), report);
     String summary = Files.readString(out.resolve("results/summary.json"));
     assertTrue(summary.contains("\"read.snapshot_vs_chm.t1\""), summary);
     assertFalse(Files.readString(out.resolve("results/read-throughput.svg")).isBlank());
+    assertTrue(report.contains("## 2. Reads during rebuilds") && report.contains("## 4. Freshness")
+        && report.contains("## 8. Scale"), report);
+    assertTrue(summary.contains("\"scale.heap_bytes_per_entry\""), summary);
+    assertTrue(Files.readString(out.resolve("results/freshness.svg")).contains("<circle"));
   }
 }

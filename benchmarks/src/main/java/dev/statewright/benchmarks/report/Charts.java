@@ -58,4 +58,68 @@ final class Charts {
     }
     return svg.append("</svg>\n").toString();
   }
+
+  /**
+   * A scatter of the freshness sweep: builds per update (x) against staleness p99 (y), both on
+   * log scales, one colour per policy, each point labelled interval/build in µs.
+   */
+  static String freshness(List<Report.Result> all) {
+    List<Report.Result> cells = all.stream()
+        .filter(r -> r.name().startsWith("FreshnessBenchmark.sweep[")).toList();
+    int width = 640;
+    int height = 400;
+    int left = 70;
+    int bottom = height - 50;
+    double xMin = Math.log10(0.001);
+    double xMax = 0.0;
+    double yMin = 1.0; // 10 µs
+    double yMax = 6.0; // 1 s
+    StringBuilder svg = new StringBuilder(String.format(Locale.ROOT,
+        "<svg xmlns=\"http://www.w3.org/2000/svg\" width=\"%d\" height=\"%d\" font-family=\"sans-serif\" font-size=\"11\">%n",
+        width, height));
+    svg.append("<text x=\"10\" y=\"16\">staleness p99 (µs, log) against builds per update (log);"
+        + " lower and further left is better</text>\n");
+    svg.append(String.format(Locale.ROOT,
+        "<line x1=\"%d\" y1=\"%d\" x2=\"%d\" y2=\"%d\" stroke=\"black\"/>%n", left, bottom,
+        width - 20, bottom));
+    svg.append(String.format(Locale.ROOT,
+        "<line x1=\"%d\" y1=\"30\" x2=\"%d\" y2=\"%d\" stroke=\"black\"/>%n", left, left,
+        bottom));
+    for (double decade = xMin; decade <= xMax; decade++) {
+      double x = left + (width - 20 - left) * (decade - xMin) / (xMax - xMin);
+      svg.append(String.format(Locale.ROOT, "<text x=\"%.0f\" y=\"%d\">%s</text>%n", x - 10,
+          bottom + 15, trim(Math.pow(10, decade))));
+    }
+    for (double decade = yMin; decade <= yMax; decade++) {
+      double y = bottom - (bottom - 30) * (decade - yMin) / (yMax - yMin);
+      svg.append(String.format(Locale.ROOT, "<text x=\"5\" y=\"%.0f\">%s</text>%n", y + 4,
+          trim(Math.pow(10, decade))));
+    }
+    List<String> policies = cells.stream().map(c -> Sweeps.param(c, "policy")).distinct().toList();
+    for (Report.Result cell : cells) {
+      double perUpdate = cell.metrics().get("buildsPerUpdate") / 1000;
+      double p99 = cell.metrics().get("stalenessP99Micros");
+      double x = left + (width - 20 - left)
+          * (Math.log10(Math.max(perUpdate, 0.001)) - xMin) / (xMax - xMin);
+      double y = bottom - (bottom - 30)
+          * (Math.log10(Math.max(p99, 10)) - yMin) / (yMax - yMin);
+      String colour = COLOURS[policies.indexOf(Sweeps.param(cell, "policy")) % COLOURS.length];
+      svg.append(String.format(Locale.ROOT,
+          "<circle cx=\"%.1f\" cy=\"%.1f\" r=\"5\" fill=\"%s\"/><text x=\"%.1f\" y=\"%.1f\">%s/%s</text>%n",
+          x, y, colour, x + 7, y - 4, Sweeps.param(cell, "intervalMicros"),
+          Sweeps.param(cell, "buildMicros")));
+    }
+    for (int i = 0; i < policies.size(); i++) {
+      svg.append(String.format(Locale.ROOT,
+          "<circle cx=\"%d\" cy=\"%d\" r=\"5\" fill=\"%s\"/><text x=\"%d\" y=\"%d\">%s</text>%n",
+          width - 150, 40 + i * 16, COLOURS[i % COLOURS.length], width - 140, 44 + i * 16,
+          policies.get(i)));
+    }
+    return svg.append("</svg>\n").toString();
+  }
+
+  private static String trim(double value) {
+    return value >= 1 ? String.format(Locale.ROOT, "%.0f", value)
+        : String.format(Locale.ROOT, "%s", value).replaceAll("0+$", "");
+  }
 }

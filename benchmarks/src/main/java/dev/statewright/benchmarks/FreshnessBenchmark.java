@@ -1,0 +1,150 @@
+package dev.statewright.benchmarks;
+
+import dev.statewright.cache.ClientCache;
+import dev.statewright.cache.ClientFactory;
+import java.util.Arrays;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicInteger;
+import java.util.concurrent.locks.LockSupport;
+import org.openjdk.jmh.annotations.AuxCounters;
+import org.openjdk.jmh.annotations.Benchmark;
+import org.openjdk.jmh.annotations.BenchmarkMode;
+import org.openjdk.jmh.annotations.Fork;
+import org.openjdk.jmh.annotations.Level;
+import org.openjdk.jmh.annotations.Measurement;
+import org.openjdk.jmh.annotations.Mode;
+import org.openjdk.jmh.annotations.OutputTimeUnit;
+import org.openjdk.jmh.annotations.Param;
+import org.openjdk.jmh.annotations.Scope;
+import org.openjdk.jmh.annotations.Setup;
+import org.openjdk.jmh.annotations.State;
+import org.openjdk.jmh.annotations.TearDown;
+import org.openjdk.jmh.annotations.Warmup;
+
+/**
+ * Question 4: how fresh does a client stay per unit of rebuild work? A sweep over update interval
+ * × build cost × policy. Each operation sends {@value #UPDATES} updates to one key, one every
+ * {@code intervalMicros}, to a factory that takes {@code buildMicros} (parked, as I/O would be),
+ * and measures each update's staleness: from {@code upsert} until a reader can see that version
+ * or a newer one (when the upsert's future completes, C4). Policies: {@code coalescing}, the
+ * client cache (one build in flight, then one of the newest spec); {@code perUpdate}, the naive
+ * baseline in the same class and run, one build per update, in order, on one thread.
+ *
+ * <p>Reported per operation (aux counters): builds per update ({@code buildsPerUpdate}, ×1000),
+ * staleness p50 and p99 ({@code stalenessP50Micros}, {@code stalenessP99Micros}), and the bound
+ * {@code T/R + 1} on builds (T the time updates lasted, R the build cost) for the target builds ≤
+ * 1.05 × (T/R + 1). {@link #executorRoundTrip} measures, in the same run, the executor round trip
+ * the staleness target (p99 − R ≤ 2 × round-trip p99) is judged against.
+ *
+ * <p>Run: {@code java -jar benchmarks/target/benchmarks.jar FreshnessBenchmark}
+ */
+@Fork(1)
+public class FreshnessBenchmark {
+  static final int UPDATES = 200;
+
+  /** One cell of the sweep: its parameters, its cache and its naive baseline's thread. */
+  @State(Scope.Thread)
+  public static class Cell {
+    @Param({"100", "1000", "10000"})
+    public int intervalMicros;
+
+    @Param({"1000", "5000"})
+    public int buildMicros;
+
+    @Param({"coalescing", "perUpdate"})
+    public String policy;
+
+    final AtomicInteger builds = new AtomicInteger();
+    ClientCache<String, Long, Long> cache;
+    ExecutorService naive;
+    long version;
+
+    @Setup(Level.Trial)
+    public void setUp() {
+      ClientFactory<String, Long, Long> factory = (key, spec) -> {
+        builds.incrementAndGet();
+        LockSupport.parkNanos(TimeUnit.MICROSECONDS.toNanos(buildMicros));
+        return spec;
+      };
+      cache = ClientCache.builder(factory).build();
+      naive = Executors.newSingleThreadExecutor();
+    }
+
+    @TearDown(Level.Trial)
+    public void tearDown() {
+      cache.close();
+      naive.shutdownNow();
+    }
+  }
+
+  /** What one operation saw. */
+  @AuxCounters(AuxCounters.Type.EVENTS)
+  @State(Scope.Thread)
+  public static class Freshness {
+    public double buildsPerUpdate;
+    public double buildBound;
+    public double builds;
+    public double stalenessP50Micros;
+    public double stalenessP99Micros;
+  }
+
+  @Benchmark
+  @BenchmarkMode(Mode.SingleShotTime)
+  @OutputTimeUnit(TimeUnit.MILLISECONDS)
+  @Warmup(iterations = 1)
+  @Measurement(iterations = 3)
+  public long sweep(Cell cell, Freshness result) throws Exception {
+    AtomicInteger builds = cell.builds;
+    builds.set(0);
+    long[] sentAt = new long[UPDATES];
+    long[] seenAt = new long[UPDATES];
+    CompletableFuture<?>[] seen = new CompletableFuture<?>[UPDATES];
+    long interval = TimeUnit.MICROSECONDS.toNanos(cell.intervalMicros);
+    long buildNanos = TimeUnit.MICROSECONDS.toNanos(cell.buildMicros);
+    long start = System.nanoTime();
+    for (int i = 0; i < UPDATES; i++) {
+      long due = start + i * interval;
+      for (long wait = due - System.nanoTime(); wait > 0; wait = due - System.nanoTime()) {
+        LockSupport.parkNanos(wait); // pacing the updates, not waiting for a result
+      }
+      int update = i;
+      long spec = ++cell.version;
+      sentAt[i] = System.nanoTime();
+      CompletableFuture<?> served = cell.policy.equals("coalescing")
+          ? cell.cache.upsert("redis", spec, spec)
+          : CompletableFuture.runAsync(() -> {
+            builds.incrementAndGet();
+            LockSupport.parkNanos(buildNanos);
+          }, cell.naive);
+      seen[i] = served.thenRun(() -> seenAt[update] = System.nanoTime());
+    }
+    long updatesEnd = System.nanoTime();
+    CompletableFuture.allOf(seen).get(1, TimeUnit.MINUTES);
+    long[] staleness = new long[UPDATES];
+    for (int i = 0; i < UPDATES; i++) {
+      staleness[i] = seenAt[i] - sentAt[i];
+    }
+    Arrays.sort(staleness);
+    result.builds += builds.get();
+    result.buildsPerUpdate += 1000.0 * builds.get() / UPDATES;
+    result.buildBound += (double) (updatesEnd - start) / buildNanos + 1;
+    result.stalenessP50Micros += staleness[UPDATES / 2] / 1000.0;
+    result.stalenessP99Micros += staleness[UPDATES * 99 / 100] / 1000.0;
+    return cell.version;
+  }
+
+  /** The time to hand a task to the cache's default executor and see it run. */
+  @Benchmark
+  @BenchmarkMode(Mode.SampleTime)
+  @OutputTimeUnit(TimeUnit.MICROSECONDS)
+  @Warmup(iterations = 2, time = 1)
+  @Measurement(iterations = 3, time = 1)
+  public Object executorRoundTrip() {
+    CompletableFuture<Object> ran = new CompletableFuture<>();
+    dev.statewright.time.Scheduler.system().execute(() -> ran.complete(Boolean.TRUE));
+    return ran.join();
+  }
+}

@@ -1,0 +1,160 @@
+package dev.statewright.benchmarks.report;
+
+import dev.statewright.benchmarks.report.Report.Result;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Locale;
+import java.util.Map;
+import java.util.Optional;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
+
+/**
+ * The report's sections for the questions answered by distributions and sweeps rather than by one
+ * ratio of two throughputs: reads during rebuilds (2), freshness against rebuild cost (4) and
+ * scale (8). Each adds its targets to the summary and returns its Markdown.
+ */
+final class Sweeps {
+  private static final Pattern PARAM = Pattern.compile("[\\[,](\\w+)=([^,\\]]+)");
+
+  private Sweeps() { }
+
+  /** Question 2: the reader's p99.9 beside a rebuilding writer, against a map's beside a writer. */
+  static String readsDuringRebuilds(List<Result> all, Map<String, Object> summary) {
+    Optional<Result> statewright = Report.find(all, "ReadsDuringRebuildsBenchmark.statewright", 2);
+    Optional<Result> map = Report.find(all, "ReadsDuringRebuildsBenchmark.map", 2);
+    if (statewright.isEmpty() || map.isEmpty()) {
+      return "";
+    }
+    double reader = statewright.get().metrics().getOrDefault("read.p99.9", Double.NaN);
+    double baseline = map.get().metrics().getOrDefault("mapRead.p99.9", Double.NaN);
+    double ratio = reader / baseline;
+    put(summary, "reads_during_rebuilds.reader_p999_vs_map_reader", ratio, "<= 2.0", ratio <= 2.0);
+    // the benchmark's teardown fails the trial if any read had to wait, so a result means none did
+    put(summary, "reads_during_rebuilds.blocked_reads", 0, "0", true);
+    return String.format(Locale.ROOT, """
+
+        ## 2. Reads during rebuilds
+
+        One reader (`acquireAsync()+close()`, `boundedStaleness`) beside one thread upserting new \
+        specs of the same 64 keys as fast as it can, against a `ConcurrentHashMap` reader beside a \
+        writer replacing values. Sampled latency, same run.
+
+        | reader | p50 | p99 | p99.9 | against map reader p99.9 | target | met |
+        |---|---|---|---|---|---|---|
+        | statewright | %.0f ns | %.0f ns | %.0f ns | %.2f× | ≤ 2× | %s |
+        | map | %.0f ns | %.0f ns | %.0f ns | 1.00× | — | — |
+
+        No read waited for a build: a read that would have fails the trial, and this one completed.
+        """, statewright.get().metrics().get("read.p50"), statewright.get().metrics().get("read.p99"),
+        reader, ratio, ratio <= 2.0 ? "met" : "**missed**", map.get().metrics().get("mapRead.p50"),
+        map.get().metrics().get("mapRead.p99"), baseline);
+  }
+
+  /** Question 4: staleness and builds per update over the sweep, with the chart. */
+  static String freshness(List<Result> all, Map<String, Object> summary) {
+    List<Result> cells = all.stream()
+        .filter(r -> r.name().startsWith("FreshnessBenchmark.sweep[")).toList();
+    Optional<Result> roundTrip = Report.find(all, "FreshnessBenchmark.executorRoundTrip", 1);
+    if (cells.isEmpty() || roundTrip.isEmpty()) {
+      return "";
+    }
+    double roundTripP99 = roundTrip.get().metrics().get("p99");
+    StringBuilder md = new StringBuilder(String.format(Locale.ROOT, """
+
+        ## 4. Freshness against rebuild cost
+
+        200 updates to one key, one every *interval*, to a factory taking *build* (R); staleness is \
+        from `upsert` until that version or a newer one is served. `coalescing` is the client \
+        cache; `perUpdate` the naive baseline, one build per update in order, same run. T is how \
+        long the updates lasted. Under sustained updates (interval < R) the target is builds ≤ \
+        1.05 × (T/R + 1); for isolated updates (interval > R), staleness p99 − R ≤ 2 × the \
+        executor round trip p99, measured in the same run: **%.1f µs**.
+
+        | interval | build R | policy | builds | T/R + 1 | builds per update | staleness p50 | \
+        staleness p99 | target | met |
+        |---|---|---|---|---|---|---|---|---|---|
+        """, roundTripP99));
+    for (Result cell : cells) {
+      int interval = Integer.parseInt(param(cell, "intervalMicros"));
+      int build = Integer.parseInt(param(cell, "buildMicros"));
+      String policy = param(cell, "policy");
+      Map<String, Double> m = cell.metrics();
+      String id = String.format(Locale.ROOT, "freshness.%s.interval%dus.build%dus", policy,
+          interval, build);
+      String target = "—";
+      Object met = "report only";
+      if (policy.equals("coalescing") && interval < build) {
+        double ratio = m.get("builds") / m.get("buildBound");
+        target = "builds ≤ 1.05 × (T/R + 1)";
+        met = ratio <= 1.05;
+        put(summary, id + ".builds_vs_bound", ratio, "<= 1.05", met);
+      } else if (policy.equals("coalescing") && interval > build) {
+        double excess = (m.get("stalenessP99Micros") - build) / roundTripP99;
+        target = String.format(Locale.ROOT, "(p99 − R) / round trip = %.2f ≤ 2", excess);
+        met = excess <= 2;
+        put(summary, id + ".staleness_excess_vs_round_trip", excess, "<= 2.0", met);
+      }
+      md.append(String.format(Locale.ROOT,
+          "| %d µs | %d µs | %s | %.0f | %.1f | %.3f | %.0f µs | %.0f µs | %s | %s |%n", interval,
+          build, policy, m.get("builds"), m.get("buildBound"), m.get("buildsPerUpdate") / 1000,
+          m.get("stalenessP50Micros"), m.get("stalenessP99Micros"), target,
+          met instanceof Boolean b ? (b ? "met" : "**missed**") : met));
+    }
+    return md.append("""
+
+        Reading the chart: each point is one cell; further left means fewer builds per update, \
+        lower means fresher. Where updates come faster than builds, coalescing trades a bounded \
+        staleness (at most about two builds) for far fewer builds; where they come slower, both \
+        policies build once per update and the cache's staleness is the build plus a hand-off.
+
+        ![staleness against builds per update](results/freshness.svg)
+        """).toString();
+  }
+
+  /** Question 8: 100,000 keys under 10,000 updates per second. */
+  static String scale(List<Result> all, Map<String, Object> summary) {
+    Optional<Result> scale = all.stream().filter(r -> r.name().startsWith("ScaleBenchmark."))
+        .findFirst();
+    if (scale.isEmpty()) {
+      return "";
+    }
+    Map<String, Double> m = scale.get().metrics();
+    double heap = m.get("heapBytesPerEntry");
+    put(summary, "scale.heap_bytes_per_entry", heap, "<= 256", heap <= 256);
+    put(summary, "scale.staleness_p99_micros", m.get("stalenessP99Micros"), "report only",
+        "report only");
+    put(summary, "scale.builds_per_update", m.get("builds") / m.get("updates"), "report only",
+        "report only");
+    return String.format(Locale.ROOT, """
+
+        ## 8. Scale
+
+        100,000 keys, all CURRENT, then 10,000 updates per second to random keys for %s s.
+
+        | updates | builds | staleness p99 | heap per entry beyond client and spec | target | met |
+        |---|---|---|---|---|---|
+        | %.0f | %.0f | %.0f µs | %.0f B | ≤ 256 B | %s |
+        """, param(scale.get(), "seconds"), m.get("updates"), m.get("builds"),
+        m.get("stalenessP99Micros"), heap, heap <= 256 ? "met" : "**missed**");
+  }
+
+  private static void put(Map<String, Object> summary, String id, double measured, String target,
+      Object met) {
+    Map<String, Object> entry = new LinkedHashMap<>();
+    entry.put("measured", measured);
+    entry.put("target", target);
+    entry.put("met", met);
+    summary.put(id, entry);
+  }
+
+  static String param(Result result, String name) {
+    Matcher matcher = PARAM.matcher(result.name());
+    while (matcher.find()) {
+      if (matcher.group(1).equals(name)) {
+        return matcher.group(2);
+      }
+    }
+    throw new IllegalArgumentException(result.name() + " has no parameter " + name);
+  }
+}
