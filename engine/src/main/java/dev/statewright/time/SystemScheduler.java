@@ -3,8 +3,8 @@ package dev.statewright.time;
 import java.time.Duration;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
-import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.ScheduledFuture;
+import java.util.concurrent.ScheduledThreadPoolExecutor;
 import java.util.concurrent.ThreadFactory;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
@@ -17,10 +17,18 @@ final class SystemScheduler implements Scheduler {
   static final SystemScheduler INSTANCE = new SystemScheduler();
 
   private final ExecutorService workers = Executors.newCachedThreadPool(daemons("statewright-worker-"));
-  private final ScheduledExecutorService timer =
-      Executors.newSingleThreadScheduledExecutor(daemons("statewright-timer-"));
+  private final ScheduledThreadPoolExecutor timer =
+      new ScheduledThreadPoolExecutor(1, daemons("statewright-timer-"));
 
-  private SystemScheduler() {}
+  private SystemScheduler() {
+    // Every build arms a timeout that is cancelled when it finishes. Cancelled timers leave the
+    // queue at once, rather than holding what they captured until their delay runs out (at 10,000
+    // builds a second, over a million two-minute timeouts). And the timer thread ticks once a
+    // second, so a timer armed further out than the next tick never becomes the queue's head,
+    // and arming it never has to wake the timer thread.
+    timer.setRemoveOnCancelPolicy(true);
+    timer.scheduleAtFixedRate(() -> { }, 1, 1, TimeUnit.SECONDS);
+  }
 
   @Override
   public long nanoTime() {
