@@ -3,7 +3,9 @@ package dev.statewright.benchmarks;
 import dev.statewright.cache.ClientCache;
 import dev.statewright.cache.ClientFactory;
 import java.util.Arrays;
+import java.util.Queue;
 import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ConcurrentLinkedQueue;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.TimeUnit;
@@ -36,8 +38,9 @@ import org.openjdk.jmh.annotations.Warmup;
  * <p>Reported per operation (aux counters): builds per update ({@code buildsPerUpdate}, ×1000),
  * staleness p50 and p99 ({@code stalenessP50Micros}, {@code stalenessP99Micros}), and the bound
  * {@code T/R + 1} on builds (T the time updates lasted, R the build cost) for the target builds ≤
- * 1.05 × (T/R + 1). {@link #executorRoundTrip} measures, in the same run, the executor round trip
- * the staleness target (p99 − R ≤ 2 × round-trip p99) is judged against.
+ * 1.05 × (T/R + 1). Builds are parked, and a park overshoots on a busy machine, so R in the
+ * staleness target is the builds' own measured p99 ({@code buildP99Micros}): staleness p99 − build
+ * p99 ≤ 2 × the executor round trip p99, which {@link #executorRoundTrip} measures in the same run.
  *
  * <p>Run: {@code java -jar benchmarks/target/benchmarks.jar FreshnessBenchmark}
  */
@@ -58,6 +61,7 @@ public class FreshnessBenchmark {
     public String policy;
 
     final AtomicInteger builds = new AtomicInteger();
+    final Queue<Long> buildTimes = new ConcurrentLinkedQueue<>();
     ClientCache<String, Long, Long> cache;
     ExecutorService naive;
     long version;
@@ -65,12 +69,19 @@ public class FreshnessBenchmark {
     @Setup(Level.Trial)
     public void setUp() {
       ClientFactory<String, Long, Long> factory = (key, spec) -> {
-        builds.incrementAndGet();
-        LockSupport.parkNanos(TimeUnit.MICROSECONDS.toNanos(buildMicros));
+        build();
         return spec;
       };
       cache = ClientCache.builder(factory).build();
       naive = Executors.newSingleThreadExecutor();
+    }
+
+    /** One build: {@code buildMicros} parked, as I/O would be, and timed as it really took. */
+    void build() {
+      builds.incrementAndGet();
+      long start = System.nanoTime();
+      LockSupport.parkNanos(TimeUnit.MICROSECONDS.toNanos(buildMicros));
+      buildTimes.add(System.nanoTime() - start);
     }
 
     @TearDown(Level.Trial)
@@ -89,16 +100,18 @@ public class FreshnessBenchmark {
     public double builds;
     public double stalenessP50Micros;
     public double stalenessP99Micros;
+    public double buildP99Micros;
   }
 
   @Benchmark
   @BenchmarkMode(Mode.SingleShotTime)
   @OutputTimeUnit(TimeUnit.MILLISECONDS)
-  @Warmup(iterations = 1)
+  @Warmup(iterations = 3)
   @Measurement(iterations = 3)
   public long sweep(Cell cell, Freshness result) throws Exception {
     AtomicInteger builds = cell.builds;
     builds.set(0);
+    cell.buildTimes.clear();
     long[] sentAt = new long[UPDATES];
     long[] seenAt = new long[UPDATES];
     CompletableFuture<?>[] seen = new CompletableFuture<?>[UPDATES];
@@ -115,10 +128,7 @@ public class FreshnessBenchmark {
       sentAt[i] = System.nanoTime();
       CompletableFuture<?> served = cell.policy.equals("coalescing")
           ? cell.cache.upsert("redis", spec, spec)
-          : CompletableFuture.runAsync(() -> {
-            builds.incrementAndGet();
-            LockSupport.parkNanos(buildNanos);
-          }, cell.naive);
+          : CompletableFuture.runAsync(cell::build, cell.naive);
       seen[i] = served.thenRun(() -> seenAt[update] = System.nanoTime());
     }
     long updatesEnd = System.nanoTime();
@@ -133,6 +143,8 @@ public class FreshnessBenchmark {
     result.buildBound += (double) (updatesEnd - start) / buildNanos + 1;
     result.stalenessP50Micros += staleness[UPDATES / 2] / 1000.0;
     result.stalenessP99Micros += staleness[UPDATES * 99 / 100] / 1000.0;
+    long[] buildTimes = cell.buildTimes.stream().mapToLong(Long::longValue).sorted().toArray();
+    result.buildP99Micros += buildTimes[buildTimes.length * 99 / 100] / 1000.0;
     return cell.version;
   }
 

@@ -22,9 +22,8 @@ import java.util.Map;
 import java.util.Objects;
 import java.util.Set;
 import java.util.concurrent.ExecutionException;
-import java.util.concurrent.Executors;
 import java.util.concurrent.RejectedExecutionException;
-import java.util.concurrent.ScheduledExecutorService;
+import java.util.concurrent.ScheduledThreadPoolExecutor;
 import java.util.concurrent.ThreadLocalRandom;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
@@ -74,7 +73,7 @@ public final class EtcdEventSource<S> implements EventSource<String, S> {
   private final Parser<S> parser;
   private final Backoff backoff;
   private final Duration requestTimeout;
-  private final ScheduledExecutorService loop;
+  private final ScheduledThreadPoolExecutor loop;
 
   private final Map<String, Long> delivered = new HashMap<>(); // newest revision per key
   private final Map<String, Versioned<S>> good = new HashMap<>(); // last good spec per live key
@@ -99,11 +98,12 @@ public final class EtcdEventSource<S> implements EventSource<String, S> {
     this.specs = new Feed(prefix, this::onSpecEvent);
     this.credentials = dependencyPrefix == null ? null : new Feed(dependencyPrefix,
         this::onDependencyEvent);
-    this.loop = Executors.newSingleThreadScheduledExecutor(runnable -> {
+    this.loop = new ScheduledThreadPoolExecutor(1, runnable -> {
       Thread thread = new Thread(runnable, "statewright-etcd-" + name);
       thread.setDaemon(true);
       return thread;
     });
+    loop.setExecuteExistingDelayedTasksAfterShutdownPolicy(false); // pending retries die on close
   }
 
   /**

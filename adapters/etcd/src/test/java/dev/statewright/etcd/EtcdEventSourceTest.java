@@ -20,6 +20,7 @@ import java.util.SplittableRandom;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicInteger;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
@@ -194,6 +195,62 @@ class EtcdEventSourceTest {
       assertThat(built).containsExactly("token-1", "token-2");
       assertThat(cache.snapshot("bitnami").orElseThrow().servedVersion())
           .as("a dependency rebuild keeps the spec's version").hasValue(version);
+    }
+  }
+
+  /** Canary: a source that loses events (a watch gap with no relist) must fail to converge. */
+  @Test
+  void theConvergenceCheckCatchesASourceThatLosesEvents() throws Exception {
+    SplittableRandom random = seeded("lossyCanary");
+    String prefix = "/canary-lossy/";
+    AtomicInteger calls = new AtomicInteger();
+    Replica lossy = new Replica("lossy", cluster.client(), prefix, sink -> new ForwardingSink(sink) {
+      @Override
+      public void upsert(String key, String spec, long version) {
+        if (calls.incrementAndGet() % 5 != 0) {
+          sink.upsert(key, spec, version);
+        }
+      }
+
+      @Override
+      public void delete(String key, long version) {
+        if (calls.incrementAndGet() % 5 != 0) {
+          sink.delete(key, version);
+        }
+      }
+    });
+    try {
+      Map<String, Versioned<String>> expected = new HashMap<>();
+      write(prefix, random, expected, 200, 8, change -> { });
+      assertThat(lossy.awaitServing(expected, Duration.ofSeconds(5)))
+          .as("a replica fed by a lossy source never serves the final state").isFalse();
+    } finally {
+      lossy.close();
+    }
+  }
+
+  /** Canary: a source that replays an old revision after a delete must trip the replica check. */
+  @Test
+  void theMonotonicityCheckCatchesASourceThatReplaysOldRevisions() throws Exception {
+    SplittableRandom random = seeded("replayCanary");
+    String prefix = "/canary-replay/";
+    Replica replaying = new Replica("replaying", cluster.client(), prefix,
+        sink -> new ForwardingSink(sink) {
+          @Override
+          public void delete(String key, long version) {
+            sink.delete(key, version);
+            sink.upsert(key, "resurrected", version - 1);
+          }
+        });
+    try {
+      Map<String, Versioned<String>> expected = new HashMap<>();
+      write(prefix, random, expected, 200, 8, change -> { });
+      assertThat(replaying.awaitServing(expected, CONVERGE))
+          .as("the cache itself refuses the replayed revisions").isTrue();
+      assertThat(replaying.violations).as("the replica saw the source go back")
+          .anyMatch(v -> v.contains("the source delivered"));
+    } finally {
+      replaying.close();
     }
   }
 

@@ -21,6 +21,7 @@ import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.function.Predicate;
+import java.util.function.UnaryOperator;
 import java.util.stream.Collectors;
 
 /**
@@ -44,12 +45,29 @@ final class Replica implements AutoCloseable {
   private final List<Waiting> waiting = new CopyOnWriteArrayList<>();
 
   Replica(String name, Client client, String prefix) {
+    this(name, client, prefix, UnaryOperator.identity());
+  }
+
+  /** A replica whose source is changed by {@code tamper}, to prove that its checks bite. */
+  Replica(String name, Client client, String prefix,
+      UnaryOperator<EventSink<String, String>> tamper) {
     this.name = name;
     this.client = client;
     EventSource<String, String> source = EtcdEventSource
         .builder(client, prefix, (key, value) -> new String(value, StandardCharsets.UTF_8))
         .name(name)
         .build();
+    EventSource<String, String> tampered = new EventSource<>() {
+      @Override
+      public void start(EventSink<String, String> sink) {
+        source.start(tamper.apply(sink));
+      }
+
+      @Override
+      public void close() {
+        source.close();
+      }
+    };
     CacheListener<String> checks = new CacheListener<>() {
       @Override
       public void onTransition(String key, Transition<EntryState, EntryEvent> transition) {
@@ -64,7 +82,7 @@ final class Replica implements AutoCloseable {
         })
         .name(name)
         .listener(checks)
-        .source(new Recording(source))
+        .source(new Recording(tampered))
         .build();
   }
 

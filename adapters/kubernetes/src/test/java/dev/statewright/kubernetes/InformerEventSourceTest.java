@@ -130,6 +130,41 @@ class InformerEventSourceTest {
   }
 
   @Test
+  void underResourceVersionEveryChangeIsANewVersion() throws Exception {
+    var source = InformerEventSource
+        .builder(client.resources(PackageRepository.class).inNamespace(NS),
+            PackageRepository::getSpec)
+        .version(InformerEventSource.VersionPolicy.RESOURCE_VERSION)
+        .build();
+    CompletableFuture<Void> firstBuild = new CompletableFuture<>();
+    try (ClientCache<String, PackageRepository.Spec, String> byResourceVersion = ClientCache
+        .<String, PackageRepository.Spec, String>builder((key, spec) -> {
+          if (key.equals(NS + "/versioned")) {
+            firstBuild.complete(null);
+          }
+          return key + " -> " + spec.url;
+        })
+        .source(source)
+        .build()) {
+      source.started().toCompletableFuture().get(30, TimeUnit.SECONDS);
+      PackageRepository repo = create("versioned", "https://v1.example", null);
+      long created = Long.parseLong(repo.getMetadata().getResourceVersion());
+      firstBuild.get(30, TimeUnit.SECONDS);
+      assertThat(byResourceVersion.snapshot(NS + "/versioned").orElseThrow().desiredVersion())
+          .isEqualTo(created);
+      PackageRepository.Status status = new PackageRepository.Status();
+      status.phase = "Ready";
+      repo.setStatus(status);
+      long statusVersion = Long.parseLong(
+          client.resource(repo).updateStatus().getMetadata().getResourceVersion());
+      byResourceVersion.acquireAsync(NS + "/versioned", statusVersion).get(30, TimeUnit.SECONDS)
+          .close();
+      assertThat(byResourceVersion.snapshot(NS + "/versioned").orElseThrow().servedVersion())
+          .as("the status update is a new version").hasValue(statusVersion);
+    }
+  }
+
+  @Test
   void theReadmeShowsTheCompiledSample() throws Exception {
     List<String> lines = Files.readAllLines(
         Path.of("src/test/java/dev/statewright/kubernetes/ReadmeSample.java"));

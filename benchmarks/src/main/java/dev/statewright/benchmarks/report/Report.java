@@ -247,12 +247,17 @@ public final class Report {
       forkMeans.add(((List<Object>) fork).stream().mapToDouble(v -> (Double) v).average().orElse(Double.NaN));
     }
     Map<String, Double> metrics = new LinkedHashMap<>();
-    percentiles("", primary, metrics);
+    boolean sampled = "sample".equals(jmh.get("mode"));
+    if (sampled) {
+      percentiles("", primary, metrics);
+    }
     Map<String, Object> secondary = (Map<String, Object>) jmh.getOrDefault("secondaryMetrics", Map.of());
     // per iteration, not summed: event counters' scores add up over iterations
     secondary.forEach((metric, value) -> {
       metrics.put(metric.replace("·", ""), perIteration((Map<String, Object>) value));
-      percentiles(metric + ".", (Map<String, Object>) value, metrics);
+      if (sampled) {
+        percentiles(metric + ".", (Map<String, Object>) value, metrics);
+      }
     });
     Map<String, Object> params = (Map<String, Object>) jmh.get("params");
     if (params != null) {
@@ -270,7 +275,7 @@ public final class Report {
   private static void percentiles(String prefix, Map<String, Object> metric,
       Map<String, Double> into) {
     Map<String, Object> percentiles = (Map<String, Object>) metric.get("scorePercentiles");
-    if (percentiles != null && metric.containsKey("rawDataHistogram")) {
+    if (percentiles != null) {
       for (String p : List.of("50.0", "99.0", "99.9")) {
         into.put(prefix + "p" + p.replace(".0", ""), (Double) percentiles.get(p));
       }

@@ -37,7 +37,7 @@ final class Sweeps {
         ## 2. Reads during rebuilds
 
         One reader (`acquireAsync()+close()`, `boundedStaleness`) beside one thread upserting new \
-        specs of the same 64 keys as fast as it can, against a `ConcurrentHashMap` reader beside a \
+        specs of the same 64 keys, each as soon as the last is served, against a `ConcurrentHashMap` reader beside a \
         writer replacing values. Sampled latency, same run.
 
         | reader | p50 | p99 | p99.9 | against map reader p99.9 | target | met |
@@ -69,11 +69,12 @@ final class Sweeps {
         cache; `perUpdate` the naive baseline, one build per update in order, same run. T is how \
         long the updates lasted. Under sustained updates (interval < R) the target is builds ≤ \
         1.05 × (T/R + 1); for isolated updates (interval > R), staleness p99 − R ≤ 2 × the \
-        executor round trip p99, measured in the same run: **%.1f µs**.
+        executor round trip p99, measured in the same run: **%.1f µs**. Builds are parked for R, \
+        and a park overshoots on a busy machine, so R there is the builds' measured p99.
 
         | interval | build R | policy | builds | T/R + 1 | builds per update | staleness p50 | \
-        staleness p99 | target | met |
-        |---|---|---|---|---|---|---|---|---|---|
+        staleness p99 | build p99 | target | met |
+        |---|---|---|---|---|---|---|---|---|---|---|
         """, roundTripP99));
     for (Result cell : cells) {
       int interval = Integer.parseInt(param(cell, "intervalMicros"));
@@ -90,15 +91,16 @@ final class Sweeps {
         met = ratio <= 1.05;
         put(summary, id + ".builds_vs_bound", ratio, "<= 1.05", met);
       } else if (policy.equals("coalescing") && interval > build) {
-        double excess = (m.get("stalenessP99Micros") - build) / roundTripP99;
-        target = String.format(Locale.ROOT, "(p99 − R) / round trip = %.2f ≤ 2", excess);
+        double excess = (m.get("stalenessP99Micros") - m.get("buildP99Micros")) / roundTripP99;
+        target = String.format(Locale.ROOT, "(p99 − build p99) / round trip = %.2f ≤ 2", excess);
         met = excess <= 2;
         put(summary, id + ".staleness_excess_vs_round_trip", excess, "<= 2.0", met);
       }
       md.append(String.format(Locale.ROOT,
-          "| %d µs | %d µs | %s | %.0f | %.1f | %.3f | %.0f µs | %.0f µs | %s | %s |%n", interval,
-          build, policy, m.get("builds"), m.get("buildBound"), m.get("buildsPerUpdate") / 1000,
-          m.get("stalenessP50Micros"), m.get("stalenessP99Micros"), target,
+          "| %d µs | %d µs | %s | %.0f | %.1f | %.3f | %.0f µs | %.0f µs | %.0f µs | %s | %s |%n",
+          interval, build, policy, m.get("builds"), m.get("buildBound"),
+          m.get("buildsPerUpdate") / 1000, m.get("stalenessP50Micros"),
+          m.get("stalenessP99Micros"), m.get("buildP99Micros"), target,
           met instanceof Boolean b ? (b ? "met" : "**missed**") : met));
     }
     return md.append("""
