@@ -28,9 +28,9 @@ import java.util.stream.Collectors;
  * One controller replica: a {@link ClientCache} fed by an {@link EtcdEventSource} over its own
  * client, instrumented to catch what a replica must never do. On every transition of a key it
  * checks that the served version did not go back and that no key deleted at version d serves a
- * client from version d or older (a resurrection); between source and cache it checks that the source never
- * delivers an older revision of a key than before. Each check reads the bound before taking the
- * snapshot, so a true monotone history never trips it.
+ * client from version d or older (a resurrection); between source and cache it checks that the
+ * source never delivers an older revision of a key than before. Each check reads its bound before
+ * taking the snapshot, so a truly monotone history never trips it.
  */
 final class Replica implements AutoCloseable {
   final String name;
@@ -57,10 +57,10 @@ final class Replica implements AutoCloseable {
         .builder(client, prefix, (key, value) -> new String(value, StandardCharsets.UTF_8))
         .name(name)
         .build();
-    EventSource<String, String> tampered = new EventSource<>() {
+    EventSource<String, String> recorded = new EventSource<>() {
       @Override
       public void start(EventSink<String, String> sink) {
-        source.start(tamper.apply(sink));
+        source.start(tamper.apply(new RecordingSink(sink)));
       }
 
       @Override
@@ -82,7 +82,7 @@ final class Replica implements AutoCloseable {
         })
         .name(name)
         .listener(checks)
-        .source(new Recording(tampered))
+        .source(recorded)
         .build();
   }
 
@@ -163,81 +163,59 @@ final class Replica implements AutoCloseable {
   }
 
   /** Passes everything through, checking and recording on the way. */
-  private final class Recording implements EventSource<String, String> {
-    private final EventSource<String, String> source;
-
-    Recording(EventSource<String, String> source) {
-      this.source = source;
+  private final class RecordingSink extends ForwardingSink {
+    RecordingSink(EventSink<String, String> sink) {
+      super(sink);
     }
 
     @Override
-    public void start(EventSink<String, String> sink) {
-      source.start(new EventSink<>() {
-        @Override
-        public void upsert(String key, String spec, long version) {
-          delivered(key, version);
-          specsDelivered.add(key + "@" + version);
-          sink.upsert(key, spec, version);
-        }
+    public void upsert(String key, String spec, long version) {
+      delivered(key, version);
+      specsDelivered.add(key + "@" + version);
+      sink.upsert(key, spec, version);
+    }
 
-        @Override
-        public void delete(String key, long version) {
-          delivered(key, version);
-          sink.delete(key, version);
-          deletedAt.merge(key, version, Math::max);
-          check(key);
-        }
+    @Override
+    public void delete(String key, long version) {
+      delivered(key, version);
+      sink.delete(key, version);
+      deletedAt.merge(key, version, Math::max);
+      check(key);
+    }
 
-        @Override
-        public void resync(Map<String, Versioned<String>> all) {
-          throw new AssertionError("the etcd source always knows its snapshot's revision");
-        }
+    @Override
+    public void resync(Map<String, Versioned<String>> all) {
+      throw new AssertionError("the etcd source always knows its snapshot's revision");
+    }
 
-        @Override
-        public void resync(Map<String, Versioned<String>> all, long asOfVersion) {
-          all.forEach((key, spec) -> {
-            long before = deliveredAt.getOrDefault(key, 0L);
-            if (spec.version() > before) {
-              delivered(key, spec.version());
-              specsDelivered.add(key + "@" + spec.version());
-            } else if (spec.version() < before) {
-              violations.add(name + ": a resync delivered " + key + " at " + spec.version()
-                  + " after " + before);
-            }
-          });
-          Set<String> gone = deliveredAt.keySet().stream()
-              .filter(key -> !all.containsKey(key)).collect(Collectors.toSet());
-          sink.resync(all, asOfVersion);
-          gone.forEach(key -> {
-            deletedAt.merge(key, asOfVersion, Math::max); // absent at asOf: deleted by then
-            check(key);
-          });
-          waiting.forEach(Waiting::check);
-        }
-
-        @Override
-        public void reject(String key, Exception problem) {
-          sink.reject(key, problem);
-        }
-
-        @Override
-        public void dependencyChanged(Object dependency) {
-          sink.dependencyChanged(dependency);
-        }
-
-        private void delivered(String key, long version) {
-          Long before = deliveredAt.put(key, version);
-          if (before != null && before >= version) {
-            violations.add(name + ": the source delivered " + key + " at " + version
-                + " after " + before);
-          }
+    @Override
+    public void resync(Map<String, Versioned<String>> all, long asOfVersion) {
+      all.forEach((key, spec) -> {
+        long before = deliveredAt.getOrDefault(key, 0L);
+        if (spec.version() > before) {
+          delivered(key, spec.version());
+          specsDelivered.add(key + "@" + spec.version());
+        } else if (spec.version() < before) {
+          violations.add(name + ": a resync delivered " + key + " at " + spec.version()
+              + " after " + before);
         }
       });
+      Set<String> gone = deliveredAt.keySet().stream()
+          .filter(key -> !all.containsKey(key)).collect(Collectors.toSet());
+      sink.resync(all, asOfVersion);
+      gone.forEach(key -> {
+        deletedAt.merge(key, asOfVersion, Math::max); // absent at asOf: deleted by then
+        check(key);
+      });
+      waiting.forEach(Waiting::check);
     }
 
-    @Override
-    public void close() {
-      source.close();
+    private void delivered(String key, long version) {
+      Long before = deliveredAt.put(key, version);
+      if (before != null && before >= version) {
+        violations.add(name + ": the source delivered " + key + " at " + version
+            + " after " + before);
+      }
     }
   }
 }

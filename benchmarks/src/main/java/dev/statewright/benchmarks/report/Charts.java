@@ -66,27 +66,28 @@ final class Charts {
   static String freshness(List<Report.Result> all) {
     List<Report.Result> cells = all.stream()
         .filter(r -> r.name().startsWith("FreshnessBenchmark.sweep[")).toList();
-    int width = 640;
+    int width = 760;
     int height = 400;
     int left = 70;
+    int right = width - 130; // room for the labels of the points at one build per update
     int bottom = height - 50;
     double xMin = Math.log10(0.001);
     double xMax = 0.0;
-    double yMin = 1.0; // 10 µs
-    double yMax = 6.0; // 1 s
+    double yMin = 2.0; // 100 µs
+    double yMax = 7.0; // 10 s
     StringBuilder svg = new StringBuilder(String.format(Locale.ROOT,
         "<svg xmlns=\"http://www.w3.org/2000/svg\" width=\"%d\" height=\"%d\" font-family=\"sans-serif\" font-size=\"11\">%n",
         width, height));
     svg.append("<text x=\"10\" y=\"16\">staleness p99 (µs, log) against builds per update (log);"
-        + " lower and further left is better</text>\n");
+        + " lower and further left is better; points are labelled interval/build in µs</text>\n");
     svg.append(String.format(Locale.ROOT,
         "<line x1=\"%d\" y1=\"%d\" x2=\"%d\" y2=\"%d\" stroke=\"black\"/>%n", left, bottom,
-        width - 20, bottom));
+        right, bottom));
     svg.append(String.format(Locale.ROOT,
         "<line x1=\"%d\" y1=\"30\" x2=\"%d\" y2=\"%d\" stroke=\"black\"/>%n", left, left,
         bottom));
     for (double decade = xMin; decade <= xMax; decade++) {
-      double x = left + (width - 20 - left) * (decade - xMin) / (xMax - xMin);
+      double x = left + (right - left) * (decade - xMin) / (xMax - xMin);
       svg.append(String.format(Locale.ROOT, "<text x=\"%.0f\" y=\"%d\">%s</text>%n", x - 10,
           bottom + 15, trim(Math.pow(10, decade))));
     }
@@ -99,10 +100,10 @@ final class Charts {
     for (Report.Result cell : cells) {
       double perUpdate = cell.metrics().get("buildsPerUpdate") / 1000;
       double p99 = cell.metrics().get("stalenessP99Micros");
-      double x = left + (width - 20 - left)
+      double x = left + (right - left)
           * (Math.log10(Math.max(perUpdate, 0.001)) - xMin) / (xMax - xMin);
       double y = bottom - (bottom - 30)
-          * (Math.log10(Math.max(p99, 10)) - yMin) / (yMax - yMin);
+          * (Math.log10(Math.max(p99, 100)) - yMin) / (yMax - yMin);
       String colour = COLOURS[policies.indexOf(Sweeps.param(cell, "policy")) % COLOURS.length];
       svg.append(String.format(Locale.ROOT,
           "<circle cx=\"%.1f\" cy=\"%.1f\" r=\"5\" fill=\"%s\"/><text x=\"%.1f\" y=\"%.1f\">%s/%s</text>%n",
@@ -112,7 +113,7 @@ final class Charts {
     for (int i = 0; i < policies.size(); i++) {
       svg.append(String.format(Locale.ROOT,
           "<circle cx=\"%d\" cy=\"%d\" r=\"5\" fill=\"%s\"/><text x=\"%d\" y=\"%d\">%s</text>%n",
-          width - 150, 40 + i * 16, COLOURS[i % COLOURS.length], width - 140, 44 + i * 16,
+          left + 20, 44 + i * 16, COLOURS[i % COLOURS.length], left + 30, 48 + i * 16,
           policies.get(i)));
     }
     return svg.append("</svg>\n").toString();
