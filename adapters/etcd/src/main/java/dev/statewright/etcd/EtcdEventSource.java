@@ -318,7 +318,11 @@ public final class EtcdEventSource<S> implements EventSource<String, S> {
     }
     String why = error == null ? "the watch on " + feed.prefix + " ended"
         : "the watch on " + feed.prefix + " failed";
-    retry(why, error, () -> startWatch(feed, feed.resumeAt));
+    retry(why, error, () -> {
+      if (feed.watcher == null) { // a relist meanwhile has started a fresh watch
+        startWatch(feed, feed.resumeAt);
+      }
+    });
   }
 
   private static CompactedException compaction(Throwable error) {
