@@ -48,6 +48,9 @@ import java.util.function.Consumer;
  * <p>The source does not own the {@link Client}; closing the source stops its watches and its
  * thread, and the caller closes the client.
  *
+ * <p>Memory consistency effects: the sink is called on the source's own thread, one call at a
+ * time, in revision order per watched prefix; each call <i>happens-before</i> the next.
+ *
  * @param <S> the spec type
  */
 public final class EtcdEventSource<S> implements EventSource<String, S> {

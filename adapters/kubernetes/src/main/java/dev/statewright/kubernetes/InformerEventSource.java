@@ -39,6 +39,9 @@ import java.util.function.Function;
  * {@code dependsOn} names that Secret. Secret data never leaves the informer: it is compared by
  * hash and never logged.
  *
+ * <p>Memory consistency effects: the sink is called on the source's own thread, one call at a
+ * time, in the order the informers reported the changes; each call <i>happens-before</i> the next.
+ *
  * @param <R> the resource type
  * @param <S> the spec type
  */
