@@ -147,8 +147,11 @@ public final class ClientCache<K, S, C> implements AutoCloseable {
    *     {@link NoSuchElementException} if it is deleted before being served
    */
   public final CompletableFuture<Snapshot<K, S, C>> upsert(K key, S spec, long version) {
-    return doUpsert(requireKey(key), Objects.requireNonNull(spec, () -> "spec of " + key),
-        requireVersion(version, key), API);
+    requireKey(key);
+    Objects.requireNonNull(spec, () -> "spec of " + key);
+    SnapshotWaiter waiter = new SnapshotWaiter(requireVersion(version, key), 0);
+    doUpsert(key, spec, version, API, waiter);
+    return waiter.future;
   }
 
   /**
@@ -183,7 +186,7 @@ public final class ClientCache<K, S, C> implements AutoCloseable {
   /** The entry of {@code key} (a tombstone for a deleted key); never blocks or allocates a lock. */
   public final Optional<Snapshot<K, S, C>> snapshot(K key) {
     Entry<K, S, C> entry = entries.get(key);
-    return entry == null ? Optional.empty() : entry.node().view;
+    return entry == null ? Optional.empty() : entry.node().view();
   }
 
   /** Every live entry; each snapshot is consistent on its own. */
@@ -192,7 +195,7 @@ public final class ClientCache<K, S, C> implements AutoCloseable {
     for (Entry<K, S, C> entry : entries.values()) {
       Node<K, S, C> node = entry.node();
       if (node.isLive()) {
-        live.add(node.view.orElseThrow());
+        live.add(node.view().orElseThrow());
       }
     }
     return live;
@@ -259,22 +262,26 @@ public final class ClientCache<K, S, C> implements AutoCloseable {
 
   // ---------------------------------------------------------------- events
 
-  private CompletableFuture<Snapshot<K, S, C>> doUpsert(K key, S spec, long version, int origin) {
+  /**
+   * Applies an upsert; {@code waiter} (null when no one waits, as for a source's events) is told
+   * when it is served or why it never will be.
+   */
+  private void doUpsert(K key, S spec, long version, int origin, SnapshotWaiter waiter) {
     if (closed.get()) {
-      return CompletableFuture.failedFuture(closedError());
+      failIfWaiting(waiter, closedError());
+      return;
     }
-    SnapshotWaiter waiter = new SnapshotWaiter(version, 0);
     for (;;) {
       Entry<K, S, C> entry = entries.get(key);
       if (entry == null || !entry.node().isLive()) {
         Node<K, S, C> tomb = entry == null ? null : entry.node();
         if (tomb != null && version <= tomb.desiredVersion) {
-          return CompletableFuture.failedFuture(new StaleVersionException("upsert of '" + key
-              + "' at version " + version + " ignored: it was deleted at version "
-              + tomb.desiredVersion));
+          failIfWaiting(waiter, new StaleVersionException("upsert of '" + key + "' at version "
+              + version + " ignored: it was deleted at version " + tomb.desiredVersion));
+          return;
         }
         if (insert(key, entry, spec, version, origin, waiter)) {
-          return waiter.future;
+          return;
         }
         continue; // lost a race for the map slot
       }
@@ -283,8 +290,14 @@ public final class ClientCache<K, S, C> implements AutoCloseable {
         if (u.changed() && u.next.cause != null) {
           invalidateDependents(key);
         }
-        return waiter.future;
+        return;
       }
+    }
+  }
+
+  private static void failIfWaiting(Waiter<?, ?, ?> waiter, Throwable error) {
+    if (waiter != null) {
+      waiter.fail(error);
     }
   }
 
@@ -332,7 +345,9 @@ public final class ClientCache<K, S, C> implements AutoCloseable {
     d.desiredSpec = spec;
     d.desiredVersion = version;
     d.dependencies = deps;
-    d.waiters.add(waiter);
+    if (waiter != null) {
+      d.waiters.add(waiter);
+    }
     return d.freeze();
   }
 
@@ -406,7 +421,7 @@ public final class ClientCache<K, S, C> implements AutoCloseable {
         && entries.remove(key, entry) && entry.node().displaced != null) {
       entry.node().displaced.abandon();
     }
-    doUpsert(key, spec, version, origin);
+    doUpsert(key, spec, version, origin, null);
   }
 
   private static <K, S, C> Node<K, S, C> soften(Node<K, S, C> tombstone) {
@@ -927,7 +942,7 @@ public final class ClientCache<K, S, C> implements AutoCloseable {
 
     @Override
     void serve(Node<K, S, C> node) {
-      future.complete(node.view.orElseThrow());
+      future.complete(node.view().orElseThrow());
     }
 
     @Override
@@ -995,7 +1010,7 @@ public final class ClientCache<K, S, C> implements AutoCloseable {
     @Override
     public void upsert(K key, S spec, long version) {
       guarded("upsert", key, () -> doUpsert(requireKey(key),
-          Objects.requireNonNull(spec, "spec"), requireVersion(version, key), origin));
+          Objects.requireNonNull(spec, "spec"), requireVersion(version, key), origin, null));
     }
 
     @Override

@@ -8,7 +8,9 @@ import java.util.Optional;
 /**
  * Everything one entry knows, immutable: the state word of its lifecycle. An entry changes only by
  * CAS from one node to the next ({@link Entry}); readers get a consistent view by reading one
- * volatile reference, and {@link #view} is built once so {@code snapshot()} allocates nothing.
+ * volatile reference. {@link #view} is built on first use and kept, so repeated
+ * {@code snapshot()}s of an unchanged entry allocate nothing, and a node no one reads costs no
+ * view.
  */
 final class Node<K, S, C> {
   final K key;
@@ -34,7 +36,12 @@ final class Node<K, S, C> {
   final long nextRetryNanos;
   final long staleSinceNanos;
   final List<Waiter<K, S, C>> waiters;
-  final Optional<Snapshot<K, S, C>> view;
+  /**
+   * Built on first use. Racy but benign, like {@code String.hash}: every thread builds an equal
+   * value, and {@code Optional} and {@code Snapshot} are immutable with final fields, so a view
+   * read without synchronisation is complete.
+   */
+  private Optional<Snapshot<K, S, C>> view;
 
   private Node(Draft<K, S, C> d) {
     this.key = d.key;
@@ -55,9 +62,18 @@ final class Node<K, S, C> {
     this.nextRetryNanos = d.nextRetryNanos;
     this.staleSinceNanos = d.staleSinceNanos;
     this.waiters = List.copyOf(d.waiters);
-    this.view = Optional.of(new Snapshot<>(key, state, desiredVersion, desiredSpec,
-        served == null ? 0 : served.version(), served == null ? null : served.spec(),
-        lastError, nextRetryNanos));
+  }
+
+  /** This node as a {@link Snapshot}, the same instance on every call but the racing first ones. */
+  Optional<Snapshot<K, S, C>> view() {
+    Optional<Snapshot<K, S, C>> v = view;
+    if (v == null) {
+      v = Optional.of(new Snapshot<>(key, state, desiredVersion, desiredSpec,
+          served == null ? 0 : served.version(), served == null ? null : served.spec(),
+          lastError, nextRetryNanos));
+      view = v;
+    }
+    return v;
   }
 
   /** A new entry that wants its first build. */
@@ -97,7 +113,11 @@ final class Node<K, S, C> {
     return new Draft<>(this, event);
   }
 
+  /** This node waited on by {@code waiter} too; this node itself if {@code waiter} is null. */
   Node<K, S, C> withWaiter(Waiter<K, S, C> waiter) {
+    if (waiter == null) {
+      return this;
+    }
     Draft<K, S, C> d = edit(null);
     d.waiters.add(waiter);
     return d.freeze();
