@@ -14,7 +14,7 @@ import org.openjdk.jmh.runner.options.OptionsBuilder;
  * {@code benchmarks/results/}, and regenerates {@code benchmarks/REPORT.md} from it.
  *
  * <pre>
- * java -cp benchmarks/target/benchmarks.jar dev.statewright.benchmarks.Bench quick   # ~4 minutes
+ * java -cp benchmarks/target/benchmarks.jar dev.statewright.benchmarks.Bench quick   # 5.5 minutes here
  * java -cp benchmarks/target/benchmarks.jar dev.statewright.benchmarks.Bench full    # 19 minutes here
  * </pre>
  */
