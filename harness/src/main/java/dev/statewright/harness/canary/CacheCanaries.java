@@ -51,11 +51,13 @@ final class CacheCanaries {
     }
 
     @Override
-    public CompletionStage<Object> upsert(String key, long version) {
+    public final CompletionStage<Object> upsert(String key, long version) {
       Slot s = slot(key);
-      if (!admit(s, version)) {
-        return stale();
-      }
+      return admit(s, version) ? admitted(key, s, version) : stale();
+    }
+
+    /** An upsert that is not older than a delete; the canaries break what happens next. */
+    CompletionStage<Object> admitted(String key, Slot s, long version) {
       if (version <= s.desired) {
         return awaitServed(key, version);
       }
@@ -112,11 +114,7 @@ final class CacheCanaries {
     }
 
     @Override
-    public CompletionStage<Object> upsert(String key, long version) {
-      Slot s = slot(key);
-      if (!admit(s, version)) {
-        return stale();
-      }
+    CompletionStage<Object> admitted(String key, Slot s, long version) {
       s.desired = Math.max(s.desired, version);
       return s.served == null && !s.building ? buildAndServe(key, version)
           : CompletableFuture.completedFuture("ok");
@@ -150,11 +148,7 @@ final class CacheCanaries {
     }
 
     @Override
-    public CompletionStage<Object> upsert(String key, long version) {
-      Slot s = slot(key);
-      if (!admit(s, version)) {
-        return stale();
-      }
+    CompletionStage<Object> admitted(String key, Slot s, long version) {
       s.desired = version;
       return build(key, version).thenApply(client -> {
         serve(key, client); // the bug: no version check
