@@ -178,14 +178,14 @@ public final class InformerEventSource<R extends HasMetadata, S> implements Even
   private void firstList() {
     Map<String, Versioned<S>> all = new HashMap<>();
     for (R resource : resourceInformer.getStore().list()) {
-      Incarnation known = incarnations.get(keyOf(resource));
-      Versioned<S> spec = advance(resource);
-      if (spec == null && known != null && Objects.equals(known.uid(), resource.getMetadata()
-          .getUid())) {
-        spec = map(resource, known.last());
+      String key = keyOf(resource);
+      long version = advance(resource);
+      if (version == 0) { // delivered already, by the handler
+        version = incarnations.get(key).last();
       }
+      Versioned<S> spec = map(resource, version);
       if (spec != null) {
-        all.put(keyOf(resource), spec);
+        all.put(key, spec);
       }
     }
     if (versionPolicy == VersionPolicy.RESOURCE_VERSION) {
@@ -199,9 +199,10 @@ public final class InformerEventSource<R extends HasMetadata, S> implements Even
   private void changed(R resource, boolean deleted, boolean relisted) {
     String key = keyOf(resource);
     if (!deleted) {
-      Versioned<S> spec = advance(resource);
+      long version = advance(resource);
+      Versioned<S> spec = version == 0 ? null : map(resource, version);
       if (spec != null) {
-        sink.upsert(key, spec.value(), spec.version());
+        sink.upsert(key, spec.value(), version);
       }
       return;
     }
@@ -217,11 +218,10 @@ public final class InformerEventSource<R extends HasMetadata, S> implements Even
   }
 
   /**
-   * The spec and version of {@code resource} if its version is newer than the last one delivered
-   * for its key; null if not (a status-only update, under {@code GENERATION}) or if the mapper
-   * fails, which rejects it.
+   * Records the version of {@code resource} if it is newer than the last one recorded for its
+   * key, and returns it; returns 0 if it is not (a status-only update, under {@code GENERATION}).
    */
-  private Versioned<S> advance(R resource) {
+  private long advance(R resource) {
     String key = keyOf(resource);
     Incarnation known = incarnations.get(key);
     String uid = resource.getMetadata().getUid();
@@ -230,10 +230,10 @@ public final class InformerEventSource<R extends HasMetadata, S> implements Even
     long version = versionPolicy == VersionPolicy.RESOURCE_VERSION ? resourceVersion(resource)
         : base + Objects.requireNonNullElse(resource.getMetadata().getGeneration(), 1L);
     if (version <= last) {
-      return null;
+      return 0;
     }
     incarnations.put(key, new Incarnation(uid, base, version));
-    return map(resource, version);
+    return version;
   }
 
   /** The spec of {@code resource} at {@code version}; null (and rejected) if the mapper fails. */
@@ -242,9 +242,10 @@ public final class InformerEventSource<R extends HasMetadata, S> implements Even
       return Versioned.of(Objects.requireNonNull(mapper.apply(resource),
           "the mapper returned null"), version);
     } catch (RuntimeException e) {
-      sink.reject(keyOf(resource), new IllegalArgumentException("cannot map "
-          + resource.getKind() + " " + keyOf(resource) + " at resourceVersion "
-          + resource.getMetadata().getResourceVersion() + ": " + e.getMessage(), e));
+      String key = keyOf(resource);
+      sink.reject(key, new IllegalArgumentException("cannot map " + resource.getKind() + " " + key
+          + " at resourceVersion " + resource.getMetadata().getResourceVersion() + ": "
+          + e.getMessage(), e));
       return null;
     }
   }
