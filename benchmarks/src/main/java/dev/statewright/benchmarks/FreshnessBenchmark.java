@@ -2,7 +2,6 @@ package dev.statewright.benchmarks;
 
 import dev.statewright.cache.ClientCache;
 import dev.statewright.cache.ClientFactory;
-import java.util.Arrays;
 import java.util.Queue;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ConcurrentLinkedQueue;
@@ -112,37 +111,18 @@ public class FreshnessBenchmark {
     AtomicInteger builds = cell.builds;
     builds.set(0);
     cell.buildTimes.clear();
-    long[] sentAt = new long[UPDATES];
-    long[] seenAt = new long[UPDATES];
-    CompletableFuture<?>[] seen = new CompletableFuture<?>[UPDATES];
-    long interval = TimeUnit.MICROSECONDS.toNanos(cell.intervalMicros);
     long buildNanos = TimeUnit.MICROSECONDS.toNanos(cell.buildMicros);
-    long start = System.nanoTime();
-    for (int i = 0; i < UPDATES; i++) {
-      long due = start + i * interval;
-      for (long wait = due - System.nanoTime(); wait > 0; wait = due - System.nanoTime()) {
-        LockSupport.parkNanos(wait); // pacing the updates, not waiting for a result
-      }
-      int update = i;
-      long spec = ++cell.version;
-      sentAt[i] = System.nanoTime();
-      CompletableFuture<?> served = cell.policy.equals("coalescing")
-          ? cell.cache.upsert("redis", spec, spec)
-          : CompletableFuture.runAsync(cell::build, cell.naive);
-      seen[i] = served.thenRun(() -> seenAt[update] = System.nanoTime());
-    }
-    long updatesEnd = System.nanoTime();
-    CompletableFuture.allOf(seen).get(1, TimeUnit.MINUTES);
-    long[] staleness = new long[UPDATES];
-    for (int i = 0; i < UPDATES; i++) {
-      staleness[i] = seenAt[i] - sentAt[i];
-    }
-    Arrays.sort(staleness);
+    PacedUpdates updates = PacedUpdates.run(UPDATES,
+        TimeUnit.MICROSECONDS.toNanos(cell.intervalMicros), 0, i -> {
+          long spec = ++cell.version;
+          return cell.policy.equals("coalescing") ? cell.cache.upsert("redis", spec, spec)
+              : CompletableFuture.runAsync(cell::build, cell.naive);
+        });
     result.builds += builds.get();
     result.buildsPerUpdate += 1000.0 * builds.get() / UPDATES;
-    result.buildBound += (double) (updatesEnd - start) / buildNanos + 1;
-    result.stalenessP50Micros += staleness[UPDATES / 2] / 1000.0;
-    result.stalenessP99Micros += staleness[UPDATES * 99 / 100] / 1000.0;
+    result.buildBound += (double) updates.sendingNanos() / buildNanos + 1;
+    result.stalenessP50Micros += updates.stalenessMicros(50);
+    result.stalenessP99Micros += updates.stalenessMicros(99);
     long[] buildTimes = cell.buildTimes.stream().mapToLong(Long::longValue).sorted().toArray();
     result.buildP99Micros += buildTimes[buildTimes.length * 99 / 100] / 1000.0;
     return cell.version;

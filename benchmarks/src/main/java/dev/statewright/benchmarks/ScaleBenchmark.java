@@ -3,12 +3,10 @@ package dev.statewright.benchmarks;
 import dev.statewright.cache.ClientCache;
 import java.lang.management.ManagementFactory;
 import java.lang.management.MemoryMXBean;
-import java.util.Arrays;
 import java.util.SplittableRandom;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicLong;
-import java.util.concurrent.locks.LockSupport;
 import org.openjdk.jmh.annotations.AuxCounters;
 import org.openjdk.jmh.annotations.Benchmark;
 import org.openjdk.jmh.annotations.BenchmarkMode;
@@ -104,33 +102,16 @@ public class ScaleBenchmark {
   public long updates(Scale result) throws Exception {
     long buildsBefore = builds.get();
     int total = seconds * UPDATES_PER_SECOND;
-    long[] sentAt = new long[total];
-    long[] seenAt = new long[total];
-    CompletableFuture<?>[] seen = new CompletableFuture<?>[total];
     SplittableRandom random = new SplittableRandom(42);
-    long interval = TimeUnit.SECONDS.toNanos(1) / UPDATES_PER_SECOND;
-    long start = System.nanoTime();
-    for (int i = 0; i < total; i++) {
-      long due = start + i * interval;
-      for (long wait = due - System.nanoTime(); wait > 50_000; wait = due - System.nanoTime()) {
-        LockSupport.parkNanos(wait); // pacing the updates, not waiting for a result
-      }
-      int key = random.nextInt(KEYS);
-      int update = i;
-      long version = ++versions[key];
-      sentAt[i] = System.nanoTime();
-      seen[i] = cache.upsert(keys[key], version, version)
-          .thenRun(() -> seenAt[update] = System.nanoTime());
-    }
-    CompletableFuture.allOf(seen).get(1, TimeUnit.MINUTES);
-    long[] staleness = new long[total];
-    for (int i = 0; i < total; i++) {
-      staleness[i] = seenAt[i] - sentAt[i];
-    }
-    Arrays.sort(staleness);
+    PacedUpdates updates = PacedUpdates.run(total,
+        TimeUnit.SECONDS.toNanos(1) / UPDATES_PER_SECOND, 50_000, i -> {
+          int key = random.nextInt(KEYS);
+          long version = ++versions[key];
+          return cache.upsert(keys[key], version, version);
+        });
     result.builds += builds.get() - buildsBefore;
     result.updates += total;
-    result.stalenessP99Micros += staleness[total * 99 / 100] / 1000.0;
+    result.stalenessP99Micros += updates.stalenessMicros(99);
     result.heapBytesPerEntry += heapPerEntry;
     return builds.get();
   }
