@@ -85,7 +85,6 @@ public final class EtcdEventSource<S> implements EventSource<String, S> {
   private final Feed credentials; // null when there is no dependency prefix
   private EventSink<String, S> sink;
   private long highest; // the newest revision delivered for any key
-  private long epoch;
   private int failures;
   private boolean listed;
   private volatile boolean closed;
@@ -273,8 +272,7 @@ public final class EtcdEventSource<S> implements EventSource<String, S> {
   }
 
   private void startWatch(Feed feed, long fromRevision) {
-    long watchEpoch = ++epoch;
-    feed.epoch = watchEpoch;
+    long watchEpoch = ++feed.epoch;
     feed.resumeAt = fromRevision;
     WatchOption option = WatchOption.builder().isPrefix(true).withRevision(fromRevision)
         .withRequireLeader(true).build();
@@ -386,7 +384,7 @@ public final class EtcdEventSource<S> implements EventSource<String, S> {
     final String prefix;
     final Consumer<WatchEvent> handler;
     long resumeAt;
-    long epoch;
+    long epoch; // which of this prefix's watches is the current one
     Watch.Watcher watcher;
 
     Feed(String prefix, Consumer<WatchEvent> handler) {
