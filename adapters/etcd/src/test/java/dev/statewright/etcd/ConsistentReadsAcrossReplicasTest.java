@@ -1,0 +1,506 @@
+package dev.statewright.etcd;
+
+import static dev.statewright.etcd.EtcdCluster.bytes;
+import static org.assertj.core.api.Assertions.assertThat;
+
+import dev.statewright.cache.ClientCache;
+import dev.statewright.event.EventSink;
+import dev.statewright.event.EventSource;
+import dev.statewright.event.Versioned;
+import dev.statewright.lease.Lease;
+import io.etcd.jetcd.Client;
+import java.nio.charset.StandardCharsets;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.Collections;
+import java.util.List;
+import java.util.Map;
+import java.util.NoSuchElementException;
+import java.util.Set;
+import java.util.SplittableRandom;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.ConcurrentLinkedQueue;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.ScheduledExecutorService;
+import java.util.concurrent.ScheduledThreadPoolExecutor;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.TimeoutException;
+import java.util.concurrent.atomic.AtomicInteger;
+import java.util.concurrent.atomic.AtomicLong;
+import java.util.function.UnaryOperator;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+
+/**
+ * Consistent reads across replicas, Jepsen-style, on a real three-member etcd: three replicas
+ * (each a {@link ClientCache} fed by an {@link EtcdEventSource} over a client preferring a
+ * different member), one writer putting numbered values to a few keys, and a reader per replica
+ * alternating {@code acquireAsOf(last written revision)} and {@code acquireConsistent}. Each run
+ * injects one fault schedule into a member the writer does not talk to: SIGKILL and restart; SIGSTOP
+ * and SIGCONT (a partition: its replica's connections hang); or SIGSTOP, compaction past it, then
+ * SIGKILL and restart (its replica's watch resumes from a compacted revision and relists). Every
+ * operation is recorded with invocation and response, and each key's history is checked against
+ * a register with the harness's linearizability checker ({@link RegisterHistory}).
+ *
+ * <p>A read is <em>stale</em> when it returns an older value than a write that had completed
+ * before the read began. The canary — a replica whose events arrive 200 ms late and which answers
+ * without waiting for progress, as a cache without {@code acquireAsOf} would — must be caught
+ * (stale or non-linearizable) on every run, or the checks prove nothing.
+ *
+ * <p>Runs 3 schedules ({@code -Dstatewright.runs=N} for more); random choices print their seed,
+ * {@code -Dstatewright.seed=N} replays them (not etcd's own timing).
+ */
+class ConsistentReadsAcrossReplicasTest {
+  private static final int KEYS = 5;
+  private static final int WRITES_PER_PHASE = 250;
+  private static final Duration CANARY_LAG = Duration.ofMillis(200);
+  private static final Duration READ_PACE = Duration.ofMillis(5);
+
+  private static EtcdCluster cluster;
+
+  /** How a run disturbs the member it picks. */
+  enum Schedule {
+    /** SIGKILL the member, write on, restart it. */
+    KILL,
+    /** SIGSTOP the member (its connections hang, as in a partition), write on, SIGCONT it. */
+    PAUSE,
+    /** SIGSTOP the member, compact past it, SIGKILL it (its watchers resume compacted), restart. */
+    PAUSE_COMPACT_KILL
+  }
+
+  @BeforeAll
+  static void startCluster() throws Exception {
+    cluster = EtcdCluster.start();
+  }
+
+  @AfterAll
+  static void stopCluster() {
+    if (cluster != null) {
+      cluster.close();
+    }
+  }
+
+  @Test
+  void everyReplicaAnswersAsOfTheRevisionItIsAskedForUnderFaults() throws Exception {
+    long seed = seed();
+    SplittableRandom random = new SplittableRandom(seed);
+    int runs = Integer.getInteger("statewright.runs", 3);
+    Latencies latencies = new Latencies();
+    List<String> problems = new ArrayList<>();
+    for (int run = 0; run < runs; run++) {
+      Schedule schedule = Schedule.values()[run % Schedule.values().length];
+      int member = 1 + random.nextInt(2); // the writer prefers member 0
+      Run result = new Run(run, schedule, member, random.split(), latencies).execute();
+      problems.addAll(result.verify());
+      cluster.awaitAllMembersServing();
+    }
+    latencies.print();
+    assertThat(problems).as("seed %d", seed).isEmpty();
+  }
+
+  /** One fault schedule: its own prefix, replicas, writer, readers and histories. */
+  private static final class Run {
+    final int number;
+    final Schedule schedule;
+    final int member;
+    final SplittableRandom random;
+    final Latencies latencies;
+    final String prefix;
+    final RegisterHistory history = new RegisterHistory();
+    final RegisterHistory canaryHistory = new RegisterHistory();
+    final Map<String, AtomicLong> completed = new ConcurrentHashMap<>();
+    final Set<String> ambiguous = ConcurrentHashMap.newKeySet();
+    final AtomicLong lastRevision = new AtomicLong();
+    final WriteClock clock = new WriteClock();
+    final Counter reads = new Counter();
+    final Counter canaryReads = new Counter();
+    final ConcurrentLinkedQueue<Throwable> errors = new ConcurrentLinkedQueue<>();
+    volatile boolean stop;
+
+    Run(int number, Schedule schedule, int member, SplittableRandom random, Latencies latencies) {
+      this.number = number;
+      this.schedule = schedule;
+      this.member = member;
+      this.random = random;
+      this.latencies = latencies;
+      this.prefix = "/consistent/run-" + number + "/";
+      for (int k = 0; k < KEYS; k++) {
+        completed.put(key(k), new AtomicLong(RegisterHistory.ABSENT));
+      }
+    }
+
+    Run execute() throws Exception {
+      ScheduledExecutorService lag = new ScheduledThreadPoolExecutor(1);
+      List<ReadReplica> replicas = new ArrayList<>();
+      List<Thread> readers = new ArrayList<>();
+      try (Client writer = cluster.clientPreferring(0)) {
+        for (int m = 0; m < 3; m++) {
+          replicas.add(new ReadReplica("replica-" + (m + 1), cluster.clientPreferring(m), prefix,
+              UnaryOperator.identity()));
+        }
+        ReadReplica canary = new ReadReplica("canary", cluster.clientPreferring(0), prefix,
+            sink -> new LaggingSink(sink, lag));
+        replicas.add(canary);
+        for (ReadReplica replica : replicas) {
+          SplittableRandom own = random.split();
+          Thread reader = new Thread(() -> readLoop(replica, replica == canary, own),
+              "reader-" + replica.name);
+          readers.add(reader);
+          reader.start();
+        }
+        writeWithFaults(writer);
+      } finally {
+        stop = true;
+        for (Thread reader : readers) {
+          reader.join(TimeUnit.SECONDS.toMillis(60));
+          if (reader.isAlive()) {
+            errors.add(new AssertionError(reader.getName() + " did not stop within 60 s"));
+          }
+        }
+        replicas.forEach(ReadReplica::close);
+        lag.shutdownNow();
+        lag.awaitTermination(10, TimeUnit.SECONDS);
+      }
+      return this;
+    }
+
+    private void writeWithFaults(Client writer) throws Exception {
+      long id = 0;
+      int phases = schedule == Schedule.PAUSE_COMPACT_KILL ? 4 : 3;
+      for (int phase = 0; phase < phases; phase++) {
+        fault(phase, writer);
+        for (int w = 0; w < WRITES_PER_PHASE; w++) {
+          write(writer, key(random.nextInt(KEYS)), ++id);
+        }
+      }
+    }
+
+    private void fault(int phase, Client writer) throws Exception {
+      switch (schedule) {
+        case KILL -> {
+          if (phase == 1) {
+            cluster.kill(member);
+          } else if (phase == 2) {
+            cluster.restart(member);
+          }
+        }
+        case PAUSE -> {
+          if (phase == 1) {
+            cluster.pause(member);
+          } else if (phase == 2) {
+            cluster.resume(member);
+          }
+        }
+        case PAUSE_COMPACT_KILL -> {
+          if (phase == 1) {
+            cluster.pause(member);
+          } else if (phase == 2) {
+            writer.getKVClient().compact(lastRevision.get()).get(30, TimeUnit.SECONDS);
+            cluster.kill(member);
+          } else if (phase == 3) {
+            cluster.restart(member);
+          }
+        }
+        default -> throw new AssertionError(schedule);
+      }
+    }
+
+    /**
+     * One put, retried for up to 10 s while etcd fails it; the same value written twice is one
+     * write to a register. The last revision is published before the response is recorded, so a
+     * read invoked after the response asks for at least this revision; {@code completed} is
+     * published after, so a read that saw it began after the response.
+     */
+    private void write(Client writer, String key, long id) {
+      RegisterHistory.Call call = history.write("writer", key, id);
+      RegisterHistory.Call canaryCall = canaryHistory.write("writer", key, id);
+      long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(10);
+      while (System.nanoTime() < deadline) {
+        try {
+          long revision = writer.getKVClient().put(bytes(prefix + key), bytes("w" + id))
+              .get(3, TimeUnit.SECONDS).getHeader().getRevision();
+          lastRevision.accumulateAndGet(revision, Math::max);
+          call.ok(id);
+          canaryCall.ok(id);
+          completed.get(key).set(id);
+          clock.tick();
+          return;
+        } catch (ExecutionException | TimeoutException retry) {
+          // no leader yet, or the request was lost: the same value again
+        } catch (InterruptedException e) {
+          Thread.currentThread().interrupt();
+          break;
+        }
+      }
+      call.unknown();
+      canaryCall.unknown();
+      ambiguous.add(key + "=" + id);
+    }
+
+    private void readLoop(ReadReplica replica, boolean isCanary, SplittableRandom own) {
+      try {
+        for (int op = 0; !stop; op++) {
+          String key = key(own.nextInt(KEYS));
+          boolean asOf = op % 2 == 0;
+          if (isCanary) {
+            read(replica, key, "canary", canaryHistory, canaryReads, null);
+          } else {
+            read(replica, key, asOf ? "acquireAsOf" : "acquireConsistent", history, reads,
+                asOf ? latencies.asOf : latencies.consistent);
+          }
+          if (!isCanary && op % 8 == 0) {
+            directGet(replica, key);
+          }
+          clock.awaitWriteAfter(clock.writes(), READ_PACE);
+        }
+      } catch (Throwable t) {
+        errors.add(t);
+      }
+    }
+
+    private void read(ReadReplica replica, String key, String how, RegisterHistory into,
+        Counter counter, List<Long> latency) throws InterruptedException {
+      long before = completed.get(key).get();
+      RegisterHistory.Call call = into.read(replica.name, key);
+      long revision = lastRevision.get();
+      long started = System.nanoTime();
+      CompletableFuture<Lease<String>> lease = switch (how) {
+        case "acquireAsOf" -> replica.cache.acquireAsOf(key, revision);
+        case "acquireConsistent" -> replica.cache.acquireConsistent(key);
+        default -> replica.cache.acquireAsync(key); // what it has, without waiting for progress
+      };
+      long value;
+      try (Lease<String> held = lease.get(30, TimeUnit.SECONDS)) {
+        value = Long.parseLong(held.get().substring(1));
+      } catch (ExecutionException e) {
+        if (!(e.getCause() instanceof NoSuchElementException)) {
+          call.failed();
+          counter.failed.incrementAndGet();
+          return;
+        }
+        value = RegisterHistory.ABSENT;
+      } catch (TimeoutException e) {
+        call.failed();
+        counter.failed.incrementAndGet();
+        return;
+      }
+      call.ok(value);
+      if (latency != null) {
+        latency.add(System.nanoTime() - started);
+      }
+      counter.reads.incrementAndGet();
+      if (value < before && !ambiguous.contains(key + "=" + value)) {
+        counter.stale.incrementAndGet();
+        counter.examples.add(replica.name + " " + how + "(" + key + (how.equals("acquireAsOf")
+            ? ", " + revision : "") + ") returned w" + value + " after w" + before
+            + " had completed");
+      }
+    }
+
+    private void directGet(ReadReplica replica, String key) {
+      long started = System.nanoTime();
+      try {
+        replica.client.getKVClient().get(bytes(prefix + key)).get(5, TimeUnit.SECONDS);
+        latencies.direct.add(System.nanoTime() - started);
+      } catch (Exception unavailable) {
+        // a member down: only answered gets are timed
+      }
+    }
+
+    /** Checks both histories; returns what went wrong, printing the counts. */
+    List<String> verify() {
+      List<String> problems = new ArrayList<>();
+      errors.forEach(e -> problems.add("run " + number + ": " + e));
+      RegisterHistory.Counts counts = history.check(2_000_000);
+      RegisterHistory.Counts canary = canaryHistory.check(2_000_000);
+      String what = "run " + (number + 1) + ": " + describe();
+      System.out.printf("consistent reads: %d reads, %d stale, %d non-linearizable, %d undecided"
+              + " (%s; %d failed in time)%n", reads.reads.get(), reads.stale.get(),
+          counts.illegal(), counts.undecided(), what, reads.failed.get());
+      System.out.printf("consistent reads canary (no progress wait, %d ms behind): %d reads, %d"
+              + " stale, %d non-linearizable, %d undecided%n", CANARY_LAG.toMillis(),
+          canaryReads.reads.get(), canaryReads.stale.get(), canary.illegal(), canary.undecided());
+      if (reads.stale.get() > 0 || counts.illegal() > 0) {
+        problems.add(what + ": stale reads " + reads.examples.stream().limit(5).toList()
+            + ", non-linearizable keys " + counts.failures());
+      }
+      if (counts.undecided() > KEYS / 100) {
+        problems.add(what + ": " + counts.undecided() + " of " + KEYS + " keys undecided");
+      }
+      if (canaryReads.stale.get() == 0 && canary.illegal() == 0) {
+        problems.add(what + ": the canary that answers without waiting for progress was not"
+            + " caught; the checks prove nothing");
+      }
+      return problems;
+    }
+
+    private String describe() {
+      return switch (schedule) {
+        case KILL -> "member " + (member + 1) + " SIGKILLed and restarted";
+        case PAUSE -> "member " + (member + 1) + " paused with SIGSTOP and resumed";
+        case PAUSE_COMPACT_KILL -> "member " + (member + 1) + " paused, compaction past it,"
+            + " SIGKILLed and restarted";
+      } + ", " + WRITES_PER_PHASE * (schedule == Schedule.PAUSE_COMPACT_KILL ? 4 : 3)
+          + " writes over " + KEYS + " keys";
+    }
+  }
+
+  private static String key(int k) {
+    return "key-" + k;
+  }
+
+  /** A replica: a cache fed by an etcd source over its own client. */
+  private static final class ReadReplica implements AutoCloseable {
+    final String name;
+    final Client client;
+    final ClientCache<String, String, String> cache;
+
+    ReadReplica(String name, Client client, String prefix,
+        UnaryOperator<EventSink<String, String>> tamper) {
+      this.name = name;
+      this.client = client;
+      EventSource<String, String> source = EtcdEventSource
+          .builder(client, prefix, (key, value) -> new String(value, StandardCharsets.UTF_8))
+          .name(name)
+          .progressInterval(Duration.ofMillis(100))
+          .requestTimeout(Duration.ofSeconds(5))
+          .build();
+      this.cache = ClientCache.<String, String, String>builder((key, spec) -> spec)
+          .name(name)
+          .acquireTimeout(Duration.ofSeconds(10))
+          .source(new EventSource<>() {
+            @Override
+            public void start(EventSink<String, String> sink) {
+              source.start(tamper.apply(sink));
+            }
+
+            @Override
+            public boolean reportsProgress() {
+              return true;
+            }
+
+            @Override
+            public CompletableFuture<Long> currentVersion() {
+              return source.currentVersion();
+            }
+
+            @Override
+            public void close() {
+              source.close();
+            }
+          })
+          .build();
+    }
+
+    @Override
+    public void close() {
+      cache.close();
+      client.close();
+    }
+  }
+
+  /** Delivers every call {@link #CANARY_LAG} late, in order: a replica that lags. */
+  private static final class LaggingSink extends ForwardingSink {
+    private final ScheduledExecutorService lag;
+
+    LaggingSink(EventSink<String, String> sink, ScheduledExecutorService lag) {
+      super(sink);
+      this.lag = lag;
+    }
+
+    private void later(Runnable call) {
+      lag.schedule(call, CANARY_LAG.toNanos(), TimeUnit.NANOSECONDS);
+    }
+
+    @Override
+    public void upsert(String key, String spec, long version) {
+      later(() -> sink.upsert(key, spec, version));
+    }
+
+    @Override
+    public void delete(String key, long version) {
+      later(() -> sink.delete(key, version));
+    }
+
+    @Override
+    public void resync(Map<String, Versioned<String>> all, long asOfVersion) {
+      later(() -> sink.resync(all, asOfVersion));
+    }
+
+    @Override
+    public void progress(long version) {
+      later(() -> sink.progress(version));
+    }
+  }
+
+  /** Counts the writer's completed puts; readers wait (bounded) for the next one. */
+  private static final class WriteClock {
+    private long writes; // guarded by this
+
+    synchronized void tick() {
+      writes++;
+      notifyAll();
+    }
+
+    synchronized long writes() {
+      return writes;
+    }
+
+    /** Waits until a write after the {@code seen}-th completes, or {@code atMost} passes. */
+    synchronized void awaitWriteAfter(long seen, Duration atMost) throws InterruptedException {
+      long deadline = System.nanoTime() + atMost.toNanos();
+      for (long left = atMost.toNanos(); writes <= seen && left > 0;
+          left = deadline - System.nanoTime()) {
+        TimeUnit.NANOSECONDS.timedWait(this, left);
+      }
+    }
+  }
+
+  private static final class Counter {
+    final AtomicInteger reads = new AtomicInteger();
+    final AtomicInteger stale = new AtomicInteger();
+    final AtomicInteger failed = new AtomicInteger();
+    final List<String> examples = Collections.synchronizedList(new ArrayList<>());
+  }
+
+  /** Latencies over all runs, in nanoseconds. */
+  private static final class Latencies {
+    final List<Long> consistent = Collections.synchronizedList(new ArrayList<>());
+    final List<Long> asOf = Collections.synchronizedList(new ArrayList<>());
+    final List<Long> direct = Collections.synchronizedList(new ArrayList<>());
+
+    void print() {
+      double consistentP50 = percentile(consistent, 50);
+      double directP50 = percentile(direct, 50);
+      System.out.printf("consistent-read latency: acquireConsistent p50 %.2f ms, p99 %.2f ms (%d"
+              + " reads); acquireAsOf(last write) p50 %.2f ms, p99 %.2f ms (%d); direct etcd"
+              + " quorum get p50 %.2f ms, p99 %.2f ms (%d); acquireConsistent / quorum get at p50:"
+              + " %.2f%n", consistentP50, percentile(consistent, 99), consistent.size(),
+          percentile(asOf, 50), percentile(asOf, 99), asOf.size(), directP50,
+          percentile(direct, 99), direct.size(), consistentP50 / directP50);
+    }
+
+    private static double percentile(List<Long> nanos, int p) {
+      List<Long> sorted;
+      synchronized (nanos) {
+        sorted = new ArrayList<>(nanos);
+      }
+      if (sorted.isEmpty()) {
+        return Double.NaN;
+      }
+      Collections.sort(sorted);
+      int index = Math.min(sorted.size() - 1, (int) Math.ceil(p / 100.0 * sorted.size()) - 1);
+      return sorted.get(Math.max(0, index)) / 1e6;
+    }
+  }
+
+  private static long seed() {
+    String fixed = System.getProperty("statewright.seed");
+    long seed = fixed != null ? Long.parseLong(fixed) : new SplittableRandom().nextLong();
+    System.out.println("consistentReads: seed=" + seed + " (replay with -Dstatewright.seed="
+        + seed + ")");
+    return seed;
+  }
+}
