@@ -117,6 +117,7 @@ class ConsistentReadsAcrossReplicasTest {
     final Counter reads = new Counter();
     final Counter canaryReads = new Counter();
     final ConcurrentLinkedQueue<Throwable> errors = new ConcurrentLinkedQueue<>();
+    final List<ReadReplica> replicas = new ArrayList<>();
     volatile boolean stop;
 
     Run(int number, Schedule schedule, int member, SplittableRandom random, Latencies latencies) {
@@ -133,7 +134,7 @@ class ConsistentReadsAcrossReplicasTest {
 
     Run execute() throws Exception {
       ScheduledExecutorService lag = new ScheduledThreadPoolExecutor(1);
-      List<ReadReplica> replicas = new ArrayList<>();
+      List<ReadReplica> replicas = this.replicas;
       List<Thread> readers = new ArrayList<>();
       try (Client writer = cluster.clientPreferring(0)) {
         for (int m = 0; m < 3; m++) {
@@ -263,7 +264,8 @@ class ConsistentReadsAcrossReplicasTest {
     private void read(ReadReplica replica, String key, String how, RegisterHistory into,
         Counter counter, List<Long> latency) throws InterruptedException {
       long before = completed.get(key).get();
-      RegisterHistory.Call call = into.read(replica.name, key);
+      RegisterHistory.Call call = how.equals("acquireConsistent")
+          ? into.read(replica.name + " " + how, key) : into.readAsOf(replica.name + " " + how, key);
       long revision = lastRevision.get();
       long started = System.nanoTime();
       CompletableFuture<Lease<String>> lease = switch (how) {
@@ -320,8 +322,10 @@ class ConsistentReadsAcrossReplicasTest {
               + " (%s; %d failed in time)%n", reads.reads.get(), reads.stale.get(),
           counts.illegal(), counts.undecided(), what, reads.failed.get());
       System.out.printf("consistent reads canary (no progress wait, %d ms behind): %d reads, %d"
-              + " stale, %d non-linearizable, %d undecided%n", CANARY_LAG.toMillis(),
-          canaryReads.reads.get(), canaryReads.stale.get(), canary.illegal(), canary.undecided());
+              + " stale, %d non-linearizable, %d undecided (%d reads as of a version not"
+              + " linearizable with the writes)%n", CANARY_LAG.toMillis(), canaryReads.reads.get(),
+          canaryReads.stale.get(), canary.illegal(), canary.undecided(),
+          canary.illegalAsOfReads());
       if (reads.stale.get() > 0 || counts.illegal() > 0) {
         problems.add(what + ": stale reads " + reads.examples.stream().limit(5).toList()
             + ", non-linearizable keys " + counts.failures());
@@ -342,7 +346,8 @@ class ConsistentReadsAcrossReplicasTest {
         case PAUSE -> "member " + (member + 1) + " paused with SIGSTOP and resumed";
         case PAUSE_COMPACT_KILL -> "member " + (member + 1) + " paused, compaction past it,"
             + " SIGKILLed and restarted";
-      } + ", " + WRITES_PER_PHASE * (schedule == Schedule.PAUSE_COMPACT_KILL ? 4 : 3)
+      } + "; relists " + replicas.stream().map(r -> r.name + " " + (r.listings.get() - 1))
+          .toList() + ", " + WRITES_PER_PHASE * (schedule == Schedule.PAUSE_COMPACT_KILL ? 4 : 3)
           + " writes over " + KEYS + " keys";
     }
   }
@@ -356,6 +361,8 @@ class ConsistentReadsAcrossReplicasTest {
     final String name;
     final Client client;
     final ClientCache<String, String, String> cache;
+    /** Listings delivered: 1 at start, one more for each relist (after a compacted watch). */
+    final AtomicInteger listings = new AtomicInteger();
 
     ReadReplica(String name, Client client, String prefix,
         UnaryOperator<EventSink<String, String>> tamper) {
@@ -373,7 +380,13 @@ class ConsistentReadsAcrossReplicasTest {
           .source(new EventSource<>() {
             @Override
             public void start(EventSink<String, String> sink) {
-              source.start(tamper.apply(sink));
+              source.start(tamper.apply(new ForwardingSink(sink) {
+                @Override
+                public void resync(Map<String, Versioned<String>> all, long asOfVersion) {
+                  listings.incrementAndGet();
+                  sink.resync(all, asOfVersion);
+                }
+              }));
             }
 
             @Override

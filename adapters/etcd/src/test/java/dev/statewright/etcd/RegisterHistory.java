@@ -13,7 +13,17 @@ import java.util.Optional;
 
 /**
  * A history of per-key registers (writes of numbered values, reads), recorded with global tickets
- * and checked key by key with the harness's {@link LinearizabilityChecker}. This is the only class
+ * and checked key by key with the harness's {@link LinearizabilityChecker}.
+ *
+ * <p>Two kinds of read. A {@linkplain #read linearizable read} ({@code acquireConsistent}) is
+ * checked together with every write and every other linearizable read of its key. A
+ * {@linkplain #readAsOf read as of a version} ({@code acquireAsOf(R)}, R the last write's revision
+ * when it began) promises less: it reflects every write that completed before it began, but not a
+ * write still in flight that another replica may already show, so two such reads on different
+ * replicas may see that write in either order. Each is checked alone with the writes of its key:
+ * no older than a completed write, nothing not yet written.
+ *
+ * <p>This is the only class
  * of the consistent-reads test that knows the checker's API: porting the test to the typed API
  * ({@code SequentialSpec<S, I, O>} with outcomes ok, failed, unknown) means rewriting this class
  * alone — {@code ok(value)} for answered calls, {@code failed()} for failed reads,
@@ -25,7 +35,8 @@ final class RegisterHistory {
 
   private record Write(long value) { }
 
-  private record Read() { }
+  /** {@code alone}: checked with the writes only, not with the other reads. */
+  private record Read(boolean alone) { }
 
   /** The output of a read that failed: it says nothing about the register. */
   private enum Failed { READ }
@@ -54,43 +65,74 @@ final class RegisterHistory {
     void unknown() { }
   }
 
-  /** Verdicts over every key. */
-  record Counts(int keys, int linearizable, int illegal, int undecided, List<String> failures) { }
+  /**
+   * Verdicts over every key: a key is illegal if its linearizable reads or one of its reads as of
+   * a version cannot be placed, undecided if not illegal and some check ran out of budget.
+   */
+  record Counts(int keys, int linearizable, int illegal, int undecided, int illegalAsOfReads,
+      List<String> failures) { }
 
   /** {@code client} invokes a write of {@code value} (greater than 0) to {@code key}. */
   Call write(String client, String key, long value) {
     return new Call(history.invoke(client, key, new Write(value)));
   }
 
-  /** {@code client} invokes a read of {@code key}. */
+  /** {@code client} invokes a linearizable read of {@code key}. */
   Call read(String client, String key) {
-    return new Call(history.invoke(client, key, new Read()));
+    return new Call(history.invoke(client, key, new Read(false)));
   }
 
-  /** Checks every key's history separately, with {@code budget} search steps per key. */
+  /** {@code client} invokes a read of {@code key} as of the last completed write's version. */
+  Call readAsOf(String client, String key) {
+    return new Call(history.invoke(client, key, new Read(true)));
+  }
+
+  /** Checks every key's history separately, with {@code budget} search steps per check. */
   Counts check(long budget) {
     Map<Object, List<Operation>> byKey = new LinkedHashMap<>();
     for (Operation op : history.operations()) {
       byKey.computeIfAbsent(op.partition(), k -> new ArrayList<>()).add(op);
     }
     LinearizabilityChecker checker = new LinearizabilityChecker(budget);
-    int linearizable = 0;
-    int illegal = 0;
-    int undecided = 0;
+    int[] kinds = new int[Verdict.Kind.values().length];
+    int illegalAsOf = 0;
     List<String> failures = new ArrayList<>();
     for (List<Operation> ops : byKey.values()) {
-      Verdict verdict = checker.check(ops, REGISTER);
-      switch (verdict.kind()) {
-        case LINEARIZABLE -> linearizable++;
-        case ILLEGAL -> {
-          illegal++;
-          failures.add(tail(verdict));
-        }
-        case UNKNOWN -> undecided++;
-        default -> throw new AssertionError(verdict.kind());
+      List<Operation> together = new ArrayList<>();
+      List<Operation> alone = new ArrayList<>();
+      for (Operation op : ops) {
+        (op.input() instanceof Read read && read.alone() ? alone : together).add(op);
       }
+      Verdict.Kind worst = record(checker.check(together, REGISTER), failures);
+      for (Operation read : alone) {
+        List<Operation> withWrites = new ArrayList<>(writes(together));
+        withWrites.add(read);
+        Verdict.Kind kind = record(checker.check(withWrites, REGISTER), failures);
+        illegalAsOf += kind == Verdict.Kind.ILLEGAL ? 1 : 0;
+        worst = worse(worst, kind);
+      }
+      kinds[worst.ordinal()]++;
     }
-    return new Counts(byKey.size(), linearizable, illegal, undecided, failures);
+    return new Counts(byKey.size(), kinds[Verdict.Kind.LINEARIZABLE.ordinal()],
+        kinds[Verdict.Kind.ILLEGAL.ordinal()], kinds[Verdict.Kind.UNKNOWN.ordinal()], illegalAsOf,
+        failures);
+  }
+
+  private static List<Operation> writes(List<Operation> ops) {
+    return ops.stream().filter(op -> op.input() instanceof Write).toList();
+  }
+
+  private static Verdict.Kind record(Verdict verdict, List<String> failures) {
+    if (verdict.kind() == Verdict.Kind.ILLEGAL && failures.size() < 5) {
+      failures.add(tail(verdict));
+    }
+    return verdict.kind();
+  }
+
+  private static Verdict.Kind worse(Verdict.Kind a, Verdict.Kind b) {
+    return a == Verdict.Kind.ILLEGAL || b == Verdict.Kind.ILLEGAL ? Verdict.Kind.ILLEGAL
+        : a == Verdict.Kind.UNKNOWN || b == Verdict.Kind.UNKNOWN ? Verdict.Kind.UNKNOWN
+        : Verdict.Kind.LINEARIZABLE;
   }
 
   /** The end of an illegal verdict: the last few placed operations and the unplaceable one. */
