@@ -100,6 +100,22 @@ class ConsistentReadsAcrossReplicasTest {
     assertThat(problems).as("seed %d", seed).isEmpty();
   }
 
+  @Test
+  void theReadmeShowsTheCompiledConsistentReadSample() throws Exception {
+    assertThat(java.nio.file.Files.readString(java.nio.file.Path.of("../../README.md")))
+        .as("README.md shows ConsistencySample's code verbatim").contains(EtcdEventSourceTest
+            .sample(java.nio.file.Path.of(
+                "src/test/java/dev/statewright/etcd/ConsistencySample.java")));
+    List<ReadmeSample.RepoClient> used = new ArrayList<>();
+    try (Client etcd = cluster.client();
+        ClientCache<String, ReadmeSample.RepoSpec, ReadmeSample.RepoClient> repos =
+            ReadmeSample.repositories(etcd)) {
+      ConsistencySample.readAfterAWrite(etcd, repos, used::add);
+    }
+    assertThat(used).extracting(client -> client.spec().url())
+        .containsExactly("https://mirror.example/bitnami", "https://mirror.example/bitnami");
+  }
+
   /** One fault schedule: its own prefix, replicas, writer, readers and histories. */
   private static final class Run {
     final int number;
