@@ -232,6 +232,9 @@ final class ConsistentReads<K, S, C> {
       synchronized (waiting) {
         waiting.addAll(waits);
       }
+      if (result.isDone()) {
+        withdraw(); // timed out while we registered: withdraw these waits too
+      }
       CompletableFuture.allOf(waits.toArray(CompletableFuture<?>[]::new))
           .whenComplete((ignored, error) -> {
             if (error != null) {

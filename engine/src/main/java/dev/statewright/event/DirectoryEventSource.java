@@ -226,7 +226,11 @@ public final class DirectoryEventSource<S> implements EventSource<String, S> {
     return cameBack;
   }
 
-  /** True: every scan reports progress. */
+  /**
+   * Whether this source reports progress: every scan does.
+   *
+   * @return true
+   */
   @Override
   public boolean reportsProgress() {
     return true;
@@ -235,6 +239,8 @@ public final class DirectoryEventSource<S> implements EventSource<String, S> {
   /**
    * Scans the folder now, on the scheduler, and completes with the version after it: every file
    * written before this call has been delivered by then.
+   *
+   * @return completes with the source's version after the scan
    */
   @Override
   public CompletableFuture<Long> currentVersion() {

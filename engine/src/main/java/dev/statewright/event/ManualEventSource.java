@@ -75,7 +75,11 @@ public final class ManualEventSource<K, S> implements EventSource<K, S>, EventSi
     give(sink -> sink.progress(version));
   }
 
-  /** True: this source reports progress whenever its caller does. */
+  /**
+   * Whether this source reports progress: it does whenever its caller does.
+   *
+   * @return true
+   */
   @Override
   public boolean reportsProgress() {
     return true;
@@ -92,7 +96,11 @@ public final class ManualEventSource<K, S> implements EventSource<K, S>, EventSi
     }
   }
 
-  /** The last {@link #storeVersion(long)} given; unsupported before the first. */
+  /**
+   * The store's current version, as the test set it.
+   *
+   * @return the highest {@link #storeVersion(long)} given; fails unsupported before the first
+   */
   @Override
   public CompletableFuture<Long> currentVersion() {
     synchronized (lock) {

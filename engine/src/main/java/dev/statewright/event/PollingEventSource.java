@@ -104,7 +104,11 @@ public final class PollingEventSource<K, S> implements EventSource<K, S> {
     sink.progress(highest);
   }
 
-  /** True: every listing reports progress. */
+  /**
+   * Whether this source reports progress: every listing does.
+   *
+   * @return true
+   */
   @Override
   public boolean reportsProgress() {
     return true;

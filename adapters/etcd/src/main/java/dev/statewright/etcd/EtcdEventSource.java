@@ -149,7 +149,11 @@ public final class EtcdEventSource<S> implements EventSource<String, S> {
     });
   }
 
-  /** True: see the class comment for how. */
+  /**
+   * Whether this source reports progress: it does, as the class comment says.
+   *
+   * @return true
+   */
   @Override
   public boolean reportsProgress() {
     return true;

@@ -219,7 +219,11 @@ public final class InformerEventSource<R extends HasMetadata, S> implements Even
     checkProgressEverySecond();
   }
 
-  /** True: see the class comment for how. */
+  /**
+   * Whether this source reports progress: it does, as the class comment says.
+   *
+   * @return true
+   */
   @Override
   public boolean reportsProgress() {
     return true;
