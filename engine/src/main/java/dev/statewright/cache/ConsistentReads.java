@@ -105,13 +105,18 @@ final class ConsistentReads<K, S, C> {
 
   /** A lease on {@code key} as of store version {@code storeVersion} (or later). */
   CompletableFuture<Lease<C>> acquireAsOf(K key, long storeVersion, String holder) {
-    Read read = new Read(key, "version " + storeVersion, origin -> storeVersion, holder);
+    Read read = new Read(key, "version " + storeVersion, origin -> storeVersion, holder,
+        scheduler.nanoTime() + timeout.toNanos());
     read.start();
     return read.result;
   }
 
-  /** A lease on {@code key} as of the owning source's current version (or later). */
+  /**
+   * A lease on {@code key} as of the owning source's current version (or later); asking for the
+   * version and waiting for it share one acquire timeout.
+   */
   CompletableFuture<Lease<C>> acquireConsistent(K key, String holder) {
+    long deadline = scheduler.nanoTime() + timeout.toNanos();
     List<Integer> origins;
     try {
       origins = reportingOwners(key);
@@ -120,7 +125,7 @@ final class ConsistentReads<K, S, C> {
     }
     Map<Integer, CompletableFuture<Long>> versions = new HashMap<>();
     for (int origin : origins) {
-      versions.put(origin, currentVersionOf(origin));
+      versions.put(origin, currentVersionOf(origin, key));
     }
     return CompletableFuture.allOf(versions.values().toArray(CompletableFuture<?>[]::new))
         .handle((ignored, error) -> {
@@ -128,19 +133,34 @@ final class ConsistentReads<K, S, C> {
             return CompletableFuture.<Lease<C>>failedFuture(unwrap(error));
           }
           Read read = new Read(key, "the current version " + joined(versions),
-              origin -> versions.containsKey(origin) ? versions.get(origin).join() : 0, holder);
+              origin -> versions.containsKey(origin) ? versions.get(origin).join() : 0, holder,
+              deadline);
           read.start();
           return read.result;
         })
         .thenCompose(Function.identity());
   }
 
-  private CompletableFuture<Long> currentVersionOf(int origin) {
+  /** Source {@code origin}'s current version, failed if it gives none within the timeout. */
+  private CompletableFuture<Long> currentVersionOf(int origin, K key) {
+    CompletableFuture<Long> bounded = new CompletableFuture<>();
+    Scheduler.Cancellable timer = scheduler.schedule(() -> bounded.completeExceptionally(
+        new ClientUnavailableException("no consistent read of '" + key + "' in " + cacheName
+            + ": source #" + origin + " (" + sources.get(origin - 1) + ") did not tell its"
+            + " current version within " + timeout, null)), timeout);
+    bounded.whenComplete((version, error) -> timer.cancel());
     try {
-      return sources.get(origin - 1).currentVersion();
+      sources.get(origin - 1).currentVersion().whenComplete((version, error) -> {
+        if (error != null) {
+          bounded.completeExceptionally(unwrap(error));
+        } else {
+          bounded.complete(version);
+        }
+      });
     } catch (RuntimeException e) {
-      return CompletableFuture.failedFuture(e);
+      bounded.completeExceptionally(e);
     }
+    return bounded;
   }
 
   /**
@@ -191,17 +211,20 @@ final class ConsistentReads<K, S, C> {
     private final String asOf;
     private final IntToLongFunction target;
     private final String holder;
-    private final List<CompletableFuture<Void>> waiting = new ArrayList<>(1);
+    private final long deadlineNanos;
+    private final List<CompletableFuture<Void>> waiting = new ArrayList<>(1); // guarded by itself
 
-    Read(K key, String asOf, IntToLongFunction target, String holder) {
+    Read(K key, String asOf, IntToLongFunction target, String holder, long deadlineNanos) {
       this.key = key;
       this.asOf = asOf;
       this.target = target;
       this.holder = holder;
+      this.deadlineNanos = deadlineNanos;
     }
 
     void start() {
-      Scheduler.Cancellable timer = scheduler.schedule(this::timedOut, timeout);
+      Scheduler.Cancellable timer = scheduler.schedule(this::timedOut,
+          Duration.ofNanos(Math.max(0, deadlineNanos - scheduler.nanoTime())));
       result.whenComplete((lease, error) -> {
         timer.cancel();
         withdraw();

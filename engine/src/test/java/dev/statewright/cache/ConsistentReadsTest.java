@@ -288,6 +288,61 @@ class ConsistentReadsTest {
   }
 
   @Test
+  void aConsistentReadWhoseSourceNeverTellsItsVersionTimesOutNamingTheSource() {
+    ManualEventSource<String, Repo> inner = new ManualEventSource<>();
+    EventSource<String, Repo> mute = new EventSource<>() {
+      @Override
+      public void start(EventSink<String, Repo> sink) {
+        inner.start(sink);
+      }
+
+      @Override
+      public boolean reportsProgress() {
+        return true;
+      }
+
+      @Override
+      public CompletableFuture<Long> currentVersion() {
+        return new CompletableFuture<>(); // a store that never answers
+      }
+
+      @Override
+      public void close() {
+        inner.close();
+      }
+
+      @Override
+      public String toString() {
+        return "MuteStore";
+      }
+    };
+    cache.close();
+    cache = builder().source(mute).build();
+    inner.upsert("redis", versioned(3), 3);
+    scheduler.runAll();
+
+    CompletableFuture<Lease<Client>> read = cache.acquireConsistent("redis");
+    scheduler.advance(TIMEOUT);
+
+    assertThat(failure(read)).isInstanceOf(ClientUnavailableException.class)
+        .hasMessageContaining("MuteStore").hasMessageContaining("current version");
+  }
+
+  @Test
+  void aConsistentReadSharesOneTimeoutBetweenAskingAndWaiting() {
+    store.upsert("redis", versioned(3), 3);
+    store.progress(3);
+    scheduler.runAll();
+
+    store.storeVersion(9); // never reached
+    CompletableFuture<Lease<Client>> read = cache.acquireConsistent("redis");
+    scheduler.advance(TIMEOUT);
+
+    assertThat(failure(read)).isInstanceOf(ClientUnavailableException.class)
+        .hasMessageContaining("as of the current version 9");
+  }
+
+  @Test
   void afterAnsweringAsOfAVersionNoKeyOfThatSourceIsServedOlder() {
     store.upsert("a", versioned(1), 1);
     store.upsert("b", versioned(2), 2);
