@@ -54,9 +54,9 @@ import java.util.function.Consumer;
  * and 3.5.8 the answer to one bypasses the events still queued for the watcher (etcd-io/etcd#15220),
  * which would report progress past events not yet delivered. Instead, when the watch has been
  * quiet for {@code progressInterval}, and after each {@link #currentVersion()}, it proves progress
- * itself: a quorum count of the prefix at revision {@code R}, and a count at {@code R} of the keys
- * modified after the last delivered revision {@code a}; no such key and as many keys as it knows
- * means the prefix did not change between {@code a} and {@code R}, so it reports {@code R}.
+ * itself: a quorum count of the prefix at revision {@code R}, and the keys at {@code R} modified
+ * after the last delivered revision {@code a}; no such key and as many keys as it knows means the
+ * prefix did not change between {@code a} and {@code R}, so it reports {@code R}.
  *
  * <p>The source does not own the {@link Client}; closing the source stops its watches and its
  * thread, and the caller closes the client.
@@ -405,10 +405,11 @@ public final class EtcdEventSource<S> implements EventSource<String, S> {
       submit(() -> reportProgress(delivered));
       return;
     }
-    GetOption modifiedSince = GetOption.builder().isPrefix(true).withCountOnly(true)
+    // keys only, not a count: etcd counts a range before it applies min_mod_revision
+    GetOption modifiedSince = GetOption.builder().isPrefix(true).withKeysOnly(true)
         .withRevision(r).withMinModRevision(delivered + 1).withSerializable(true).build();
     client.getKVClient().get(bytes(prefix), modifiedSince).whenComplete((changed, error) -> {
-      if (error == null && changed.getCount() == 0) {
+      if (error == null && changed.getKvs().isEmpty()) {
         submit(() -> reportProgress(r));
       }
     });

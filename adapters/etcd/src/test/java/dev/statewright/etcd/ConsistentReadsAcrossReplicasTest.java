@@ -1,6 +1,7 @@
 package dev.statewright.etcd;
 
 import static dev.statewright.etcd.EtcdCluster.bytes;
+import static java.nio.charset.StandardCharsets.UTF_8;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import dev.statewright.cache.ClientCache;
@@ -114,6 +115,38 @@ class ConsistentReadsAcrossReplicasTest {
     }
     assertThat(used).extracting(client -> client.spec().url())
         .containsExactly("https://mirror.example/bitnami", "https://mirror.example/bitnami");
+  }
+
+  @Test
+  void aQuietPrefixProvesItsProgressPastWritesElsewhereForAConsistentRead() throws Exception {
+    String prefix = "/quiet/";
+    try (Client writer = cluster.client();
+        Client replicaClient = cluster.clientPreferring(1);
+        ClientCache<String, String, String> cache = ClientCache
+            .<String, String, String>builder((key, spec) -> spec)
+            .acquireTimeout(Duration.ofSeconds(10))
+            .source(EtcdEventSource
+                .builder(replicaClient, prefix, (key, value) -> new String(value, UTF_8))
+                .progressInterval(Duration.ofHours(1)) // no idle checks: only currentVersion's
+                .build())
+            .build()) {
+      long written = writer.getKVClient().put(bytes(prefix + "repo"), bytes("w1"))
+          .get(30, TimeUnit.SECONDS).getHeader().getRevision();
+      cache.acquireAsOf("repo", written).get(30, TimeUnit.SECONDS).close();
+      long elsewhere = 0;
+      for (int i = 0; i < 20; i++) { // the cluster's revision moves on; this prefix does not
+        elsewhere = writer.getKVClient().put(bytes("/elsewhere/" + i), bytes("x"))
+            .get(30, TimeUnit.SECONDS).getHeader().getRevision();
+      }
+
+      long started = System.nanoTime();
+      try (Lease<String> lease = cache.acquireConsistent("repo").get(30, TimeUnit.SECONDS)) {
+        assertThat(lease.get()).isEqualTo("w1");
+      }
+      assertThat(TimeUnit.NANOSECONDS.toSeconds(System.nanoTime() - started))
+          .as("the source proved progress to revision %d with two reads", elsewhere)
+          .isLessThan(5);
+    }
   }
 
   /** One fault schedule: its own prefix, replicas, writer, readers and histories. */
