@@ -9,9 +9,9 @@ import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.NoSuchElementException;
-import java.util.function.Function;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionException;
+import java.util.function.Function;
 import java.util.function.IntToLongFunction;
 
 /**
@@ -40,9 +40,10 @@ final class ConsistentReads<K, S, C> {
    * resolves the key's owner, waits for the owner's progress, then asks the cache for a lease on
    * the spec the key wants at that moment.
    *
-   * Concurrency: no lock of our own. SourceProgress guards its waits; a Read's result is a
-   * CompletableFuture completed at most once (by its answer, its failure or its timer), and a
-   * lease that arrives after the read ended is closed. Each step re-reads the owner, so a key
+   * Concurrency: no lock of our own but a Read's list of waits. SourceProgress guards its waits; a
+   * Read's result is a CompletableFuture completed at most once (by its answer, its failure or its
+   * timer, which shares one deadline with asking a source for its current version), its waits are
+   * withdrawn when it ends, and a lease that arrives after the read ended is closed. Each step re-reads the owner, so a key
    * moving between sources while a read waits is read again rather than answered wrongly.
    *
    * Ordering of this file: fields and hooks, progress, the two reads, the Read, messages.

@@ -71,7 +71,9 @@ public final class EtcdEventSource<S> implements EventSource<String, S> {
    * Concurrency: every sink call and every field below except `closed` is confined to the
    * source's single thread (`loop`). jetcd calls watch listeners on its own threads; they only
    * hand what they got to the loop, tagged with the epoch of the watch that produced it, and the
-   * loop drops anything from a watch it has since replaced.
+   * loop drops anything from a watch it has since replaced. A progress proof takes what it compares
+   * against (last delivered revision, number of live keys) on the loop, and its two reads complete
+   * on jetcd's threads, which only hand the proven revision back to the loop.
    */
   private static final System.Logger LOG = System.getLogger(EtcdEventSource.class.getName());
 
