@@ -5,12 +5,8 @@ import static java.nio.charset.StandardCharsets.UTF_8;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import dev.statewright.cache.ClientCache;
-import dev.statewright.event.EventSink;
-import dev.statewright.event.EventSource;
-import dev.statewright.event.Versioned;
 import dev.statewright.lease.Lease;
 import io.etcd.jetcd.Client;
-import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.Collections;
@@ -191,7 +187,7 @@ class ConsistentReadsAcrossReplicasTest {
               UnaryOperator.identity()));
         }
         ReadReplica canary = new ReadReplica("canary", cluster.clientPreferring(0), prefix,
-            sink -> new LaggingSink(sink, lag));
+            sink -> new LaggingSink(sink, lag, CANARY_LAG));
         replicas.add(canary);
         for (ReadReplica replica : replicas) {
           SplittableRandom own = random.split();
@@ -405,157 +401,11 @@ class ConsistentReadsAcrossReplicasTest {
     return "key-" + k;
   }
 
-  /** A replica: a cache fed by an etcd source over its own client. */
-  private static final class ReadReplica implements AutoCloseable {
-    final String name;
-    final Client client;
-    final ClientCache<String, String, String> cache;
-    /** Listings delivered: 1 at start, one more for each relist (after a compacted watch). */
-    final AtomicInteger listings = new AtomicInteger();
-
-    ReadReplica(String name, Client client, String prefix,
-        UnaryOperator<EventSink<String, String>> tamper) {
-      this.name = name;
-      this.client = client;
-      EventSource<String, String> source = EtcdEventSource
-          .builder(client, prefix, (key, value) -> new String(value, StandardCharsets.UTF_8))
-          .name(name)
-          .progressInterval(Duration.ofMillis(100))
-          .requestTimeout(Duration.ofSeconds(5))
-          .build();
-      this.cache = ClientCache.<String, String, String>builder((key, spec) -> spec)
-          .name(name)
-          .acquireTimeout(Duration.ofSeconds(10))
-          .source(new EventSource<>() {
-            @Override
-            public void start(EventSink<String, String> sink) {
-              source.start(tamper.apply(new ForwardingSink(sink) {
-                @Override
-                public void resync(Map<String, Versioned<String>> all, long asOfVersion) {
-                  listings.incrementAndGet();
-                  sink.resync(all, asOfVersion);
-                }
-              }));
-            }
-
-            @Override
-            public boolean reportsProgress() {
-              return true;
-            }
-
-            @Override
-            public CompletableFuture<Long> currentVersion() {
-              return source.currentVersion();
-            }
-
-            @Override
-            public void close() {
-              source.close();
-            }
-          })
-          .build();
-    }
-
-    @Override
-    public void close() {
-      cache.close();
-      client.close();
-    }
-  }
-
-  /** Delivers every call {@link #CANARY_LAG} late, in order: a replica that lags. */
-  private static final class LaggingSink extends ForwardingSink {
-    private final ScheduledExecutorService lag;
-
-    LaggingSink(EventSink<String, String> sink, ScheduledExecutorService lag) {
-      super(sink);
-      this.lag = lag;
-    }
-
-    private void later(Runnable call) {
-      lag.schedule(call, CANARY_LAG.toNanos(), TimeUnit.NANOSECONDS);
-    }
-
-    @Override
-    public void upsert(String key, String spec, long version) {
-      later(() -> sink.upsert(key, spec, version));
-    }
-
-    @Override
-    public void delete(String key, long version) {
-      later(() -> sink.delete(key, version));
-    }
-
-    @Override
-    public void resync(Map<String, Versioned<String>> all, long asOfVersion) {
-      later(() -> sink.resync(all, asOfVersion));
-    }
-
-    @Override
-    public void progress(long version) {
-      later(() -> sink.progress(version));
-    }
-  }
-
-  /** Counts the writer's completed puts; readers wait (bounded) for the next one. */
-  private static final class WriteClock {
-    private long writes; // guarded by this
-
-    synchronized void tick() {
-      writes++;
-      notifyAll();
-    }
-
-    synchronized long writes() {
-      return writes;
-    }
-
-    /** Waits until a write after the {@code seen}-th completes, or {@code atMost} passes. */
-    synchronized void awaitWriteAfter(long seen, Duration atMost) throws InterruptedException {
-      long deadline = System.nanoTime() + atMost.toNanos();
-      for (long left = atMost.toNanos(); writes <= seen && left > 0;
-          left = deadline - System.nanoTime()) {
-        TimeUnit.NANOSECONDS.timedWait(this, left);
-      }
-    }
-  }
-
   private static final class Counter {
     final AtomicInteger reads = new AtomicInteger();
     final AtomicInteger stale = new AtomicInteger();
     final AtomicInteger failed = new AtomicInteger();
     final List<String> examples = Collections.synchronizedList(new ArrayList<>());
-  }
-
-  /** Latencies over all runs, in nanoseconds. */
-  private static final class Latencies {
-    final List<Long> consistent = Collections.synchronizedList(new ArrayList<>());
-    final List<Long> asOf = Collections.synchronizedList(new ArrayList<>());
-    final List<Long> direct = Collections.synchronizedList(new ArrayList<>());
-
-    void print() {
-      double consistentP50 = percentile(consistent, 50);
-      double directP50 = percentile(direct, 50);
-      System.out.printf("consistent-read latency: acquireConsistent p50 %.2f ms, p99 %.2f ms (%d"
-              + " reads); acquireAsOf(last write) p50 %.2f ms, p99 %.2f ms (%d); direct etcd"
-              + " quorum get p50 %.2f ms, p99 %.2f ms (%d); acquireConsistent / quorum get at p50:"
-              + " %.2f%n", consistentP50, percentile(consistent, 99), consistent.size(),
-          percentile(asOf, 50), percentile(asOf, 99), asOf.size(), directP50,
-          percentile(direct, 99), direct.size(), consistentP50 / directP50);
-    }
-
-    private static double percentile(List<Long> nanos, int p) {
-      List<Long> sorted;
-      synchronized (nanos) {
-        sorted = new ArrayList<>(nanos);
-      }
-      if (sorted.isEmpty()) {
-        return Double.NaN;
-      }
-      Collections.sort(sorted);
-      int index = Math.min(sorted.size() - 1, (int) Math.ceil(p / 100.0 * sorted.size()) - 1);
-      return sorted.get(Math.max(0, index)) / 1e6;
-    }
   }
 
   private static long seed() {
