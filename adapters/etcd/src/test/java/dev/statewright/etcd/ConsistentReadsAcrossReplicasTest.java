@@ -5,6 +5,7 @@ import static java.nio.charset.StandardCharsets.UTF_8;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import dev.statewright.cache.ClientCache;
+import dev.statewright.event.EventSink;
 import dev.statewright.lease.Lease;
 import io.etcd.jetcd.Client;
 import java.time.Duration;
@@ -42,9 +43,11 @@ import org.junit.jupiter.api.Test;
  * a register with the harness's linearizability checker ({@link RegisterHistory}).
  *
  * <p>A read is <em>stale</em> when it returns an older value than a write that had completed
- * before the read began. The canary — a replica whose events arrive 200 ms late and which answers
- * without waiting for progress, as a cache without {@code acquireAsOf} would — must be caught
- * (stale or non-linearizable) on every run, or the checks prove nothing.
+ * before the read began. Two canaries must be caught (stale or non-linearizable) on every run, or
+ * the checks prove nothing: a replica whose events arrive 200 ms late and which answers without
+ * waiting for progress, as a cache without {@code acquireAsOf} would; and a replica whose events
+ * arrive 200 ms late while its progress is reported at once, as a source trusting etcd's answer to
+ * a progress request (etcd-io/etcd#15220) could.
  *
  * <p>Runs 3 schedules ({@code -Dstatewright.runs=N} for more); random choices print their seed,
  * {@code -Dstatewright.seed=N} replays them (not etcd's own timing).
@@ -154,15 +157,14 @@ class ConsistentReadsAcrossReplicasTest {
     final Latencies latencies;
     final String prefix;
     final RegisterHistory history = new RegisterHistory();
-    final RegisterHistory canaryHistory = new RegisterHistory();
     final Map<String, AtomicLong> completed = new ConcurrentHashMap<>();
     final Set<String> ambiguous = ConcurrentHashMap.newKeySet();
     final AtomicLong lastRevision = new AtomicLong();
     final WriteClock clock = new WriteClock();
     final Counter reads = new Counter();
-    final Counter canaryReads = new Counter();
     final ConcurrentLinkedQueue<Throwable> errors = new ConcurrentLinkedQueue<>();
     final List<ReadReplica> replicas = new ArrayList<>();
+    final List<Reader> readers = new ArrayList<>();
     volatile boolean stop;
 
     Run(int number, Schedule schedule, int member, SplittableRandom random, Latencies latencies) {
@@ -179,27 +181,28 @@ class ConsistentReadsAcrossReplicasTest {
 
     Run execute() throws Exception {
       ScheduledExecutorService lag = new ScheduledThreadPoolExecutor(1);
-      List<ReadReplica> replicas = this.replicas;
-      List<Thread> readers = new ArrayList<>();
+      List<Thread> threads = new ArrayList<>();
       try (Client writer = cluster.clientPreferring(0)) {
         for (int m = 0; m < 3; m++) {
-          replicas.add(new ReadReplica("replica-" + (m + 1), cluster.clientPreferring(m), prefix,
-              UnaryOperator.identity()));
+          readers.add(new Reader(replica("replica-" + (m + 1), m, UnaryOperator.identity()),
+              Mode.REPLICA, history, reads));
         }
-        ReadReplica canary = new ReadReplica("canary", cluster.clientPreferring(0), prefix,
-            sink -> new LaggingSink(sink, lag, CANARY_LAG));
-        replicas.add(canary);
-        for (ReadReplica replica : replicas) {
+        readers.add(new Reader(replica("canary-no-wait", 0,
+            sink -> LaggingSink.lagging(sink, lag, CANARY_LAG)), Mode.NO_PROGRESS_WAIT,
+            new RegisterHistory(), new Counter()));
+        readers.add(new Reader(replica("canary-early-progress", 0,
+            sink -> LaggingSink.progressAhead(sink, lag, CANARY_LAG)), Mode.REPLICA,
+            new RegisterHistory(), new Counter()));
+        for (Reader reader : readers) {
           SplittableRandom own = random.split();
-          Thread reader = new Thread(() -> readLoop(replica, replica == canary, own),
-              "reader-" + replica.name);
-          readers.add(reader);
-          reader.start();
+          Thread thread = new Thread(() -> readLoop(reader, own), "reader-" + reader.replica.name);
+          threads.add(thread);
+          thread.start();
         }
         writeWithFaults(writer);
       } finally {
         stop = true;
-        for (Thread reader : readers) {
+        for (Thread reader : threads) {
           reader.join(TimeUnit.SECONDS.toMillis(60));
           if (reader.isAlive()) {
             errors.add(new AssertionError(reader.getName() + " did not stop within 60 s"));
@@ -210,6 +213,14 @@ class ConsistentReadsAcrossReplicasTest {
         lag.awaitTermination(10, TimeUnit.SECONDS);
       }
       return this;
+    }
+
+    private ReadReplica replica(String name, int preferred,
+        UnaryOperator<EventSink<String, String>> tamper) {
+      ReadReplica replica = new ReadReplica(name, cluster.clientPreferring(preferred), prefix,
+          tamper);
+      replicas.add(replica);
+      return replica;
     }
 
     private void writeWithFaults(Client writer) throws Exception {
@@ -260,16 +271,15 @@ class ConsistentReadsAcrossReplicasTest {
      * published after, so a read that saw it began after the response.
      */
     private void write(Client writer, String key, long id) {
-      RegisterHistory.Call call = history.write("writer", key, id);
-      RegisterHistory.Call canaryCall = canaryHistory.write("writer", key, id);
+      List<RegisterHistory.Call> calls = histories().stream()
+          .map(h -> h.write("writer", key, id)).toList();
       long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(10);
       while (System.nanoTime() < deadline) {
         try {
           long revision = writer.getKVClient().put(bytes(prefix + key), bytes("w" + id))
               .get(3, TimeUnit.SECONDS).getHeader().getRevision();
           lastRevision.accumulateAndGet(revision, Math::max);
-          call.ok(id);
-          canaryCall.ok(id);
+          calls.forEach(call -> call.ok(id));
           completed.get(key).set(id);
           clock.tick();
           return;
@@ -280,23 +290,28 @@ class ConsistentReadsAcrossReplicasTest {
           break;
         }
       }
-      call.unknown();
-      canaryCall.unknown();
+      calls.forEach(RegisterHistory.Call::unknown);
       ambiguous.add(key + "=" + id);
     }
 
-    private void readLoop(ReadReplica replica, boolean isCanary, SplittableRandom own) {
+    private List<RegisterHistory> histories() {
+      return readers.stream().map(Reader::history).distinct().toList();
+    }
+
+    private void readLoop(Reader reader, SplittableRandom own) {
+      ReadReplica replica = reader.replica;
+      boolean timed = reader.history == history;
       try {
         for (int op = 0; !stop; op++) {
           String key = key(own.nextInt(KEYS));
           boolean asOf = op % 2 == 0;
-          if (isCanary) {
-            read(replica, key, "canary", canaryHistory, canaryReads, null);
+          if (reader.mode == Mode.NO_PROGRESS_WAIT) {
+            read(replica, key, "acquire", reader.history, reader.counter, null);
           } else {
-            read(replica, key, asOf ? "acquireAsOf" : "acquireConsistent", history, reads,
-                asOf ? latencies.asOf : latencies.consistent);
+            read(replica, key, asOf ? "acquireAsOf" : "acquireConsistent", reader.history,
+                reader.counter, !timed ? null : asOf ? latencies.asOf : latencies.consistent);
           }
-          if (!isCanary && op % 8 == 0) {
+          if (timed && op % 8 == 0) {
             directGet(replica, key);
           }
           clock.awaitWriteAfter(clock.writes(), READ_PACE);
@@ -356,21 +371,15 @@ class ConsistentReadsAcrossReplicasTest {
       }
     }
 
-    /** Checks both histories; returns what went wrong, printing the counts. */
+    /** Checks every history; returns what went wrong, printing the counts. */
     List<String> verify() {
       List<String> problems = new ArrayList<>();
       errors.forEach(e -> problems.add("run " + number + ": " + e));
       RegisterHistory.Counts counts = history.check(2_000_000);
-      RegisterHistory.Counts canary = canaryHistory.check(2_000_000);
       String what = "run " + (number + 1) + ": " + describe();
       System.out.printf("consistent reads: %d reads, %d stale, %d non-linearizable, %d undecided"
               + " (%s; %d failed in time)%n", reads.reads.get(), reads.stale.get(),
           counts.illegal(), counts.undecided(), what, reads.failed.get());
-      System.out.printf("consistent reads canary (no progress wait, %d ms behind): %d reads, %d"
-              + " stale, %d non-linearizable, %d undecided (%d reads as of a version not"
-              + " linearizable with the writes)%n", CANARY_LAG.toMillis(), canaryReads.reads.get(),
-          canaryReads.stale.get(), canary.illegal(), canary.undecided(),
-          canary.illegalAsOfReads());
       if (reads.stale.get() > 0 || counts.illegal() > 0) {
         problems.add(what + ": stale reads " + reads.examples.stream().limit(5).toList()
             + ", non-linearizable keys " + counts.failures());
@@ -378,11 +387,22 @@ class ConsistentReadsAcrossReplicasTest {
       if (counts.undecided() > KEYS / 100) {
         problems.add(what + ": " + counts.undecided() + " of " + KEYS + " keys undecided");
       }
-      if (canaryReads.stale.get() == 0 && canary.illegal() == 0) {
-        problems.add(what + ": the canary that answers without waiting for progress was not"
-            + " caught; the checks prove nothing");
-      }
+      readers.stream().filter(reader -> reader.history != history)
+          .forEach(canary -> verifyCaught(canary, what, problems));
       return problems;
+    }
+
+    /** A canary must be caught: stale reads or a key that is not linearizable. */
+    private void verifyCaught(Reader canary, String what, List<String> problems) {
+      RegisterHistory.Counts counts = canary.history.check(2_000_000);
+      System.out.printf("consistent reads canary %s (%s): %d reads, %d stale, %d"
+              + " non-linearizable, %d undecided%n", canary.replica.name, canary.describe(),
+          canary.counter.reads.get(), canary.counter.stale.get(), counts.illegal(),
+          counts.undecided());
+      if (canary.counter.stale.get() == 0 && counts.illegal() == 0) {
+        problems.add(what + ": the canary " + canary.replica.name + " (" + canary.describe()
+            + ") was not caught; the checks prove nothing");
+      }
     }
 
     private String describe() {
@@ -394,6 +414,27 @@ class ConsistentReadsAcrossReplicasTest {
       } + "; relists " + replicas.stream().map(r -> r.name + " " + (r.listings.get() - 1))
           .toList() + ", " + WRITES_PER_PHASE * (schedule == Schedule.PAUSE_COMPACT_KILL ? 4 : 3)
           + " writes over " + KEYS + " keys";
+    }
+  }
+
+  /** How a reader reads. */
+  private enum Mode {
+    /** {@code acquireAsOf(last written revision)} and {@code acquireConsistent}, alternately. */
+    REPLICA,
+    /** {@code acquireAsync}: what the replica has, without waiting for progress (a canary). */
+    NO_PROGRESS_WAIT
+  }
+
+  /** One reader thread's replica, how it reads, and where it records. */
+  private record Reader(ReadReplica replica, Mode mode, RegisterHistory history, Counter counter) {
+    String describe() {
+      return switch (replica.name) {
+        case "canary-no-wait" -> "events " + CANARY_LAG.toMillis() + " ms late, answers without"
+            + " waiting for progress";
+        case "canary-early-progress" -> "events " + CANARY_LAG.toMillis() + " ms late, progress"
+            + " reported at once, as a progress request answered ahead of queued events would";
+        default -> "a replica";
+      };
     }
   }
 
