@@ -1,0 +1,29 @@
+package dev.statewright.harness.linearizability;
+
+import java.util.List;
+
+/**
+ * What the search found in one partition.
+ *
+ * @param partition the partition (a key), or null for one shared state
+ * @param kind its answer
+ * @param operations its operations (failed ones left out: they did not take effect)
+ * @param longestPrefix operations in a valid linearization order, as far as the search got
+ * @param unplaceable the first operation (by response) outside that prefix; null if linearizable
+ * @param steps search steps spent on it
+ * @param statesVisited (linearized set, state) pairs entered; with an exact memo, each once
+ * @param <I> the input type
+ * @param <O> the output type
+ */
+public record PartitionVerdict<I, O>(Object partition, Verdict.Kind kind,
+    List<Operation<I, O>> operations, List<Operation<I, O>> longestPrefix,
+    Operation<I, O> unplaceable, long steps, long statesVisited) {
+
+  /**
+   * Copies the lists.
+   */
+  public PartitionVerdict {
+    operations = List.copyOf(operations);
+    longestPrefix = List.copyOf(longestPrefix);
+  }
+}
