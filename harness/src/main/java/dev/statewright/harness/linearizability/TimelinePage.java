@@ -54,7 +54,7 @@ final class TimelinePage {
   private static void svg(StringBuilder html, PartitionVerdict<?, ?> p) {
     Map<String, Integer> lanes = lanes(p.operations());
     Map<Long, Integer> ranks = ranks(p.operations());
-    double unit = Math.max(6, Math.min(48, 1600.0 / (ranks.size() + 1)));
+    double unit = Math.max(6, Math.min(72, 1600.0 / (ranks.size() + 1)));
     double width = LABELS + (ranks.size() + 1) * unit + 20;
     Map<Object, Integer> order = new HashMap<>();
     for (int i = 0; i < p.longestPrefix().size(); i++) {
@@ -79,7 +79,8 @@ final class TimelinePage {
     html.append(String.format(java.util.Locale.ROOT,
         "<g><title>%s</title><rect class=\"%s%s\" x=\"%.1f\" y=\"%d\" width=\"%.1f\" height=\"26\" rx=\"3\"/>",
         escape(op.toString()), kind, op.pending() ? " pending" : "", x1, y + 2, x2 - x1));
-    String label = (position != null ? "#" + position + " " : "") + op.input() + " → " + op.result();
+    String label = (position != null ? "#" + position + " " : "") + op.input() + " → "
+        + (op.result().isOk() ? String.valueOf(op.result().value()) : op.result().toString());
     int fits = (int) ((x2 - x1 - 6) / 6.6);
     if (fits > 2) {
       html.append(String.format(java.util.Locale.ROOT, "<text x=\"%.1f\" y=\"%d\">%s</text>", x1 + 3,
