@@ -85,17 +85,30 @@ public class LinearizabilityBenchmark {
     }
   }
 
+  /** Generates the cell's history, from a seed fixed by the cell. */
   @Setup(Level.Trial)
   public void generate() {
     history = GeneratedHistories.generate(model.equals("kv"), operations, clients, linearizable,
         31L * operations + clients);
   }
 
+  /**
+   * The checker as it is.
+   *
+   * @param search the counters
+   * @return the verdict
+   */
   @Benchmark
   public Verdict<Op, String> exactMemo(Search search) {
     return search.record(exact.check(history, GeneratedHistories.SPEC));
   }
 
+  /**
+   * The baseline: the same search with the memo before issue 12.
+   *
+   * @param search the counters
+   * @return the verdict
+   */
   @Benchmark
   public Verdict<Op, String> mutableMemo(Search search) {
     return search.record(mutable.check(history, GeneratedHistories.SPEC));

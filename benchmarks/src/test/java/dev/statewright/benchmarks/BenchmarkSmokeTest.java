@@ -46,5 +46,6 @@ class BenchmarkSmokeTest {
         && report.contains("## 8. Scale"), report);
     assertTrue(summary.contains("\"scale.heap_bytes_per_entry\""), summary);
     assertTrue(Files.readString(out.resolve("results/freshness.svg")).contains("<circle"));
+    assertTrue(report.contains("## 9. Linearizability checker") && report.contains("| register | 10 | 2 | false |"), report);
   }
 }

@@ -7,9 +7,10 @@ import java.util.Set;
 
 /**
  * An exact memo: each entry holds its own copy of the linearized set, made when it is stored, so
- * no entry ever changes; the hash mixes every word through a 64-bit finaliser, so sets that
- * differ in any bit hash apart (unlike {@code BitSet.hashCode}, where bits 41 and 72 cancel and
- * bit 127 adds nothing).
+ * no entry ever changes; the hash chains every word through a 64-bit finaliser, so every bit of
+ * every word reaches every bit of the hash and there are no structured collision families (unlike
+ * {@code BitSet.hashCode}, where bits 41 and 72 cancel and bit 127 adds nothing). Equality, not
+ * the hash, decides a hit.
  */
 final class ExactMemo implements Memo {
   /** Object headers, references, the array header and the table's node and slot, per entry. */

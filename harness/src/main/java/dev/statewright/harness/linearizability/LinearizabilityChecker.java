@@ -17,7 +17,7 @@ import java.util.function.Supplier;
  * Wing–Gong search with Lowe's exact memoisation of (linearized set, state) pairs, per partition
  * (key), every partition searched together under one {@link Budget}.
  *
- * <p>Partitions take turns of {@value #SLICE} steps, smallest first, so a partition that is hard
+ * <p>Partitions take turns of 1,000 steps, smallest first, so a partition that is hard
  * to decide cannot starve one that is quickly proven illegal; the check stops at the first
  * partition proven non-linearizable and names it. When a limit of the budget is reached, or the
  * calling thread is interrupted (cancel the future the check runs in), the answer is
@@ -175,7 +175,7 @@ public final class LinearizabilityChecker {
           waiting.add(search);
         } else {
           memoBytes -= search.memoBytes(); // its memo is dropped with it
-          statesVisited += search.verdict(Verdict.Kind.LINEARIZABLE).statesVisited();
+          statesVisited += search.statesVisited();
         }
       }
       return verdict(Verdict.Kind.LINEARIZABLE, "", List.of());

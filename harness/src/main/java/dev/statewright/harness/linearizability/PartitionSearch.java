@@ -1,9 +1,7 @@
 package dev.statewright.harness.linearizability;
 
-import java.util.ArrayDeque;
 import java.util.ArrayList;
 import java.util.Comparator;
-import java.util.Deque;
 import java.util.List;
 import java.util.Optional;
 
@@ -31,12 +29,12 @@ final class PartitionSearch<S, I, O> {
   private final SequentialSpec<S, I, O> spec;
   private final Memo memo;
   private final Entry head = new Entry(-1, true, Long.MIN_VALUE);
-  private final Deque<Frame<S>> stack = new ArrayDeque<>();
+  private Frame<S> top; // the linearized operations, newest first; frames are never changed
+  private Frame<S> longest; // the deepest top so far: the longest linearizable prefix
   private long[] linearized;
   private S state;
   private Entry entry;
   private int completeRemaining;
-  private int[] longest = new int[0];
   private long steps;
   private long statesVisited;
   private Status status = Status.RUNNING;
@@ -118,34 +116,35 @@ final class PartitionSearch<S, I, O> {
   }
 
   private void enter(long[] extended, S next) {
-    stack.push(new Frame<>(entry, state));
+    top = new Frame<>(entry, state, top, top == null ? 1 : top.depth + 1);
     statesVisited++;
     state = next;
     linearized = extended;
     lift(entry);
-    if (stack.size() > longest.length) {
-      longest = order();
+    if (longest == null || top.depth > longest.depth) {
+      longest = top;
     }
     entry = head.next;
   }
 
   private Status backtrack() {
-    if (stack.isEmpty()) {
+    if (top == null) {
       return Status.ILLEGAL;
     }
-    Frame<S> top = stack.pop();
-    state = top.state;
-    linearized[top.call.index >>> 6] &= ~(1L << top.call.index);
-    unlift(top.call);
-    entry = top.call.next;
+    Frame<S> popped = top;
+    top = popped.parent;
+    state = popped.state;
+    linearized[popped.call.index >>> 6] &= ~(1L << popped.call.index);
+    unlift(popped.call);
+    entry = popped.call.next;
     return Status.RUNNING;
   }
 
-  private int[] order() {
-    int[] order = new int[stack.size()];
-    int i = 0;
-    for (var it = stack.descendingIterator(); it.hasNext(); ) {
-      order[i++] = it.next().call.index;
+  /** The operations of the longest prefix, in linearization order. */
+  private int[] longestOrder() {
+    int[] order = new int[longest == null ? 0 : longest.depth];
+    for (Frame<S> f = longest; f != null; f = f.parent) {
+      order[f.depth - 1] = f.call.index;
     }
     return order;
   }
@@ -179,9 +178,10 @@ final class PartitionSearch<S, I, O> {
    * @return the verdict: the longest linearizable prefix and the first operation outside it
    */
   PartitionVerdict<I, O> verdict(Verdict.Kind kind) {
-    List<Operation<I, O>> prefix = new ArrayList<>(longest.length);
+    int[] order = longestOrder();
+    List<Operation<I, O>> prefix = new ArrayList<>(order.length);
     boolean[] placed = new boolean[ops.size()];
-    for (int index : longest) {
+    for (int index : order) {
       prefix.add(ops.get(index));
       placed[index] = true;
     }
@@ -203,6 +203,10 @@ final class PartitionSearch<S, I, O> {
     return steps;
   }
 
+  long statesVisited() {
+    return statesVisited;
+  }
+
   long memoBytes() {
     return memo.bytes();
   }
@@ -222,5 +226,6 @@ final class PartitionSearch<S, I, O> {
     }
   }
 
-  private record Frame<S>(Entry call, S state) { }
+  /** One linearized operation: its call, the state before it, the frame below, its depth. */
+  private record Frame<S>(Entry call, S state, Frame<S> parent, int depth) { }
 }

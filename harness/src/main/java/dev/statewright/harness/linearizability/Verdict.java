@@ -23,6 +23,9 @@ import java.util.Optional;
  */
 public record Verdict<I, O>(Kind kind, String reason, List<PartitionVerdict<I, O>> partitions,
     long steps, long statesVisited, Optional<Path> timeline) {
+  /** Partitions, and operations of a prefix, that a message spells out; the timeline has all. */
+  private static final int PARTITIONS_SHOWN = 5;
+  private static final int PREFIX_SHOWN = 20;
 
   /** The three answers. */
   public enum Kind {
@@ -96,6 +99,11 @@ public record Verdict<I, O>(Kind kind, String reason, List<PartitionVerdict<I, O
     return new Verdict<>(kind, reason, partitions, steps, statesVisited, Optional.of(file));
   }
 
+  /**
+   * The answer, the partitions it is about (at most five, each with the end
+   * of its longest prefix and the operation that cannot be placed) and the link to the timeline,
+   * which shows everything.
+   */
   @Override
   public String toString() {
     StringBuilder out = new StringBuilder(kind.toString());
@@ -103,8 +111,9 @@ public record Verdict<I, O>(Kind kind, String reason, List<PartitionVerdict<I, O
       out.append(" (").append(reason).append(')');
     }
     out.append(" after ").append(steps).append(" steps");
-    for (PartitionVerdict<I, O> p : partitions) {
-      describe(out, p);
+    partitions.stream().limit(PARTITIONS_SHOWN).forEach(p -> describe(out, p));
+    if (partitions.size() > PARTITIONS_SHOWN) {
+      out.append("\n  … and ").append(partitions.size() - PARTITIONS_SHOWN).append(" more undecided partitions");
     }
     timeline.ifPresent(file -> out.append("\n  timeline: ").append(file.toAbsolutePath().toUri()));
     return out.toString();
@@ -113,8 +122,14 @@ public record Verdict<I, O>(Kind kind, String reason, List<PartitionVerdict<I, O
   private static <I, O> void describe(StringBuilder out, PartitionVerdict<I, O> p) {
     out.append("\n  ").append(p.kind() == Kind.ILLEGAL ? "not linearizable" : "undecided")
         .append(": partition ").append(p.partition()).append(" (").append(p.operations().size())
-        .append(" operations, ").append(p.steps()).append(" steps)\n    longest linearizable prefix:");
-    p.longestPrefix().forEach(op -> out.append("\n      ").append(op));
+        .append(" operations, ").append(p.steps()).append(" steps)\n    longest linearizable prefix (")
+        .append(p.longestPrefix().size()).append(" operations):");
+    List<Operation<I, O>> prefix = p.longestPrefix();
+    if (prefix.size() > PREFIX_SHOWN) {
+      out.append("\n      … ").append(prefix.size() - PREFIX_SHOWN).append(" earlier");
+    }
+    prefix.subList(Math.max(0, prefix.size() - PREFIX_SHOWN), prefix.size())
+        .forEach(op -> out.append("\n      ").append(op));
     out.append("\n    cannot place: ").append(p.unplaceable());
   }
 }

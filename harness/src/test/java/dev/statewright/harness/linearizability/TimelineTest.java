@@ -54,7 +54,8 @@ class TimelineTest {
     assertEquals(Verdict.Kind.UNKNOWN, verdict.kind());
     String page = Files.readString(verdict.timeline().orElseThrow());
     assertTrue(page.contains("partition a: undecided") && page.contains("partition b: undecided"));
-    assertTrue(page.contains("class=\"pending") || page.contains("step budget"), "the reason is shown");
+    assertTrue(page.contains("step budget of 5000 reached"), "the reason is shown");
+    assertEquals(2, count(page, "class=\"stuck"), "each undecided partition shows its first unplaced operation");
   }
 
   @Test
