@@ -11,10 +11,11 @@ import java.util.Objects;
  * <p>{@link #defaults()}: 10,000,000 steps, 30 seconds, and 512 MiB of memo (never more than a
  * quarter of the heap). Why: the hardest published histories the checker was held to (Jepsen's
  * etcd register histories) need 1,356,360 steps with an exact memo, so ten million decides them
- * with a sevenfold margin, in a few seconds; a memo entry of a 1,000-operation history costs about
- * 210 bytes, so 512 MiB holds about 2.5 million of them, enough for that search and small enough
- * for a default heap; 30 seconds keeps a build from looking hung. The old default of 100,000
- * steps per partition left 9 of 229 published histories undecided.
+ * with a sevenfold margin, in seconds; a memo entry of a 1,000-operation history is estimated at
+ * 224 bytes, so 512 MiB holds about 2.4 million of them, more than the states ten million steps
+ * enter on the histories measured (in the benchmark about one step in six enters a new state),
+ * and stays small beside a default heap; 30 seconds keeps a build from looking hung. The old default of 100,000 steps per partition left 9 of 229 published histories
+ * undecided.
  *
  * @param steps search steps (tries of an operation in a state), at least 1
  * @param memoBytes estimated bytes of memo held at once, at least 1
