@@ -29,6 +29,9 @@ public record Budget(long steps, long memoBytes, Duration time) {
   /**
    * Checks the limits.
    *
+   * @param steps search steps, at least 1
+   * @param memoBytes estimated bytes of memo, at least 1
+   * @param time wall time, positive
    * @throws IllegalArgumentException if a limit is not positive
    * @throws NullPointerException if {@code time} is null
    */

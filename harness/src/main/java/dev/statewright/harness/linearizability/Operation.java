@@ -25,6 +25,13 @@ public record Operation<I, O>(int id, Object partition, I input, Result<O> resul
   /**
    * Checks the operation.
    *
+   * @param id the operation's index in its history
+   * @param partition the part of the state it touches, or null
+   * @param input what was asked
+   * @param result how it ended
+   * @param invoked ticket taken at invocation
+   * @param responded ticket taken at response, at least {@code invoked}
+   * @param client who invoked it
    * @throws NullPointerException if {@code result} or {@code client} is null
    * @throws IllegalArgumentException if the response precedes the invocation
    */

@@ -21,6 +21,14 @@ public record PartitionVerdict<I, O>(Object partition, Verdict.Kind kind,
 
   /**
    * Copies the lists.
+   *
+   * @param partition the partition
+   * @param kind its answer
+   * @param operations its operations
+   * @param longestPrefix the longest linearizable prefix found
+   * @param unplaceable the first operation outside it, or null
+   * @param steps search steps spent on it
+   * @param statesVisited pairs entered
    */
   public PartitionVerdict {
     operations = List.copyOf(operations);

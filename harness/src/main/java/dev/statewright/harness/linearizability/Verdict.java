@@ -39,6 +39,13 @@ public record Verdict<I, O>(Kind kind, String reason, List<PartitionVerdict<I, O
 
   /**
    * Copies the list.
+   *
+   * @param kind the answer
+   * @param reason why the answer is UNKNOWN; empty otherwise
+   * @param partitions the illegal partition, or the undecided ones
+   * @param steps search steps taken
+   * @param statesVisited pairs entered
+   * @param timeline the timeline written, if any
    */
   public Verdict {
     partitions = List.copyOf(partitions);
