@@ -1,6 +1,7 @@
 package dev.statewright.harness.linearizability;
 
 import java.util.ArrayList;
+import java.util.Collections;
 import java.util.Comparator;
 import java.util.List;
 import java.util.Optional;
@@ -116,7 +117,7 @@ final class PartitionSearch<S, I, O> {
   }
 
   private void enter(long[] extended, S next) {
-    top = new Frame<>(entry, state, top, top == null ? 1 : top.depth + 1);
+    top = new Frame<>(entry, state, next, top, top == null ? 1 : top.depth + 1);
     statesVisited++;
     state = next;
     linearized = extended;
@@ -140,13 +141,14 @@ final class PartitionSearch<S, I, O> {
     return Status.RUNNING;
   }
 
-  /** The operations of the longest prefix, in linearization order. */
-  private int[] longestOrder() {
-    int[] order = new int[longest == null ? 0 : longest.depth];
+  /** The frames of the longest prefix, in linearization order. */
+  private List<Frame<S>> longestFrames() {
+    List<Frame<S>> frames = new ArrayList<>();
     for (Frame<S> f = longest; f != null; f = f.parent) {
-      order[f.depth - 1] = f.call.index;
+      frames.add(f);
     }
-    return order;
+    Collections.reverse(frames);
+    return frames;
   }
 
   private void lift(Entry call) {
@@ -178,12 +180,14 @@ final class PartitionSearch<S, I, O> {
    * @return the verdict: the longest linearizable prefix and the first operation outside it
    */
   PartitionVerdict<I, O> verdict(Verdict.Kind kind) {
-    int[] order = longestOrder();
-    List<Operation<I, O>> prefix = new ArrayList<>(order.length);
+    List<Frame<S>> frames = longestFrames();
+    List<Operation<I, O>> prefix = new ArrayList<>(frames.size());
+    List<Object> states = new ArrayList<>(frames.size());
     boolean[] placed = new boolean[ops.size()];
-    for (int index : order) {
-      prefix.add(ops.get(index));
-      placed[index] = true;
+    for (Frame<S> frame : frames) {
+      prefix.add(ops.get(frame.call.index));
+      states.add(frame.after);
+      placed[frame.call.index] = true;
     }
     Operation<I, O> first = null;
     for (int i = 0; i < ops.size(); i++) {
@@ -191,7 +195,7 @@ final class PartitionSearch<S, I, O> {
         first = ops.get(i);
       }
     }
-    return new PartitionVerdict<>(partition, kind, ops, prefix,
+    return new PartitionVerdict<>(partition, kind, ops, prefix, states,
         kind == Verdict.Kind.LINEARIZABLE ? null : first, steps, statesVisited);
   }
 
@@ -226,6 +230,6 @@ final class PartitionSearch<S, I, O> {
     }
   }
 
-  /** One linearized operation: its call, the state before it, the frame below, its depth. */
-  private record Frame<S>(Entry call, S state, Frame<S> parent, int depth) { }
+  /** One linearized operation: its call, the states before and after it, the frame below, its depth. */
+  private record Frame<S>(Entry call, S state, S after, Frame<S> parent, int depth) { }
 }

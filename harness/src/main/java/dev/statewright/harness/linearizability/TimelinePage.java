@@ -12,7 +12,8 @@ import java.util.TreeSet;
  * one lane per client, each operation a bar from invocation to response on a compressed ticket
  * axis, the longest linearizable prefix in green numbered in linearization order, the operation
  * that cannot be placed in red, unknown operations dashed and open-ended. Each bar's tooltip is
- * the operation in full.
+ * the operation in full and, for the prefix, the spec state after it; the prefix is also listed
+ * in order below the picture with those states.
  */
 final class TimelinePage {
   private static final int LANE = 34;
@@ -47,7 +48,10 @@ final class TimelinePage {
         .append(escape(String.valueOf(p.unplaceable()))).append("</b></p>\n");
     svg(html, p);
     html.append("<ol>");
-    p.longestPrefix().forEach(op -> html.append("<li>").append(escape(op.toString())).append("</li>"));
+    for (int i = 0; i < p.longestPrefix().size(); i++) {
+      html.append("<li>").append(escape(p.longestPrefix().get(i) + "  ⇒ state " + p.prefixStates().get(i)))
+          .append("</li>");
+    }
     html.append("</ol>\n");
   }
 
@@ -67,18 +71,27 @@ final class TimelinePage {
     for (Operation<?, ?> op : p.operations()) {
       double x1 = LABELS + ranks.get(op.invoked()) * unit;
       double x2 = op.deadline() == Long.MAX_VALUE ? width - 10 : LABELS + ranks.get(op.responded()) * unit;
-      bar(html, op, x1, Math.max(x2, x1 + 4), TOP + lanes.get(op.client()) * LANE, order.get(op),
-          op.equals(p.unplaceable()));
+      Integer position = order.get(op);
+      String tooltip = op + (position == null ? "" : "\n#" + position + " of the longest linearizable prefix; "
+          + "state after: " + p.prefixStates().get(position - 1));
+      bar(html, op, new Span(x1, Math.max(x2, x1 + 4), TOP + lanes.get(op.client()) * LANE), position,
+          tooltip, op.equals(p.unplaceable()));
     }
     html.append("</svg>\n");
   }
 
-  private static void bar(StringBuilder html, Operation<?, ?> op, double x1, double x2, int y,
-      Integer position, boolean stuck) {
+  /** Where a bar goes: from x1 to x2 in the lane whose top is y. */
+  private record Span(double x1, double x2, int y) { }
+
+  private static void bar(StringBuilder html, Operation<?, ?> op, Span at, Integer position,
+      String tooltip, boolean stuck) {
     String kind = stuck ? "stuck" : position != null ? "prefix" : "other";
+    double x1 = at.x1();
+    double x2 = at.x2();
+    int y = at.y();
     html.append(String.format(java.util.Locale.ROOT,
         "<g><title>%s</title><rect class=\"%s%s\" x=\"%.1f\" y=\"%d\" width=\"%.1f\" height=\"26\" rx=\"3\"/>",
-        escape(op.toString()), kind, op.pending() ? " pending" : "", x1, y + 2, x2 - x1));
+        escape(tooltip), kind, op.pending() ? " pending" : "", x1, y + 2, x2 - x1));
     String label = (position != null ? "#" + position + " " : "") + op.input() + " → "
         + (op.result().isOk() ? String.valueOf(op.result().value()) : op.result().toString());
     int fits = (int) ((x2 - x1 - 6) / 6.6);

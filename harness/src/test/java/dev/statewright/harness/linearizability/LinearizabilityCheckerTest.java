@@ -83,8 +83,8 @@ class LinearizabilityCheckerTest {
     long millis = TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - start);
     System.out.println("checker: 30 concurrent ops on one key: " + verdict.kind() + " in " + millis
         + " ms, " + verdict.steps() + " steps, " + verdict.statesVisited() + " states");
-    assertEquals(Verdict.Kind.ILLEGAL, verdict.kind(), verdict.toString());
-    assertTrue(millis < 10_000, millis + " ms");
+    assertEquals(Verdict.Kind.ILLEGAL, verdict.kind(), verdict.toString()); // within 30 s, or UNKNOWN
+    assertEquals(245_760, verdict.statesVisited(), "15 writes: each nonempty subset, ending in each of its writes");
   }
 
   /**

@@ -42,6 +42,7 @@ class TimelineTest {
     assertEquals(verdict.longestPrefix().size(), count(page, "class=\"prefix"), "the prefix marked");
     assertEquals(1, count(page, "class=\"stuck"), "the operation that cannot be placed");
     assertTrue(page.contains("#1 "), "prefix bars are numbered in linearization order");
+    assertTrue(page.contains("c2: Read[] -&gt; ok(2) [5..6]  ⇒ state 2"), "the prefix is listed with its states");
   }
 
   @Test
