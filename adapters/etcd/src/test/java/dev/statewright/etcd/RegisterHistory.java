@@ -1,5 +1,6 @@
 package dev.statewright.etcd;
 
+import dev.statewright.harness.linearizability.Budget;
 import dev.statewright.harness.linearizability.History;
 import dev.statewright.harness.linearizability.LinearizabilityChecker;
 import dev.statewright.harness.linearizability.Operation;
@@ -23,46 +24,47 @@ import java.util.Optional;
  * replicas may see that write in either order. Each is checked alone with the writes of its key:
  * no older than a completed write, nothing not yet written.
  *
- * <p>This is the only class
- * of the consistent-reads test that knows the checker's API: porting the test to the typed API
- * ({@code SequentialSpec<S, I, O>} with outcomes ok, failed, unknown) means rewriting this class
- * alone — {@code ok(value)} for answered calls, {@code failed()} for failed reads,
- * {@code unknown()} for writes whose outcome is unknown. Thread-safe.
+ * <p>This is the only class of the consistent-reads test that knows the checker's API: answered
+ * calls are {@code ok(value)}, failed reads {@code failed()}, writes whose outcome is unknown
+ * {@code unknown()} (they may take effect any time after their invocation, or never).
+ * Thread-safe.
  */
 final class RegisterHistory {
   /** A key that was never written, or was read as absent: value 0. */
   static final long ABSENT = 0;
 
-  private record Write(long value) { }
+  /** What a call asks of a register. */
+  private sealed interface Input permits Write, Read { }
+
+  private record Write(long value) implements Input { }
 
   /** {@code alone}: checked with the writes only, not with the other reads. */
-  private record Read(boolean alone) { }
+  private record Read(boolean alone) implements Input { }
 
-  /** The output of a read that failed: it says nothing about the register. */
-  private enum Failed { READ }
-
-  private final History history = new History();
+  private final History<Input, Long> history = new History<>();
 
   /** A call awaiting its outcome. */
   static final class Call {
-    private final History.Call call;
+    private final History<Input, Long>.Call call;
 
-    private Call(History.Call call) {
+    private Call(History<Input, Long>.Call call) {
       this.call = call;
     }
 
     /** The write took effect, or the read returned {@code value} ({@link #ABSENT}: no key). */
     void ok(long value) {
-      call.respond(value);
+      call.ok(value);
     }
 
-    /** A read that failed (timed out): it constrains nothing. */
+    /** A read that failed (timed out): it did not take effect, so it constrains nothing. */
     void failed() {
-      call.respond(Failed.READ);
+      call.failed();
     }
 
-    /** A write whose outcome is unknown: left pending, it may or may not have taken effect. */
-    void unknown() { }
+    /** A write whose outcome is unknown: it may or may not have taken effect. */
+    void unknown() {
+      call.unknown();
+    }
   }
 
   /**
@@ -89,23 +91,24 @@ final class RegisterHistory {
 
   /** Checks every key's history separately, with {@code budget} search steps per check. */
   Counts check(long budget) {
-    Map<Object, List<Operation>> byKey = new LinkedHashMap<>();
-    for (Operation op : history.operations()) {
+    Map<Object, List<Operation<Input, Long>>> byKey = new LinkedHashMap<>();
+    for (Operation<Input, Long> op : history.operations()) {
       byKey.computeIfAbsent(op.partition(), k -> new ArrayList<>()).add(op);
     }
-    LinearizabilityChecker checker = new LinearizabilityChecker(budget);
+    LinearizabilityChecker checker =
+        new LinearizabilityChecker(Budget.defaults().withSteps(budget)).withoutTimelines();
     int[] kinds = new int[Verdict.Kind.values().length];
     int illegalAsOf = 0;
     List<String> failures = new ArrayList<>();
-    for (List<Operation> ops : byKey.values()) {
-      List<Operation> together = new ArrayList<>();
-      List<Operation> alone = new ArrayList<>();
-      for (Operation op : ops) {
+    for (List<Operation<Input, Long>> ops : byKey.values()) {
+      List<Operation<Input, Long>> together = new ArrayList<>();
+      List<Operation<Input, Long>> alone = new ArrayList<>();
+      for (Operation<Input, Long> op : ops) {
         (op.input() instanceof Read read && read.alone() ? alone : together).add(op);
       }
       Verdict.Kind worst = record(checker.check(together, REGISTER), failures);
-      for (Operation read : alone) {
-        List<Operation> withWrites = new ArrayList<>(writes(together));
+      for (Operation<Input, Long> read : alone) {
+        List<Operation<Input, Long>> withWrites = new ArrayList<>(writes(together));
         withWrites.add(read);
         Verdict.Kind kind = record(checker.check(withWrites, REGISTER), failures);
         illegalAsOf += kind == Verdict.Kind.ILLEGAL ? 1 : 0;
@@ -118,11 +121,11 @@ final class RegisterHistory {
         failures);
   }
 
-  private static List<Operation> writes(List<Operation> ops) {
+  private static List<Operation<Input, Long>> writes(List<Operation<Input, Long>> ops) {
     return ops.stream().filter(op -> op.input() instanceof Write).toList();
   }
 
-  private static Verdict.Kind record(Verdict verdict, List<String> failures) {
+  private static Verdict.Kind record(Verdict<Input, Long> verdict, List<String> failures) {
     if (verdict.kind() == Verdict.Kind.ILLEGAL && failures.size() < 5) {
       failures.add(tail(verdict));
     }
@@ -136,28 +139,30 @@ final class RegisterHistory {
   }
 
   /** The end of an illegal verdict: the last few placed operations and the unplaceable one. */
-  private static String tail(Verdict verdict) {
-    List<Operation> prefix = verdict.longestPrefix();
-    List<Operation> last = prefix.subList(Math.max(0, prefix.size() - 5), prefix.size());
+  private static String tail(Verdict<Input, Long> verdict) {
+    List<Operation<Input, Long>> prefix = verdict.longestPrefix();
+    List<Operation<Input, Long>> last = prefix.subList(Math.max(0, prefix.size() - 5), prefix.size());
     return "key " + verdict.partition() + ": ... " + last + " cannot place " + verdict.unplaceable();
   }
 
   /** A register holding the last value written, {@link #ABSENT} at first. */
-  private static final SequentialSpec<Long> REGISTER = new SequentialSpec<>() {
+  private static final SequentialSpec<Long, Input, Long> REGISTER = new SequentialSpec<>() {
     @Override
     public Long initial() {
       return ABSENT;
     }
 
     @Override
-    public Optional<Long> apply(Long state, Object input, Object output) {
+    public Optional<Long> step(Long state, Input input, Long output) {
       if (input instanceof Write write) {
         return Optional.of(write.value());
       }
-      if (output == null || output == Failed.READ) {
-        return Optional.of(state);
-      }
       return state.equals(output) ? Optional.of(state) : Optional.empty();
+    }
+
+    @Override
+    public Optional<Long> stepUnknown(Long state, Input input) {
+      return Optional.of(input instanceof Write write ? write.value() : state);
     }
   };
 }
