@@ -29,7 +29,12 @@ public final class Statewright {
 
   private Statewright() { }
 
-  /** Entry point. */
+  /**
+   * Entry point.
+   *
+   * @param args the command and its options
+   * @throws Exception if a command cannot run at all
+   */
   public static void main(String[] args) throws Exception {
     int status = run(args, System.out, System.err);
     if (status != 0) {

@@ -16,7 +16,14 @@ public final class Demo {
 
   private Demo() { }
 
-  /** Runs both scenarios in a temporary folder, and the exploration if asked; returns the failed checks. */
+  /**
+   * Runs both scenarios in a temporary folder, and the exploration if asked.
+   *
+   * @param out where the timeline goes
+   * @param explore whether to explore afterwards
+   * @return the number of failed checks
+   * @throws Exception if a scenario cannot run at all
+   */
   public static int run(PrintStream out, boolean explore) throws Exception {
     ENGINE.setLevel(Level.SEVERE); // the timeline shows what the engine's WARNINGs would say
     Checks checks = new Checks(out);

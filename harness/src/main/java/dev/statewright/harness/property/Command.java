@@ -12,7 +12,12 @@ import java.util.concurrent.CompletionStage;
  */
 public interface Command<S, R> {
 
-  /** Whether the command may run in {@code state}; generation and shrinking respect it. */
+  /**
+   * Whether the command may run in {@code state}; generation and shrinking respect it.
+   *
+   * @param state the model state
+   * @return whether the command may run
+   */
   default boolean precondition(S state) {
     return true;
   }
@@ -21,18 +26,35 @@ public interface Command<S, R> {
    * The postcondition and the model transition in one: the state after this command if
    * {@code result} is what the model allows in {@code state}, else empty. A null {@code result}
    * means the command never responded: return the state as if it took effect.
+   *
+   * @param state the model state before the command
+   * @param result what the system answered, or null
+   * @return the model state after it, or empty if the result is not allowed
    */
   Optional<S> apply(S state, Object result);
 
-  /** Runs the command; the stage yields its result (never throws: map errors to results). */
+  /**
+   * Runs the command; the stage yields its result (never throws: map errors to results).
+   *
+   * @param system the system under test
+   * @return the result, once the system answers
+   */
   CompletionStage<Object> run(R system);
 
-  /** The part of the state it touches (a key), for partitioned linearizability; null for all. */
+  /**
+   * The part of the state it touches (a key), for partitioned linearizability; null for all.
+   *
+   * @return the partition, or null
+   */
   default Object partition() {
     return null;
   }
 
-  /** Simpler variants to try while shrinking. */
+  /**
+   * Simpler variants to try while shrinking.
+   *
+   * @return the variants, simplest first
+   */
   default List<Command<S, R>> shrinks() {
     return List.of();
   }

@@ -44,7 +44,15 @@ public final class PropertyRunner {
     }
   }
 
-  /** Runs the property and throws {@link PropertyFailedError} with the report if it fails. */
+  /**
+   * Runs the property and throws {@link PropertyFailedError} with the report if it fails.
+   *
+   * @param model the model to check
+   * @param settings runs and seeds
+   * @param <S> the model state
+   * @param <R> the system under test
+   * @return what the check did
+   */
   public static <S, R> Summary check(Model<S, R> model, Settings settings) {
     Summary summary = explore(model, settings);
     System.out.println(summary);
@@ -54,7 +62,15 @@ public final class PropertyRunner {
     return summary;
   }
 
-  /** Runs the property and returns what happened, the first failure shrunk. */
+  /**
+   * Runs the property and returns what happened, the first failure shrunk.
+   *
+   * @param model the model to check
+   * @param settings runs and seeds
+   * @param <S> the model state
+   * @param <R> the system under test
+   * @return what the check did, with the failure if any
+   */
   public static <S, R> Summary explore(Model<S, R> model, Settings settings) {
     long start = System.nanoTime();
     Execution execution = new Execution(settings.checkerBudget());
@@ -82,7 +98,16 @@ public final class PropertyRunner {
         settings.seed(), Optional.empty());
   }
 
-  /** One run of {@code model} from {@code runSeed}, as a check would make it, without shrinking. */
+  /**
+   * One run of {@code model} from {@code runSeed}, as a check would make it, without shrinking.
+   *
+   * @param model the model to check
+   * @param runSeed the run's seed
+   * @param settings the shares of parallel and real-thread runs
+   * @param <S> the model state
+   * @param <R> the system under test
+   * @return what the run showed
+   */
   public static <S, R> Outcome runOnce(Model<S, R> model, long runSeed, Settings settings) {
     Execution execution = new Execution(settings.checkerBudget());
     Run<S, R> run = Run.of(model, settings, runSeed);
@@ -93,6 +118,12 @@ public final class PropertyRunner {
   /**
    * Replays run seed {@code runSeed} on the simulated scheduler and describes it in full: the
    * program, the history, every step of the interleaving, the violations.
+   *
+   * @param model the model to check
+   * @param runSeed the run's seed
+   * @param <S> the model state
+   * @param <R> the system under test
+   * @return the description
    */
   public static <S, R> String replay(Model<S, R> model, long runSeed) {
     Settings simulated = Settings.defaults().simulatedOnly();
@@ -111,6 +142,13 @@ public final class PropertyRunner {
   /**
    * Simulated runs per minute of parallel programs with {@code branches} branches, measured for
    * about {@code budget} on the calling thread.
+   *
+   * @param model the model to check
+   * @param branches branches per program
+   * @param budget wall time to measure for
+   * @param <S> the model state
+   * @param <R> the system under test
+   * @return runs per minute
    */
   public static <S, R> double simulatedRunsPerMinute(Model<S, R> model, int branches, java.time.Duration budget) {
     Settings parallel = new Settings(1, 0, null, 1.0, 0, Settings.defaults().checkerBudget());

@@ -38,7 +38,12 @@ public final class SimulatedScheduler implements Scheduler {
   private long steps;
   private int demotions;
 
-  /** A scheduler whose every choice follows from {@code seed}. */
+  /**
+   * A scheduler whose every choice follows from {@code seed}.
+   *
+   * @param seed the seed of every choice
+   * @param strategy how the next ready task is picked
+   */
   public SimulatedScheduler(long seed, Strategy strategy) {
     this.seed = seed;
     this.strategy = strategy;
@@ -107,7 +112,12 @@ public final class SimulatedScheduler implements Scheduler {
     execute(task, "task");
   }
 
-  /** Submits a task with a label the trace shows. */
+  /**
+   * Submits a task with a label the trace shows.
+   *
+   * @param task the task
+   * @param label its name in the trace
+   */
   public void execute(Runnable task, String label) {
     ready.add(new Task(task, label));
   }
@@ -117,14 +127,25 @@ public final class SimulatedScheduler implements Scheduler {
     return schedule(task, delay, "timer");
   }
 
-  /** Schedules a labelled task after {@code delay} of virtual time. */
+  /**
+   * Schedules a labelled task after {@code delay} of virtual time.
+   *
+   * @param task the task
+   * @param delay virtual time until it is ready
+   * @param label its name in the trace
+   * @return a handle that cancels it
+   */
   public Cancellable schedule(Runnable task, Duration delay, String label) {
     Timer timer = new Timer(now + Math.max(0, delay.toNanos()), task, label);
     timers.add(timer);
     return timer;
   }
 
-  /** Called after every step, for monitors that check invariants between steps. */
+  /**
+   * Called after every step, for monitors that check invariants between steps.
+   *
+   * @param check the check, run on the scheduler's thread
+   */
   public void afterEachStep(Runnable check) {
     this.afterEachStep = check;
   }
@@ -133,6 +154,8 @@ public final class SimulatedScheduler implements Scheduler {
    * Runs until nothing is ready and no timer is due before {@code until} (virtual time from now),
    * or {@code maxSteps} steps have run.
    *
+   * @param until virtual time to run for at most
+   * @param maxSteps steps to run at most
    * @return whether it stopped because it was idle (false: the step budget ran out)
    */
   public boolean run(Duration until, long maxSteps) {
@@ -146,7 +169,11 @@ public final class SimulatedScheduler implements Scheduler {
     return ready.isEmpty();
   }
 
-  /** Runs ready tasks (no time passes) until none is left. */
+  /**
+   * Runs ready tasks (no time passes) until none is left.
+   *
+   * @param maxSteps steps to run at most
+   */
   public void runReady(long maxSteps) {
     for (long budget = maxSteps; budget > 0 && !ready.isEmpty(); budget--) {
       step();
@@ -195,22 +222,38 @@ public final class SimulatedScheduler implements Scheduler {
     return true;
   }
 
-  /** Every step so far: its number, virtual time, label and task id. */
+  /**
+   * Every step so far: its number, virtual time, label and task id.
+   *
+   * @return the trace, one line a step
+   */
   public List<String> trace() {
     return List.copyOf(trace);
   }
 
-  /** Steps run so far. */
+  /**
+   * Steps run so far.
+   *
+   * @return the number of steps
+   */
   public long steps() {
     return steps;
   }
 
-  /** The seed this scheduler's choices follow from. */
+  /**
+   * The seed this scheduler's choices follow from.
+   *
+   * @return the seed
+   */
   public long seed() {
     return seed;
   }
 
-  /** The strategy. */
+  /**
+   * The strategy.
+   *
+   * @return how the next ready task is picked
+   */
   public Strategy strategy() {
     return strategy;
   }
