@@ -5,6 +5,7 @@ import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Optional;
 import java.util.PriorityQueue;
 import java.util.SplittableRandom;
 import java.util.random.RandomGenerator;
@@ -14,8 +15,15 @@ import java.util.random.RandomGenerator;
  * jumps to the next timer when nothing is ready, and a seeded choice of the next ready task. The
  * real engine runs on it unchanged; the same seed gives the same schedule and the same result.
  *
- * <p>Not thread-safe: everything, including what the engine submits, runs on the thread that
- * calls {@link #run}. Tasks submitted from other threads are a test bug.
+ * <p>Not thread-safe: everything, including what the engine submits, runs on one thread, one
+ * step at a time, while a caller waits in {@link #run}. Tasks submitted from other threads are a
+ * test bug.
+ *
+ * <p>Blocking calls fail at once: a task that blocks ({@code ClientCache.acquire},
+ * {@code CompletableFuture.join} or {@code get}, closing a staging scope that waits for its
+ * leases) would wait for work only this thread can run. Instead the step throws
+ * {@link BlockingCallException}, naming the call and where it was made, and saying to use the
+ * async form ({@code acquireAsync}, {@code thenCompose}).
  */
 public final class SimulatedScheduler implements Scheduler {
   /*
@@ -159,6 +167,10 @@ public final class SimulatedScheduler implements Scheduler {
    * @return whether it stopped because it was idle (false: the step budget ran out)
    */
   public boolean run(Duration until, long maxSteps) {
+    return SimulationThread.call(() -> runHere(until, maxSteps));
+  }
+
+  private boolean runHere(Duration until, long maxSteps) {
     long deadline = now + until.toNanos();
     for (long budget = maxSteps; budget > 0; budget--) {
       if (ready.isEmpty() && !advanceTo(deadline)) {
@@ -175,17 +187,39 @@ public final class SimulatedScheduler implements Scheduler {
    * @param maxSteps steps to run at most
    */
   public void runReady(long maxSteps) {
-    for (long budget = maxSteps; budget > 0 && !ready.isEmpty(); budget--) {
-      step();
-    }
+    SimulationThread.call(() -> {
+      for (long budget = maxSteps; budget > 0 && !ready.isEmpty(); budget--) {
+        step();
+      }
+      return null;
+    });
   }
 
   private void step() {
     Task task = ready.remove(pick());
     steps++;
     trace.add(String.format("%6d t=%-12s %s #%d", steps, Duration.ofNanos(now), task.label, task.id));
-    task.body.run();
+    try {
+      task.body.run();
+    } catch (RuntimeException e) {
+      throw blockingCall(task, e).orElseThrow(() -> e);
+    }
+    Optional<BlockingCallException> blocked = blockingCall(task, null);
+    if (blocked.isPresent()) {
+      throw blocked.get(); // the task swallowed the failed call; the deadlock it meant is still ours
+    }
     afterEachStep.run();
+  }
+
+  private Optional<BlockingCallException> blockingCall(Task task, RuntimeException thrown) {
+    String call = SimulationThread.takeBlocked();
+    return Optional.ofNullable(call).map(c -> new BlockingCallException("blocking call " + c
+        .replaceFirst("\n", " in step " + steps + " (" + task.label + ") on the simulated"
+            + " scheduler, made at\n")
+        + "\nThe simulated scheduler runs every task on one thread, so this call would wait for"
+        + " work only that thread can run: a deadlock. Use the async form instead (acquireAsync"
+        + " for acquire; compose a future with thenCompose or whenComplete rather than join or"
+        + " get).", thrown));
   }
 
   private int pick() {
