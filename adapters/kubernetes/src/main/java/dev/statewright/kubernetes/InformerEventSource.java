@@ -116,6 +116,7 @@ public final class InformerEventSource<R extends HasMetadata, S> implements Even
    * @return its key
    */
   public static String keyOf(HasMetadata resource) {
+    Objects.requireNonNull(resource, "resource");
     ObjectMeta meta = resource.getMetadata();
     return meta.getNamespace() == null ? meta.getName() : meta.getNamespace() + "/" + meta.getName();
   }

@@ -5,6 +5,7 @@ import dev.statewright.harness.demo.Demo;
 import dev.statewright.harness.explore.Exploration;
 import dev.statewright.harness.property.PropertyRunner;
 import java.io.PrintStream;
+import java.util.Objects;
 import java.util.SplittableRandom;
 import java.util.logging.Level;
 import java.util.logging.Logger;
@@ -36,6 +37,7 @@ public final class Statewright {
    * @throws Exception if a command cannot run at all
    */
   public static void main(String[] args) throws Exception {
+    Objects.requireNonNull(args, "args");
     int status = run(args, System.out, System.err);
     if (status != 0) {
       System.exit(status);

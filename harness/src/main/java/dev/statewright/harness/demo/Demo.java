@@ -2,6 +2,7 @@ package dev.statewright.harness.demo;
 
 import dev.statewright.harness.explore.Exploration;
 import java.io.PrintStream;
+import java.util.Objects;
 import java.util.SplittableRandom;
 import java.util.logging.Level;
 import java.util.logging.Logger;
@@ -25,6 +26,7 @@ public final class Demo {
    * @throws Exception if a scenario cannot run at all
    */
   public static int run(PrintStream out, boolean explore) throws Exception {
+    Objects.requireNonNull(out, "out");
     ENGINE.setLevel(Level.SEVERE); // the timeline shows what the engine's WARNINGs would say
     Checks checks = new Checks(out);
     try (Workspace workspace = Workspace.create()) {

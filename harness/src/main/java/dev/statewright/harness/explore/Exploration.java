@@ -9,6 +9,7 @@ import dev.statewright.harness.staging.StagingProperty;
 import java.io.PrintStream;
 import java.time.Duration;
 import java.util.List;
+import java.util.Objects;
 import java.util.SplittableRandom;
 
 /**
@@ -27,7 +28,7 @@ public final class Exploration {
    * @param out where the report goes
    */
   public Exploration(PrintStream out) {
-    this.out = out;
+    this.out = Objects.requireNonNull(out, "out");
   }
 
   /**

@@ -2,6 +2,7 @@ package dev.statewright.harness.property;
 
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Objects;
 
 /**
  * A sequential prefix, then branches that run concurrently with each other. A sequential
@@ -21,7 +22,8 @@ public record Program<S, R>(List<Command<S, R>> prefix, List<List<Command<S, R>>
    * @param branches command lists run concurrently after the prefix
    */
   public Program {
-    prefix = List.copyOf(prefix);
+    prefix = List.copyOf(Objects.requireNonNull(prefix, "prefix"));
+    Objects.requireNonNull(branches, "branches");
     branches = branches.stream().map(List::copyOf).toList();
   }
 

@@ -3,6 +3,7 @@ package dev.statewright.harness.property;
 import dev.statewright.harness.sim.Strategy;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Objects;
 import java.util.Optional;
 import java.util.SplittableRandom;
 
@@ -54,6 +55,7 @@ public final class PropertyRunner {
    * @return what the check did
    */
   public static <S, R> Summary check(Model<S, R> model, Settings settings) {
+    requireArguments(model, settings);
     Summary summary = explore(model, settings);
     System.out.println(summary);
     if (summary.failure().isPresent()) {
@@ -72,6 +74,7 @@ public final class PropertyRunner {
    * @return what the check did, with the failure if any
    */
   public static <S, R> Summary explore(Model<S, R> model, Settings settings) {
+    requireArguments(model, settings);
     long start = System.nanoTime();
     Execution execution = new Execution(settings.checkerBudget());
     SplittableRandom master = new SplittableRandom(settings.seed());
@@ -109,6 +112,7 @@ public final class PropertyRunner {
    * @return what the run showed
    */
   public static <S, R> Outcome runOnce(Model<S, R> model, long runSeed, Settings settings) {
+    requireArguments(model, settings);
     Execution execution = new Execution(settings.checkerBudget());
     Run<S, R> run = Run.of(model, settings, runSeed);
     return run.threads ? execution.onThreads(model, run.program)
@@ -126,6 +130,7 @@ public final class PropertyRunner {
    * @return the description
    */
   public static <S, R> String replay(Model<S, R> model, long runSeed) {
+    Objects.requireNonNull(model, "model");
     Settings simulated = Settings.defaults().simulatedOnly();
     Run<S, R> run = Run.of(model, simulated, runSeed);
     Outcome outcome = new Execution(simulated.checkerBudget()).simulate(model, run.program, runSeed, run.strategy);
@@ -151,6 +156,8 @@ public final class PropertyRunner {
    * @return runs per minute
    */
   public static <S, R> double simulatedRunsPerMinute(Model<S, R> model, int branches, java.time.Duration budget) {
+    Objects.requireNonNull(model, "model");
+    Objects.requireNonNull(budget, "budget");
     Settings parallel = new Settings(1, 0, null, 1.0, 0, Settings.defaults().checkerBudget());
     Execution execution = new Execution(parallel.checkerBudget());
     SplittableRandom seeds = new SplittableRandom(branches);
@@ -236,6 +243,11 @@ public final class PropertyRunner {
     String where = run.threads ? "real threads" : "simulated, " + run.strategy;
     return new Failure<>(model.name(), masterSeed, run.seed, where, runsBefore, run.program, best,
         bestOutcome);
+  }
+
+  private static void requireArguments(Model<?, ?> model, Settings settings) {
+    Objects.requireNonNull(model, "model");
+    Objects.requireNonNull(settings, "settings");
   }
 
   private static long millisSince(long start) {

@@ -5,6 +5,7 @@ import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Objects;
 import java.util.Optional;
 import java.util.PriorityQueue;
 import java.util.SplittableRandom;
@@ -54,7 +55,7 @@ public final class SimulatedScheduler implements Scheduler {
    */
   public SimulatedScheduler(long seed, Strategy strategy) {
     this.seed = seed;
-    this.strategy = strategy;
+    this.strategy = Objects.requireNonNull(strategy, "strategy");
     this.random = new SplittableRandom(seed);
     if (strategy.isPct()) {
       for (int i = 1; i < strategy.depth(); i++) {
@@ -127,6 +128,8 @@ public final class SimulatedScheduler implements Scheduler {
    * @param label its name in the trace
    */
   public void execute(Runnable task, String label) {
+    Objects.requireNonNull(task, "task");
+    Objects.requireNonNull(label, "label");
     ready.add(new Task(task, label));
   }
 
@@ -144,6 +147,9 @@ public final class SimulatedScheduler implements Scheduler {
    * @return a handle that cancels it
    */
   public Cancellable schedule(Runnable task, Duration delay, String label) {
+    Objects.requireNonNull(task, "task");
+    Objects.requireNonNull(delay, "delay");
+    Objects.requireNonNull(label, "label");
     Timer timer = new Timer(now + Math.max(0, delay.toNanos()), task, label);
     timers.add(timer);
     return timer;
@@ -155,7 +161,7 @@ public final class SimulatedScheduler implements Scheduler {
    * @param check the check, run on the scheduler's thread
    */
   public void afterEachStep(Runnable check) {
-    this.afterEachStep = check;
+    this.afterEachStep = Objects.requireNonNull(check, "check");
   }
 
   /**
@@ -167,6 +173,7 @@ public final class SimulatedScheduler implements Scheduler {
    * @return whether it stopped because it was idle (false: the step budget ran out)
    */
   public boolean run(Duration until, long maxSteps) {
+    Objects.requireNonNull(until, "until");
     return SimulationThread.call(() -> runHere(until, maxSteps));
   }
 
