@@ -116,13 +116,16 @@ class ClientPerResourceOperatorTest {
   @Test
   void aDeleteClosesTheClientAndARecreatedRepositoryGetsANewOne() throws Exception {
     secret("token", "abc");
-    PackageRepository gone = create("gone", "https://gone.example", "token");
+    create("gone", "https://gone.example", "token");
     String first = ns + "/gone -> https://gone.example with token abc";
     await(RepoClient.USED, first);
     long firstVersion = reconciler.repos.cache().snapshot(ns + "/gone").orElseThrow()
         .desiredVersion();
 
-    client.resource(gone).delete();
+    // the mock server, unlike the API server, lets a status update made after the delete drop
+    // its deletionTimestamp: delete once the reconcile has written its status
+    statusIndex("gone", "index of " + first);
+    repository("gone").delete();
     await(RepoClient.CLOSED, first);
     awaitDeleted("gone"); // once cleanup returned, JOSDK removes the finalizer
     assertThat(reconciler.repos.cache().snapshot(ns + "/gone")).get()
