@@ -13,6 +13,7 @@ import org.junit.jupiter.api.io.TempDir;
 import org.openjdk.jmh.results.RunResult;
 import org.openjdk.jmh.runner.Runner;
 import org.openjdk.jmh.runner.options.TimeValue;
+import org.openjdk.jmh.runner.options.VerboseMode;
 
 /**
  * Every benchmark runs once, in-process, for a moment, and the report renders from its JSON: a
@@ -23,7 +24,8 @@ class BenchmarkSmokeTest {
   void everyBenchmarkRunsOnceAndTheReportRendersFromTheResults(@TempDir Path out) throws Exception {
     Path results = Files.createDirectories(out.resolve("results"));
     Collection<RunResult> runs = new Runner(Bench.options(false, 1)
-        .forks(0)
+        .forks(0)                    // in-process: a smoke test, not a measurement
+        .verbosity(VerboseMode.SILENT) // so JMH's non-forked warnings stay out of the build log
         .warmupIterations(0)
         .measurementIterations(1)
         .measurementTime(TimeValue.milliseconds(50))

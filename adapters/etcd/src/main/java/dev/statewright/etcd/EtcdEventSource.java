@@ -80,7 +80,14 @@ public final class EtcdEventSource<S> implements EventSource<String, S> {
   /** Turns a stored value into a spec; throw to reject the value. */
   @FunctionalInterface
   public interface Parser<S> {
-    /** The spec stored at {@code key} (prefix removed) as {@code value}. */
+    /**
+     * The spec stored at {@code key} (prefix removed) as {@code value}.
+     *
+     * @param key the key, prefix removed
+     * @param value the stored bytes
+     * @return the spec
+     * @throws Exception to reject the value: it becomes the key's last error
+     */
     S parse(String key, byte[] value) throws Exception;
   }
 
@@ -131,6 +138,12 @@ public final class EtcdEventSource<S> implements EventSource<String, S> {
   /**
    * A builder for a source following the keys under {@code prefix}, read by {@code parser}, over
    * {@code client}.
+   *
+   * @param client a jetcd client the caller owns and closes
+   * @param prefix the key prefix to follow, such as {@code /repos/}
+   * @param parser reads a stored value as a spec
+   * @param <S> the spec type
+   * @return the builder
    */
   public static <S> Builder<S> builder(Client client, String prefix, Parser<S> parser) {
     return new Builder<>(client, prefix, parser);
@@ -535,7 +548,12 @@ public final class EtcdEventSource<S> implements EventSource<String, S> {
       this.name = prefix;
     }
 
-    /** The name in logs and the thread's name; the prefix by default. */
+    /**
+     * The name in logs and the thread's name; the prefix by default.
+     *
+     * @param name the name
+     * @return this builder
+     */
     public Builder<S> name(String name) {
       this.name = Objects.requireNonNull(name, "name");
       return this;
@@ -544,19 +562,32 @@ public final class EtcdEventSource<S> implements EventSource<String, S> {
     /**
      * Also watch the keys under {@code dependencyPrefix}: each change calls
      * {@code dependencyChanged} with the changed key in full (prefix included).
+     *
+     * @param dependencyPrefix a prefix that does not overlap the spec prefix
+     * @return this builder
      */
     public Builder<S> dependencies(String dependencyPrefix) {
       this.dependencyPrefix = requirePrefix(dependencyPrefix, "dependency prefix");
       return this;
     }
 
-    /** The delay before listing or watching again after a failure; 100 ms doubling to 5 s. */
+    /**
+     * The delay before listing or watching again after a failure; 100 ms doubling to 5 s.
+     *
+     * @param backoff the backoff
+     * @return this builder
+     */
     public Builder<S> backoff(Backoff backoff) {
       this.backoff = Objects.requireNonNull(backoff, "backoff");
       return this;
     }
 
-    /** How long a listing may take before it counts as failed; 10 s by default. */
+    /**
+     * How long a listing may take before it counts as failed; 10 s by default.
+     *
+     * @param requestTimeout a positive duration
+     * @return this builder
+     */
     public Builder<S> requestTimeout(Duration requestTimeout) {
       Objects.requireNonNull(requestTimeout, "requestTimeout");
       if (requestTimeout.isNegative() || requestTimeout.isZero()) {
@@ -584,7 +615,11 @@ public final class EtcdEventSource<S> implements EventSource<String, S> {
       return this;
     }
 
-    /** The source; {@link EventSource#start} begins listing. */
+    /**
+     * The source; {@link EventSource#start} begins listing.
+     *
+     * @return the source
+     */
     public EtcdEventSource<S> build() {
       if (dependencyPrefix != null
           && (dependencyPrefix.startsWith(prefix) || prefix.startsWith(dependencyPrefix))) {

@@ -113,14 +113,29 @@ public final class InformerEventSource<R extends HasMetadata, S> implements Even
     });
   }
 
-  /** A builder for a source following {@code resources}, each mapped to a spec by {@code mapper}. */
+  /**
+   * A builder for a source following {@code resources}, each mapped to a spec by {@code mapper}.
+   *
+   * @param resources the resources to inform on, such as
+   *     {@code client.resources(PackageRepository.class).inNamespace("team-a")}
+   * @param mapper derives a resource's spec; throw to reject the resource
+   * @param <R> the resource type
+   * @param <S> the spec type
+   * @return the builder
+   */
   public static <R extends HasMetadata, S> Builder<R, S> builder(Informable<R> resources,
       Function<? super R, ? extends S> mapper) {
     return new Builder<>(resources, mapper);
   }
 
-  /** The key of {@code resource}: {@code namespace/name}, or {@code name} if cluster-scoped. */
+  /**
+   * The key of {@code resource}: {@code namespace/name}, or {@code name} if cluster-scoped.
+   *
+   * @param resource any resource
+   * @return its key
+   */
   public static String keyOf(HasMetadata resource) {
+    Objects.requireNonNull(resource, "resource");
     ObjectMeta meta = resource.getMetadata();
     return meta.getNamespace() == null ? meta.getName() : meta.getNamespace() + "/" + meta.getName();
   }
@@ -185,6 +200,8 @@ public final class InformerEventSource<R extends HasMetadata, S> implements Even
   /**
    * Completes once the first list has been delivered to the sink and the informer watches for
    * changes; fails if the informer could not start. For readiness checks (and tests).
+   *
+   * @return a stage completed once the first list is delivered
    */
   public CompletionStage<Void> started() {
     return started.copy();
@@ -464,13 +481,23 @@ public final class InformerEventSource<R extends HasMetadata, S> implements Even
       this.mapper = Objects.requireNonNull(mapper, "mapper");
     }
 
-    /** The name in logs and the thread's name. */
+    /**
+     * The name in logs and the thread's name.
+     *
+     * @param name the name
+     * @return this builder
+     */
     public Builder<R, S> name(String name) {
       this.name = Objects.requireNonNull(name, "name");
       return this;
     }
 
-    /** How versions are derived; {@link VersionPolicy#GENERATION} by default. */
+    /**
+     * How versions are derived; {@link VersionPolicy#GENERATION} by default.
+     *
+     * @param versionPolicy the policy
+     * @return this builder
+     */
     public Builder<R, S> version(VersionPolicy versionPolicy) {
       this.versionPolicy = Objects.requireNonNull(versionPolicy, "versionPolicy");
       return this;
@@ -479,13 +506,20 @@ public final class InformerEventSource<R extends HasMetadata, S> implements Even
     /**
      * Follow these Secrets too: a change to one's data calls
      * {@code dependencyChanged("namespace/name")}.
+     *
+     * @param secrets the Secrets to follow, such as {@code client.secrets().inNamespace("team-a")}
+     * @return this builder
      */
     public Builder<R, S> secrets(Informable<Secret> secrets) {
       this.secrets = Objects.requireNonNull(secrets, "secrets");
       return this;
     }
 
-    /** The source; {@link EventSource#start} starts its informers. */
+    /**
+     * The source; {@link EventSource#start} starts its informers.
+     *
+     * @return the source
+     */
     public InformerEventSource<R, S> build() {
       return new InformerEventSource<>(this);
     }

@@ -5,6 +5,7 @@ import dev.statewright.harness.demo.Demo;
 import dev.statewright.harness.explore.Exploration;
 import dev.statewright.harness.property.PropertyRunner;
 import java.io.PrintStream;
+import java.util.Objects;
 import java.util.SplittableRandom;
 import java.util.logging.Level;
 import java.util.logging.Logger;
@@ -29,8 +30,14 @@ public final class Statewright {
 
   private Statewright() { }
 
-  /** Entry point. */
+  /**
+   * Entry point.
+   *
+   * @param args the command and its options
+   * @throws Exception if a command cannot run at all
+   */
   public static void main(String[] args) throws Exception {
+    Objects.requireNonNull(args, "args");
     int status = run(args, System.out, System.err);
     if (status != 0) {
       System.exit(status);

@@ -40,7 +40,12 @@ public final class ClusterSimulation {
 
   private ClusterSimulation() { }
 
-  /** One run: the violations seen (empty if it passed). */
+  /**
+   * One run.
+   *
+   * @param seed the run's seed
+   * @return the violations seen (empty if it passed)
+   */
   public static List<String> run(long seed) {
     return run(seed, true);
   }

@@ -2,6 +2,7 @@ package dev.statewright.harness.demo;
 
 import dev.statewright.harness.explore.Exploration;
 import java.io.PrintStream;
+import java.util.Objects;
 import java.util.SplittableRandom;
 import java.util.logging.Level;
 import java.util.logging.Logger;
@@ -16,8 +17,16 @@ public final class Demo {
 
   private Demo() { }
 
-  /** Runs both scenarios in a temporary folder, and the exploration if asked; returns the failed checks. */
+  /**
+   * Runs both scenarios in a temporary folder, and the exploration if asked.
+   *
+   * @param out where the timeline goes
+   * @param explore whether to explore afterwards
+   * @return the number of failed checks
+   * @throws Exception if a scenario cannot run at all
+   */
   public static int run(PrintStream out, boolean explore) throws Exception {
+    Objects.requireNonNull(out, "out");
     ENGINE.setLevel(Level.SEVERE); // the timeline shows what the engine's WARNINGs would say
     Checks checks = new Checks(out);
     try (Workspace workspace = Workspace.create()) {

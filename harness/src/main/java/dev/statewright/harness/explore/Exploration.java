@@ -9,6 +9,7 @@ import dev.statewright.harness.staging.StagingProperty;
 import java.io.PrintStream;
 import java.time.Duration;
 import java.util.List;
+import java.util.Objects;
 import java.util.SplittableRandom;
 
 /**
@@ -21,9 +22,13 @@ public final class Exploration {
 
   private final PrintStream out;
 
-  /** An exploration that reports to {@code out}. */
+  /**
+   * An exploration that reports to {@code out}.
+   *
+   * @param out where the report goes
+   */
   public Exploration(PrintStream out) {
-    this.out = out;
+    this.out = Objects.requireNonNull(out, "out");
   }
 
   /**
@@ -35,13 +40,24 @@ public final class Exploration {
    * @param canaries canaries in all
    */
   public record Result(int runs, int violations, int caught, int canaries) {
-    /** Whether nothing was found and every canary was caught. */
+    /**
+     * Whether nothing was found and every canary was caught.
+     *
+     * @return true if clean
+     */
     public boolean clean() {
       return violations == 0 && caught == canaries;
     }
   }
 
-  /** Explores with {@code runs} runs of the cache property (fewer of the slower scenarios). */
+  /**
+   * Explores with {@code runs} runs of the cache property (fewer of the slower scenarios).
+   *
+   * @param runs runs of the cache property
+   * @param seed the master seed
+   * @return what was found
+   * @throws Exception if a scenario cannot run at all
+   */
   public Result run(int runs, long seed) throws Exception {
     out.println("explore: " + runs + " runs of the cache property, seed " + seed
         + " (replay a run with: replay --seed <run seed>)");

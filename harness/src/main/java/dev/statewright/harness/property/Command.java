@@ -12,7 +12,12 @@ import java.util.concurrent.CompletionStage;
  */
 public interface Command<S, R> {
 
-  /** Whether the command may run in {@code state}; generation and shrinking respect it. */
+  /**
+   * Whether the command may run in {@code state}; generation and shrinking respect it.
+   *
+   * @param state the model state
+   * @return whether the command may run
+   */
   default boolean precondition(S state) {
     return true;
   }
@@ -36,15 +41,28 @@ public interface Command<S, R> {
    */
   Optional<S> applyUnknown(S state);
 
-  /** Runs the command; the stage yields its result (never throws: map errors to results). */
+  /**
+   * Runs the command; the stage yields its result (never throws: map errors to results).
+   *
+   * @param system the system under test
+   * @return the result, once the system answers
+   */
   CompletionStage<Object> run(R system);
 
-  /** The part of the state it touches (a key), for partitioned linearizability; null for all. */
+  /**
+   * The part of the state it touches (a key), for partitioned linearizability; null for all.
+   *
+   * @return the partition, or null
+   */
   default Object partition() {
     return null;
   }
 
-  /** Simpler variants to try while shrinking. */
+  /**
+   * Simpler variants to try while shrinking.
+   *
+   * @return the variants, simplest first
+   */
   default List<Command<S, R>> shrinks() {
     return List.of();
   }

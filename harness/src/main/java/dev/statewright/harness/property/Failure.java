@@ -21,7 +21,11 @@ public record Failure<S, R>(String property, long masterSeed, long runSeed, Stri
 
   private static final int TRACE_LINES = 80;
 
-  /** The report printed on failure. */
+  /**
+   * The report printed on failure.
+   *
+   * @return seeds, violations, the shrunk program, its history and interleaving
+   */
   public String report() {
     StringBuilder out = new StringBuilder();
     out.append("property '").append(property).append("' failed after ").append(runsBefore)

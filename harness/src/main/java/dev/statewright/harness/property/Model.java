@@ -13,28 +13,58 @@ import java.util.SplittableRandom;
  */
 public interface Model<S, R> {
 
-  /** The property's name, for reports. */
+  /**
+   * The property's name, for reports.
+   *
+   * @return the name
+   */
   String name();
 
-  /** The state before any command. */
+  /**
+   * The state before any command.
+   *
+   * @return the initial model state
+   */
   S initialState();
 
-  /** A command whose precondition holds in {@code state}, drawn from {@code random}. */
+  /**
+   * A command whose precondition holds in {@code state}, drawn from {@code random}.
+   *
+   * @param state the model state the command will run in
+   * @param random the only source of randomness, so that runs replay
+   * @return the command
+   */
   Command<S, R> generate(S state, SplittableRandom random);
 
-  /** A fresh system running on {@code scheduler}. */
+  /**
+   * A fresh system running on {@code scheduler}.
+   *
+   * @param scheduler every thread and timer of the system goes through it
+   * @return the system
+   */
   R start(Scheduler scheduler);
 
-  /** Called once the program is done, before the settle time: stop injecting faults, say. */
+  /**
+   * Called once the program is done, before the settle time: stop injecting faults, say.
+   *
+   * @param system the system under test
+   */
   default void quiesce(R system) { }
 
   /**
    * Stops the system after the program and the settle time, and returns every invariant
    * violation its monitors saw (empty if none).
+   *
+   * @param system the system under test
+   * @return the violations
    */
   List<String> finish(R system);
 
-  /** Virtual time the system gets after the program, before {@link #finish}. */
+  /**
+   * Virtual time the system gets after the program, before {@link #finish}.
+   *
+   * @return the settle time
+   */
   default Duration settle() {
     return Duration.ofMinutes(5);
   }

@@ -16,12 +16,20 @@ import java.util.List;
 public record Outcome(List<String> violations, Verdict<?, ?> verdict, List<Operation<?, ?>> history,
     List<String> trace, long steps) {
 
-  /** Whether the run found a violation. */
+  /**
+   * Whether the run found a violation.
+   *
+   * @return true if it failed
+   */
   public boolean failed() {
     return !violations.isEmpty();
   }
 
-  /** Whether the checker ran out of budget. */
+  /**
+   * Whether the checker ran out of budget.
+   *
+   * @return true if linearizability is undecided
+   */
   public boolean unknown() {
     return verdict != null && verdict.kind() == Verdict.Kind.UNKNOWN;
   }

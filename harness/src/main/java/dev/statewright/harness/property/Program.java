@@ -2,6 +2,7 @@ package dev.statewright.harness.property;
 
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Objects;
 
 /**
  * A sequential prefix, then branches that run concurrently with each other. A sequential
@@ -14,23 +15,42 @@ import java.util.List;
  */
 public record Program<S, R>(List<Command<S, R>> prefix, List<List<Command<S, R>>> branches) {
 
-  /** Copies the lists. */
+  /**
+   * Copies the lists.
+   *
+   * @param prefix commands run one after another first
+   * @param branches command lists run concurrently after the prefix
+   */
   public Program {
-    prefix = List.copyOf(prefix);
+    prefix = List.copyOf(Objects.requireNonNull(prefix, "prefix"));
+    Objects.requireNonNull(branches, "branches");
     branches = branches.stream().map(List::copyOf).toList();
   }
 
-  /** Whether there are concurrent branches. */
+  /**
+   * Whether there are concurrent branches.
+   *
+   * @return true for a parallel program
+   */
   public boolean parallel() {
     return !branches.isEmpty();
   }
 
-  /** Commands in all. */
+  /**
+   * Commands in all.
+   *
+   * @return the number of commands
+   */
   public int size() {
     return prefix.size() + branches.stream().mapToInt(List::size).sum();
   }
 
-  /** Whether every command's precondition holds: prefix in order, each branch after the prefix. */
+  /**
+   * Whether every command's precondition holds: prefix in order, each branch after the prefix.
+   *
+   * @param initial the model state before the program
+   * @return whether the program is valid
+   */
   public boolean valid(S initial) {
     S state = walk(initial, prefix);
     if (state == null) {

@@ -11,7 +11,11 @@ public final class PropertyFailedError extends AssertionError {
     this.failure = failure;
   }
 
-  /** The failure, for tools that want its parts. */
+  /**
+   * The failure, for tools that want its parts.
+   *
+   * @return the shrunk failure
+   */
   public Failure<?, ?> failure() {
     return failure;
   }

@@ -6,6 +6,7 @@ import java.io.UncheckedIOException;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Objects;
 import java.util.Optional;
 import java.util.SplittableRandom;
 
@@ -47,8 +48,17 @@ public final class PropertyRunner {
     }
   }
 
-  /** Runs the property and throws {@link PropertyFailedError} with the report if it fails. */
+  /**
+   * Runs the property and throws {@link PropertyFailedError} with the report if it fails.
+   *
+   * @param model the model to check
+   * @param settings runs and seeds
+   * @param <S> the model state
+   * @param <R> the system under test
+   * @return what the check did
+   */
   public static <S, R> Summary check(Model<S, R> model, Settings settings) {
+    requireArguments(model, settings);
     Summary summary = explore(model, settings);
     System.out.println(summary);
     if (summary.failure().isPresent()) {
@@ -57,8 +67,17 @@ public final class PropertyRunner {
     return summary;
   }
 
-  /** Runs the property and returns what happened, the first failure shrunk. */
+  /**
+   * Runs the property and returns what happened, the first failure shrunk.
+   *
+   * @param model the model to check
+   * @param settings runs and seeds
+   * @param <S> the model state
+   * @param <R> the system under test
+   * @return what the check did, with the failure if any
+   */
   public static <S, R> Summary explore(Model<S, R> model, Settings settings) {
+    requireArguments(model, settings);
     long start = System.nanoTime();
     Execution execution = new Execution(settings.checkerBudget());
     SplittableRandom master = new SplittableRandom(settings.seed());
@@ -85,8 +104,18 @@ public final class PropertyRunner {
         settings.seed(), Optional.empty());
   }
 
-  /** One run of {@code model} from {@code runSeed}, as a check would make it, without shrinking. */
+  /**
+   * One run of {@code model} from {@code runSeed}, as a check would make it, without shrinking.
+   *
+   * @param model the model to check
+   * @param runSeed the run's seed
+   * @param settings the shares of parallel and real-thread runs
+   * @param <S> the model state
+   * @param <R> the system under test
+   * @return what the run showed
+   */
   public static <S, R> Outcome runOnce(Model<S, R> model, long runSeed, Settings settings) {
+    requireArguments(model, settings);
     Execution execution = new Execution(settings.checkerBudget());
     Run<S, R> run = Run.of(model, settings, runSeed);
     return run.threads ? execution.onThreads(model, run.program)
@@ -96,8 +125,15 @@ public final class PropertyRunner {
   /**
    * Replays run seed {@code runSeed} on the simulated scheduler and describes it in full: the
    * program, the history, every step of the interleaving, the violations.
+   *
+   * @param model the model to check
+   * @param runSeed the run's seed
+   * @param <S> the model state
+   * @param <R> the system under test
+   * @return the description
    */
   public static <S, R> String replay(Model<S, R> model, long runSeed) {
+    Objects.requireNonNull(model, "model");
     Settings simulated = Settings.defaults().simulatedOnly();
     Run<S, R> run = Run.of(model, simulated, runSeed);
     Outcome outcome = new Execution(simulated.checkerBudget()).simulate(model, run.program, runSeed, run.strategy);
@@ -114,8 +150,17 @@ public final class PropertyRunner {
   /**
    * Simulated runs per minute of parallel programs with {@code branches} branches, measured for
    * about {@code budget} on the calling thread.
+   *
+   * @param model the model to check
+   * @param branches branches per program
+   * @param budget wall time to measure for
+   * @param <S> the model state
+   * @param <R> the system under test
+   * @return runs per minute
    */
   public static <S, R> double simulatedRunsPerMinute(Model<S, R> model, int branches, java.time.Duration budget) {
+    Objects.requireNonNull(model, "model");
+    Objects.requireNonNull(budget, "budget");
     Settings parallel = new Settings(1, 0, null, 1.0, 0, Settings.defaults().checkerBudget());
     Execution execution = new Execution(parallel.checkerBudget());
     SplittableRandom seeds = new SplittableRandom(branches);
@@ -220,6 +265,11 @@ public final class PropertyRunner {
     } catch (UncheckedIOException e) {
       return outcome; // the report still says everything; only the picture is missing
     }
+  }
+
+  private static void requireArguments(Model<?, ?> model, Settings settings) {
+    Objects.requireNonNull(model, "model");
+    Objects.requireNonNull(settings, "settings");
   }
 
   private static long millisSince(long start) {

@@ -18,7 +18,11 @@ import java.util.SplittableRandom;
 public record Settings(int runs, long seed, Long replay, double parallelShare, double threadShare,
     long checkerBudget) {
 
-  /** Defaults: 200 runs, half parallel, one in ten of those on real threads. */
+  /**
+   * Defaults: 200 runs, half parallel, one in ten of those on real threads.
+   *
+   * @return the defaults, with the system properties applied
+   */
   public static Settings defaults() {
     String fixed = System.getProperty("statewright.seed");
     String replay = System.getProperty("statewright.replay");
@@ -28,23 +32,42 @@ public record Settings(int runs, long seed, Long replay, double parallelShare, d
         replay == null ? null : Long.parseLong(replay), 0.5, 0.1, 300_000); // 100,000 for each of 3 keys
   }
 
-  /** These settings with {@code runs} runs (unless -Dstatewright.runs overrides). */
+  /**
+   * These settings with {@code runs} runs (unless -Dstatewright.runs overrides).
+   *
+   * @param runs runs to make
+   * @return the new settings
+   */
   public Settings runs(int runs) {
     return System.getProperty("statewright.runs") != null ? this
         : new Settings(runs, seed, replay, parallelShare, threadShare, checkerBudget);
   }
 
-  /** These settings from master seed {@code seed}. */
+  /**
+   * These settings from master seed {@code seed}.
+   *
+   * @param seed the master seed
+   * @return the new settings
+   */
   public Settings seed(long seed) {
     return new Settings(runs, seed, replay, parallelShare, threadShare, checkerBudget);
   }
 
-  /** These settings replaying run seed {@code runSeed} only. */
+  /**
+   * These settings replaying run seed {@code runSeed} only.
+   *
+   * @param runSeed the run seed to replay
+   * @return the new settings
+   */
   public Settings replay(long runSeed) {
     return new Settings(runs, seed, runSeed, parallelShare, threadShare, checkerBudget);
   }
 
-  /** These settings with no runs on real threads (fully deterministic). */
+  /**
+   * These settings with no runs on real threads (fully deterministic).
+   *
+   * @return the new settings
+   */
   public Settings simulatedOnly() {
     return new Settings(runs, seed, replay, parallelShare, 0, checkerBudget);
   }

@@ -5,6 +5,8 @@ import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Objects;
+import java.util.Optional;
 import java.util.PriorityQueue;
 import java.util.SplittableRandom;
 import java.util.random.RandomGenerator;
@@ -14,8 +16,15 @@ import java.util.random.RandomGenerator;
  * jumps to the next timer when nothing is ready, and a seeded choice of the next ready task. The
  * real engine runs on it unchanged; the same seed gives the same schedule and the same result.
  *
- * <p>Not thread-safe: everything, including what the engine submits, runs on the thread that
- * calls {@link #run}. Tasks submitted from other threads are a test bug.
+ * <p>Not thread-safe: everything, including what the engine submits, runs on one thread, one
+ * step at a time, while a caller waits in {@link #run}. Tasks submitted from other threads are a
+ * test bug.
+ *
+ * <p>Blocking calls fail at once: a task that blocks ({@code ClientCache.acquire},
+ * {@code CompletableFuture.join} or {@code get}, closing a staging scope that waits for its
+ * leases) would wait for work only this thread can run. Instead the step throws
+ * {@link BlockingCallException}, naming the call and where it was made, and saying to use the
+ * async form ({@code acquireAsync}, {@code thenCompose}).
  */
 public final class SimulatedScheduler implements Scheduler {
   /*
@@ -38,10 +47,15 @@ public final class SimulatedScheduler implements Scheduler {
   private long steps;
   private int demotions;
 
-  /** A scheduler whose every choice follows from {@code seed}. */
+  /**
+   * A scheduler whose every choice follows from {@code seed}.
+   *
+   * @param seed the seed of every choice
+   * @param strategy how the next ready task is picked
+   */
   public SimulatedScheduler(long seed, Strategy strategy) {
     this.seed = seed;
-    this.strategy = strategy;
+    this.strategy = Objects.requireNonNull(strategy, "strategy");
     this.random = new SplittableRandom(seed);
     if (strategy.isPct()) {
       for (int i = 1; i < strategy.depth(); i++) {
@@ -107,8 +121,15 @@ public final class SimulatedScheduler implements Scheduler {
     execute(task, "task");
   }
 
-  /** Submits a task with a label the trace shows. */
+  /**
+   * Submits a task with a label the trace shows.
+   *
+   * @param task the task
+   * @param label its name in the trace
+   */
   public void execute(Runnable task, String label) {
+    Objects.requireNonNull(task, "task");
+    Objects.requireNonNull(label, "label");
     ready.add(new Task(task, label));
   }
 
@@ -117,25 +138,46 @@ public final class SimulatedScheduler implements Scheduler {
     return schedule(task, delay, "timer");
   }
 
-  /** Schedules a labelled task after {@code delay} of virtual time. */
+  /**
+   * Schedules a labelled task after {@code delay} of virtual time.
+   *
+   * @param task the task
+   * @param delay virtual time until it is ready
+   * @param label its name in the trace
+   * @return a handle that cancels it
+   */
   public Cancellable schedule(Runnable task, Duration delay, String label) {
+    Objects.requireNonNull(task, "task");
+    Objects.requireNonNull(delay, "delay");
+    Objects.requireNonNull(label, "label");
     Timer timer = new Timer(now + Math.max(0, delay.toNanos()), task, label);
     timers.add(timer);
     return timer;
   }
 
-  /** Called after every step, for monitors that check invariants between steps. */
+  /**
+   * Called after every step, for monitors that check invariants between steps.
+   *
+   * @param check the check, run on the scheduler's thread
+   */
   public void afterEachStep(Runnable check) {
-    this.afterEachStep = check;
+    this.afterEachStep = Objects.requireNonNull(check, "check");
   }
 
   /**
    * Runs until nothing is ready and no timer is due before {@code until} (virtual time from now),
    * or {@code maxSteps} steps have run.
    *
+   * @param until virtual time to run for at most
+   * @param maxSteps steps to run at most
    * @return whether it stopped because it was idle (false: the step budget ran out)
    */
   public boolean run(Duration until, long maxSteps) {
+    Objects.requireNonNull(until, "until");
+    return SimulationThread.call(() -> runHere(until, maxSteps));
+  }
+
+  private boolean runHere(Duration until, long maxSteps) {
     long deadline = now + until.toNanos();
     for (long budget = maxSteps; budget > 0; budget--) {
       if (ready.isEmpty() && !advanceTo(deadline)) {
@@ -146,19 +188,45 @@ public final class SimulatedScheduler implements Scheduler {
     return ready.isEmpty();
   }
 
-  /** Runs ready tasks (no time passes) until none is left. */
+  /**
+   * Runs ready tasks (no time passes) until none is left.
+   *
+   * @param maxSteps steps to run at most
+   */
   public void runReady(long maxSteps) {
-    for (long budget = maxSteps; budget > 0 && !ready.isEmpty(); budget--) {
-      step();
-    }
+    SimulationThread.call(() -> {
+      for (long budget = maxSteps; budget > 0 && !ready.isEmpty(); budget--) {
+        step();
+      }
+      return null;
+    });
   }
 
   private void step() {
     Task task = ready.remove(pick());
     steps++;
     trace.add(String.format("%6d t=%-12s %s #%d", steps, Duration.ofNanos(now), task.label, task.id));
-    task.body.run();
+    try {
+      task.body.run();
+    } catch (RuntimeException e) {
+      throw blockingCall(task, e).orElseThrow(() -> e);
+    }
+    Optional<BlockingCallException> blocked = blockingCall(task, null);
+    if (blocked.isPresent()) {
+      throw blocked.get(); // the task swallowed the failed call; the deadlock it meant is still ours
+    }
     afterEachStep.run();
+  }
+
+  private Optional<BlockingCallException> blockingCall(Task task, RuntimeException thrown) {
+    String call = SimulationThread.takeBlocked();
+    return Optional.ofNullable(call).map(c -> new BlockingCallException("blocking call " + c
+        .replaceFirst("\n", " in step " + steps + " (" + task.label + ") on the simulated"
+            + " scheduler, made at\n")
+        + "\nThe simulated scheduler runs every task on one thread, so this call would wait for"
+        + " work only that thread can run: a deadlock. Use the async form instead (acquireAsync"
+        + " for acquire; compose a future with thenCompose or whenComplete rather than join or"
+        + " get).", thrown));
   }
 
   private int pick() {
@@ -195,22 +263,38 @@ public final class SimulatedScheduler implements Scheduler {
     return true;
   }
 
-  /** Every step so far: its number, virtual time, label and task id. */
+  /**
+   * Every step so far: its number, virtual time, label and task id.
+   *
+   * @return the trace, one line a step
+   */
   public List<String> trace() {
     return List.copyOf(trace);
   }
 
-  /** Steps run so far. */
+  /**
+   * Steps run so far.
+   *
+   * @return the number of steps
+   */
   public long steps() {
     return steps;
   }
 
-  /** The seed this scheduler's choices follow from. */
+  /**
+   * The seed this scheduler's choices follow from.
+   *
+   * @return the seed
+   */
   public long seed() {
     return seed;
   }
 
-  /** The strategy. */
+  /**
+   * The strategy.
+   *
+   * @return how the next ready task is picked
+   */
   public Strategy strategy() {
     return strategy;
   }

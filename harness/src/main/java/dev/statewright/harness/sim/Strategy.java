@@ -18,12 +18,21 @@ public final class Strategy {
     this.depth = depth;
   }
 
-  /** Uniformly random choice of the next ready task. */
+  /**
+   * Uniformly random choice of the next ready task.
+   *
+   * @return the strategy
+   */
   public static Strategy random() {
     return new Strategy("random", 0);
   }
 
-  /** PCT with bug depth {@code depth} (at least 1). */
+  /**
+   * PCT with bug depth {@code depth} (at least 1).
+   *
+   * @param depth the bug depth
+   * @return the strategy
+   */
   public static Strategy pct(int depth) {
     if (depth < 1) {
       throw new IllegalArgumentException("PCT depth must be >= 1, got " + depth);
