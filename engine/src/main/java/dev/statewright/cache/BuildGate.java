@@ -11,14 +11,21 @@ import java.util.function.Predicate;
  * back if the entry no longer wants to build, so neither permits nor wake-ups are lost.
  */
 final class BuildGate {
+  private final int capacity;
   private final AtomicInteger permits;
   private final Queue<Entry<?, ?, ?>> waiting = new ConcurrentLinkedQueue<>();
   private final Predicate<Entry<?, ?, ?>> start;
 
   /** {@code start} tries to start a build and says whether it took the permit. */
   BuildGate(int permits, Predicate<Entry<?, ?, ?>> start) {
+    this.capacity = permits;
     this.permits = new AtomicInteger(permits);
     this.start = start;
+  }
+
+  /** Permits taken and not yet given back: a read for monitors, racy against concurrent builds. */
+  int inUse() {
+    return capacity - permits.get();
   }
 
   void request(Entry<?, ?, ?> entry) {

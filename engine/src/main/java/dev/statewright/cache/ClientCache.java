@@ -202,6 +202,28 @@ public final class ClientCache<K, S, C> implements AutoCloseable {
   }
 
   /**
+   * What the cache holds beyond its entries, for monitors (the harness's progress and memory
+   * checks); read without locking, so each count is exact only while the cache is quiescent.
+   *
+   * @return bulkhead permits in use, and keys in the dependency index (once per dependency)
+   */
+  public final Footprint footprint() {
+    int indexed = 0;
+    for (Set<K> keys : dependents.values()) {
+      indexed += keys.size();
+    }
+    return new Footprint(gate.inUse(), indexed);
+  }
+
+  /**
+   * A read-only count of what a cache holds beyond its entries; see {@link #footprint()}.
+   *
+   * @param permitsInUse bulkhead permits taken and not given back
+   * @param dependencyIndexSize keys in the dependency index, counted once per dependency
+   */
+  public record Footprint(int permitsInUse, int dependencyIndexSize) { }
+
+  /**
    * A lease on the client of {@code key}, as fresh as the cache's {@link Freshness} requires,
    * waiting up to the acquire timeout. The holder is the calling thread's name.
    *

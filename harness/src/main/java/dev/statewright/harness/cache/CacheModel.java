@@ -6,6 +6,7 @@ import dev.statewright.harness.sim.SimulatedScheduler;
 import dev.statewright.lease.Lease;
 import dev.statewright.time.Scheduler;
 import java.time.Duration;
+import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
@@ -16,6 +17,8 @@ import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionException;
 import java.util.concurrent.CompletionStage;
 import java.util.function.Function;
+import java.util.function.IntFunction;
+import java.util.random.RandomGenerator;
 
 /**
  * The client cache as a map of versioned keys with tombstones, checked against any
@@ -32,6 +35,7 @@ public final class CacheModel implements Model<CacheModel.State, CacheModel.Wire
   private final String name;
   private final Function<Wiring, CacheUnderTest> implementation;
   private final boolean faults;
+  private final Liveness liveness; // null: the two-key programs only
 
   /**
    * What an implementation is built from.
@@ -42,7 +46,37 @@ public final class CacheModel implements Model<CacheModel.State, CacheModel.Wire
    * @param simulated whether time is virtual (real threads get short timeouts)
    */
   public record Wiring(Scheduler scheduler, SimFactory factory, int maxConcurrentBuilds,
-      boolean simulated) { }
+      boolean simulated, Liveness liveness, Hostility hostility, SimSource source,
+      HostileListener listener) {
+
+    /** A wiring of the two-key programs: no hostility, no source. */
+    public Wiring(Scheduler scheduler, SimFactory factory, int maxConcurrentBuilds, boolean simulated) {
+      this(scheduler, factory, maxConcurrentBuilds, simulated, null, Hostility.calm(), null, null);
+    }
+  }
+
+  /**
+   * What a liveness property adds to the two-key programs, and how its cache is wired.
+   *
+   * @param backlogKeys keys a backlog command upserts at once
+   * @param maxConcurrentBuilds the bulkhead
+   * @param hostility draws each run's hostility from the run's random generator
+   * @param source makes the run's source from the number of its starts that throw
+   * @param tombstoneRetention how long a tombstone lasts (shorter than the settle time)
+   */
+  public record Liveness(int backlogKeys, int maxConcurrentBuilds,
+      Function<RandomGenerator, Hostility> hostility, IntFunction<SimSource> source,
+      Duration tombstoneRetention) {
+
+    /** Every key a run may touch: the two of the two-key programs and the backlog's. */
+    List<String> allKeys() {
+      List<String> all = new ArrayList<>(KEYS);
+      for (int i = 0; i < backlogKeys; i++) {
+        all.add("b" + i);
+      }
+      return List.copyOf(all);
+    }
+  }
 
   /** The system under test with its monitor and scheduler. */
   public static final class Wired {
@@ -50,12 +84,27 @@ public final class CacheModel implements Model<CacheModel.State, CacheModel.Wire
     final CacheMonitor monitor;
     final SimFactory factory;
     final Scheduler scheduler;
+    Wiring wiring;
+    List<String> allKeys = KEYS;
+    SpinWatchdog watchdog;
+    boolean closed;
 
     Wired(CacheUnderTest cache, CacheMonitor monitor, SimFactory factory, Scheduler scheduler) {
       this.cache = cache;
       this.monitor = monitor;
       this.factory = factory;
       this.scheduler = scheduler;
+    }
+
+    /** Closes the cache as {@code who} did, then checks that nothing is live (close atomicity). */
+    void closeAndCheck(String who) {
+      cache.close();
+      closed = true;
+      monitor.closedByProgram();
+      for (String key : allKeys) {
+        cache.view(key).ifPresent(v -> monitor.violation("close: after " + who + " returned, " + key
+            + " is still live (desired v" + v.desiredVersion() + ", serving v" + v.servedVersion() + ")"));
+      }
     }
   }
 
@@ -80,10 +129,29 @@ public final class CacheModel implements Model<CacheModel.State, CacheModel.Wire
     }
   }
 
-  private CacheModel(String name, Function<Wiring, CacheUnderTest> implementation, boolean faults) {
+  private CacheModel(String name, Function<Wiring, CacheUnderTest> implementation, boolean faults,
+      Liveness liveness) {
     this.name = name;
     this.implementation = implementation;
     this.faults = faults;
+    this.liveness = liveness;
+  }
+
+  /**
+   * The liveness property of the engine's own cache: hostile factories, listeners and sources
+   * drawn per run, backlogs of {@code backlogKeys} keys on one permit, closes in any branch;
+   * judged by the monitors alone (no linearizability: callbacks delete and close behind the
+   * program's back).
+   */
+  public static CacheModel clientCacheLiveness(int backlogKeys) {
+    return liveness("client cache liveness", RealCache::build, new Liveness(backlogKeys, 1,
+        Hostility::draw, SimSource::new, Duration.ofSeconds(30)));
+  }
+
+  /** A liveness property for any implementation, under {@code name}. */
+  public static CacheModel liveness(String name, Function<Wiring, CacheUnderTest> implementation,
+      Liveness liveness) {
+    return new CacheModel(name, implementation, true, liveness);
   }
 
   /** The property for the engine's own {@code ClientCache}. */
@@ -99,7 +167,7 @@ public final class CacheModel implements Model<CacheModel.State, CacheModel.Wire
   /** The property for any implementation, under {@code name}. */
   public static CacheModel of(String name, Function<Wiring, CacheUnderTest> implementation,
       boolean faults) {
-    return new CacheModel(name, implementation, faults);
+    return new CacheModel(name, implementation, faults, null);
   }
 
   @Override
@@ -114,6 +182,11 @@ public final class CacheModel implements Model<CacheModel.State, CacheModel.Wire
 
   @Override
   public Command<State, Wired> generate(State state, SplittableRandom random) {
+    return liveness == null ? twoKeyCommand(random) : HostileCommands.generate(liveness, random,
+        () -> twoKeyCommand(random));
+  }
+
+  private Command<State, Wired> twoKeyCommand(SplittableRandom random) {
     String key = KEYS.get(random.nextInt(KEYS.size()));
     long version = 1 + random.nextInt(8);
     int dice = random.nextInt(100);
@@ -131,6 +204,9 @@ public final class CacheModel implements Model<CacheModel.State, CacheModel.Wire
 
   @Override
   public Wired start(Scheduler scheduler) {
+    if (liveness != null) {
+      return HostileCommands.start(liveness, scheduler, implementation);
+    }
     boolean simulated = scheduler instanceof SimulatedScheduler;
     CacheMonitor monitor = new CacheMonitor(MAX_BUILDS, simulated);
     SimFactory factory = new SimFactory(scheduler, monitor, Duration.ofMillis(simulated ? 200 : 2));
@@ -148,6 +224,9 @@ public final class CacheModel implements Model<CacheModel.State, CacheModel.Wire
   @Override
   public void quiesce(Wired system) {
     system.factory.faults(0, 0);
+    if (system.wiring != null && system.wiring.liveness() != null) {
+      HostileCommands.quiesce(system);
+    }
   }
 
   @Override
@@ -158,6 +237,12 @@ public final class CacheModel implements Model<CacheModel.State, CacheModel.Wire
   @Override
   public List<String> finish(Wired system) {
     try {
+      if (system.watchdog != null) {
+        system.watchdog.stop();
+      }
+      if (liveness != null) {
+        HostileCommands.finish(system);
+      }
       return system.monitor.finish(KEYS);
     } catch (InterruptedException e) {
       Thread.currentThread().interrupt();

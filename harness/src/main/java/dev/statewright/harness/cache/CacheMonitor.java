@@ -29,6 +29,8 @@ public final class CacheMonitor {
   private int leasesHeld; // guarded by this
   private CacheUnderTest cache;
   private List<String> keys = List.of();
+  private ProgressMonitor progress; // simulation only
+  private boolean closedByProgram;
 
   /**
    * A monitor for a cache allowed {@code maxConcurrentBuilds}; {@code stepwise} checks that hold
@@ -37,6 +39,20 @@ public final class CacheMonitor {
   public CacheMonitor(int maxConcurrentBuilds, boolean stepwise) {
     this.maxConcurrentBuilds = maxConcurrentBuilds;
     this.stepwise = stepwise;
+  }
+
+  /**
+   * Also checks liveness and memory ({@link ProgressMonitor}) over {@code allKeys}, in the
+   * virtual time of {@code scheduler}; simulation only.
+   */
+  public synchronized void watchProgress(dev.statewright.time.Scheduler scheduler, List<String> allKeys) {
+    progress = new ProgressMonitor(scheduler, maxConcurrentBuilds, this::violation);
+    progress.watch(cache, allKeys);
+  }
+
+  /** The program closed the cache: finish() checks what a closed cache may still hold. */
+  synchronized void closedByProgram() {
+    closedByProgram = true;
   }
 
   /** Watches {@code keys} of {@code cache}: their views feed the step checks. */
@@ -81,6 +97,9 @@ public final class CacheMonitor {
     if (mine > 1) {
       violations.add("C1: " + mine + " builds of " + key + " in flight at once");
     }
+    if (progress != null) {
+      progress.buildStarted(key);
+    }
     if (building > maxConcurrentBuilds) {
       violations.add("C8: " + building + " builds at once, more than " + maxConcurrentBuilds);
     }
@@ -96,10 +115,19 @@ public final class CacheMonitor {
   synchronized void buildFinished(String key, long version, SimClient client) {
     inFlight.merge(key, -1, Integer::sum);
     building--;
+    if (progress != null) {
+      progress.buildFinished(key);
+    }
     notifyAll(); // finish() may be waiting for convergence
     if (client != null) {
       clients.add(client);
       finishedNewer.merge(key, version, Math::max);
+    }
+  }
+
+  synchronized void buildFailed(String key, long version, Throwable error) {
+    if (progress != null) {
+      progress.buildFailed(key, version, error);
     }
   }
 
@@ -137,6 +165,9 @@ public final class CacheMonitor {
     }
     keys.forEach(this::served);
     keys.forEach(this::keptServing);
+    if (progress != null) {
+      progress.afterStep();
+    }
   }
 
   /** A live key that served a client keeps serving one until it is deleted, failures or not (C7). */
@@ -175,6 +206,11 @@ public final class CacheMonitor {
     if (!stepwise) { // on real threads, commands may still hold leases and retries be due
       awaitLeasesGiven(Duration.ofSeconds(30));
       awaitConverged(keys, Duration.ofSeconds(30));
+    }
+    if (progress != null) {
+      synchronized (this) {
+        progress.finish(closedByProgram);
+      }
     }
     for (String key : keys) {
       cache.view(key).filter(v -> !v.current()).ifPresent(v -> violation("C3: " + key

@@ -7,6 +7,7 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.PriorityQueue;
 import java.util.SplittableRandom;
+import java.util.function.Consumer;
 import java.util.random.RandomGenerator;
 
 /**
@@ -33,6 +34,7 @@ public final class SimulatedScheduler implements Scheduler {
   private final List<String> trace = new ArrayList<>();
   private final List<Integer> changePoints = new ArrayList<>();
   private Runnable afterEachStep = () -> { };
+  private Consumer<Throwable> uncaught;
   private long now;
   private long submitted;
   private long steps;
@@ -124,6 +126,15 @@ public final class SimulatedScheduler implements Scheduler {
     return timer;
   }
 
+  /**
+   * From now on a task that throws is handed to {@code handler} and the run goes on, as a thread
+   * pool's worker would report it and take the next task; by default the throwable propagates
+   * out of {@link #run}.
+   */
+  public void onUncaught(Consumer<Throwable> handler) {
+    this.uncaught = handler;
+  }
+
   /** Called after every step, for monitors that check invariants between steps. */
   public void afterEachStep(Runnable check) {
     this.afterEachStep = check;
@@ -157,8 +168,20 @@ public final class SimulatedScheduler implements Scheduler {
     Task task = ready.remove(pick());
     steps++;
     trace.add(String.format("%6d t=%-12s %s #%d", steps, Duration.ofNanos(now), task.label, task.id));
-    task.body.run();
+    runTask(task);
     afterEachStep.run();
+  }
+
+  private void runTask(Task task) {
+    if (uncaught == null) {
+      task.body.run();
+      return;
+    }
+    try {
+      task.body.run();
+    } catch (RuntimeException | Error e) {
+      uncaught.accept(e);
+    }
   }
 
   private int pick() {

@@ -1,0 +1,65 @@
+package dev.statewright.harness.cache;
+
+import dev.statewright.cache.CacheListener;
+import dev.statewright.cache.EntryEvent;
+import dev.statewright.cache.EntryState;
+import dev.statewright.lifecycle.Transition;
+import java.util.random.RandomGenerator;
+
+/**
+ * A listener that throws on a share of its calls, a RuntimeException or a
+ * {@link StackOverflowError} as the run's {@link Hostility} says. Simulation only: it draws from
+ * the scheduler's random generator, so the run seed replays it.
+ */
+public final class HostileListener implements CacheListener<String> {
+  private final Hostility hostility;
+  private final RandomGenerator random;
+  private volatile boolean calm;
+
+  /** Throws as {@code hostility} says, drawing from {@code random}. */
+  public HostileListener(Hostility hostility, RandomGenerator random) {
+    this.hostility = hostility;
+    this.random = random;
+  }
+
+  /** From now on, never throws (the settle time). */
+  public void calm() {
+    calm = true;
+  }
+
+  /** Throws, sometimes, where {@code where} is the callback. */
+  public void maybeThrow(String where) {
+    if (calm || hostility.listenerThrows() == 0 || random.nextDouble() >= hostility.listenerThrows()) {
+      return;
+    }
+    if (hostility.listenerErrors()) {
+      throw new StackOverflowError("injected Error from the listener's " + where);
+    }
+    throw new IllegalStateException("injected failure of the listener's " + where);
+  }
+
+  @Override
+  public void onTransition(String key, Transition<EntryState, EntryEvent> transition) {
+    maybeThrow("onTransition");
+  }
+
+  @Override
+  public void onBuildStarted(String key, long version) {
+    maybeThrow("onBuildStarted");
+  }
+
+  @Override
+  public void onBuildFinished(String key, long version, long nanos, Throwable error) {
+    maybeThrow("onBuildFinished");
+  }
+
+  @Override
+  public void onClientReleased(String key, long version) {
+    maybeThrow("onClientReleased");
+  }
+
+  @Override
+  public void onRejected(String key, Exception problem) {
+    maybeThrow("onRejected");
+  }
+}

@@ -1,0 +1,71 @@
+package dev.statewright.harness.cache;
+
+import java.util.EnumMap;
+import java.util.Map;
+import java.util.random.RandomGenerator;
+
+/**
+ * How hostile one run's user code is: the share of each {@link BuildShape} among factory calls,
+ * how often the listener throws (and whether an {@link Error}), how often the source's start
+ * throws, and whether the factory blocks a worker (then only synchronous shapes). Drawn once per
+ * run from the run's scheduler, so a run seed replays it.
+ *
+ * @param shapes the weight of each build shape
+ * @param listenerThrows the share of listener calls that throw
+ * @param listenerErrors whether the listener throws Errors rather than RuntimeExceptions
+ * @param failedStarts how many of the source's first starts throw (a RuntimeException, then an Error)
+ * @param blocking whether the factory is a blocking {@code ClientFactory}
+ */
+public record Hostility(Map<BuildShape, Double> shapes, double listenerThrows, boolean listenerErrors,
+    int failedStarts, boolean blocking) {
+
+  /** Well-mannered: every build completes later, nothing throws. */
+  public static Hostility calm() {
+    return new Hostility(Map.of(BuildShape.LATER, 1.0), 0, false, 0, false);
+  }
+
+  /** One of the hostile profiles, drawn from {@code random}. */
+  public static Hostility draw(RandomGenerator random) {
+    Map<BuildShape, Double> shapes = new EnumMap<>(BuildShape.class);
+    shapes.put(BuildShape.LATER, 0.2);
+    shapes.put(BuildShape.AT_ONCE, random.nextDouble() < 0.6 ? 2.0 : 0.1);
+    shapes.put(BuildShape.FAILS_AT_ONCE, random.nextDouble() < 0.4 ? 1.0 : 0.05);
+    shapes.put(BuildShape.THROWS, random.nextDouble() < 0.3 ? 0.3 : 0.0);
+    shapes.put(BuildShape.THROWS_ERROR, random.nextDouble() < 0.3 ? 0.1 : 0.0);
+    shapes.put(BuildShape.FAILS_WITH_ERROR, random.nextDouble() < 0.3 ? 0.1 : 0.0);
+    shapes.put(BuildShape.REENTRANT, random.nextDouble() < 0.3 ? 0.1 : 0.0);
+    boolean listener = random.nextDouble() < 0.3;
+    return new Hostility(shapes, listener ? 0.05 : 0, listener && random.nextBoolean(),
+        random.nextDouble() < 0.3 ? 1 + random.nextInt(2) : 0, random.nextDouble() < 0.25);
+  }
+
+  /** The shape of the next build, drawn from {@code random}; only synchronous ones if blocking. */
+  BuildShape nextShape(RandomGenerator random) {
+    if (shapes.size() == 1 && !blocking) {
+      return shapes.keySet().iterator().next(); // calm runs draw nothing: their seeds replay as before
+    }
+    double total = 0;
+    for (var e : shapes.entrySet()) {
+      total += allowed(e.getKey()) ? e.getValue() : 0;
+    }
+    double dice = random.nextDouble() * total;
+    for (var e : shapes.entrySet()) {
+      double weight = allowed(e.getKey()) ? e.getValue() : 0;
+      if (dice < weight) {
+        return e.getKey();
+      }
+      dice -= weight;
+    }
+    return blocking ? BuildShape.AT_ONCE : BuildShape.LATER;
+  }
+
+  private boolean allowed(BuildShape shape) {
+    return !blocking || shape.synchronous();
+  }
+
+  @Override
+  public String toString() {
+    return "hostility" + shapes + (listenerThrows > 0 ? ", listener throws " + (listenerErrors ? "Errors" : "exceptions") : "")
+        + (failedStarts > 0 ? ", source start throws " + failedStarts + "x" : "") + (blocking ? ", blocking factory" : "");
+  }
+}
