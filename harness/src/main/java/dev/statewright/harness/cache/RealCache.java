@@ -16,11 +16,12 @@ import java.util.concurrent.CompletionStage;
 /** The engine's {@link ClientCache} as a {@link CacheUnderTest}. */
 public final class RealCache implements CacheUnderTest {
   private final ClientCache<String, SimSpec, SimClient> cache;
+  private final int permits; // the bulkhead it was built with; 0 if unknown
 
   /** The engine's cache, wired the way the property needs it. */
   static CacheUnderTest build(CacheModel.Wiring wiring) {
     if (wiring.liveness() != null) {
-      return new RealCache(hostile(wiring).build());
+      return new RealCache(hostile(wiring).build(), wiring.maxConcurrentBuilds());
     }
     return new RealCache(ClientCache.asyncBuilder(wiring.factory())
         .name("property")
@@ -58,7 +59,13 @@ public final class RealCache implements CacheUnderTest {
 
   /** Drives {@code cache}. */
   public RealCache(ClientCache<String, SimSpec, SimClient> cache) {
+    this(cache, 0);
+  }
+
+  /** Drives {@code cache}, built with {@code permits} bulkhead permits. */
+  public RealCache(ClientCache<String, SimSpec, SimClient> cache, int permits) {
     this.cache = cache;
+    this.permits = permits;
   }
 
   @Override
@@ -102,7 +109,7 @@ public final class RealCache implements CacheUnderTest {
 
   @Override
   public OptionalInt permitsInUse() {
-    return OptionalInt.of(cache.footprint().permitsInUse());
+    return permits == 0 ? OptionalInt.empty() : OptionalInt.of(permits - cache.footprint().permitsAvailable());
   }
 
   @Override
