@@ -63,10 +63,17 @@ public final class CacheModel implements Model<CacheModel.State, CacheModel.Wire
    * @param hostility draws each run's hostility from the run's random generator
    * @param source makes the run's source from the number of its starts that throw
    * @param tombstoneRetention how long a tombstone lasts (shorter than the settle time)
+   * @param closes whether programs call close() (from any branch)
    */
   public record Liveness(int backlogKeys, int maxConcurrentBuilds,
       Function<RandomGenerator, Hostility> hostility, IntFunction<SimSource> source,
-      Duration tombstoneRetention) {
+      Duration tombstoneRetention, boolean closes) {
+
+    /** The engine's liveness settings: one permit, a 30 s retention; {@code hostility} per run. */
+    public static Liveness of(int backlogKeys, Function<RandomGenerator, Hostility> hostility,
+        boolean closes) {
+      return new Liveness(backlogKeys, 1, hostility, SimSource::new, Duration.ofSeconds(30), closes);
+    }
 
     /** Every key a run may touch: the two of the two-key programs and the backlog's. */
     List<String> allKeys() {
@@ -144,8 +151,12 @@ public final class CacheModel implements Model<CacheModel.State, CacheModel.Wire
    * program's back).
    */
   public static CacheModel clientCacheLiveness(int backlogKeys) {
-    return liveness("client cache liveness", RealCache::build, new Liveness(backlogKeys, 1,
-        Hostility::draw, SimSource::new, Duration.ofSeconds(30)));
+    return clientCacheLiveness("client cache liveness", Liveness.of(backlogKeys, Hostility::draw, true));
+  }
+
+  /** One aspect of the liveness property of the engine's own cache, under {@code name}. */
+  public static CacheModel clientCacheLiveness(String name, Liveness liveness) {
+    return liveness(name, RealCache::build, liveness);
   }
 
   /** A liveness property for any implementation, under {@code name}. */

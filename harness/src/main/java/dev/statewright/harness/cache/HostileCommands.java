@@ -41,6 +41,8 @@ final class HostileCommands {
     HostileListener listener = new HostileListener(hostility, scheduler.random());
     CacheModel.Wiring wiring = new CacheModel.Wiring(scheduler, factory, liveness.maxConcurrentBuilds(),
         true, liveness, hostility, source, listener);
+    sim.execute(() -> { }, "the run's " + hostility); // the trace says what the run was up against
+    monitor.startsAreNewest(!hostility.blocking());
     sim.onUncaught(error -> monitor.violation("isolation: " + error + " escaped into a scheduler thread"
         + where(error)));
     Wired system = wired(implementation, wiring, monitor, error -> monitor.violation(
@@ -93,7 +95,7 @@ final class HostileCommands {
     Command<State, Wired> command;
     if (dice < 8) {
       command = new Backlog(liveness.backlogKeys(), 1 + random.nextInt(3));
-    } else if (dice < 13) {
+    } else if (dice < 13 && liveness.closes()) {
       command = new Close();
     } else if (dice < 25) {
       command = new SourceEvent(CacheModel.KEYS.get(random.nextInt(2)), 1 + random.nextInt(8),
@@ -214,7 +216,7 @@ final class HostileCommands {
     @Override
     public CompletionStage<Object> run(Wired system) {
       SimSource source = system.wiring.source();
-      boolean wasLive = system.cache.view(key).isPresent();
+      long known = system.cache.view(key).map(CacheUnderTest.View::desiredVersion).orElse(-1L);
       boolean delivered;
       try {
         delivered = deliver(source);
@@ -222,8 +224,9 @@ final class HostileCommands {
         system.monitor.violation("events: the cache threw " + e + " back into the source on " + this);
         return CompletableFuture.completedFuture("threw");
       }
-      boolean bad = kind == Kind.NEGATIVE_VERSION || kind == Kind.POISONED_SPEC;
-      if (delivered && bad && wasLive && !system.closed) {
+      // a poisoned spec is only compared (and found bad) if it is newer than the key's spec
+      boolean bad = kind == Kind.NEGATIVE_VERSION || kind == Kind.POISONED_SPEC && poisonedVersion() > known;
+      if (delivered && bad && known >= 0 && !system.closed) {
         system.cache.view(key).filter(v -> !v.errorRecorded()).ifPresent(v -> system.monitor.violation(
             "events: " + this + " was not recorded against " + key + " (no last error)"));
       }
@@ -237,10 +240,15 @@ final class HostileCommands {
         case NEGATIVE_VERSION:
           return source.upsert(key, new SimSpec(version), -version);
         case POISONED_SPEC:
-          return source.upsert(key, new SimSpec(version, true), version + 8); // newer than any good one
+          return source.upsert(key, new SimSpec(poisonedVersion(), true), poisonedVersion());
         default:
           return source.upsert(key, new SimSpec(version), version);
       }
+    }
+
+    /** A poisoned spec comes newer than any good one the program sends. */
+    private long poisonedVersion() {
+      return version + 8;
     }
 
     @Override

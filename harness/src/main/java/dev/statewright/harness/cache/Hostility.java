@@ -24,7 +24,45 @@ public record Hostility(Map<BuildShape, Double> shapes, double listenerThrows, b
     return new Hostility(Map.of(BuildShape.LATER, 1.0), 0, false, 0, false);
   }
 
-  /** One of the hostile profiles, drawn from {@code random}. */
+  /** Builds that complete, fail or throw (exceptions only) at once, async or blocking. */
+  public static Hostility synchronousBuilds(RandomGenerator random) {
+    return new Hostility(weights(BuildShape.LATER, 0.2, BuildShape.AT_ONCE, 1.0, BuildShape.FAILS_AT_ONCE,
+        random.nextDouble() < 0.5 ? 0.5 : 0.0, BuildShape.THROWS, random.nextDouble() < 0.3 ? 0.2 : 0.0),
+        0, false, 0, random.nextDouble() < 0.25);
+  }
+
+  /** Well-mannered builds, mostly synchronous, and a listener that throws, exceptions or Errors. */
+  public static Hostility throwingListeners(RandomGenerator random) {
+    return new Hostility(weights(BuildShape.LATER, 0.5, BuildShape.AT_ONCE, 0.5), 0.05,
+        random.nextBoolean(), 0, false);
+  }
+
+  /** Factories that call back into the cache (upsert, delete, close, acquire) from build(). */
+  public static Hostility reentrantFactories(RandomGenerator random) {
+    return new Hostility(weights(BuildShape.LATER, 0.3, BuildShape.AT_ONCE, 0.5, BuildShape.REENTRANT, 0.2),
+        0, false, 0, random.nextDouble() < 0.25);
+  }
+
+  /** Factories that throw or fail with Errors, and a source whose starts throw. */
+  public static Hostility errors(RandomGenerator random) {
+    return new Hostility(weights(BuildShape.LATER, 0.4, BuildShape.AT_ONCE, 0.3, BuildShape.THROWS_ERROR,
+        0.15, BuildShape.FAILS_WITH_ERROR, 0.15), 0, false, random.nextInt(3), random.nextDouble() < 0.25);
+  }
+
+  /** Builds that complete later or at once; nothing throws. */
+  public static Hostility mannered(RandomGenerator random) {
+    return new Hostility(weights(BuildShape.LATER, 0.5, BuildShape.AT_ONCE, 0.5), 0, false, 0, false);
+  }
+
+  private static Map<BuildShape, Double> weights(Object... shapeThenWeight) {
+    Map<BuildShape, Double> shapes = new EnumMap<>(BuildShape.class);
+    for (int i = 0; i < shapeThenWeight.length; i += 2) {
+      shapes.put((BuildShape) shapeThenWeight[i], (Double) shapeThenWeight[i + 1]);
+    }
+    return shapes;
+  }
+
+  /** One of the hostile profiles, every kind mixed, drawn from {@code random}. */
   public static Hostility draw(RandomGenerator random) {
     Map<BuildShape, Double> shapes = new EnumMap<>(BuildShape.class);
     shapes.put(BuildShape.LATER, 0.2);

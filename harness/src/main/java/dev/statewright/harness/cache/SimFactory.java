@@ -97,10 +97,7 @@ public final class SimFactory implements AsyncClientFactory<String, SimSpec, Sim
       case THROWS_ERROR:
         throw (StackOverflowError) failed(key, spec, new StackOverflowError("injected Error from build()"));
       case FAILS_WITH_ERROR:
-        CompletableFuture<SimClient> later = new CompletableFuture<>();
-        scheduler.schedule(() -> later.completeExceptionally(failed(key, spec,
-            new StackOverflowError("injected Error failing the stage"))), Duration.ofMillis(1));
-        return later;
+        return failsWithErrorLater(key, spec);
       default:
         reenterOnce(key, spec);
         return CompletableFuture.completedFuture(finished(key, spec, startedAs));
@@ -128,11 +125,12 @@ public final class SimFactory implements AsyncClientFactory<String, SimSpec, Sim
     return error;
   }
 
-  private CompletionStage<SimClient> later(String key, SimSpec spec, long startedAs) {
-    AtomicBoolean over = new AtomicBoolean();
-    // the monitor hears of a build's end before anyone else: a cancelled build inside cancel(),
-    // ahead of every callback; a finished one just before its stage completes
-    CompletableFuture<SimClient> result = new CompletableFuture<>() {
+  /**
+   * A stage that tells the monitor of the build's end before anyone else: a cancelled build
+   * inside cancel(), ahead of every callback; {@code over} is set by whoever ends it first.
+   */
+  private CompletableFuture<SimClient> cancellable(String key, SimSpec spec, AtomicBoolean over) {
+    return new CompletableFuture<>() {
       @Override
       public boolean cancel(boolean mayInterrupt) {
         if (over.compareAndSet(false, true)) {
@@ -141,6 +139,22 @@ public final class SimFactory implements AsyncClientFactory<String, SimSpec, Sim
         return super.cancel(mayInterrupt);
       }
     };
+  }
+
+  private CompletionStage<SimClient> failsWithErrorLater(String key, SimSpec spec) {
+    AtomicBoolean over = new AtomicBoolean();
+    CompletableFuture<SimClient> result = cancellable(key, spec, over);
+    scheduler.schedule(() -> {
+      if (over.compareAndSet(false, true)) {
+        result.completeExceptionally(failed(key, spec, new StackOverflowError("injected Error failing the stage")));
+      }
+    }, Duration.ofMillis(1));
+    return result;
+  }
+
+  private CompletionStage<SimClient> later(String key, SimSpec spec, long startedAs) {
+    AtomicBoolean over = new AtomicBoolean();
+    CompletableFuture<SimClient> result = cancellable(key, spec, over);
     double dice = scheduler.random().nextDouble();
     if (dice < hangRate) {
       return result; // completes only when the cache cancels it

@@ -1,18 +1,52 @@
 package dev.statewright.harness.property;
 
 import dev.statewright.harness.cache.CacheModel;
+import dev.statewright.harness.cache.CacheModel.Liveness;
+import dev.statewright.harness.cache.Hostility;
 import org.junit.jupiter.api.Test;
 
 /**
- * Liveness through the harness: factories that complete or fail synchronously, throw Errors or
- * call back into the cache (delete, close); listeners and sources that throw; backlogs of 1,000
- * keys on one permit; close() from any branch. Judged by the progress, permit, recursion,
- * throwable, close, memory, event and Secret monitors besides C1–C9's. Simulated only: every
- * run replays from its seed.
+ * Liveness through the harness, one kind of hostile user code at a time and then all mixed:
+ * factories that complete or fail synchronously, throw Errors or call back into the cache
+ * (delete, close); listeners and sources that throw; backlogs of 1,000 keys on one permit;
+ * close() from any branch. Judged by the progress, permit, recursion, throwable, close, memory,
+ * event and Secret monitors besides C1–C9's. Simulated only: every run replays from its seed.
  */
 class ClientCacheLivenessPropertyTest {
+  private static final int BACKLOG = 1_000;
+
+  private static void check(String aspect, Liveness liveness, int runs) {
+    PropertyRunner.check(CacheModel.clientCacheLiveness("client cache liveness: " + aspect, liveness),
+        Settings.defaults().simulatedOnly().runs(runs));
+  }
+
   @Test
-  void noHostileFactoryListenerSourceOrCallerStallsOrLeaksTheCache() {
-    PropertyRunner.check(CacheModel.clientCacheLiveness(1_000), Settings.defaults().simulatedOnly().runs(60));
+  void aBacklogOfSynchronousBuildsNeitherRecursesNorLosesAPermit() {
+    check("synchronous builds", Liveness.of(BACKLOG, Hostility::synchronousBuilds, false), 30);
+  }
+
+  @Test
+  void aListenerThatThrowsStallsNoKey() {
+    check("throwing listeners", Liveness.of(BACKLOG, Hostility::throwingListeners, false), 30);
+  }
+
+  @Test
+  void aFactoryMayCallBackIntoTheCache() {
+    check("reentrant factories", Liveness.of(BACKLOG, Hostility::reentrantFactories, false), 30);
+  }
+
+  @Test
+  void closeFromAnyBranchLeavesNothingLive() {
+    check("close in parallel", Liveness.of(BACKLOG, Hostility::mannered, true), 30);
+  }
+
+  @Test
+  void errorsFromFactoriesAndSourcesAreNoticedAtOnce() {
+    check("Errors", Liveness.of(BACKLOG, Hostility::errors, false), 30);
+  }
+
+  @Test
+  void everyKindOfHostilityMixed() {
+    check("mixed", Liveness.of(BACKLOG, Hostility::draw, true), 40);
   }
 }
