@@ -7,39 +7,50 @@ import java.util.function.Predicate;
 
 /**
  * The bulkhead: at most {@code permits} builds run at once across keys; entries that want a build
- * queue in arrival order. Lock-free, never recursive, and no permit or wake-up is ever lost.
+ * queue in arrival order. Lock-free and never recursive: no permit or wake-up is lost, and the
+ * stack does not grow with the queue.
  */
 final class BuildGate {
   /*
-   * Overview: a permit counter, a queue of entries waiting for a permit, and a drain-status word
-   * that makes draining single-flight (Caffeine's BoundedLocalCache drainStatus).
+   * Overview: a permit counter and a queue of entries waiting for a permit. `request` and
+   * `release` change one of them and then drain: while entries wait and a permit is free, take
+   * the permit by CAS, poll an entry and start it, or give the permit back if it no longer wants
+   * to build. Whoever changes the counter or the queue drains afterwards, and a drain stops only
+   * when it has seen the queue empty or no permit free after its own change, so the last change
+   * is always followed by a drain that sees it: no wake-up is lost.
    *
-   * Concurrency: `request` and `release` change the queue or the counter, then call `drain`. One
-   * thread at a time drains: it takes a permit by CAS before polling an entry and gives it back
-   * if the entry no longer wants to build. Starting a build runs the engine's effects, and an
-   * asynchronous factory may complete at once, so a build can finish, release its permit and ask
-   * for a drain on the draining thread itself, inside `start`. That nested drain (or one on
-   * another thread) only marks the status PROCESSING_TO_REQUIRED and returns; the draining thread
-   * sees the mark and loops again. The stack therefore never grows with the queue (it used to
-   * recurse once per queued key and overflow), and a release during a drain is never missed: the
-   * drainer leaves only by CAS from PROCESSING_TO_IDLE to IDLE, which fails after any new mark.
+   * Concurrency: starting a build runs the engine's effects and some user code (a listener, an
+   * asynchronous factory, whose stage may be complete already), so a build can finish, give its
+   * permit back and ask for a drain on the draining thread itself, inside `start`. That nested
+   * drain only marks this thread's drain AGAIN and returns; the loop below goes round once more.
+   * The stack therefore stays flat however long the queue (it used to grow by one frame chain per
+   * queued key and overflow, and the StackOverflowError lost the permit in a CompletableFuture).
+   * This is CompletableFuture.postComplete's discipline: the thread already unwinding the chain
+   * takes the new work instead of recursing into it.
    *
-   * Transitions of the drain status (one word, CAS only):
-   *   IDLE                   -> PROCESSING_TO_IDLE      a thread starts draining
-   *   PROCESSING_TO_IDLE     -> PROCESSING_TO_REQUIRED  work arrived during the drain
-   *   PROCESSING_TO_REQUIRED -> PROCESSING_TO_IDLE      the drainer loops again
-   *   PROCESSING_TO_IDLE     -> IDLE                    the drainer found nothing more to do
+   * Why the mark is per thread and not Caffeine's shared drain-status word (IDLE, REQUIRED,
+   * PROCESSING_TO_IDLE, PROCESSING_TO_REQUIRED): with a shared word one thread drains for all,
+   * and Caffeine's drain runs only its own code. Ours runs user callbacks; a listener that blocks
+   * (or waits for another key's build) would then stall every other key's start. With a mark per
+   * thread, threads drain independently, lock-free as before, and only reentry is flattened.
    *
-   * Ordering of this file: status constants, fields, the two entry points, the drain loop.
+   * Transitions of a thread's drain mark (confined to that thread):
+   *   IDLE -> PROCESSING            a drain starts on this thread
+   *   PROCESSING -> AGAIN           a nested request or release on this thread during the drain
+   *   AGAIN -> PROCESSING           the drain loops once more
+   *   PROCESSING -> IDLE            the drain found no entry waiting or no permit free
+   *
+   * Ordering of this file: marks, fields, the two entry points, the drain loop.
    */
-  static final int IDLE = 0;
-  static final int PROCESSING_TO_IDLE = 1;
-  static final int PROCESSING_TO_REQUIRED = 2;
+  private static final int IDLE = 0;
+  private static final int PROCESSING = 1;
+  private static final int AGAIN = 2;
 
   private final AtomicInteger permits;
-  private final AtomicInteger status = new AtomicInteger(IDLE);
   private final Queue<Entry<?, ?, ?>> waiting = new ConcurrentLinkedQueue<>();
   private final Predicate<Entry<?, ?, ?>> start;
+  /** This thread's drain mark for this gate; a thread draining another cache's gate is IDLE here. */
+  private final ThreadLocal<int[]> mark = ThreadLocal.withInitial(() -> new int[] {IDLE});
 
   /** {@code start} tries to start a build and says whether it took the permit. */
   BuildGate(int permits, Predicate<Entry<?, ?, ?>> start) {
@@ -57,31 +68,21 @@ final class BuildGate {
     drain();
   }
 
-  /** Permits not held by a build; for tests and monitors. */
-  int available() {
-    return permits.get();
-  }
-
-  /** Drains here, or tells the thread already draining to go round once more. */
+  /** Drains here, or, if this thread is draining already, tells that drain to go round again. */
   private void drain() {
-    for (;;) {
-      int s = status.get();
-      if (s == IDLE && status.compareAndSet(IDLE, PROCESSING_TO_IDLE)) {
-        drainLoop();
-        return;
-      }
-      if (s == PROCESSING_TO_REQUIRED
-          || (s == PROCESSING_TO_IDLE && status.compareAndSet(s, PROCESSING_TO_REQUIRED))) {
-        return; // the drainer will see the mark and loop
-      }
+    int[] mine = mark.get();
+    if (mine[0] != IDLE) {
+      mine[0] = AGAIN;
+      return;
     }
-  }
-
-  private void drainLoop() {
-    do {
-      status.set(PROCESSING_TO_IDLE);
-      startWhilePermitted();
-    } while (!status.compareAndSet(PROCESSING_TO_IDLE, IDLE));
+    try {
+      do {
+        mine[0] = PROCESSING;
+        startWhilePermitted();
+      } while (mine[0] == AGAIN);
+    } finally {
+      mine[0] = IDLE;
+    }
   }
 
   private void startWhilePermitted() {

@@ -157,8 +157,11 @@ public final class ClientCache<K, S, C> implements AutoCloseable {
    *
    * @return completes with the entry's snapshot once it serves {@code version} or newer; fails
    *     with the build's error if the build of that version fails (retries continue), with
-   *     {@link StaleVersionException} if the key was deleted at {@code version} or later, and with
-   *     {@link NoSuchElementException} if it is deleted before being served
+   *     {@link StaleVersionException} if the key was deleted at {@code version} or later or holds
+   *     a different spec at {@code version} (recorded as its last error), with
+   *     {@link IllegalArgumentException} if the change policy or {@code dependsOn} throws on
+   *     {@code spec} (recorded too), and with {@link NoSuchElementException} if it is deleted
+   *     before being served
    */
   public final CompletableFuture<Snapshot<K, S, C>> upsert(K key, S spec, long version) {
     requireKey(key);
@@ -242,7 +245,8 @@ public final class ClientCache<K, S, C> implements AutoCloseable {
    * waiting up to the acquire timeout. The holder is the calling thread's name.
    *
    * @throws NoSuchElementException if the key was never seen or was removed
-   * @throws ClientUnavailableException if no client could be served in time
+   * @throws ClientUnavailableException if no client could be served in time, or at once when the
+   *     build it waits for fails (its cause is that build's error)
    */
   public final Lease<C> acquire(K key) {
     return doAcquire(requireKey(key));

@@ -571,6 +571,183 @@ class CacheLivenessTest {
   }
 
   @Nested
+  class FormerlyUntested { // item 10: each test kills a mutant that used to survive
+    private final Factory factory = new Factory();
+
+    private ClientCache<String, Repo, Client> cache(ClientCache.Builder<String, Repo, Client> b) {
+      return closing(b.build());
+    }
+
+    @Test
+    void strictFreshnessNeverHandsOutAClientOlderThanTheKnownSpec() {
+      ClientCache<String, Repo, Client> cache = cache(blocking(factory));
+      cache.upsert("redis", V1, 1);
+      scheduler.runAll();
+      cache.upsert("redis", V2, 2);
+
+      CompletableFuture<Lease<Client>> fresh = cache.acquireAsync("redis");
+
+      assertThat(fresh).as("V1 is stale under strict()").isNotDone();
+      scheduler.runAll();
+      assertThat(fresh.join().get().builtFrom).isEqualTo(V2);
+    }
+
+    @Test
+    void boundedStalenessServesTheOldClientOnlyWithinItsBound() {
+      List<CompletableFuture<Client>> pending = new ArrayList<>();
+      ClientCache<String, Repo, Client> cache = cache(async((key, spec) -> {
+        CompletableFuture<Client> f = new CompletableFuture<>();
+        pending.add(f);
+        return f;
+      }).freshness(Freshness.boundedStaleness(Duration.ofSeconds(10))));
+      cache.upsert("redis", V1, 1);
+      pending.get(0).complete(new Client("redis", V1, 1));
+      cache.upsert("redis", V2, 2); // its build hangs
+      scheduler.advance(Duration.ofSeconds(9));
+
+      assertThat(cache.acquireAsync("redis").join().get().builtFrom).isEqualTo(V1);
+      scheduler.advance(Duration.ofSeconds(1));
+      assertThat(cache.acquireAsync("redis")).as("stale for exactly the bound").isNotDone();
+    }
+
+    @Test
+    void rebuildWhenChangedRebuildsOnAChosenFieldOnly() {
+      ChangePolicy<Repo> policy = ChangePolicy.rebuildWhenChanged(Repo::url);
+      assertThat(policy.classify(V1, V2)).isEqualTo(Change.REBUILD);
+      assertThat(policy.classify(V1, V1.withDescription("x"))).isEqualTo(Change.METADATA);
+      assertThat(policy.classify(V1, new Repo(V1.url()))).isEqualTo(Change.NONE);
+      assertThatThrownBy(() -> ChangePolicy.<Repo>rebuildWhenChanged())
+          .isInstanceOf(IllegalArgumentException.class);
+    }
+
+    @Test
+    void anEqualSpecAtAHigherVersionServesTheNewVersionWithoutARebuild() {
+      ClientCache<String, Repo, Client> cache = cache(blocking(factory));
+      cache.upsert("redis", V1, 1);
+      scheduler.runAll();
+
+      CompletableFuture<Snapshot<String, Repo, Client>> same = cache.upsert("redis", V1, 2);
+
+      assertThat(same).isCompleted();
+      assertThat(same.join().servedVersion()).hasValue(2);
+      assertThat(factory.calls("redis")).isEqualTo(1);
+    }
+
+    @Test
+    void aTombstonePurgeNeverRemovesTheLiveKeyThatReplacedIt() {
+      ClientCache<String, Repo, Client> cache = cache(blocking(factory)
+          .tombstoneRetention(Duration.ofMinutes(1)));
+      cache.upsert("redis", V1, 1);
+      scheduler.runAll();
+      cache.delete("redis", 2);
+      cache.upsert("redis", V2, 3);
+      scheduler.advance(Duration.ofMinutes(2));
+
+      assertThat(state(cache, "redis")).isEqualTo(EntryState.CURRENT);
+    }
+
+    @Test
+    void dependentsRebuildWhenAKeyTheyDependOnIsAddedOrDeleted() {
+      ClientCache<String, Repo, Client> cache = cache(blocking(factory)
+          .dependsOn(repo -> repo.tokenRef() == null ? Set.of() : Set.of(repo.tokenRef())));
+      cache.upsert("app", new Repo("https://app.example", "token-store", ""), 1);
+      scheduler.runAll();
+
+      cache.upsert("token-store", V1, 1);
+      scheduler.runAll();
+      assertThat(factory.calls("app")).as("added").isEqualTo(2);
+
+      cache.delete("token-store", 2);
+      scheduler.runAll();
+      assertThat(factory.calls("app")).as("deleted").isEqualTo(3);
+    }
+
+    @Test
+    void aSpecThatChangesItsDependenciesFollowsTheNewOnesOnly() {
+      ClientCache<String, Repo, Client> cache = cache(blocking(factory)
+          .changePolicy(ChangePolicy.rebuildWhenChanged(Repo::url))
+          .dependsOn(repo -> repo.tokenRef() == null ? Set.of() : Set.of(repo.tokenRef())));
+      cache.upsert("app", new Repo("https://app.example", "secret/a", ""), 1);
+      scheduler.runAll();
+      cache.upsert("app", new Repo("https://app.example", "secret/b", ""), 2); // metadata only
+      scheduler.runAll();
+
+      assertThat(cache.dependencyChanged("secret/a")).isCompleted();
+      assertThat(factory.calls("app")).isEqualTo(1);
+      CompletableFuture<Void> rebuilt = cache.dependencyChanged("secret/b");
+      scheduler.runAll();
+      assertThat(rebuilt).isCompleted();
+      assertThat(factory.calls("app")).isEqualTo(2);
+    }
+
+    @Test
+    void aBuildFailingAfterANewerSpecArrivedBuildsTheNewerOneAtOnce() {
+      factory.failure = (key, spec) -> spec.equals(V1) ? new IOException("bad v1") : null;
+      ClientCache<String, Repo, Client> cache = cache(blocking(factory));
+      cache.upsert("redis", V1, 1);
+      CompletableFuture<Snapshot<String, Repo, Client>> fixed = cache.upsert("redis", V2, 2);
+
+      scheduler.runAll(); // no time passes: no backoff may stand between V1's failure and V2
+
+      assertThat(fixed).isCompleted();
+      assertThat(fixed.join().servedSpec()).contains(V2);
+    }
+
+    @Test
+    void abandonedBuildsGiveTheirPermitBackExactlyOnce() {
+      List<CompletableFuture<Client>> pending = new ArrayList<>();
+      ClientCache<String, Repo, Client> cache = cache(async((key, spec) -> {
+        CompletableFuture<Client> f = new CompletableFuture<>();
+        pending.add(f);
+        return f;
+      }).maxConcurrentBuilds(2).buildTimeout(Duration.ofSeconds(10)));
+      cache.upsert("a", V1, 1);
+      cache.upsert("b", V1, 1);
+      scheduler.advance(Duration.ofSeconds(11)); // both time out and are cancelled
+      cache.delete("a", 2);
+      cache.delete("b", 2);
+      pending.forEach(f -> f.complete(new Client("late", V1, 0)));
+
+      assertThat(permits(cache)).isEqualTo(2);
+      assertThat(pending).allSatisfy(f -> assertThat(f).isCancelled());
+    }
+
+    @Test
+    void aBlockingBuildAbandonedBeforeItStartedNeverCallsTheFactory() {
+      ClientCache<String, Repo, Client> cache = cache(blocking(factory).maxConcurrentBuilds(1));
+      cache.upsert("redis", V1, 1); // its worker task is queued, not run
+      cache.delete("redis", 2);
+      cache.upsert("next", V1, 1);
+
+      scheduler.runAll();
+
+      assertThat(factory.calls("redis")).isZero();
+      assertThat(state(cache, "next")).isEqualTo(EntryState.CURRENT);
+      assertThat(permits(cache)).isEqualTo(1);
+    }
+
+    @Test
+    void aSecondSourceDeliversUnderItsOwnOriginAndTheApiResyncCoversAll() {
+      ManualEventSource<String, Repo> first = new ManualEventSource<>();
+      ManualEventSource<String, Repo> second = new ManualEventSource<>();
+      ClientCache<String, Repo, Client> cache = cache(blocking(factory).source(first).source(second));
+      first.upsert("one", V1, 1);
+      second.upsert("two", V1, 1);
+      cache.upsert("api", V1, 1);
+      scheduler.runAll();
+
+      second.resync(Map.of());
+      assertThat(state(cache, "two")).isEqualTo(EntryState.REMOVED);
+      assertThat(state(cache, "one")).isEqualTo(EntryState.CURRENT);
+      assertThat(state(cache, "api")).isEqualTo(EntryState.CURRENT);
+
+      cache.resync(Map.of());
+      assertThat(state(cache, "one")).isEqualTo(EntryState.REMOVED);
+      assertThat(state(cache, "api")).isEqualTo(EntryState.REMOVED);
+    }
+  }
+
+  @Nested
   class NullArguments { // issue 16
     @Test
     void everyPublicMethodNamesTheNullArgument() {
