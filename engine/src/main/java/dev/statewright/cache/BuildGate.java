@@ -68,6 +68,11 @@ final class BuildGate {
     drain();
   }
 
+  /** Permits not held by a build; read by {@link ClientCache#footprint()} for monitors. */
+  int available() {
+    return permits.get();
+  }
+
   /** Drains here, or, if this thread is draining already, tells that drain to go round again. */
   private void drain() {
     int[] mine = mark.get();
