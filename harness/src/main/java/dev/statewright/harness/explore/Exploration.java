@@ -12,12 +12,14 @@ import java.util.List;
 import java.util.SplittableRandom;
 
 /**
- * {@code explore}: both lifecycles' properties, the multi-node simulation and every canary, from
- * one seed and within a run budget. The last line is exactly
+ * {@code explore}: both lifecycles' properties, the cache's liveness property (one run in twenty),
+ * the multi-node simulation and every canary, from one seed and within a run budget. The last line is exactly
  * {@code explore: R runs, V violations, canaries C/T caught}.
  */
 public final class Exploration {
   private static final int CANARY_BUDGET = 300;
+  private static final int LIVENESS_SHARE = 20;
+  private static final int LIVENESS_BACKLOG = 1_000;
 
   private final PrintStream out;
 
@@ -48,9 +50,12 @@ public final class Exploration {
     SplittableRandom seeds = new SplittableRandom(seed);
     int total = 0;
     int violations = 0;
-    for (var model : List.of(CacheModel.clientCache(), CacheModel.clientCacheWithFaults())) {
-      PropertyRunner.Summary summary = PropertyRunner.explore(model,
-          Settings.defaults().seed(seeds.nextLong()).runs(runs));
+    int livenessRuns = Math.max(10, runs / LIVENESS_SHARE); // each run may build a backlog of 1,000 keys
+    CacheModel liveness = CacheModel.clientCacheLiveness(LIVENESS_BACKLOG);
+    for (var model : List.of(CacheModel.clientCache(), CacheModel.clientCacheWithFaults(), liveness)) {
+      Settings settings = Settings.defaults().seed(seeds.nextLong());
+      settings = model == liveness ? settings.simulatedOnly().runs(livenessRuns) : settings.runs(runs);
+      PropertyRunner.Summary summary = PropertyRunner.explore(model, settings);
       out.println("  " + summary);
       summary.failure().ifPresent(f -> out.println(f.report()));
       total += summary.runs();
