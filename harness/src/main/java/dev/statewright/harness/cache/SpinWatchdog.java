@@ -1,5 +1,7 @@
 package dev.statewright.harness.cache;
 
+import java.lang.management.ManagementFactory;
+import java.lang.management.ThreadMXBean;
 import java.time.Duration;
 import java.util.Arrays;
 import java.util.function.Consumer;
@@ -9,17 +11,22 @@ import java.util.stream.Collectors;
  * Catches a simulation step that never returns: a cache that spins or deadlocks on the
  * simulation's only thread (say, abandoning a build whose factory is still being called, from
  * inside that very call). The simulation ticks it after every step; a watchdog thread reports a
- * step that has run for {@link #LIMIT} of wall time, with the stuck thread's stack, under
- * {@code reentrancy:} when a factory was calling back into the cache, else {@code stuck:}, and
- * interrupts the thread once (a canary's spin gives up when interrupted; a real spin does not, and
- * then the run never ends: the report has already been printed).
+ * step that has used {@link #CPU_LIMIT} of the thread's CPU time (a spin; CPU time, not wall time,
+ * so a loaded machine does not look like a spinning cache) or run for {@link #WALL_LIMIT} (a
+ * deadlock), with the stuck thread's stack, under {@code reentrancy:} when a factory was calling
+ * back into the cache, else {@code stuck:}, and interrupts the thread once (a canary's spin gives
+ * up when interrupted; a real spin does not, and then the run never ends: the report has already
+ * been printed).
  *
  * <p>Concurrency: {@link #tick} is called by the simulation thread; the watchdog thread reads
  * the volatile tick count. {@link #stop} interrupts and joins the watchdog thread.
  */
 final class SpinWatchdog {
-  /** How long one step may take: far beyond any step of a healthy run, even on a loaded machine. */
-  static final Duration LIMIT = Duration.ofSeconds(3);
+  /** CPU time one step may use: far beyond any step of a healthy run (a 1,000-key backlog: ~50 ms). */
+  static final Duration CPU_LIMIT = Duration.ofSeconds(1);
+  /** Wall time one step may take, blocked or not. */
+  static final Duration WALL_LIMIT = Duration.ofSeconds(60);
+  private static final ThreadMXBean THREADS = ManagementFactory.getThreadMXBean();
 
   private final Thread simulation;
   private final Consumer<String> violations;
@@ -59,14 +66,16 @@ final class SpinWatchdog {
   private void watch() {
     long seen = ticks;
     long since = System.nanoTime();
+    long cpuSince = cpuTime();
     try {
-      while (!awaitStop(LIMIT.toMillis() / 10)) {
+      while (!awaitStop(100)) {
         long now = ticks;
         if (now != seen) {
           seen = now;
           since = System.nanoTime();
-        } else if (System.nanoTime() - since > LIMIT.toNanos()) {
-          report();
+          cpuSince = cpuTime();
+        } else if (cpuTime() - cpuSince > CPU_LIMIT.toNanos() || System.nanoTime() - since > WALL_LIMIT.toNanos()) {
+          report(Duration.ofNanos(cpuTime() - cpuSince), Duration.ofNanos(System.nanoTime() - since));
           return;
         }
       }
@@ -83,13 +92,19 @@ final class SpinWatchdog {
     return stopped;
   }
 
-  private void report() {
+  /** The simulation thread's CPU time; 0 where the platform does not measure it (wall time only then). */
+  private long cpuTime() {
+    long nanos = THREADS.isThreadCpuTimeSupported() ? THREADS.getThreadCpuTime(simulation.getId()) : -1;
+    return Math.max(0, nanos);
+  }
+
+  private void report(Duration cpu, Duration wall) {
     StackTraceElement[] stack = simulation.getStackTrace();
     boolean reentrant = Arrays.stream(stack).anyMatch(f -> f.getMethodName().equals("reenterOnce"));
     String top = Arrays.stream(stack).limit(8).map(String::valueOf).collect(Collectors.joining(" <- "));
     String what = (reentrant ? "reentrancy: a call into the cache from inside the factory"
-        : "stuck: a step of the simulation") + " has not returned in " + LIMIT + " (spinning or"
-        + " deadlocked): " + top;
+        : "stuck: a step of the simulation") + " has not returned after " + cpu + " of CPU time and "
+        + wall + " (spinning or deadlocked): " + top;
     System.err.println(what); // a real spin never returns: this line is the only report
     violations.accept(what);
     simulation.interrupt();
