@@ -12,6 +12,7 @@ import java.util.Optional;
 import java.util.SplittableRandom;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionStage;
+import java.util.function.Consumer;
 import java.util.function.Function;
 import java.util.function.Supplier;
 
@@ -34,34 +35,44 @@ final class HostileCommands {
       throw new IllegalArgumentException("the liveness property runs in simulation only");
     }
     CacheMonitor monitor = new CacheMonitor(liveness.maxConcurrentBuilds(), true);
-    SimFactory factory = new SimFactory(scheduler, monitor, Duration.ofMillis(20));
-    Hostility hostility = liveness.hostility().apply(scheduler.random());
-    factory.hostility(hostility);
-    SimSource source = liveness.source().apply(hostility.failedStarts());
-    HostileListener listener = new HostileListener(hostility, scheduler.random());
-    CacheModel.Wiring wiring = new CacheModel.Wiring(scheduler, factory, liveness.maxConcurrentBuilds(),
-        true, liveness, hostility, source, listener);
-    sim.execute(() -> { }, "the run's " + hostility); // the trace says what the run was up against
-    monitor.startsAreNewest(!hostility.blocking());
+    CacheModel.Wiring wiring = wiring(liveness, sim, monitor);
+    sim.execute(() -> { }, "the run's " + wiring.hostility()); // the trace says what the run was up against
     sim.onUncaught(error -> monitor.violation("isolation: " + error + " escaped into a scheduler thread"
         + where(error)));
     Wired system = wired(implementation, wiring, monitor, error -> monitor.violation(
         "isolation: the cache threw " + error + " while it was being built" + where(error)));
     system.wiring = wiring;
     system.allKeys = liveness.allKeys();
-    monitor.watch(system.cache, CacheModel.KEYS);
-    monitor.watchProgress(scheduler, system.allKeys);
-    factory.reenter((key, spec) -> reenter(system, key, spec));
-    system.watchdog = SpinWatchdog.watchCurrentThread(monitor::violation);
-    sim.afterEachStep(() -> {
-      monitor.afterStep();
-      system.watchdog.tick();
-    });
+    wiring.factory().reenter((key, spec) -> reenter(system, key, spec));
+    watch(system, sim);
     return system;
   }
 
+  /** The run's hostile user code, drawn from the run's random generator. */
+  private static CacheModel.Wiring wiring(CacheModel.Liveness liveness, SimulatedScheduler sim,
+      CacheMonitor monitor) {
+    SimFactory factory = new SimFactory(sim, monitor, Duration.ofMillis(20));
+    Hostility hostility = liveness.hostility().apply(sim.random());
+    factory.hostility(hostility);
+    monitor.startsAreNewest(!hostility.blocking());
+    return new CacheModel.Wiring(sim, factory, liveness.maxConcurrentBuilds(), true, liveness,
+        hostility, liveness.source().apply(hostility.failedStarts()),
+        new HostileListener(hostility, sim.random()));
+  }
+
+  /** Monitors between steps, over the two keys and the backlog's, and the watchdog on this thread. */
+  private static void watch(Wired system, SimulatedScheduler sim) {
+    system.monitor.watch(system.cache, CacheModel.KEYS);
+    system.monitor.watchProgress(sim, system.allKeys);
+    system.watchdog = SpinWatchdog.watchCurrentThread(system.monitor::violation);
+    sim.afterEachStep(() -> {
+      system.monitor.afterStep();
+      system.watchdog.tick();
+    });
+  }
+
   private static Wired wired(Function<CacheModel.Wiring, CacheUnderTest> implementation,
-      CacheModel.Wiring wiring, CacheMonitor monitor, java.util.function.Consumer<Throwable> failed) {
+      CacheModel.Wiring wiring, CacheMonitor monitor, Consumer<Throwable> failed) {
     CacheUnderTest cache;
     try {
       cache = implementation.apply(wiring);
