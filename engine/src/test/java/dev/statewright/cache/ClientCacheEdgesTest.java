@@ -229,6 +229,117 @@ class ClientCacheEdgesTest {
         .isInstanceOf(IllegalArgumentException.class);
   }
 
+  @Test
+  void aKeyReAddedWhileItsDeleteIsBeingAppliedStaysInTheDependencyIndex() {
+    java.util.concurrent.atomic.AtomicReference<ClientCache<String, Repo, Client>> self =
+        new java.util.concurrent.atomic.AtomicReference<>();
+    Repo withToken = new Repo("https://a.example", "secret/a", "");
+    cache = blocking().dependsOn(r -> r.tokenRef() == null ? Set.of() : Set.of(r.tokenRef()))
+        .listener(new CacheListener<>() {
+          @Override
+          public void onTransition(String key, dev.statewright.lifecycle.Transition<EntryState,
+              EntryEvent> t) {
+            if (t.event() == EntryEvent.DELETED && key.equals("a")) {
+              self.get().upsert("a", withToken, 3); // re-added before the delete unindexes it
+            }
+          }
+        }).build();
+    self.set(cache);
+    cache.upsert("a", withToken, 1);
+    scheduler.runAll();
+    cache.delete("a", 2);
+    scheduler.runAll();
+    int before = factory.calls("a");
+
+    CompletableFuture<Void> rebuilt = cache.dependencyChanged("secret/a");
+    scheduler.runAll();
+
+    assertThat(rebuilt).isCompleted();
+    assertThat(factory.calls("a")).isEqualTo(before + 1);
+  }
+
+  @Test
+  void aNewKeyWhoseDependsOnThrowsIsRefusedAndNotAdded() {
+    cache = blocking().dependsOn(r -> {
+      throw new IllegalStateException("cannot read " + r.url());
+    }).build();
+
+    assertThatThrownBy(cache.upsert("new", V1, 1)::join)
+        .hasCauseInstanceOf(IllegalArgumentException.class).hasMessageContaining("dependsOn");
+    assertThat(cache.snapshot("new")).isEmpty();
+  }
+
+  @Test
+  void aSchedulerThatRejectsTheRetryLosesNoPermit() {
+    java.util.concurrent.atomic.AtomicBoolean reject = new java.util.concurrent.atomic.AtomicBoolean();
+    factory.failure = (key, spec) -> new IOException("down");
+    cache = ClientCache.builder(factory).maxConcurrentBuilds(1)
+        .backoff(Backoff.fixed(Duration.ofMinutes(1)))
+        .scheduler(new dev.statewright.time.Scheduler() {
+          @Override
+          public long nanoTime() {
+            return scheduler.nanoTime();
+          }
+
+          @Override
+          public java.time.Instant now() {
+            return scheduler.now();
+          }
+
+          @Override
+          public RandomGenerator random() {
+            return scheduler.random();
+          }
+
+          @Override
+          public void execute(Runnable task) {
+            scheduler.execute(task);
+          }
+
+          @Override
+          public Cancellable schedule(Runnable task, Duration delay) {
+            if (reject.get()) {
+              throw new java.util.concurrent.RejectedExecutionException("shut down");
+            }
+            return scheduler.schedule(task, delay);
+          }
+        }).buildTimeout(Duration.ZERO).build();
+    cache.upsert("a", V1, 1);
+    reject.set(true); // the retry of the failed build cannot be scheduled
+    scheduler.runAll();
+    reject.set(false);
+
+    assertThat(permits(cache)).isEqualTo(1);
+    assertThat(snapshot("a").state()).isEqualTo(EntryState.STALE);
+  }
+
+  @Test
+  void aSourceGivingNullsIsRecordedAndNeverThrownAt() {
+    java.util.concurrent.atomic.AtomicReference<EventSink<String, Repo>> sink =
+        new java.util.concurrent.atomic.AtomicReference<>();
+    cache = blocking().source(new EventSource<>() {
+      @Override
+      public void start(EventSink<String, Repo> s) {
+        sink.set(s);
+      }
+
+      @Override
+      public void close() { }
+    }).build();
+    sink.get().upsert("a", V1, 1);
+    scheduler.runAll();
+
+    sink.get().resync(null);
+    sink.get().resync(null, 3);
+    sink.get().dependencyChanged(null);
+    sink.get().delete(null, 4);
+    sink.get().reject("a", null);
+
+    assertThat(snapshot("a").lastError()).hasValueSatisfying(
+        e -> assertThat(e).isInstanceOf(NullPointerException.class).hasMessage("problem"));
+    assertThat(snapshot("a").state()).isEqualTo(EntryState.CURRENT);
+  }
+
   /** Draws the lowest or the highest value of every range. */
   private record Fixed(boolean high) implements RandomGenerator {
     @Override
