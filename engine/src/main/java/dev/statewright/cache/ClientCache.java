@@ -582,7 +582,6 @@ public final class ClientCache<K, S, C> implements AutoCloseable {
   private void rejected(K key, Exception problem) {
     LOG.log(System.Logger.Level.WARNING, () -> name + ": rejected a spec for '" + key + "': "
         + problem.getMessage());
-    safely(() -> listener.onRejected(key, problem));
     Entry<K, S, C> entry = entries.get(key);
     if (entry != null) {
       update(entry, n -> {
@@ -594,6 +593,7 @@ public final class ClientCache<K, S, C> implements AutoCloseable {
         return d.freeze();
       });
     }
+    safely(() -> listener.onRejected(key, problem)); // after the state change, as every callback
   }
 
   // ---------------------------------------------------------------- builds
