@@ -7,6 +7,7 @@ import dev.statewright.harness.sim.SimulatedScheduler;
 import dev.statewright.time.Scheduler;
 import java.time.Duration;
 import java.util.List;
+import java.util.Locale;
 import java.util.Map;
 import java.util.Optional;
 import java.util.SplittableRandom;
@@ -269,7 +270,7 @@ final class HostileCommands {
 
     @Override
     public String toString() {
-      return "source " + kind.name().toLowerCase(java.util.Locale.ROOT) + "(" + key + ", v" + version + ")";
+      return "source " + kind.name().toLowerCase(Locale.ROOT) + "(" + key + ", v" + version + ")";
     }
   }
 
