@@ -156,7 +156,8 @@ public final class CacheModel implements Model<CacheModel.State, CacheModel.Wire
 
   /**
    * The liveness property of the engine's own cache one kind of hostility at a time: synchronous
-   * builds, throwing listeners, reentrant factories, close() from any branch, Errors. (All of them
+   * builds, throwing listeners, reentrant factories, reentrant listeners, close() from any branch,
+   * Errors. (All of them
    * mixed is {@link #clientCacheLiveness(int)}.)
    */
   public static List<CacheModel> clientCacheLivenessAspects(int backlogKeys) {
@@ -167,6 +168,8 @@ public final class CacheModel implements Model<CacheModel.State, CacheModel.Wire
             Liveness.of(backlogKeys, Hostility::throwingListeners, false)),
         clientCacheLiveness("client cache liveness: reentrant factories",
             Liveness.of(backlogKeys, Hostility::reentrantFactories, false)),
+        clientCacheLiveness("client cache liveness: reentrant listeners",
+            Liveness.of(backlogKeys, Hostility::reentrantListeners, false)),
         clientCacheLiveness("client cache liveness: close in parallel",
             Liveness.of(backlogKeys, Hostility::mannered, true)),
         clientCacheLiveness("client cache liveness: Errors", Liveness.of(backlogKeys, Hostility::errors, false)));

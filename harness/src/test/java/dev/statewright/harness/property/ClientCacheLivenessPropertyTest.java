@@ -37,6 +37,11 @@ class ClientCacheLivenessPropertyTest {
   }
 
   @Test
+  void aListenerMayCallBackIntoTheCache() {
+    check("reentrant listeners", Liveness.of(BACKLOG, Hostility::reentrantListeners, false), 30);
+  }
+
+  @Test
   void closeFromAnyBranchLeavesNothingLive() {
     check("close in parallel", Liveness.of(BACKLOG, Hostility::mannered, true), 30);
   }
