@@ -156,8 +156,8 @@ public final class CacheModel implements Model<CacheModel.State, CacheModel.Wire
 
   /**
    * The liveness property of the engine's own cache one kind of hostility at a time: synchronous
-   * builds, throwing listeners, reentrant factories, reentrant listeners, close() from any branch,
-   * Errors. (All of them
+   * builds, throwing listeners, throwing closers, reentrant factories, reentrant listeners, close()
+   * from any branch, Errors. (All of them
    * mixed is {@link #clientCacheLiveness(int)}.)
    */
   public static List<CacheModel> clientCacheLivenessAspects(int backlogKeys) {
@@ -168,6 +168,8 @@ public final class CacheModel implements Model<CacheModel.State, CacheModel.Wire
             Liveness.of(backlogKeys, Hostility::throwingListeners, false)),
         clientCacheLiveness("client cache liveness: reentrant factories",
             Liveness.of(backlogKeys, Hostility::reentrantFactories, false)),
+        clientCacheLiveness("client cache liveness: throwing closers",
+            Liveness.of(backlogKeys, Hostility::throwingClosers, false)),
         clientCacheLiveness("client cache liveness: reentrant listeners",
             Liveness.of(backlogKeys, Hostility::reentrantListeners, false)),
         clientCacheLiveness("client cache liveness: close in parallel",

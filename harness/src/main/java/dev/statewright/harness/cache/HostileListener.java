@@ -36,9 +36,9 @@ public final class HostileListener implements CacheListener<String> {
     calm = true;
   }
 
-  /** Throws, sometimes, where {@code where} is the callback. */
+  /** Throws, sometimes, where {@code where} is the callback (a listener's, or the closer when it is the one that throws). */
   public void maybeThrow(String where) {
-    if (calm || hostility.listenerThrows() == 0 || random.nextDouble() >= hostility.listenerThrows()) {
+    if (calm || hostility.listenerThrows() == 0 || hostility.closerThrows() != where.equals("closer") || random.nextDouble() >= hostility.listenerThrows()) {
       return;
     }
     if (hostility.listenerErrors()) {

@@ -16,14 +16,15 @@ import java.util.random.RandomGenerator;
  * @param failedStarts how many of the source's first starts throw (a RuntimeException, then an Error)
  * @param blocking whether the factory is a blocking {@code ClientFactory}
  * @param listenerReenters the share of transitions on which the listener calls back into the cache
+ * @param closerThrows whether the closer throws (after closing) as the listener would, instead of the listener
  */
 public record Hostility(Map<BuildShape, Double> shapes, double listenerThrows, boolean listenerErrors,
-    int failedStarts, boolean blocking, double listenerReenters) {
+    int failedStarts, boolean blocking, double listenerReenters, boolean closerThrows) {
 
-  /** A hostility whose listener never calls back into the cache. */
+  /** A hostility whose listener never calls back into the cache and whose closer never throws. */
   public Hostility(Map<BuildShape, Double> shapes, double listenerThrows, boolean listenerErrors,
       int failedStarts, boolean blocking) {
-    this(shapes, listenerThrows, listenerErrors, failedStarts, blocking, 0);
+    this(shapes, listenerThrows, listenerErrors, failedStarts, blocking, 0, false);
   }
 
   /** Well-mannered: every build completes later, nothing throws. */
@@ -50,10 +51,16 @@ public record Hostility(Map<BuildShape, Double> shapes, double listenerThrows, b
         0, false, 0, random.nextDouble() < 0.25);
   }
 
+  /** Closers that throw, exceptions or Errors, after closing (the listener's share and kind). */
+  public static Hostility throwingClosers(RandomGenerator random) {
+    return new Hostility(weights(BuildShape.LATER, 0.5, BuildShape.AT_ONCE, 0.5), 0.2, random.nextBoolean(),
+        0, random.nextDouble() < 0.25, 0, true);
+  }
+
   /** A listener that calls back into the cache (upsert, delete, close, acquire) on transitions. */
   public static Hostility reentrantListeners(RandomGenerator random) {
     return new Hostility(weights(BuildShape.LATER, 0.5, BuildShape.AT_ONCE, 0.5), 0, false, 0,
-        random.nextDouble() < 0.25, 0.05);
+        random.nextDouble() < 0.25, 0.05, false);
   }
 
   /** Factories that throw or fail with Errors, and a source whose starts throw. */
@@ -118,6 +125,6 @@ public record Hostility(Map<BuildShape, Double> shapes, double listenerThrows, b
   public String toString() {
     return "hostility" + shapes + (listenerThrows > 0 ? ", listener throws " + (listenerErrors ? "Errors" : "exceptions") : "")
         + (failedStarts > 0 ? ", source start throws " + failedStarts + "x" : "") + (blocking ? ", blocking factory" : "")
-        + (listenerReenters > 0 ? ", listener calls back" : "");
+        + (listenerReenters > 0 ? ", listener calls back" : "") + (closerThrows ? ", in the closer" : "");
   }
 }

@@ -32,6 +32,11 @@ class ClientCacheLivenessPropertyTest {
   }
 
   @Test
+  void aCloserThatThrowsLeaksNothing() {
+    check("throwing closers", Liveness.of(BACKLOG, Hostility::throwingClosers, false), 30);
+  }
+
+  @Test
   void aFactoryMayCallBackIntoTheCache() {
     check("reentrant factories", Liveness.of(BACKLOG, Hostility::reentrantFactories, false), 30);
   }
