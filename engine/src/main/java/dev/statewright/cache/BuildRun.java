@@ -5,6 +5,7 @@ import java.lang.invoke.MethodHandles;
 import java.lang.invoke.VarHandle;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.atomic.AtomicInteger;
+import java.util.concurrent.atomic.AtomicReference;
 
 /**
  * One call of the factory, identified by object identity. Carries what it builds and three small
@@ -48,6 +49,8 @@ final class BuildRun<S> {
   private static final int DONE = 2;
   private static final int INTERRUPTING = 3;
   private static final int ABANDONED = 4;
+  /** Marks {@link #afterLaunch} as spent: the call has returned. */
+  private static final Runnable LAUNCH_RETURNED = () -> { };
   private static final VarHandle CALL;
   private static final VarHandle RUNNER;
   private static final VarHandle PERMIT;
@@ -73,6 +76,8 @@ final class BuildRun<S> {
   /** The stage to cancel on abandonment; null for a blocking factory, which is interrupted. */
   private volatile CompletableFuture<?> stage;
   private volatile Scheduler.Cancellable timeout = () -> { };
+  /** What waits for the factory call to return (a re-added key's first build), then spent. */
+  private final AtomicReference<Runnable> afterLaunch = new AtomicReference<>();
   @SuppressWarnings("unused") // accessed through CALL
   private volatile int call;
   @SuppressWarnings("unused") // accessed through RUNNER
@@ -108,6 +113,20 @@ final class BuildRun<S> {
     if (!CALL.compareAndSet(this, LAUNCHING, LAUNCHED)) {
       CALL.setVolatile(this, LAUNCHED | A); // abandoned during the call: only we move on from here
       cancel();
+    }
+    Runnable next = afterLaunch.getAndSet(LAUNCH_RETURNED);
+    if (next != null) {
+      next.run();
+    }
+  }
+
+  /**
+   * Runs {@code next} once the factory call has returned: at once unless it is being made now
+   * (on another thread, or further up this one), else when it returns. Never waits.
+   */
+  void afterLaunch(Runnable next) {
+    if (((int) CALL.getVolatile(this) & ~A) != LAUNCHING || !afterLaunch.compareAndSet(null, next)) {
+      next.run();
     }
   }
 

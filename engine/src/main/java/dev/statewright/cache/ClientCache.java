@@ -373,7 +373,14 @@ public final class ClientCache<K, S, C> implements AutoCloseable {
         update(fresh, n -> n.isLive() ? removal(n, n.desiredVersion) : n);
         return true;
       }
-      gate.request(fresh);
+      Runnable firstBuild = () -> gate.request(fresh);
+      if (tomb != null && tomb.node().displaced != null) {
+        // the removed incarnation's factory call, if being made right now, returns (and its
+        // stage is cancelled) before ours starts, so the two never overlap (C1); nobody waits
+        tomb.node().displaced.afterLaunch(firstBuild);
+      } else {
+        firstBuild.run();
+      }
       invalidateDependents(key);
     }
     return won;
