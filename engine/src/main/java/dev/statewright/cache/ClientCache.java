@@ -25,6 +25,7 @@ import java.util.concurrent.CompletionException;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.TimeoutException;
 import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.concurrent.atomic.AtomicInteger;
 import java.util.function.Consumer;
 import java.util.function.Function;
 import java.util.function.UnaryOperator;
@@ -40,8 +41,13 @@ import java.util.function.UnaryOperator;
  * version reaches its own (C4); {@link Snapshot#servedSpec()} is the spec the served client was
  * built from (C5); a replaced client is released after its last lease (C6); a failing build keeps
  * the last good client, records the error and retries with backoff (C7); no more than
- * {@code maxConcurrentBuilds} builds run at once (C8); a change to a dependency rebuilds its
- * dependents (C9).
+ * {@code maxConcurrentBuilds} factory calls run at once, abandoned calls that have not returned
+ * included (C8); a change to a dependency rebuilds its dependents (C9).
+ *
+ * <p>Liveness: nothing a factory, closer, listener, source, change policy or caller does (block,
+ * throw any {@code Throwable}, complete synchronously, call back into the cache, {@code delete}
+ * and {@code close} included) stalls another key, loses a bulkhead permit or leaks a client.
+ * Every user callback runs after the engine's own state change (one CAS) and is isolated from it.
  *
  * <p>{@link #snapshot} and {@link #list} never block. {@link #acquire} blocks as its
  * {@link Freshness} says, up to the acquire timeout; {@link #acquireAsync} does not block.
@@ -65,12 +71,17 @@ public final class ClientCache<K, S, C> implements AutoCloseable {
    * client, completing waiters, scheduling a retry) run once, after the CAS, in `afterUpdate`,
    * derived from the difference between the two nodes. No lock is held anywhere, so listeners and
    * user callbacks never run under one. Single flight (C1) follows from the node holding at most
-   * one BuildRun; coalescing (C3) from builds always taking the newest desired spec.
+   * one BuildRun; coalescing (C3) from builds always taking the newest desired spec. User code
+   * (factory, closer, listener, change policy, dependsOn) is isolated with Throwable: a listener
+   * by `safely`, a factory by failing its stage, a change policy or dependsOn by RejectedSpec,
+   * which the upsert records against its key. The bulkhead (BuildGate) drains iteratively, so a
+   * factory that completes at once never recurses; close() and an insert each re-check the other
+   * (closed flag vs. map slot), so no entry outlives close.
    *
    * Transitions (LIFECYCLE, checked on every edit by Node.Draft):
    *   STALE      -> REBUILDING  BUILD_STARTED         STALE -> STALE  SPEC/METADATA/DEPENDENCY_CHANGED
    *   REBUILDING -> CURRENT     BUILD_SUCCEEDED       REBUILDING -> REBUILDING  BUILD_SUPERSEDED, *_CHANGED
-   *   REBUILDING -> STALE       BUILD_FAILED          CURRENT -> STALE  SPEC_CHANGED, DEPENDENCY_CHANGED
+   *   REBUILDING -> STALE       BUILD_FAILED, BUILD_ABANDONED   CURRENT -> STALE  SPEC_CHANGED, DEPENDENCY_CHANGED
    *   CURRENT    -> CURRENT     METADATA_CHANGED      any live state -> REMOVED  DELETED (terminal)
    *
    * Ordering of this file: lifecycle and fields, public API, event handling, builds, acquire,
@@ -97,6 +108,8 @@ public final class ClientCache<K, S, C> implements AutoCloseable {
   private final Duration buildTimeout;
   private final Duration acquireTimeout;
   private final Duration tombstoneRetention;
+  /** Abandon a build that ran this long when a newer rebuild-worthy spec arrives; null: never. */
+  private final Duration supersede;
   private final Function<? super S, ? extends Collection<?>> dependsOn;
   private final Consumer<? super C> closer;
   private final CacheListener<K> listener;
@@ -114,17 +127,18 @@ public final class ClientCache<K, S, C> implements AutoCloseable {
     this.blockingFactory = b.factory;
     this.changePolicy = b.changePolicy;
     this.freshness = b.freshness;
-    this.scheduler = b.scheduler;
+    this.scheduler = b.scheduler != null ? b.scheduler : Scheduler.system();
     this.backoff = b.backoff;
     this.buildTimeout = b.buildTimeout;
     this.acquireTimeout = b.acquireTimeout;
     this.tombstoneRetention = b.tombstoneRetention;
+    this.supersede = b.supersede;
     this.dependsOn = b.dependsOn;
     this.closer = b.closer;
     this.listener = b.listener;
     this.gate = new BuildGate(b.maxConcurrentBuilds, this::tryStartBuild);
-    this.sources = new SourceSupervisor<>(name, b.sources, Sink::new, scheduler, backoff);
-    this.consistentReads = new ConsistentReads<>(name, b.sources, scheduler, acquireTimeout,
+    this.sources = new SourceSupervisor<>(name, b.sources, Sink::new, this.scheduler, backoff);
+    this.consistentReads = new ConsistentReads<>(name, b.sources, this.scheduler, acquireTimeout,
         new ConsistentReads.Entries<>() {
           @Override
           public int ownerOf(K key) {
@@ -156,8 +170,11 @@ public final class ClientCache<K, S, C> implements AutoCloseable {
    *
    * @return completes with the entry's snapshot once it serves {@code version} or newer; fails
    *     with the build's error if the build of that version fails (retries continue), with
-   *     {@link StaleVersionException} if the key was deleted at {@code version} or later, and with
-   *     {@link NoSuchElementException} if it is deleted before being served
+   *     {@link StaleVersionException} if the key was deleted at {@code version} or later or holds
+   *     a different spec at {@code version} (recorded as its last error), with
+   *     {@link IllegalArgumentException} if the change policy or {@code dependsOn} throws on
+   *     {@code spec} (recorded too), and with {@link NoSuchElementException} if it is deleted
+   *     before being served
    */
   public final CompletableFuture<Snapshot<K, S, C>> upsert(K key, S spec, long version) {
     requireKey(key);
@@ -184,7 +201,7 @@ public final class ClientCache<K, S, C> implements AutoCloseable {
    * undoes: a snapshot that does not say how old it is may be older than what it deletes.
    */
   public final void resync(Map<K, Versioned<S>> all) {
-    doResync(Map.copyOf(all), API, UNKNOWN);
+    doResync(copyOf(all), API, UNKNOWN);
   }
 
   /**
@@ -193,12 +210,12 @@ public final class ClientCache<K, S, C> implements AutoCloseable {
    * key not newer than {@code asOfVersion}, leaving a tombstone at that version.
    */
   public final void resync(Map<K, Versioned<S>> all, long asOfVersion) {
-    doResync(Map.copyOf(all), API, requireVersion(asOfVersion, "resync"));
+    doResync(copyOf(all), API, requireVersion(asOfVersion, "resync"));
   }
 
   /** The entry of {@code key} (a tombstone for a deleted key); never blocks or allocates a lock. */
   public final Optional<Snapshot<K, S, C>> snapshot(K key) {
-    Entry<K, S, C> entry = entries.get(key);
+    Entry<K, S, C> entry = entries.get(Objects.requireNonNull(key, "key"));
     return entry == null ? Optional.empty() : entry.node().view();
   }
 
@@ -215,11 +232,34 @@ public final class ClientCache<K, S, C> implements AutoCloseable {
   }
 
   /**
+   * What the cache holds beyond its entries, for monitors (the harness's progress and memory
+   * checks); read without locking, so each count is exact only while the cache is quiescent.
+   *
+   * @return bulkhead permits free, and keys in the dependency index (once per dependency)
+   */
+  public final Footprint footprint() {
+    int indexed = 0;
+    for (Set<K> keys : dependents.values()) {
+      indexed += keys.size();
+    }
+    return new Footprint(gate.available(), indexed);
+  }
+
+  /**
+   * A read-only count of what a cache holds beyond its entries; see {@link #footprint()}.
+   *
+   * @param permitsAvailable bulkhead permits not held by a build
+   * @param dependencyIndexSize keys in the dependency index, counted once per dependency
+   */
+  public record Footprint(int permitsAvailable, int dependencyIndexSize) { }
+
+  /**
    * A lease on the client of {@code key}, as fresh as the cache's {@link Freshness} requires,
    * waiting up to the acquire timeout. The holder is the calling thread's name.
    *
    * @throws NoSuchElementException if the key was never seen or was removed
-   * @throws ClientUnavailableException if no client could be served in time
+   * @throws ClientUnavailableException if no client could be served in time, or at once when the
+   *     build it waits for fails (its cause is that build's error)
    */
   public final Lease<C> acquire(K key) {
     return doAcquire(requireKey(key));
@@ -230,8 +270,9 @@ public final class ClientCache<K, S, C> implements AutoCloseable {
    * {@link Freshness} requires, or fails as {@code acquire} would throw.
    */
   public final CompletableFuture<Lease<C>> acquireAsync(K key) {
+    requireKey(key);
     try {
-      return doAcquireAsync(requireKey(key));
+      return doAcquireAsync(key);
     } catch (RuntimeException e) {
       return CompletableFuture.failedFuture(e);
     }
@@ -249,7 +290,7 @@ public final class ClientCache<K, S, C> implements AutoCloseable {
     } catch (NoSuchElementException | IllegalStateException missing) {
       return CompletableFuture.failedFuture(missing);
     }
-    return awaitLease(entry, requireVersion(minVersion, key), 0, holder());
+    return awaitLease(entry, requireVersion(minVersion, key), 0, holder(), false);
   }
 
   /**
@@ -310,7 +351,8 @@ public final class ClientCache<K, S, C> implements AutoCloseable {
 
   /**
    * Stops the sources, abandons builds and releases every client once its leases close.
-   * Idempotent.
+   * Idempotent. Atomic with every other method: once it returns no entry is live, and an upsert
+   * racing it either is removed by it or removes its own entry.
    */
   @Override
   public final void close() {
@@ -328,11 +370,20 @@ public final class ClientCache<K, S, C> implements AutoCloseable {
    * when it is served or why it never will be.
    */
   private void doUpsert(K key, S spec, long version, int origin, SnapshotWaiter waiter) {
-    if (closed.get()) {
-      failIfWaiting(waiter, closedError());
-      return;
+    try {
+      upsertOrInsert(key, spec, version, origin, waiter);
+    } catch (RejectedSpec r) {
+      rejected(key, r.problem);
+      failIfWaiting(waiter, r.problem);
     }
+  }
+
+  private void upsertOrInsert(K key, S spec, long version, int origin, SnapshotWaiter waiter) {
     for (;;) {
+      if (closed.get()) {
+        failIfWaiting(waiter, closedError());
+        return;
+      }
       Entry<K, S, C> entry = entries.get(key);
       if (entry == null || !entry.node().isLive()) {
         Node<K, S, C> tomb = entry == null ? null : entry.node();
@@ -348,6 +399,9 @@ public final class ClientCache<K, S, C> implements AutoCloseable {
       }
       Update<K, S, C> u = update(entry, n -> upserted(n, spec, version, origin, waiter));
       if (u.next.isLive()) {
+        if (u.changed() && u.next.cause == EntryEvent.SPEC_CHANGED) {
+          supersedeOverdueBuild(entry);
+        }
         if (u.changed() && u.next.cause != null) {
           invalidateDependents(key);
         }
@@ -364,17 +418,30 @@ public final class ClientCache<K, S, C> implements AutoCloseable {
 
   private boolean insert(K key, Entry<K, S, C> tomb, S spec, long version, int origin,
       SnapshotWaiter waiter) {
-    Node<K, S, C> node = Node.<K, S, C>created(key, spec, version, dependencies(spec), origin,
-        scheduler.nanoTime()).withWaiter(waiter);
+    Node<K, S, C> node = Node.<K, S, C>created(key, spec, version, dependencies(key, spec, version),
+        origin, scheduler.nanoTime(),
+        tomb == null ? new AtomicInteger() : tomb.node().abandonedRunning).withWaiter(waiter);
     Entry<K, S, C> fresh = new Entry<>(node);
     index(key, node.dependencies);
     if (tomb != null && tomb.node().displaced != null) {
-      tomb.node().displaced.abandon(); // the removed incarnation's build ends before ours starts
+      abandon(tomb.node().displaced); // the removed incarnation's build is given up first
     }
     boolean won = tomb == null ? entries.putIfAbsent(key, fresh) == null
         : entries.replace(key, tomb, fresh);
     if (won) {
-      gate.request(fresh);
+      index(key, node.dependencies); // again, after a concurrent unindex of the old incarnation
+      if (closed.get()) { // close() may have passed this key already: remove it ourselves
+        update(fresh, n -> n.isLive() ? removal(n, n.desiredVersion) : n);
+        return true;
+      }
+      Runnable firstBuild = () -> gate.request(fresh);
+      if (tomb != null && tomb.node().displaced != null) {
+        // the removed incarnation's factory call, if being made right now, returns (and its
+        // stage is cancelled) before ours starts, so the two never overlap (C1); nobody waits
+        tomb.node().displaced.afterLaunch(firstBuild);
+      } else {
+        firstBuild.run();
+      }
       invalidateDependents(key);
     }
     return won;
@@ -385,13 +452,18 @@ public final class ClientCache<K, S, C> implements AutoCloseable {
     if (!n.isLive()) {
       return n;
     }
+    if (version == n.desiredVersion && !sameSpec(n, spec)) {
+      throw new RejectedSpec(new StaleVersionException("upsert of '" + n.key + "' at version "
+          + version + " conflicts with the different spec it already holds at that version;"
+          + " a new spec needs a new version"));
+    }
     if (version <= n.desiredVersion) {
       return n.withWaiter(waiter); // duplicate or reordered: wait for what is already coming
     }
-    Collection<?> deps = dependencies(spec);
+    Collection<?> deps = dependencies(n.key, spec, version);
     index(n.key, deps);
     Node.Draft<K, S, C> d;
-    if (changePolicy.classify(n.desiredSpec, spec) == Change.REBUILD) {
+    if (classify(n, spec, version) == Change.REBUILD) {
       d = n.edit(EntryEvent.SPEC_CHANGED).staleFrom(scheduler.nanoTime());
       d.desiredRevision++;
       rebuildSoon(d);
@@ -412,6 +484,49 @@ public final class ClientCache<K, S, C> implements AutoCloseable {
     return d.freeze();
   }
 
+  private boolean sameSpec(Node<K, S, C> n, S spec) {
+    try {
+      return spec.equals(n.desiredSpec);
+    } catch (Throwable t) {
+      throw new RejectedSpec(badSpec(n.key, n.desiredVersion, "its equals", t));
+    }
+  }
+
+  private Change classify(Node<K, S, C> n, S spec, long version) {
+    try {
+      return Objects.requireNonNull(changePolicy.classify(n.desiredSpec, spec), "classification");
+    } catch (Throwable t) {
+      throw new RejectedSpec(badSpec(n.key, version, "the change policy", t));
+    }
+  }
+
+  private static IllegalArgumentException badSpec(Object key, long version, String what,
+      Throwable t) {
+    return new IllegalArgumentException("the spec of '" + key + "' at version " + version
+        + " was rejected: " + what + " threw " + t, t);
+  }
+
+  /**
+   * A REBUILD spec arrived: gives up a build that has run at least {@code supersede}, so the new
+   * spec need not wait for a build that may hang (its late result is released).
+   */
+  private void supersedeOverdueBuild(Entry<K, S, C> entry) {
+    if (supersede != null) {
+      long now = scheduler.nanoTime();
+      update(entry, n -> n.build != null && n.build.revision < n.desiredRevision
+          && now - n.build.startNanos >= supersede.toNanos() ? buildAbandoned(n) : n);
+    }
+  }
+
+  private static <K, S, C> Node<K, S, C> buildAbandoned(Node<K, S, C> n) {
+    Node.Draft<K, S, C> d = n.edit(EntryEvent.BUILD_ABANDONED);
+    d.build = null; // afterUpdate abandons it; its permit comes back when the call returns
+    d.failures = 0;
+    d.nextRetryNanos = 0;
+    d.buildWanted = true;
+    return d.freeze();
+  }
+
   private CompletableFuture<Void> doDelete(K key, long version) {
     for (;;) {
       Entry<K, S, C> entry = entries.get(key);
@@ -422,7 +537,8 @@ public final class ClientCache<K, S, C> implements AutoCloseable {
           return CompletableFuture.completedFuture(null);
         }
         Entry<K, S, C> tomb = new Entry<>(Node.tombstone(key, version,
-            entry == null ? null : entry.node().displaced));
+            entry == null ? null : entry.node().displaced,
+            entry == null ? new AtomicInteger() : entry.node().abandonedRunning));
         boolean swapped = entry == null ? entries.putIfAbsent(key, tomb) == null
             : entries.replace(key, entry, tomb);
         if (swapped) {
@@ -480,7 +596,7 @@ public final class ClientCache<K, S, C> implements AutoCloseable {
     Entry<K, S, C> entry = entries.get(key);
     if (entry != null && entry.node().soft && version == entry.node().desiredVersion
         && entries.remove(key, entry) && entry.node().displaced != null) {
-      entry.node().displaced.abandon();
+      abandon(entry.node().displaced);
     }
     doUpsert(key, spec, version, origin, null);
   }
@@ -530,10 +646,10 @@ public final class ClientCache<K, S, C> implements AutoCloseable {
     }
   }
 
+  /** A bad spec or event for {@code key}: logged, told to the listener, recorded as its last error. */
   private void rejected(K key, Exception problem) {
     LOG.log(System.Logger.Level.WARNING, () -> name + ": rejected a spec for '" + key + "': "
         + problem.getMessage());
-    safely(() -> listener.onRejected(key, problem));
     Entry<K, S, C> entry = entries.get(key);
     if (entry != null) {
       update(entry, n -> {
@@ -545,6 +661,7 @@ public final class ClientCache<K, S, C> implements AutoCloseable {
         return d.freeze();
       });
     }
+    safely(() -> listener.onRejected(key, problem)); // after the state change, as every callback
   }
 
   // ---------------------------------------------------------------- builds
@@ -572,7 +689,7 @@ public final class ClientCache<K, S, C> implements AutoCloseable {
 
   private void launch(Entry<K, S, C> entry, BuildRun<S> run) {
     if (!run.beginLaunch()) {
-      return; // removed (or timed out) before it started: its permit went back with it
+      return; // abandoned before it started: whoever abandoned it gave the permit back
     }
     safely(() -> listener.onBuildStarted(entry.key, run.version));
     if (!buildTimeout.isZero()) {
@@ -581,16 +698,16 @@ public final class ClientCache<K, S, C> implements AutoCloseable {
     BuildEvent jfr = new BuildEvent();
     jfr.begin();
     CompletableFuture<C> stage = start(entry.key, run);
-    run.launched(stage);
-    stage.whenComplete((client, error) -> built(entry, run, jfr, client, error));
+    run.launched(blockingFactory == null ? stage : null); // a blocking call is interrupted instead
+    stage.whenComplete((client, error) -> builtSafely(entry, run, jfr, client, error));
   }
 
   private CompletableFuture<C> start(K key, BuildRun<S> run) {
     if (blockingFactory == null) {
       try {
         return asyncFactory.build(key, run.spec).toCompletableFuture();
-      } catch (RuntimeException e) {
-        return CompletableFuture.failedFuture(e);
+      } catch (Throwable t) { // any Throwable, a StackOverflowError included, fails this build
+        return CompletableFuture.failedFuture(t);
       }
     }
     CompletableFuture<C> result = new CompletableFuture<>();
@@ -609,16 +726,32 @@ public final class ClientCache<K, S, C> implements AutoCloseable {
       if (!result.complete(client)) {
         discard(client); // abandoned while it ran: the late client is closed unseen
       }
-    } catch (Exception | LinkageError | AssertionError e) {
-      result.completeExceptionally(e);
+    } catch (Throwable t) { // any Throwable, a StackOverflowError included, fails this build
+      result.completeExceptionally(t);
     } finally {
       run.exit();
     }
   }
 
+  /** The build's call ended; nothing thrown here may lose its permit or leave it REBUILDING. */
+  private void builtSafely(Entry<K, S, C> entry, BuildRun<S> run, BuildEvent jfr, C client,
+      Throwable failure) {
+    run.ended();
+    try {
+      built(entry, run, jfr, client, failure);
+    } catch (Throwable t) {
+      LOG.log(System.Logger.Level.ERROR, () -> name + ": finishing the build of '" + entry.key
+          + "' failed", t);
+      try {
+        update(entry, n -> n.build == run ? failed(n, run, t) : n);
+      } finally {
+        returnPermit(run); // a no-op if it passed to the next build
+      }
+    }
+  }
+
   private void built(Entry<K, S, C> entry, BuildRun<S> run, BuildEvent jfr, C client,
       Throwable failure) {
-    run.completed();
     Throwable error = failure instanceof CompletionException ? failure.getCause() : failure;
     if (error == null && client == null) {
       error = new NullPointerException("factory returned null for '" + entry.key
@@ -661,7 +794,8 @@ public final class ClientCache<K, S, C> implements AutoCloseable {
 
   /** A build of the newest desired spec; every build builds that, never an older one (C3). */
   private BuildRun<S> newestBuild(Node<K, S, C> n) {
-    return new BuildRun<>(n.desiredSpec, n.desiredVersion, n.desiredRevision, scheduler.nanoTime());
+    return new BuildRun<>(n.desiredSpec, n.desiredVersion, n.desiredRevision, scheduler.nanoTime(),
+        n.abandonedRunning);
   }
 
   private Node<K, S, C> failed(Node<K, S, C> n, BuildRun<S> run, Throwable error) {
@@ -706,20 +840,23 @@ public final class ClientCache<K, S, C> implements AutoCloseable {
     }
   }
 
+  /** Gives {@code run} up; its permit comes back now if the factory was never called. */
+  private void abandon(BuildRun<S> run) {
+    if (run.abandon()) {
+      returnPermit(run);
+    }
+  }
+
   private Consumer<C> released(K key, long version) {
     return client -> {
-      closer.accept(client);
+      discard(client);
       safely(() -> listener.onClientReleased(key, version));
     };
   }
 
   private void discard(C client) {
     if (client != null) {
-      try {
-        closer.accept(client);
-      } catch (RuntimeException e) {
-        LOG.log(System.Logger.Level.WARNING, () -> name + ": closing a discarded client failed", e);
-      }
+      isolated("closing a client", () -> closer.accept(client));
     }
   }
 
@@ -765,16 +902,17 @@ public final class ClientCache<K, S, C> implements AutoCloseable {
 
   /** Waits for a client built from the spec known now (or newer). */
   private CompletableFuture<Lease<C>> awaitFresh(Entry<K, S, C> entry) {
-    return awaitLease(entry, 0, entry.node().desiredRevision, holder());
+    return awaitLease(entry, 0, entry.node().desiredRevision, holder(), true);
   }
 
   private boolean servable(Node<K, S, C> n) {
     return !n.behind() || freshness.tolerates(scheduler.nanoTime() - n.staleSinceNanos);
   }
 
+  /** {@code failFast}: fail at once when the build waited for fails, instead of at the timeout. */
   private CompletableFuture<Lease<C>> awaitLease(Entry<K, S, C> entry, long minVersion,
-      long minRevision, String holder) {
-    LeaseWaiter waiter = new LeaseWaiter(entry, minVersion, minRevision, holder);
+      long minRevision, String holder, boolean failFast) {
+    LeaseWaiter waiter = new LeaseWaiter(entry, minVersion, minRevision, holder, failFast);
     Update<K, S, C> u = update(entry, n -> n.isLive() ? n.withWaiter(waiter) : n);
     if (!u.next.isLive()) {
       waiter.fail(missing(entry.key, entry));
@@ -818,7 +956,7 @@ public final class ClientCache<K, S, C> implements AutoCloseable {
     if (entry == null || !entry.node().isLive()) {
       return CompletableFuture.failedFuture(missing(key, entry));
     }
-    return awaitLease(entry, 0, entry.node().desiredRevision, holder);
+    return awaitLease(entry, 0, entry.node().desiredRevision, holder, true);
   }
 
   private RuntimeException missing(Object key, Entry<K, S, C> entry) {
@@ -877,9 +1015,8 @@ public final class ClientCache<K, S, C> implements AutoCloseable {
     if (prev.served != null && (next.served == null || next.served.client() != prev.served.client())) {
       prev.served.client().retire(); // C6: closed when its last lease closes
     }
-    if (prev.build != null && prev.build != next.build && !prev.build.finished()) {
-      prev.build.abandon(); // timed out or removed: cancelled before anything else starts (C1)
-      returnPermit(prev.build);
+    if (prev.build != null && prev.build != next.build && !prev.build.hasEnded()) {
+      abandon(prev.build); // timed out, superseded or removed: cancelled or interrupted (C1)
     }
     if (next.build != null && next.build != prev.build) {
       launch(entry, next.build);
@@ -894,9 +1031,14 @@ public final class ClientCache<K, S, C> implements AutoCloseable {
           Duration.ofNanos(Math.max(0, due - scheduler.nanoTime())));
     }
     settleWaiters(entry, prev, next, settled);
-    if (prev.isLive() && !next.isLive() && !closed.get()) {
-      scheduleTombstonePurge(entry);
-      invalidateDependents(entry.key);
+    if (prev.isLive() && !next.isLive()) {
+      unindex(entry.key, prev.dependencies);
+      if (!closed.get()) {
+        scheduleTombstonePurge(entry);
+        invalidateDependents(entry.key);
+      }
+    } else if (prev.dependencies != next.dependencies) {
+      unindexDropped(entry.key, prev.dependencies, next.dependencies);
     }
   }
 
@@ -909,7 +1051,11 @@ public final class ClientCache<K, S, C> implements AutoCloseable {
     }
     for (Waiter<K, S, C> w : prev.waiters) {
       if (!next.waiters.contains(w) && !settled.contains(w)) {
-        w.fail(next.isLive() ? next.lastError : missing(entry.key, entry));
+        if (next.isLive()) {
+          w.buildFailed(next.lastError);
+        } else {
+          w.fail(missing(entry.key, entry));
+        }
       }
     }
   }
@@ -936,23 +1082,88 @@ public final class ClientCache<K, S, C> implements AutoCloseable {
     scheduler.schedule(() -> entries.remove(tomb.key, tomb), tombstoneRetention);
   }
 
-  private Collection<?> dependencies(S spec) {
-    Collection<?> deps = dependsOn.apply(spec);
-    return deps == null || deps.isEmpty() ? List.of() : List.copyOf(deps);
+  private Collection<?> dependencies(K key, S spec, long version) {
+    try {
+      Collection<?> deps = dependsOn.apply(spec);
+      return deps == null || deps.isEmpty() ? List.of() : List.copyOf(deps);
+    } catch (Throwable t) {
+      throw new RejectedSpec(badSpec(key, version, "dependsOn", t));
+    }
   }
 
+  /*
+   * The dependency index holds only live keys. It is a superset of what the nodes say: a key is
+   * indexed before the CAS that gives it a dependency and again after it, and unindexed after the
+   * CAS that drops it; an unindex then reads the key's current node and puts the key back if it
+   * depends on the dependency after all, so a concurrent re-add is never lost.
+   */
   private void index(K key, Collection<?> deps) {
     for (Object dep : deps) {
-      dependents.computeIfAbsent(dep, d -> ConcurrentHashMap.newKeySet()).add(key);
+      dependents.compute(dep, (d, keys) -> {
+        Set<K> set = keys != null ? keys : ConcurrentHashMap.newKeySet();
+        set.add(key);
+        return set;
+      });
     }
   }
 
+  private void unindex(K key, Collection<?> deps) {
+    for (Object dep : deps) {
+      dependents.computeIfPresent(dep, (d, keys) -> {
+        keys.remove(key);
+        return keys.isEmpty() ? null : keys;
+      });
+      Entry<K, S, C> now = entries.get(key);
+      Node<K, S, C> n = now == null ? null : now.node();
+      if (n != null && n.isLive() && n.dependencies.contains(dep)) {
+        index(key, List.of(dep));
+      }
+    }
+  }
+
+  private void unindexDropped(K key, Collection<?> before, Collection<?> after) {
+    List<Object> dropped = new ArrayList<>(before);
+    dropped.removeAll(after);
+    unindex(key, dropped);
+  }
+
+  /** Number of dependencies indexed; for tests. */
+  int indexedDependencies() {
+    return dependents.size();
+  }
+
+  /** Runs a listener callback; nothing it throws reaches the engine. */
   private void safely(Runnable callback) {
+    isolated("a listener", callback);
+  }
+
+  /** Runs user code; any Throwable it throws is logged and goes no further. */
+  private void isolated(String what, Runnable callback) {
     try {
       callback.run();
-    } catch (RuntimeException e) {
-      LOG.log(System.Logger.Level.WARNING, () -> name + ": listener failed", e);
+    } catch (Throwable t) {
+      LOG.log(System.Logger.Level.WARNING, () -> name + ": " + what + " failed", t);
     }
+  }
+
+  /** A spec the engine cannot take, thrown out of an update function and recorded against its key. */
+  private static final class RejectedSpec extends RuntimeException {
+    private static final long serialVersionUID = 1L;
+    final transient Exception problem;
+
+    RejectedSpec(Exception problem) {
+      super(problem.getMessage(), problem, false, false);
+      this.problem = problem;
+    }
+  }
+
+  private static <K, S> Map<K, Versioned<S>> copyOf(Map<K, Versioned<S>> all) {
+    Objects.requireNonNull(all, "all");
+    all.forEach((key, value) -> {
+      Objects.requireNonNull(key, "a key of all");
+      Objects.requireNonNull(value, () -> "the value of '" + key + "' in all");
+    });
+    return Map.copyOf(all);
   }
 
   private static <K> K requireKey(K key) {
@@ -983,6 +1194,7 @@ public final class ClientCache<K, S, C> implements AutoCloseable {
             .permit(EntryState.REBUILDING, EntryEvent.BUILD_SUCCEEDED, EntryState.CURRENT)
             .permit(EntryState.REBUILDING, EntryEvent.BUILD_SUPERSEDED, EntryState.REBUILDING)
             .permit(EntryState.REBUILDING, EntryEvent.BUILD_FAILED, EntryState.STALE)
+            .permit(EntryState.REBUILDING, EntryEvent.BUILD_ABANDONED, EntryState.STALE)
             .permit(EntryState.CURRENT, EntryEvent.SPEC_CHANGED, EntryState.STALE)
             .permit(EntryState.CURRENT, EntryEvent.DEPENDENCY_CHANGED, EntryState.STALE)
             .permit(EntryState.CURRENT, EntryEvent.METADATA_CHANGED, EntryState.CURRENT);
@@ -1034,15 +1246,26 @@ public final class ClientCache<K, S, C> implements AutoCloseable {
     private final Entry<K, S, C> entry;
     private final String holder;
 
-    LeaseWaiter(Entry<K, S, C> entry, long minVersion, long minRevision, String holder) {
+    private final boolean failFast;
+
+    LeaseWaiter(Entry<K, S, C> entry, long minVersion, long minRevision, String holder,
+        boolean failFast) {
       super(minVersion, minRevision);
       this.entry = entry;
       this.holder = holder;
+      this.failFast = failFast;
+    }
+
+    /** A freshness acquire fails with the build it waits for; a versioned one waits on. */
+    @Override
+    boolean failsWith(BuildRun<S> run) {
+      return failFast && run.version >= minVersion && run.revision >= minRevision;
     }
 
     @Override
-    boolean failsWith(BuildRun<S> run) {
-      return false; // retries may still succeed within the acquire timeout
+    void buildFailed(Throwable error) {
+      fail(new ClientUnavailableException("no client for '" + entry.key + "': the build it waited"
+          + " for failed (" + error + ")", error));
     }
 
     @Override
@@ -1058,7 +1281,7 @@ public final class ClientCache<K, S, C> implements AutoCloseable {
           lease.close(); // timed out meanwhile
         }
       } catch (ResourceReleasedException replaced) {
-        awaitLease(entry, minVersion, minRevision, holder).whenComplete((lease, error) -> {
+        awaitLease(entry, minVersion, minRevision, holder, failFast).whenComplete((lease, error) -> {
           if (error != null) {
             future.completeExceptionally(error);
           } else if (!future.complete(lease)) {
@@ -1097,41 +1320,47 @@ public final class ClientCache<K, S, C> implements AutoCloseable {
 
     @Override
     public void resync(Map<K, Versioned<S>> all) {
-      guarded("resync", "all keys", () -> doResync(Map.copyOf(all), origin, UNKNOWN));
+      guarded("resync", null, () -> doResync(copyOf(all), origin, UNKNOWN));
     }
 
     @Override
     public void resync(Map<K, Versioned<S>> all, long asOfVersion) {
-      guarded("resync", "all keys", () -> doResync(Map.copyOf(all), origin,
+      guarded("resync", null, () -> doResync(copyOf(all), origin,
           requireVersion(asOfVersion, "resync")));
     }
 
     @Override
     public void progress(long version) {
-      guarded("progress report", version, () -> consistentReads.progressed(origin,
+      guarded("progress report at " + version, null, () -> consistentReads.progressed(origin,
           requireVersion(version, "progress")));
     }
 
     @Override
     public void reject(K key, Exception problem) {
-      guarded("reject", key, () -> rejected(requireKey(key), problem));
+      guarded("reject", key, () -> rejected(requireKey(key),
+          Objects.requireNonNull(problem, "problem")));
     }
 
     @Override
     public void dependencyChanged(Object dependency) {
-      guarded("dependency change", dependency, () -> doDependencyChanged(
+      guarded("dependency change", null, () -> doDependencyChanged(
           Objects.requireNonNull(dependency, "dependency")));
     }
 
-    private void guarded(String what, Object key, Runnable event) {
+    /** Runs one event; a bad one is logged and, if it names a key, recorded against it. */
+    private void guarded(String what, K key, Runnable event) {
       if (closed.get()) {
         return;
       }
       try {
         event.run();
-      } catch (RuntimeException e) {
-        LOG.log(System.Logger.Level.WARNING, () -> name + ": ignored a bad " + what + " of '"
-            + key + "' from a source: " + e.getMessage());
+      } catch (Throwable t) {
+        LOG.log(System.Logger.Level.WARNING, () -> name + ": ignored a bad " + what
+            + (key == null ? "" : " of '" + key + "'") + " from a source: " + t);
+        if (key != null) {
+          isolated("recording a bad event", () -> rejected(key, t instanceof Exception e ? e
+              : new IllegalArgumentException("bad " + what + " of '" + key + "': " + t, t)));
+        }
       }
     }
   }
@@ -1152,12 +1381,14 @@ public final class ClientCache<K, S, C> implements AutoCloseable {
     private String name = "client-cache";
     private ChangePolicy<S> changePolicy = ChangePolicy.byEquality();
     private Freshness freshness = Freshness.strict();
-    private Scheduler scheduler = Scheduler.system();
+    /** Null until set: the shared system scheduler is created only if the cache uses it. */
+    private Scheduler scheduler;
     private Backoff backoff = Backoff.exponential(Duration.ofMillis(100), Duration.ofSeconds(30));
     private int maxConcurrentBuilds = 16;
     private Duration buildTimeout = Duration.ofMinutes(2);
     private Duration acquireTimeout = Duration.ofSeconds(30);
     private Duration tombstoneRetention = Duration.ofMinutes(10);
+    private Duration supersede;
     private Function<? super S, ? extends Collection<?>> dependsOn = spec -> List.of();
     private Consumer<? super C> closer = Builder::closeIfCloseable;
     private CacheListener<K> listener = new CacheListener<>() { };
@@ -1170,7 +1401,7 @@ public final class ClientCache<K, S, C> implements AutoCloseable {
 
     /** A name for logs, messages and JFR events. */
     public Builder<K, S, C> name(String name) {
-      if (name == null || name.isBlank()) {
+      if (Objects.requireNonNull(name, "name").isBlank()) {
         throw new IllegalArgumentException("name must not be blank");
       }
       this.name = name;
@@ -1217,6 +1448,18 @@ public final class ClientCache<K, S, C> implements AutoCloseable {
      */
     public Builder<K, S, C> buildTimeout(Duration buildTimeout) {
       this.buildTimeout = requireNotNegative(buildTimeout, "buildTimeout");
+      return this;
+    }
+
+    /**
+     * When a newer spec that needs a rebuild arrives while a build has run at least
+     * {@code after}, that build is abandoned at once (interrupted or cancelled, its late result
+     * released) and the newest spec queues for a permit; default: never, the build runs until it
+     * ends or times out. {@link Duration#ZERO} abandons any build in flight. The abandoned call
+     * holds its bulkhead permit until it returns (C8).
+     */
+    public Builder<K, S, C> supersede(Duration after) {
+      this.supersede = requireNotNegative(after, "supersede");
       return this;
     }
 

@@ -16,6 +16,12 @@ public enum EntryEvent {
   BUILD_SUPERSEDED,
   /** A build threw, returned null or exceeded its timeout. */
   BUILD_FAILED,
+  /**
+   * A newer rebuild-worthy spec arrived while the build had run at least the builder's
+   * {@code supersede} duration: the build is given up (its late result released) and the newest
+   * spec waits for a permit.
+   */
+  BUILD_ABANDONED,
   /** The key was deleted. */
   DELETED
 }

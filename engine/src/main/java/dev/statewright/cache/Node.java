@@ -4,6 +4,7 @@ import java.util.ArrayList;
 import java.util.Collection;
 import java.util.List;
 import java.util.Optional;
+import java.util.concurrent.atomic.AtomicInteger;
 
 /**
  * Everything one entry knows, immutable: the state word of its lifecycle. An entry changes only by
@@ -37,6 +38,11 @@ final class Node<K, S, C> {
   final long staleSinceNanos;
   final List<Waiter<K, S, C>> waiters;
   /**
+   * Abandoned factory calls of this key that have not returned, shared by every incarnation of
+   * the key (a tombstone hands it to a re-add); changed by {@link BuildRun}, not by CAS here.
+   */
+  final AtomicInteger abandonedRunning;
+  /**
    * Built on first use. Racy but benign, like {@code String.hash}: every thread builds an equal
    * value, and {@code Optional} and {@code Snapshot} are immutable with final fields, so a view
    * read without synchronisation is complete.
@@ -62,15 +68,20 @@ final class Node<K, S, C> {
     this.nextRetryNanos = d.nextRetryNanos;
     this.staleSinceNanos = d.staleSinceNanos;
     this.waiters = List.copyOf(d.waiters);
+    this.abandonedRunning = d.abandonedRunning;
   }
 
-  /** This node as a {@link Snapshot}, the same instance on every call but the racing first ones. */
+  /**
+   * This node as a {@link Snapshot}, the same instance on every call but the racing first ones
+   * and those after the count of abandoned builds still running changed.
+   */
   Optional<Snapshot<K, S, C>> view() {
     Optional<Snapshot<K, S, C>> v = view;
-    if (v == null) {
+    int abandoned = abandonedRunning.get();
+    if (v == null || v.get().abandonedBuildsRunning() != abandoned) {
       v = Optional.of(new Snapshot<>(key, state, desiredVersion, desiredSpec,
           served == null ? 0 : served.version(), served == null ? null : served.spec(),
-          lastError, nextRetryNanos));
+          lastError, nextRetryNanos, abandoned));
       view = v;
     }
     return v;
@@ -78,8 +89,8 @@ final class Node<K, S, C> {
 
   /** A new entry that wants its first build. */
   static <K, S, C> Node<K, S, C> created(K key, S spec, long version, Collection<?> dependencies,
-      int origin, long now) {
-    Draft<K, S, C> d = new Draft<>(key);
+      int origin, long now, AtomicInteger abandonedRunning) {
+    Draft<K, S, C> d = new Draft<>(key, abandonedRunning);
     d.state = EntryState.STALE;
     d.origin = origin;
     d.desiredSpec = spec;
@@ -92,8 +103,9 @@ final class Node<K, S, C> {
   }
 
   /** A tombstone at {@code version}, still owing the cancellation of {@code displaced} if any. */
-  static <K, S, C> Node<K, S, C> tombstone(K key, long version, BuildRun<S> displaced) {
-    Draft<K, S, C> d = new Draft<>(key);
+  static <K, S, C> Node<K, S, C> tombstone(K key, long version, BuildRun<S> displaced,
+      AtomicInteger abandonedRunning) {
+    Draft<K, S, C> d = new Draft<>(key, abandonedRunning);
     d.state = EntryState.REMOVED;
     d.desiredVersion = version;
     d.displaced = displaced;
@@ -161,11 +173,13 @@ final class Node<K, S, C> {
     long nextRetryNanos;
     long staleSinceNanos;
     final List<Waiter<K, S, C>> waiters;
+    private final AtomicInteger abandonedRunning;
     private final Node<K, S, C> previous;
 
-    private Draft(K key) {
+    private Draft(K key, AtomicInteger abandonedRunning) {
       this.key = key;
       this.waiters = new ArrayList<>(1);
+      this.abandonedRunning = abandonedRunning;
       this.previous = null;
     }
 
@@ -188,6 +202,7 @@ final class Node<K, S, C> {
       this.nextRetryNanos = n.nextRetryNanos;
       this.staleSinceNanos = n.staleSinceNanos;
       this.waiters = new ArrayList<>(n.waiters);
+      this.abandonedRunning = n.abandonedRunning;
       this.previous = n;
     }
 

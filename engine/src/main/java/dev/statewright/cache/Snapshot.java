@@ -24,9 +24,10 @@ public final class Snapshot<K, S, C> {
   private final S servedSpec;
   private final Throwable lastError;
   private final long nextRetryNanos;
+  private final int abandonedBuildsRunning;
 
   Snapshot(K key, EntryState state, long desiredVersion, S desiredSpec, long servedVersion,
-      S servedSpec, Throwable lastError, long nextRetryNanos) {
+      S servedSpec, Throwable lastError, long nextRetryNanos, int abandonedBuildsRunning) {
     this.key = key;
     this.state = state;
     this.desiredVersion = desiredVersion;
@@ -35,6 +36,7 @@ public final class Snapshot<K, S, C> {
     this.servedSpec = servedSpec;
     this.lastError = lastError;
     this.nextRetryNanos = nextRetryNanos;
+    this.abandonedBuildsRunning = abandonedBuildsRunning;
   }
 
   /** The key. */
@@ -77,13 +79,22 @@ public final class Snapshot<K, S, C> {
     return nextRetryNanos == 0 ? OptionalLong.empty() : OptionalLong.of(nextRetryNanos);
   }
 
+  /**
+   * How many factory calls for this key were abandoned (timed out, superseded, their key deleted
+   * or the cache closed) and have not returned yet; each still holds a bulkhead permit (C8).
+   */
+  public int abandonedBuildsRunning() {
+    return abandonedBuildsRunning;
+  }
+
   @Override
   public boolean equals(Object o) {
     return o instanceof Snapshot<?, ?, ?> other
         && key.equals(other.key) && state == other.state
         && desiredVersion == other.desiredVersion && Objects.equals(desiredSpec, other.desiredSpec)
         && servedVersion == other.servedVersion && Objects.equals(servedSpec, other.servedSpec)
-        && Objects.equals(lastError, other.lastError) && nextRetryNanos == other.nextRetryNanos;
+        && Objects.equals(lastError, other.lastError) && nextRetryNanos == other.nextRetryNanos
+        && abandonedBuildsRunning == other.abandonedBuildsRunning;
   }
 
   @Override

@@ -38,8 +38,8 @@ final class SourceSupervisor<K, S> {
     for (EventSource<K, S> source : sources) {
       try {
         source.close();
-      } catch (RuntimeException e) {
-        LOG.log(System.Logger.Level.WARNING, () -> cacheName + ": closing " + source + " failed", e);
+      } catch (Throwable t) {
+        LOG.log(System.Logger.Level.WARNING, () -> cacheName + ": closing " + source + " failed", t);
       }
     }
   }
@@ -50,7 +50,7 @@ final class SourceSupervisor<K, S> {
     }
     try {
       source.start(sink);
-    } catch (RuntimeException e) {
+    } catch (Throwable e) { // an Error too: a source is restarted whatever it threw
       int attempt = failures + 1;
       var delay = backoff.delay(attempt, scheduler.random());
       LOG.log(System.Logger.Level.WARNING, () -> cacheName + ": " + source + " failed to start ("

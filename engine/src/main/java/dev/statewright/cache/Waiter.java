@@ -30,4 +30,9 @@ abstract class Waiter<K, S, C> {
 
   /** Completes the waiter exceptionally; runs after the CAS. */
   abstract void fail(Throwable error);
+
+  /** The build this waiter waited for failed with {@code error}; runs after the CAS. */
+  void buildFailed(Throwable error) {
+    fail(error);
+  }
 }

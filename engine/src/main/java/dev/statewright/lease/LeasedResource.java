@@ -246,8 +246,8 @@ public final class LeasedResource<T> {
     releasedAt = scheduler.now();
     try {
       releaseAction.accept(value);
-    } catch (RuntimeException e) {
-      LOG.log(System.Logger.Level.WARNING, () -> "release of '" + name + "' failed", e);
+    } catch (Throwable t) { // user code: whatever it throws, the resource is released
+      LOG.log(System.Logger.Level.WARNING, () -> "release of '" + name + "' failed", t);
     }
     changed(from, event, ResourceState.RELEASED);
   }
@@ -260,8 +260,8 @@ public final class LeasedResource<T> {
     }
     try {
       listener.onTransition(name, new Transition<>(from, event, to));
-    } catch (RuntimeException e) {
-      LOG.log(System.Logger.Level.WARNING, () -> "listener of '" + name + "' failed", e);
+    } catch (Throwable t) { // user code: isolated from the state word, which has moved already
+      LOG.log(System.Logger.Level.WARNING, () -> "listener of '" + name + "' failed", t);
     }
   }
 

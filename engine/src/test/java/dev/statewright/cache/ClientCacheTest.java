@@ -144,13 +144,15 @@ class ClientCacheTest {
       cache.upsert("redis", V2, 5);
       scheduler.runAll();
       CompletableFuture<Snapshot<String, Repo, Client>> older = cache.upsert("redis", V1, 3);
-      CompletableFuture<Snapshot<String, Repo, Client>> duplicate = cache.upsert("redis", V3, 5);
+      CompletableFuture<Snapshot<String, Repo, Client>> duplicate = cache.upsert("redis", V2, 5);
+      CompletableFuture<Snapshot<String, Repo, Client>> conflict = cache.upsert("redis", V3, 5);
       scheduler.runAll();
 
       assertThat(snapshot("redis").desiredSpec()).isEqualTo(V2);
       assertThat(snapshot("redis").servedVersion()).hasValue(5);
       assertThat(older.join().servedVersion()).hasValue(5);
       assertThat(duplicate.join().servedSpec()).contains(V2);
+      assertThatThrownBy(conflict::join).hasCauseInstanceOf(StaleVersionException.class);
       assertThat(factory.calls("redis")).isEqualTo(1);
     }
 
@@ -495,10 +497,12 @@ class ClientCacheTest {
     assertThat(snapshot("redis").servedSpec()).contains(V1);
 
     source.reject("redis", new IllegalArgumentException("cannot parse redis.properties"));
-    source.upsert("redis", null, 2); // a bad event from a source is logged, never thrown back
-
     assertThat(snapshot("redis").lastError()).hasValueSatisfying(
         e -> assertThat(e).hasMessage("cannot parse redis.properties"));
+    source.upsert("redis", null, 2); // a bad event from a source is recorded, never thrown back
+
+    assertThat(snapshot("redis").lastError()).hasValueSatisfying(
+        e -> assertThat(e).isInstanceOf(NullPointerException.class).hasMessage("spec"));
     assertThat(snapshot("redis").servedSpec()).contains(V1);
     cache.close();
     assertThatThrownBy(() -> source.upsert("redis", V2, 3)).isInstanceOf(IllegalStateException.class);

@@ -1,5 +1,6 @@
 package dev.statewright.kubernetes;
 
+import dev.statewright.cache.Backoff;
 import dev.statewright.event.EventSink;
 import dev.statewright.event.EventSource;
 import dev.statewright.event.Versioned;
@@ -12,15 +13,17 @@ import io.fabric8.kubernetes.client.dsl.Informable;
 import io.fabric8.kubernetes.client.dsl.Listable;
 import io.fabric8.kubernetes.client.informers.ResourceEventHandler;
 import io.fabric8.kubernetes.client.informers.SharedIndexInformer;
+import java.time.Duration;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Objects;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionStage;
-import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.RejectedExecutionException;
+import java.util.concurrent.ScheduledExecutorService;
+import java.util.concurrent.ThreadLocalRandom;
 import java.util.concurrent.TimeUnit;
 import java.util.function.Function;
 
@@ -42,7 +45,14 @@ import java.util.function.Function;
  * <p>With {@link Builder#secrets}, a second informer turns every change to a Secret's data into
  * {@code dependencyChanged("namespace/name")}: the cache rebuilds the entries whose
  * {@code dependsOn} names that Secret. Secret data never leaves the informer: it is compared by
- * hash and never logged.
+ * SHA-256 digest (a 32-bit hash lets two different data maps collide, and a credential rotation
+ * then rebuilds nothing) and never logged.
+ *
+ * <p>An informer that fails to start (its first list fails: the API server is down, the resource
+ * type is not served yet, access is denied) is closed and started afresh after a delay from the
+ * {@link Builder#restartBackoff restart backoff}, for as long as the source is open; each failure
+ * is logged. Until the Secret informer has started, Secret changes are not seen; when it starts,
+ * its first list reports every Secret as changed, so dependents rebuild once.
  *
  * <p>Progress (for {@code ClientCache.acquireAsOf}), in resourceVersions whatever the
  * {@link VersionPolicy}: after the first list, its resourceVersion; afterwards, the informer's
@@ -63,7 +73,8 @@ import java.util.function.Function;
 public final class InformerEventSource<R extends HasMetadata, S> implements EventSource<String, S> {
   /*
    * Concurrency: fabric8 calls handlers on its own threads; they hand events to `loop`, one thread,
-   * which alone calls the sink and touches the maps below. `closed` is volatile for close().
+   * which alone calls the sink, starts and restarts the informers and touches the fields below
+   * (restarts are scheduled on it too). `closed` is volatile for close().
    */
   private static final System.Logger LOG = System.getLogger(InformerEventSource.class.getName());
 
@@ -80,13 +91,18 @@ public final class InformerEventSource<R extends HasMetadata, S> implements Even
   private final Function<? super R, ? extends S> mapper;
   private final VersionPolicy versionPolicy;
   private final Informable<Secret> secrets; // null when Secrets are not followed
-  private final ExecutorService loop;
+  private final Backoff restartBackoff;
+  private final ScheduledExecutorService loop;
   private final CompletableFuture<Void> started = new CompletableFuture<>();
 
   private final Map<String, Incarnation> incarnations = new HashMap<>();
-  private final Map<String, Integer> secretData = new HashMap<>();
+  /** Secret key -> SHA-256 of its data, hex. */
+  private final Map<String, String> secretDigests = new HashMap<>();
   private SharedIndexInformer<R> resourceInformer;
   private SharedIndexInformer<Secret> secretInformer;
+  private int resourceFailures;
+  private int secretFailures;
+  private boolean resourcesRequested;
   private EventSink<String, S> sink;
   private volatile boolean closed;
   /** Progress: resourceVersion per live key as the handler last saw it. Loop-confined. */
@@ -106,7 +122,8 @@ public final class InformerEventSource<R extends HasMetadata, S> implements Even
     this.mapper = builder.mapper;
     this.versionPolicy = builder.versionPolicy;
     this.secrets = builder.secrets;
-    this.loop = Executors.newSingleThreadExecutor(runnable -> {
+    this.restartBackoff = builder.restartBackoff;
+    this.loop = Executors.newSingleThreadScheduledExecutor(runnable -> {
       Thread thread = new Thread(runnable, "statewright-informer-" + name);
       thread.setDaemon(true);
       return thread;
@@ -154,24 +171,16 @@ public final class InformerEventSource<R extends HasMetadata, S> implements Even
       this.sink = sink;
       if (secrets == null) {
         startResources();
-        return;
+      } else {
+        startSecrets();
       }
-      secretInformer = secrets.runnableInformer(0).addEventHandler(handler(this::secretChanged));
-      secretInformer.start().whenComplete((synced, failed) -> submit(() -> {
-        if (failed != null) {
-          LOG.log(System.Logger.Level.WARNING, () -> this + ": cannot follow Secrets (" + failed
-              + "); Secret changes will rebuild nothing");
-        }
-        secretInformer.getStore().list().forEach(secret ->
-            secretData.put(keyOf(secret), dataHash(secret)));
-        startResources();
-      }));
     });
   }
 
   @Override
   public void close() {
     closed = true;
+    started.completeExceptionally(new IllegalStateException(this + " was closed before it started"));
     submit(() -> {
       if (resourceInformer != null) {
         resourceInformer.close();
@@ -183,23 +192,65 @@ public final class InformerEventSource<R extends HasMetadata, S> implements Even
     loop.shutdown();
   }
 
+  /** Starts the resource informer; a failed start is retried after a backoff. */
   private void startResources() {
+    resourcesRequested = true;
     if (closed) {
       return;
     }
-    resourceInformer = resources.runnableInformer(0).addEventHandler(handler(this::followed));
-    resourceInformer.start().whenComplete((synced, failed) -> {
-      if (failed != null) {
-        started.completeExceptionally(failed);
+    SharedIndexInformer<R> informer = resources.runnableInformer(0).addEventHandler(handler(this::followed));
+    resourceInformer = informer;
+    informer.start().whenComplete((synced, failed) -> submit(() -> {
+      if (failed == null) {
+        resourceFailures = 0;
+        firstList();
       } else {
-        submit(this::firstList);
+        informer.close();
+        restartLater("the informer", ++resourceFailures, failed, this::startResources);
       }
-    });
+    }));
+  }
+
+  /**
+   * Starts the Secret informer; the resources start after its first outcome, so the Secrets
+   * present at start rebuild nothing. A failed start is retried after a backoff meanwhile.
+   */
+  private void startSecrets() {
+    if (closed) {
+      return;
+    }
+    SharedIndexInformer<Secret> informer = secrets.runnableInformer(0)
+        .addEventHandler(handler(this::secretChanged));
+    secretInformer = informer;
+    informer.start().whenComplete((synced, failed) -> submit(() -> {
+      if (failed == null) {
+        secretFailures = 0;
+      } else {
+        informer.close();
+        restartLater("the Secret informer", ++secretFailures, failed, this::startSecrets);
+      }
+      if (!resourcesRequested) {
+        startResources();
+      }
+    }));
+  }
+
+  private void restartLater(String what, int failures, Throwable failure, Runnable restart) {
+    Duration delay = restartBackoff.delay(failures, ThreadLocalRandom.current());
+    LOG.log(System.Logger.Level.WARNING, () -> this + ": " + what + " failed to start (" + failure
+        + ", " + failures + " in a row); starting it again in " + delay);
+    try {
+      loop.schedule(() -> submit(restart), delay.toNanos(), TimeUnit.NANOSECONDS);
+    } catch (RejectedExecutionException shutDown) {
+      // closed: nothing more is started
+    }
   }
 
   /**
    * Completes once the first list has been delivered to the sink and the informer watches for
-   * changes; fails if the informer could not start. For readiness checks (and tests).
+   * changes. A failed start is retried (see {@link Builder#restartBackoff}), so it stays
+   * incomplete meanwhile; it fails only if the source is closed first. For readiness checks
+   * (and tests).
    *
    * @return a stage completed once the first list is delivered
    */
@@ -395,15 +446,11 @@ public final class InformerEventSource<R extends HasMetadata, S> implements Even
 
   private void secretChanged(Secret secret, boolean deleted, boolean relisted) {
     String key = keyOf(secret);
-    Integer data = deleted ? null : dataHash(secret);
-    Integer before = deleted ? secretData.remove(key) : secretData.put(key, data);
-    if (deleted || !data.equals(before)) {
+    String digest = deleted ? null : SecretDigest.of(secret);
+    String before = deleted ? secretDigests.remove(key) : secretDigests.put(key, digest);
+    if (deleted || !digest.equals(before)) {
       sink.dependencyChanged(key);
     }
-  }
-
-  private static int dataHash(Secret secret) {
-    return Objects.hash(secret.getData(), secret.getStringData());
   }
 
   private long listVersion() {
@@ -475,6 +522,7 @@ public final class InformerEventSource<R extends HasMetadata, S> implements Even
     private String name = "resources";
     private VersionPolicy versionPolicy = VersionPolicy.GENERATION;
     private Informable<Secret> secrets;
+    private Backoff restartBackoff = Backoff.exponential(Duration.ofSeconds(1), Duration.ofMinutes(1));
 
     private Builder(Informable<R> resources, Function<? super R, ? extends S> mapper) {
       this.resources = Objects.requireNonNull(resources, "resources");
@@ -512,6 +560,18 @@ public final class InformerEventSource<R extends HasMetadata, S> implements Even
      */
     public Builder<R, S> secrets(Informable<Secret> secrets) {
       this.secrets = Objects.requireNonNull(secrets, "secrets");
+      return this;
+    }
+
+    /**
+     * The delay before starting an informer again after its start failed; exponential from one
+     * second to one minute, with jitter, by default.
+     *
+     * @param restartBackoff the delay after each failed start
+     * @return this builder
+     */
+    public Builder<R, S> restartBackoff(Backoff restartBackoff) {
+      this.restartBackoff = Objects.requireNonNull(restartBackoff, "restartBackoff");
       return this;
     }
 

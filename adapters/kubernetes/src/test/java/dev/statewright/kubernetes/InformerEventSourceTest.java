@@ -2,6 +2,7 @@ package dev.statewright.kubernetes;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+import dev.statewright.cache.Backoff;
 import dev.statewright.cache.ClientCache;
 import dev.statewright.cache.EntryState;
 import io.fabric8.kubernetes.api.model.ObjectMetaBuilder;
@@ -14,9 +15,11 @@ import io.fabric8.kubernetes.client.server.mock.KubernetesMockServer;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.time.Duration;
 import java.util.Base64;
 import java.util.List;
 import java.util.Map;
+import java.util.Objects;
 import java.util.Set;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ConcurrentHashMap;
@@ -56,6 +59,8 @@ class InformerEventSourceTest {
               + token(spec.tokenSecret).length() + " characters";
           built.add(client);
           builtWith.computeIfAbsent(client, c -> new CompletableFuture<>()).complete(client);
+          long n = built.stream().filter(c -> c.startsWith(key + " -> ")).count();
+          builtWith.computeIfAbsent(key + " build #" + n, c -> new CompletableFuture<>()).complete(client);
           return client;
         })
         .dependsOn(spec -> spec.tokenSecret == null ? Set.of() : Set.of(NS + "/" + spec.tokenSecret))
@@ -165,6 +170,51 @@ class InformerEventSourceTest {
   }
 
   @Test
+  void aRotationWhoseDataCollidesUnderA32BitHashStillRebuilds() throws Exception {
+    // "Aa" and "BB" share a String hashCode, so swapping their values keeps Map.hashCode
+    Map<String, String> before = Map.of("token", base64("abc"), "Aa", base64("one"), "BB", base64("two"));
+    Map<String, String> after = Map.of("token", base64("abc"), "Aa", base64("two"), "BB", base64("one"));
+    assertThat(Objects.hash(after, null)).as("the two data maps collide under Objects.hash")
+        .isEqualTo(Objects.hash(before, null));
+    secretData("colliding-token", before);
+    create("collider", "https://collider.example", "colliding-token");
+    awaitBuilt("team-a/collider build #1");
+    secretData("colliding-token", after);
+    awaitBuilt("team-a/collider build #2");
+  }
+
+  @Test
+  void informersThatFailToStartAreStartedAgainWithBackoff() throws Exception {
+    var repos = new FlakyInformable<>(client.resources(PackageRepository.class).inNamespace(NS), 2);
+    var secrets = new FlakyInformable<>(client.secrets().inNamespace(NS), 1);
+    var source = InformerEventSource.builder(repos, PackageRepository::getSpec)
+        .secrets(secrets)
+        .restartBackoff(Backoff.fixed(Duration.ofMillis(20)))
+        .build();
+    Map<String, CompletableFuture<String>> builtWithToken = new ConcurrentHashMap<>();
+    try (ClientCache<String, PackageRepository.Spec, String> flaky = ClientCache
+        .<String, PackageRepository.Spec, String>builder((key, spec) -> {
+          String token = token(spec.tokenSecret);
+          String built = key + " -> " + spec.url + " with " + token;
+          builtWithToken.computeIfAbsent(token, t -> new CompletableFuture<>()).complete(built);
+          return built;
+        })
+        .dependsOn(spec -> Set.of(NS + "/" + spec.tokenSecret))
+        .source(source)
+        .build()) {
+      source.started().toCompletableFuture().get(30, TimeUnit.SECONDS);
+      assertThat(repos.made()).as("two failed starts, then one that lists").isEqualTo(3);
+      secret("flaky-token", "abc");
+      create("flaky", "https://flaky.example", "flaky-token");
+      builtWithToken.computeIfAbsent("abc", t -> new CompletableFuture<>()).get(30, TimeUnit.SECONDS);
+      secret("flaky-token", "xyz");
+      assertThat(builtWithToken.computeIfAbsent("xyz", t -> new CompletableFuture<>()).get(30, TimeUnit.SECONDS)).isEqualTo("team-a/flaky -> https://flaky.example with xyz");
+      assertThat(secrets.made()).as("the Secret informer failed once, then started").isEqualTo(2);
+      assertThat(flaky.snapshot(NS + "/flaky")).isPresent();
+    }
+  }
+
+  @Test
   void theReadmeShowsTheCompiledSample() throws Exception {
     List<String> lines = Files.readAllLines(
         Path.of("src/test/java/dev/statewright/kubernetes/ReadmeSample.java"));
@@ -185,12 +235,19 @@ class InformerEventSourceTest {
   }
 
   private static void secret(String name, String token) {
+    secretData(name, Map.of("token", base64(token)));
+  }
+
+  private static void secretData(String name, Map<String, String> data) {
     Secret secret = new SecretBuilder().withNewMetadata().withNamespace(NS).withName(name)
         .endMetadata()
-        .withData(Map.of("token", Base64.getEncoder().encodeToString(
-            token.getBytes(StandardCharsets.UTF_8))))
+        .withData(data)
         .build();
     client.resource(secret).createOr(existing -> existing.update());
+  }
+
+  private static String base64(String text) {
+    return Base64.getEncoder().encodeToString(text.getBytes(StandardCharsets.UTF_8));
   }
 
   private static String token(String secretName) {

@@ -6,6 +6,7 @@ import dev.statewright.harness.sim.SimulatedScheduler;
 import dev.statewright.lease.Lease;
 import dev.statewright.time.Scheduler;
 import java.time.Duration;
+import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
@@ -16,6 +17,8 @@ import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionException;
 import java.util.concurrent.CompletionStage;
 import java.util.function.Function;
+import java.util.function.IntFunction;
+import java.util.random.RandomGenerator;
 
 /**
  * The client cache as a map of versioned keys with tombstones, checked against any
@@ -32,6 +35,7 @@ public final class CacheModel implements Model<CacheModel.State, CacheModel.Wire
   private final String name;
   private final Function<Wiring, CacheUnderTest> implementation;
   private final boolean faults;
+  private final Liveness liveness; // null: the two-key programs only
 
   /**
    * What an implementation is built from.
@@ -42,7 +46,44 @@ public final class CacheModel implements Model<CacheModel.State, CacheModel.Wire
    * @param simulated whether time is virtual (real threads get short timeouts)
    */
   public record Wiring(Scheduler scheduler, SimFactory factory, int maxConcurrentBuilds,
-      boolean simulated) { }
+      boolean simulated, Liveness liveness, Hostility hostility, SimSource source,
+      HostileListener listener) {
+
+    /** A wiring of the two-key programs: no hostility, no source. */
+    public Wiring(Scheduler scheduler, SimFactory factory, int maxConcurrentBuilds, boolean simulated) {
+      this(scheduler, factory, maxConcurrentBuilds, simulated, null, Hostility.calm(), null, null);
+    }
+  }
+
+  /**
+   * What a liveness property adds to the two-key programs, and how its cache is wired.
+   *
+   * @param backlogKeys keys a backlog command upserts at once
+   * @param maxConcurrentBuilds the bulkhead
+   * @param hostility draws each run's hostility from the run's random generator
+   * @param source makes the run's source from the number of its starts that throw
+   * @param tombstoneRetention how long a tombstone lasts (shorter than the settle time)
+   * @param closes whether programs call close() (from any branch)
+   */
+  public record Liveness(int backlogKeys, int maxConcurrentBuilds,
+      Function<RandomGenerator, Hostility> hostility, IntFunction<SimSource> source,
+      Duration tombstoneRetention, boolean closes) {
+
+    /** The engine's liveness settings: one permit, a 30 s retention; {@code hostility} per run. */
+    public static Liveness of(int backlogKeys, Function<RandomGenerator, Hostility> hostility,
+        boolean closes) {
+      return new Liveness(backlogKeys, 1, hostility, SimSource::new, Duration.ofSeconds(30), closes);
+    }
+
+    /** Every key a run may touch: the two of the two-key programs and the backlog's. */
+    List<String> allKeys() {
+      List<String> all = new ArrayList<>(KEYS);
+      for (int i = 0; i < backlogKeys; i++) {
+        all.add("b" + i);
+      }
+      return List.copyOf(all);
+    }
+  }
 
   /** The system under test with its monitor and scheduler. */
   public static final class Wired {
@@ -50,12 +91,27 @@ public final class CacheModel implements Model<CacheModel.State, CacheModel.Wire
     final CacheMonitor monitor;
     final SimFactory factory;
     final Scheduler scheduler;
+    Wiring wiring;
+    List<String> allKeys = KEYS;
+    SpinWatchdog watchdog;
+    boolean closed;
 
     Wired(CacheUnderTest cache, CacheMonitor monitor, SimFactory factory, Scheduler scheduler) {
       this.cache = cache;
       this.monitor = monitor;
       this.factory = factory;
       this.scheduler = scheduler;
+    }
+
+    /** Closes the cache as {@code who} did, then checks that nothing is live (close atomicity). */
+    void closeAndCheck(String who) {
+      cache.close();
+      closed = true;
+      monitor.closedByProgram();
+      for (String key : allKeys) {
+        cache.view(key).ifPresent(v -> monitor.violation("close: after " + who + " returned, " + key
+            + " is still live (desired v" + v.desiredVersion() + ", serving v" + v.servedVersion() + ")"));
+      }
     }
   }
 
@@ -80,10 +136,56 @@ public final class CacheModel implements Model<CacheModel.State, CacheModel.Wire
     }
   }
 
-  private CacheModel(String name, Function<Wiring, CacheUnderTest> implementation, boolean faults) {
+  private CacheModel(String name, Function<Wiring, CacheUnderTest> implementation, boolean faults,
+      Liveness liveness) {
     this.name = name;
     this.implementation = implementation;
     this.faults = faults;
+    this.liveness = liveness;
+  }
+
+  /**
+   * The liveness property of the engine's own cache: hostile factories, listeners and sources
+   * drawn per run, backlogs of {@code backlogKeys} keys on one permit, closes in any branch;
+   * judged by the monitors alone (no linearizability: callbacks delete and close behind the
+   * program's back).
+   */
+  public static CacheModel clientCacheLiveness(int backlogKeys) {
+    return clientCacheLiveness("client cache liveness", Liveness.of(backlogKeys, Hostility::draw, true));
+  }
+
+  /**
+   * The liveness property of the engine's own cache one kind of hostility at a time: synchronous
+   * builds, throwing listeners, throwing closers, reentrant factories, reentrant listeners, close()
+   * from any branch, Errors. (All of them
+   * mixed is {@link #clientCacheLiveness(int)}.)
+   */
+  public static List<CacheModel> clientCacheLivenessAspects(int backlogKeys) {
+    return List.of(
+        clientCacheLiveness("client cache liveness: synchronous builds",
+            Liveness.of(backlogKeys, Hostility::synchronousBuilds, false)),
+        clientCacheLiveness("client cache liveness: throwing listeners",
+            Liveness.of(backlogKeys, Hostility::throwingListeners, false)),
+        clientCacheLiveness("client cache liveness: reentrant factories",
+            Liveness.of(backlogKeys, Hostility::reentrantFactories, false)),
+        clientCacheLiveness("client cache liveness: throwing closers",
+            Liveness.of(backlogKeys, Hostility::throwingClosers, false)),
+        clientCacheLiveness("client cache liveness: reentrant listeners",
+            Liveness.of(backlogKeys, Hostility::reentrantListeners, false)),
+        clientCacheLiveness("client cache liveness: close in parallel",
+            Liveness.of(backlogKeys, Hostility::mannered, true)),
+        clientCacheLiveness("client cache liveness: Errors", Liveness.of(backlogKeys, Hostility::errors, false)));
+  }
+
+  /** One aspect of the liveness property of the engine's own cache, under {@code name}. */
+  public static CacheModel clientCacheLiveness(String name, Liveness liveness) {
+    return liveness(name, RealCache::build, liveness);
+  }
+
+  /** A liveness property for any implementation, under {@code name}. */
+  public static CacheModel liveness(String name, Function<Wiring, CacheUnderTest> implementation,
+      Liveness liveness) {
+    return new CacheModel(name, implementation, true, liveness);
   }
 
   /** The property for the engine's own {@code ClientCache}. */
@@ -99,7 +201,7 @@ public final class CacheModel implements Model<CacheModel.State, CacheModel.Wire
   /** The property for any implementation, under {@code name}. */
   public static CacheModel of(String name, Function<Wiring, CacheUnderTest> implementation,
       boolean faults) {
-    return new CacheModel(name, implementation, faults);
+    return new CacheModel(name, implementation, faults, null);
   }
 
   @Override
@@ -114,6 +216,11 @@ public final class CacheModel implements Model<CacheModel.State, CacheModel.Wire
 
   @Override
   public Command<State, Wired> generate(State state, SplittableRandom random) {
+    return liveness == null ? twoKeyCommand(random) : HostileCommands.generate(liveness, random,
+        () -> twoKeyCommand(random));
+  }
+
+  private Command<State, Wired> twoKeyCommand(SplittableRandom random) {
     String key = KEYS.get(random.nextInt(KEYS.size()));
     long version = 1 + random.nextInt(8);
     int dice = random.nextInt(100);
@@ -131,6 +238,9 @@ public final class CacheModel implements Model<CacheModel.State, CacheModel.Wire
 
   @Override
   public Wired start(Scheduler scheduler) {
+    if (liveness != null) {
+      return HostileCommands.start(liveness, scheduler, implementation);
+    }
     boolean simulated = scheduler instanceof SimulatedScheduler;
     CacheMonitor monitor = new CacheMonitor(MAX_BUILDS, simulated);
     SimFactory factory = new SimFactory(scheduler, monitor, Duration.ofMillis(simulated ? 200 : 2));
@@ -148,6 +258,9 @@ public final class CacheModel implements Model<CacheModel.State, CacheModel.Wire
   @Override
   public void quiesce(Wired system) {
     system.factory.faults(0, 0);
+    if (system.wiring != null && system.wiring.liveness() != null) {
+      HostileCommands.quiesce(system);
+    }
   }
 
   @Override
@@ -158,6 +271,12 @@ public final class CacheModel implements Model<CacheModel.State, CacheModel.Wire
   @Override
   public List<String> finish(Wired system) {
     try {
+      if (system.watchdog != null) {
+        system.watchdog.stop();
+      }
+      if (liveness != null) {
+        HostileCommands.finish(system);
+      }
       return system.monitor.finish(KEYS);
     } catch (InterruptedException e) {
       Thread.currentThread().interrupt();

@@ -1,5 +1,6 @@
 package dev.statewright.harness.cache;
 
+import dev.statewright.time.Scheduler;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.HashMap;
@@ -14,6 +15,8 @@ import java.util.concurrent.TimeUnit;
  * newer builds not served (C3: no starvation), a live key losing its client (C7), clients closed
  * while leased or twice (C6), and at
  * the end that every live key converged (C3, C7) and every client was closed exactly once (C6).
+ * In a simulation, {@link #watchProgress} adds liveness and memory ({@link ProgressMonitor}: every
+ * key's progress, permits against builds, build stack depth, failures noticed, leftovers).
  * Thread-safe.
  */
 public final class CacheMonitor {
@@ -29,6 +32,9 @@ public final class CacheMonitor {
   private int leasesHeld; // guarded by this
   private CacheUnderTest cache;
   private List<String> keys = List.of();
+  private ProgressMonitor progress; // simulation only
+  private boolean closedByProgram;
+  private boolean startsAreNewest = true;
 
   /**
    * A monitor for a cache allowed {@code maxConcurrentBuilds}; {@code stepwise} checks that hold
@@ -37,6 +43,29 @@ public final class CacheMonitor {
   public CacheMonitor(int maxConcurrentBuilds, boolean stepwise) {
     this.maxConcurrentBuilds = maxConcurrentBuilds;
     this.stepwise = stepwise;
+  }
+
+  /**
+   * Also checks liveness and memory ({@link ProgressMonitor}) over {@code allKeys}, in the
+   * virtual time of {@code scheduler}; simulation only.
+   */
+  public synchronized void watchProgress(Scheduler scheduler, List<String> allKeys) {
+    progress = new ProgressMonitor(scheduler, maxConcurrentBuilds, this::violation);
+    progress.watch(cache, allKeys);
+  }
+
+  /**
+   * Whether every factory call builds the newest spec (C3). Not for a blocking factory: its call
+   * waits on the executor after the engine committed to the build, and a newer spec arriving in
+   * between is that build's "one more build" (C1 and convergence still judge it).
+   */
+  synchronized void startsAreNewest(boolean check) {
+    startsAreNewest = check;
+  }
+
+  /** The program closed the cache: finish() checks what a closed cache may still hold. */
+  synchronized void closedByProgram() {
+    closedByProgram = true;
   }
 
   /** Watches {@code keys} of {@code cache}: their views feed the step checks. */
@@ -81,10 +110,13 @@ public final class CacheMonitor {
     if (mine > 1) {
       violations.add("C1: " + mine + " builds of " + key + " in flight at once");
     }
+    if (progress != null) {
+      progress.buildStarted(key);
+    }
     if (building > maxConcurrentBuilds) {
       violations.add("C8: " + building + " builds at once, more than " + maxConcurrentBuilds);
     }
-    if (stepwise && cache != null) {
+    if (stepwise && startsAreNewest && cache != null) {
       Optional<CacheUnderTest.View> view = cache.view(key);
       if (view.isPresent() && view.get().desiredVersion() != version) {
         violations.add("C3: started a build of " + key + " v" + version + " while v"
@@ -96,10 +128,19 @@ public final class CacheMonitor {
   synchronized void buildFinished(String key, long version, SimClient client) {
     inFlight.merge(key, -1, Integer::sum);
     building--;
+    if (progress != null) {
+      progress.buildFinished(key);
+    }
     notifyAll(); // finish() may be waiting for convergence
     if (client != null) {
       clients.add(client);
       finishedNewer.merge(key, version, Math::max);
+    }
+  }
+
+  synchronized void buildFailed(String key, long version, Throwable error) {
+    if (progress != null) {
+      progress.buildFailed(key, version, error);
     }
   }
 
@@ -137,6 +178,9 @@ public final class CacheMonitor {
     }
     keys.forEach(this::served);
     keys.forEach(this::keptServing);
+    if (progress != null) {
+      progress.afterStep();
+    }
   }
 
   /** A live key that served a client keeps serving one until it is deleted, failures or not (C7). */
@@ -175,6 +219,11 @@ public final class CacheMonitor {
     if (!stepwise) { // on real threads, commands may still hold leases and retries be due
       awaitLeasesGiven(Duration.ofSeconds(30));
       awaitConverged(keys, Duration.ofSeconds(30));
+    }
+    if (progress != null) {
+      synchronized (this) {
+        progress.finish(closedByProgram);
+      }
     }
     for (String key : keys) {
       cache.view(key).filter(v -> !v.current()).ifPresent(v -> violation("C3: " + key

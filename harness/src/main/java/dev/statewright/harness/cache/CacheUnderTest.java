@@ -2,6 +2,7 @@ package dev.statewright.harness.cache;
 
 import dev.statewright.lease.Lease;
 import java.util.Optional;
+import java.util.OptionalInt;
 import java.util.concurrent.CompletionStage;
 
 /**
@@ -32,13 +33,38 @@ public interface CacheUnderTest extends AutoCloseable {
   @Override
   void close();
 
+  /** Bulkhead permits in use now, if the cache has a bulkhead it can count. */
+  default OptionalInt permitsInUse() {
+    return OptionalInt.empty();
+  }
+
+  /** Keys in its dependency index (once per dependency), if it keeps one it can count. */
+  default OptionalInt dependencyIndexSize() {
+    return OptionalInt.empty();
+  }
+
+  /** Whether it keeps a tombstone for {@code key}. */
+  default boolean hasTombstone(String key) {
+    return false;
+  }
+
   /**
    * One key as its listing shows it.
    *
    * @param desiredVersion the newest version known
    * @param servedVersion the version of the served client's spec; -1 if none is served
+   * @param pending whether the key wants a build (not CURRENT: a dependency rebuild keeps the version)
+   * @param retryScheduled whether a retry of a failed build is scheduled
+   * @param errorRecorded whether the key shows a last error
    */
-  record View(long desiredVersion, long servedVersion) {
+  record View(long desiredVersion, long servedVersion, boolean pending, boolean retryScheduled,
+      boolean errorRecorded) {
+
+    /** A view that says nothing of retries and errors: pending while not current. */
+    public View(long desiredVersion, long servedVersion) {
+      this(desiredVersion, servedVersion, servedVersion != desiredVersion, false, false);
+    }
+
     /** Whether the served client was built from the newest spec. */
     public boolean current() {
       return servedVersion == desiredVersion;

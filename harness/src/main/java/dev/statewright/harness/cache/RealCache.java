@@ -8,6 +8,7 @@ import dev.statewright.lease.Lease;
 import java.time.Duration;
 import java.util.NoSuchElementException;
 import java.util.Optional;
+import java.util.OptionalInt;
 import java.util.Set;
 import java.util.concurrent.CompletionException;
 import java.util.concurrent.CompletionStage;
@@ -15,9 +16,13 @@ import java.util.concurrent.CompletionStage;
 /** The engine's {@link ClientCache} as a {@link CacheUnderTest}. */
 public final class RealCache implements CacheUnderTest {
   private final ClientCache<String, SimSpec, SimClient> cache;
+  private final int permits; // the bulkhead it was built with; 0 if unknown
 
   /** The engine's cache, wired the way the property needs it. */
   static CacheUnderTest build(CacheModel.Wiring wiring) {
+    if (wiring.liveness() != null) {
+      return new RealCache(hostile(wiring).build(), wiring.maxConcurrentBuilds());
+    }
     return new RealCache(ClientCache.asyncBuilder(wiring.factory())
         .name("property")
         .scheduler(wiring.scheduler())
@@ -31,9 +36,40 @@ public final class RealCache implements CacheUnderTest {
         .build());
   }
 
+  /**
+   * The engine's cache among hostile user code: the run's factory (blocking or not), listener
+   * and source; one permit; a tombstone retention shorter than the settle time.
+   */
+  private static ClientCache.Builder<String, SimSpec, SimClient> hostile(CacheModel.Wiring wiring) {
+    SimFactory factory = wiring.factory();
+    var builder = wiring.hostility().blocking()
+        ? ClientCache.<String, SimSpec, SimClient>builder(factory::buildBlocking)
+        : ClientCache.asyncBuilder(factory);
+    return builder.name("liveness")
+        .scheduler(wiring.scheduler())
+        .maxConcurrentBuilds(wiring.maxConcurrentBuilds())
+        .buildTimeout(Duration.ofSeconds(30))
+        .backoff(Backoff.exponential(Duration.ofMillis(100), Duration.ofSeconds(30)))
+        .acquireTimeout(Duration.ofMinutes(5))
+        .tombstoneRetention(wiring.liveness().tombstoneRetention())
+        .dependsOn(spec -> Set.of(SimSpec.SECRET))
+        .listener(wiring.listener())
+        .closer(client -> {
+          client.close();
+          wiring.listener().maybeThrow("closer");
+        })
+        .source(wiring.source());
+  }
+
   /** Drives {@code cache}. */
   public RealCache(ClientCache<String, SimSpec, SimClient> cache) {
+    this(cache, 0);
+  }
+
+  /** Drives {@code cache}, built with {@code permits} bulkhead permits. */
+  public RealCache(ClientCache<String, SimSpec, SimClient> cache, int permits) {
     this.cache = cache;
+    this.permits = permits;
   }
 
   @Override
@@ -71,7 +107,23 @@ public final class RealCache implements CacheUnderTest {
   @Override
   public Optional<View> view(String key) {
     return cache.snapshot(key).filter(s -> s.state() != EntryState.REMOVED)
-        .map(s -> new View(s.desiredVersion(), s.servedVersion().orElse(-1)));
+        .map(s -> new View(s.desiredVersion(), s.servedVersion().orElse(-1),
+            s.state() != EntryState.CURRENT, s.nextRetryNanos().isPresent(), s.lastError().isPresent()));
+  }
+
+  @Override
+  public OptionalInt permitsInUse() {
+    return permits == 0 ? OptionalInt.empty() : OptionalInt.of(permits - cache.footprint().permitsAvailable());
+  }
+
+  @Override
+  public OptionalInt dependencyIndexSize() {
+    return OptionalInt.of(cache.footprint().dependencyIndexSize());
+  }
+
+  @Override
+  public boolean hasTombstone(String key) {
+    return cache.snapshot(key).filter(s -> s.state() == EntryState.REMOVED).isPresent();
   }
 
   @Override

@@ -9,12 +9,15 @@ import java.util.concurrent.CompletionStage;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.AtomicLong;
+import java.util.function.BiConsumer;
 
 /**
  * Builds {@link SimClient}s after a random latency of scheduler time, so a build takes virtual
  * time in a simulation (slow builds). Fault injection: a failure rate fails some builds, a hang
  * rate leaves some never completing (until a timeout cancels them), and {@link #failNext} fails
- * the next N builds and then succeeds.
+ * the next N builds and then succeeds. A {@link Hostility} gives builds other {@link BuildShape}s:
+ * complete or fail synchronously, throw, throw an {@link Error}, or call back into the cache
+ * through {@link #reenter} (never from inside another such call).
  */
 public final class SimFactory implements AsyncClientFactory<String, SimSpec, SimClient> {
   private final Scheduler scheduler;
@@ -25,6 +28,9 @@ public final class SimFactory implements AsyncClientFactory<String, SimSpec, Sim
   private volatile double failureRate;
   private volatile double hangRate;
   private final AtomicInteger failFirst = new AtomicInteger();
+  private volatile Hostility hostility = Hostility.calm();
+  private volatile BiConsumer<String, SimSpec> reentry = (key, spec) -> { };
+  private boolean reentering; // simulation only: one thread
 
   /** Builds take up to {@code maxLatency}; {@code monitor} sees every build. */
   public SimFactory(Scheduler scheduler, CacheMonitor monitor, Duration maxLatency) {
@@ -44,6 +50,16 @@ public final class SimFactory implements AsyncClientFactory<String, SimSpec, Sim
     this.hangRate = hangRate;
   }
 
+  /** From now on, shape builds as {@code hostility} says. */
+  public void hostility(Hostility hostility) {
+    this.hostility = hostility;
+  }
+
+  /** What a {@link BuildShape#REENTRANT} build calls on the cache, from inside build(). */
+  public void reenter(BiConsumer<String, SimSpec> reentry) {
+    this.reentry = reentry;
+  }
+
   /** Builds started so far. */
   public long starts() {
     return starts.get();
@@ -53,10 +69,68 @@ public final class SimFactory implements AsyncClientFactory<String, SimSpec, Sim
   public CompletionStage<SimClient> build(String key, SimSpec spec) {
     long startedAs = starts.incrementAndGet();
     monitor.buildStarted(key, spec.version());
-    AtomicBoolean over = new AtomicBoolean();
-    // the monitor hears of a build's end before anyone else: a cancelled build inside cancel(),
-    // ahead of every callback; a finished one just before its stage completes
-    CompletableFuture<SimClient> result = new CompletableFuture<>() {
+    BuildShape shape = reentering ? BuildShape.AT_ONCE : hostility.nextShape(scheduler.random());
+    return shape == BuildShape.LATER ? later(key, spec, startedAs) : shaped(shape, key, spec, startedAs);
+  }
+
+  /** A blocking call of a synchronous shape: the client, or the shape's exception or Error. */
+  public SimClient buildBlocking(String key, SimSpec spec) throws Exception {
+    CompletableFuture<SimClient> result = build(key, spec).toCompletableFuture();
+    try {
+      return result.getNow(null);
+    } catch (java.util.concurrent.CompletionException e) {
+      if (e.getCause() instanceof Error error) {
+        throw error;
+      }
+      throw e.getCause() instanceof Exception cause ? cause : e;
+    }
+  }
+
+  private CompletionStage<SimClient> shaped(BuildShape shape, String key, SimSpec spec, long startedAs) {
+    switch (shape) {
+      case AT_ONCE:
+        return CompletableFuture.completedFuture(finished(key, spec, startedAs));
+      case FAILS_AT_ONCE:
+        return CompletableFuture.failedFuture(failed(key, spec, new IOException("injected synchronous failure")));
+      case THROWS:
+        throw (IllegalStateException) failed(key, spec, new IllegalStateException("injected throw from build()"));
+      case THROWS_ERROR:
+        throw (StackOverflowError) failed(key, spec, new StackOverflowError("injected Error from build()"));
+      case FAILS_WITH_ERROR:
+        return failsWithErrorLater(key, spec);
+      default:
+        reenterOnce(key, spec);
+        return CompletableFuture.completedFuture(finished(key, spec, startedAs));
+    }
+  }
+
+  private void reenterOnce(String key, SimSpec spec) {
+    reentering = true;
+    try {
+      reentry.accept(key, spec);
+    } finally {
+      reentering = false;
+    }
+  }
+
+  private SimClient finished(String key, SimSpec spec, long startedAs) {
+    SimClient client = new SimClient(key, spec.version(), serials.incrementAndGet(), startedAs, monitor);
+    monitor.buildFinished(key, spec.version(), client);
+    return client;
+  }
+
+  private Throwable failed(String key, SimSpec spec, Throwable error) {
+    monitor.buildFinished(key, spec.version(), null);
+    monitor.buildFailed(key, spec.version(), error);
+    return error;
+  }
+
+  /**
+   * A stage that tells the monitor of the build's end before anyone else: a cancelled build
+   * inside cancel(), ahead of every callback; {@code over} is set by whoever ends it first.
+   */
+  private CompletableFuture<SimClient> cancellable(String key, SimSpec spec, AtomicBoolean over) {
+    return new CompletableFuture<>() {
       @Override
       public boolean cancel(boolean mayInterrupt) {
         if (over.compareAndSet(false, true)) {
@@ -65,6 +139,22 @@ public final class SimFactory implements AsyncClientFactory<String, SimSpec, Sim
         return super.cancel(mayInterrupt);
       }
     };
+  }
+
+  private CompletionStage<SimClient> failsWithErrorLater(String key, SimSpec spec) {
+    AtomicBoolean over = new AtomicBoolean();
+    CompletableFuture<SimClient> result = cancellable(key, spec, over);
+    scheduler.schedule(() -> {
+      if (over.compareAndSet(false, true)) {
+        result.completeExceptionally(failed(key, spec, new StackOverflowError("injected Error failing the stage")));
+      }
+    }, Duration.ofMillis(1));
+    return result;
+  }
+
+  private CompletionStage<SimClient> later(String key, SimSpec spec, long startedAs) {
+    AtomicBoolean over = new AtomicBoolean();
+    CompletableFuture<SimClient> result = cancellable(key, spec, over);
     double dice = scheduler.random().nextDouble();
     if (dice < hangRate) {
       return result; // completes only when the cache cancels it

@@ -36,6 +36,8 @@ abstract class BrokenCache implements CacheUnderTest {
     LeasedResource<SimClient> served;
     long servedVersion = -1;
     long builtAt;
+    Throwable lastError;
+    boolean retryScheduled;
     final Map<CompletableFuture<Object>, Long> waiters = new HashMap<>();
   }
 
@@ -159,7 +161,8 @@ abstract class BrokenCache implements CacheUnderTest {
   @Override
   public Optional<View> view(String key) {
     Slot s = slots.get(key);
-    return s == null || !s.live ? Optional.empty() : Optional.of(new View(s.desired, s.servedVersion));
+    return s == null || !s.live ? Optional.empty() : Optional.of(new View(s.desired, s.servedVersion,
+        s.desired != s.servedVersion, s.retryScheduled, s.lastError != null));
   }
 
   @Override

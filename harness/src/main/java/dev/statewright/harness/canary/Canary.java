@@ -48,10 +48,10 @@ public final class Canary {
     return new Canary(name, bug, List.of(catches), property::run, null);
   }
 
-  /** Every canary: the cache's bug classes and staging's. */
+  /** Every canary: the cache's bug classes (safety, then liveness) and staging's. */
   public static List<Canary> all() {
-    return java.util.stream.Stream.concat(CacheCanaries.all().stream(), StagingCanaries.all().stream())
-        .toList();
+    return java.util.stream.Stream.of(CacheCanaries.all(), LivenessCanaries.all(), StagingCanaries.all())
+        .flatMap(List::stream).toList();
   }
 
   /** The property model of the cache canary {@code name}, to run it through the full runner. */

@@ -9,6 +9,7 @@ import java.util.Objects;
 import java.util.Optional;
 import java.util.PriorityQueue;
 import java.util.SplittableRandom;
+import java.util.function.Consumer;
 import java.util.random.RandomGenerator;
 
 /**
@@ -42,6 +43,7 @@ public final class SimulatedScheduler implements Scheduler {
   private final List<String> trace = new ArrayList<>();
   private final List<Integer> changePoints = new ArrayList<>();
   private Runnable afterEachStep = () -> { };
+  private Consumer<Throwable> uncaught;
   private long now;
   private long submitted;
   private long steps;
@@ -156,6 +158,17 @@ public final class SimulatedScheduler implements Scheduler {
   }
 
   /**
+   * From now on a task that throws is handed to {@code handler} and the run goes on, as a thread
+   * pool's worker would report it and take the next task; by default the throwable propagates
+   * out of {@link #run}. A blocking call is never handed over: it always fails the run.
+   *
+   * @param handler what to do with a throwable a task let escape
+   */
+  public void onUncaught(Consumer<Throwable> handler) {
+    this.uncaught = handler;
+  }
+
+  /**
    * Called after every step, for monitors that check invariants between steps.
    *
    * @param check the check, run on the scheduler's thread
@@ -206,16 +219,28 @@ public final class SimulatedScheduler implements Scheduler {
     Task task = ready.remove(pick());
     steps++;
     trace.add(String.format("%6d t=%-12s %s #%d", steps, Duration.ofNanos(now), task.label, task.id));
-    try {
-      task.body.run();
-    } catch (RuntimeException e) {
-      throw blockingCall(task, e).orElseThrow(() -> e);
-    }
+    runTask(task);
     Optional<BlockingCallException> blocked = blockingCall(task, null);
     if (blocked.isPresent()) {
       throw blocked.get(); // the task swallowed the failed call; the deadlock it meant is still ours
     }
     afterEachStep.run();
+  }
+
+  private void runTask(Task task) {
+    try {
+      task.body.run();
+    } catch (RuntimeException | Error e) {
+      Optional<BlockingCallException> blocked =
+          e instanceof RuntimeException r ? blockingCall(task, r) : Optional.empty();
+      if (blocked.isPresent()) {
+        throw blocked.get();
+      }
+      if (uncaught == null) {
+        throw e;
+      }
+      uncaught.accept(e);
+    }
   }
 
   private Optional<BlockingCallException> blockingCall(Task task, RuntimeException thrown) {

@@ -37,6 +37,21 @@ class DeterminismTest {
   }
 
   @Test
+  void aLivenessRunReplaysFromItsSeedHostilityIncluded() {
+    Settings simulated = Settings.defaults().simulatedOnly();
+    SplittableRandom seeds = new SplittableRandom(20261125);
+    for (int i = 0; i < 10; i++) {
+      long seed = seeds.nextLong();
+      Outcome first = PropertyRunner.runOnce(CacheModel.clientCacheLiveness(100), seed, simulated);
+      Outcome second = PropertyRunner.runOnce(CacheModel.clientCacheLiveness(100), seed, simulated);
+      assertEquals(first.trace(), second.trace(), "trace of liveness run seed " + seed);
+      assertEquals(first.history(), second.history(), "history of liveness run seed " + seed);
+      assertTrue(first.trace().stream().anyMatch(step -> step.contains("the run's hostility")),
+          "the trace names the run's hostility");
+    }
+  }
+
+  @Test
   void differentSeedsScheduleDifferently() {
     List<List<String>> traces = new ArrayList<>();
     for (long seed = 1; seed <= 2; seed++) {

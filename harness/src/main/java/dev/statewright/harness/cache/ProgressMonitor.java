@@ -1,0 +1,191 @@
+package dev.statewright.harness.cache;
+
+import dev.statewright.time.Scheduler;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.OptionalInt;
+import java.util.function.Consumer;
+
+/**
+ * Liveness in virtual time, and what the cache holds: the checks that a cache which never breaks
+ * C1–C9 can still fail by stalling or leaking. Each reports under its own prefix:
+ * <ul>
+ *   <li>{@code progress:} every key that wants a build has one running, a retry scheduled or an
+ *       error recorded within {@link #BOUND}, unless every permit is busy; and at the end of the
+ *       settle time no key still waits for nothing;
+ *   <li>{@code permits:} bulkhead permits in use equal builds running (a surplus may last only
+ *       {@link #BOUND}: a lost permit stays lost);
+ *   <li>{@code recursion:} every build starts at a bounded stack depth (a bulkhead that starts the
+ *       next build from inside the last one's completion recurses once per queued key);
+ *   <li>{@code throwable:} a build that failed, with an exception or an {@link Error}, is noticed
+ *       before virtual time moves on: an error recorded, a retry scheduled or a new build started;
+ *   <li>{@code memory:} after the settle time (longer than the tombstone retention) no tombstone
+ *       is left and the dependency index holds no more keys than are live.
+ * </ul>
+ *
+ * <p>Simulation only: it reads virtual time and runs between steps, on the scheduler's thread.
+ * Key scans are O(keys), so they run when virtual time has moved by {@link #SCAN_EVERY}.
+ */
+final class ProgressMonitor {
+  /** How long a key may want a build with nothing happening, or a permit be unaccounted for. */
+  static final Duration BOUND = Duration.ofSeconds(10);
+  private static final long SCAN_EVERY = Duration.ofSeconds(1).toNanos();
+  private static final int MAX_EXTRA_FRAMES = 300;
+
+  private final Scheduler scheduler;
+  private final int maxConcurrentBuilds;
+  private final Consumer<String> violations;
+  private final Map<String, Integer> running = new HashMap<>();
+  private final Map<String, Long> starts = new HashMap<>();
+  private final Map<String, Long> idleSince = new HashMap<>();
+  private final Map<String, Failure> unnoticed = new HashMap<>();
+  private final List<String> reported = new ArrayList<>();
+  private CacheUnderTest cache;
+  private List<String> keys = List.of();
+  private int building;
+  private long surplusSince = -1;
+  private long lastScan;
+  private long shallowest = Long.MAX_VALUE;
+  private boolean recursed;
+
+  /** A failed build the cache has yet to notice. */
+  private record Failure(long version, long at, long startsBefore, Throwable error) { }
+
+  ProgressMonitor(Scheduler scheduler, int maxConcurrentBuilds, Consumer<String> violations) {
+    this.scheduler = scheduler;
+    this.maxConcurrentBuilds = maxConcurrentBuilds;
+    this.violations = violations;
+  }
+
+  void watch(CacheUnderTest cache, List<String> keys) {
+    this.cache = cache;
+    this.keys = List.copyOf(keys);
+  }
+
+  void buildStarted(String key) {
+    running.merge(key, 1, Integer::sum);
+    starts.merge(key, 1L, Long::sum);
+    building++;
+    checkDepth(key);
+  }
+
+  void buildFinished(String key) {
+    running.merge(key, -1, Integer::sum);
+    building--;
+  }
+
+  void buildFailed(String key, long version, Throwable error) {
+    unnoticed.put(key, new Failure(version, scheduler.nanoTime(), starts.getOrDefault(key, 0L), error));
+  }
+
+  /** Between two steps: permits, failures noticed, and every second of virtual time the keys. */
+  void afterStep() {
+    if (cache == null) {
+      return;
+    }
+    long now = scheduler.nanoTime();
+    checkPermits(now);
+    unnoticed.entrySet().removeIf(e -> noticedOrLate(e.getKey(), e.getValue(), now));
+    if (now - lastScan >= SCAN_EVERY) {
+      lastScan = now;
+      keys.forEach(key -> checkProgress(key, now));
+    }
+  }
+
+  /** After the settle time, before the cache closes: nothing waits for nothing, nothing leaks. */
+  void finish(boolean closed) {
+    if (cache == null) {
+      return;
+    }
+    for (String key : keys) {
+      cache.view(key).filter(v -> v.pending() && !v.retryScheduled() && !v.errorRecorded()
+          && running.getOrDefault(key, 0) == 0).ifPresent(v -> report("progress: " + key
+          + " still wants a build after the run settled (desired v" + v.desiredVersion() + ", serving v"
+          + v.servedVersion() + "), with no build running, no retry scheduled and no error recorded"));
+    }
+    checkMemory(closed);
+  }
+
+  private void checkDepth(String key) {
+    long depth = StackWalker.getInstance().walk(frames -> frames.count());
+    shallowest = Math.min(shallowest, depth);
+    if (!recursed && depth > shallowest + MAX_EXTRA_FRAMES) {
+      recursed = true;
+      report("recursion: the build of " + key + " started " + (depth - shallowest)
+          + " frames deeper than the shallowest build: builds start from inside earlier ones");
+    }
+  }
+
+  private void checkPermits(long now) {
+    OptionalInt inUse = cache.permitsInUse();
+    if (inUse.isEmpty()) {
+      return;
+    }
+    if (inUse.getAsInt() < building) {
+      report("permits: " + building + " builds running on " + inUse.getAsInt() + " permits");
+    }
+    if (inUse.getAsInt() <= building) {
+      surplusSince = -1;
+    } else if (surplusSince < 0) {
+      surplusSince = now;
+    } else if (now - surplusSince > BOUND.toNanos()) {
+      report("permits: " + inUse.getAsInt() + " permits in use but " + building
+          + " builds running, for " + Duration.ofNanos(now - surplusSince) + ": a permit was lost");
+      surplusSince = Long.MAX_VALUE / 2; // once per run
+    }
+  }
+
+  private boolean noticedOrLate(String key, Failure f, long now) {
+    var view = cache.view(key);
+    boolean noticed = view.isEmpty() || !view.get().pending() || view.get().errorRecorded()
+        || view.get().retryScheduled() || starts.getOrDefault(key, 0L) > f.startsBefore
+        || view.get().desiredVersion() > f.version;
+    if (!noticed && now > f.at) {
+      report("throwable: the build of " + key + " v" + f.version + " failed with " + f.error
+          + " and by " + Duration.ofNanos(now - f.at) + " later the cache had recorded no error,"
+          + " scheduled no retry and started no build");
+      return true;
+    }
+    return noticed;
+  }
+
+  private void checkProgress(String key, long now) {
+    var view = cache.view(key);
+    boolean waiting = view.isPresent() && view.get().pending() && !view.get().retryScheduled()
+        && !view.get().errorRecorded() && running.getOrDefault(key, 0) == 0
+        && building < maxConcurrentBuilds;
+    if (!waiting) {
+      idleSince.remove(key);
+      return;
+    }
+    long since = idleSince.computeIfAbsent(key, k -> now);
+    if (now - since > BOUND.toNanos()) {
+      idleSince.put(key, Long.MAX_VALUE / 2); // once per key
+      report("progress: " + key + " has wanted a build (desired v" + view.get().desiredVersion()
+          + ", serving v" + view.get().servedVersion() + ") for " + Duration.ofNanos(now - since)
+          + " with no build running, no retry scheduled, no error recorded and " + building + " of "
+          + maxConcurrentBuilds + " permits busy");
+    }
+  }
+
+  private void checkMemory(boolean closed) {
+    long tombstones = closed ? 0 : keys.stream().filter(cache::hasTombstone).count();
+    if (tombstones > 0) {
+      report("memory: " + tombstones + " tombstones outlived their retention");
+    }
+    long live = keys.stream().filter(k -> cache.view(k).isPresent()).count();
+    OptionalInt indexed = cache.dependencyIndexSize();
+    if (indexed.isPresent() && indexed.getAsInt() > live) {
+      report("memory: the dependency index holds " + indexed.getAsInt() + " keys while " + live
+          + " are live (each live spec has one dependency)");
+    }
+  }
+
+  private void report(String violation) {
+    reported.add(violation);
+    violations.accept(violation);
+  }
+}
