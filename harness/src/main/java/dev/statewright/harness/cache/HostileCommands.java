@@ -63,11 +63,11 @@ final class HostileCommands {
         new HostileListener(hostility, sim.random()));
   }
 
-  /** Monitors between steps, over the two keys and the backlog's, and the watchdog on this thread. */
+  /** Monitors between steps, over the two keys and the backlog's, and the watchdog on its steps. */
   private static void watch(Wired system, SimulatedScheduler sim) {
     system.monitor.watch(system.cache, CacheModel.KEYS);
     system.monitor.watchProgress(sim, system.allKeys);
-    system.watchdog = SpinWatchdog.watchCurrentThread(system.monitor::violation);
+    system.watchdog = SpinWatchdog.watchSteps(sim, system.monitor::violation);
     sim.afterEachStep(() -> {
       system.monitor.afterStep();
       system.watchdog.tick();

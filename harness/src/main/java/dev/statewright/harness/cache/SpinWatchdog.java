@@ -1,10 +1,12 @@
 package dev.statewright.harness.cache;
 
+import dev.statewright.harness.sim.SimulatedScheduler;
 import java.lang.management.ManagementFactory;
 import java.lang.management.ThreadMXBean;
 import java.time.Duration;
 import java.util.Arrays;
 import java.util.function.Consumer;
+import java.util.function.Supplier;
 import java.util.stream.Collectors;
 
 /**
@@ -18,6 +20,9 @@ import java.util.stream.Collectors;
  * up when interrupted; a real spin does not, and then the run never ends: the report has already
  * been printed).
  *
+ * <p>The watched thread is the one that runs the steps ({@link SimulatedScheduler#steppingThread}),
+ * which is not the thread that started the run: steps run on a simulation thread of their own.
+ *
  * <p>Concurrency: {@link #tick} is called by the simulation thread; the watchdog thread reads
  * the volatile tick count. {@link #stop} interrupts and joins the watchdog thread.
  */
@@ -28,22 +33,26 @@ final class SpinWatchdog {
   static final Duration WALL_LIMIT = Duration.ofSeconds(60);
   private static final ThreadMXBean THREADS = ManagementFactory.getThreadMXBean();
 
-  private final Thread simulation;
+  private final Supplier<Thread> simulation;
   private final Consumer<String> violations;
   private final Thread watchdog;
   private volatile long ticks;
   private boolean stopped; // guarded by this
 
-  private SpinWatchdog(Thread simulation, Consumer<String> violations) {
+  private SpinWatchdog(Supplier<Thread> simulation, Consumer<String> violations) {
     this.simulation = simulation;
     this.violations = violations;
-    this.watchdog = new Thread(this::watch, "spin-watchdog-" + simulation.getName());
+    this.watchdog = new Thread(this::watch, "spin-watchdog");
     watchdog.setDaemon(true); // a real spin never ends: the watchdog must not hold the JVM
   }
 
-  /** Watches the calling thread's simulation steps. */
-  static SpinWatchdog watchCurrentThread(Consumer<String> violations) {
-    SpinWatchdog dog = new SpinWatchdog(Thread.currentThread(), violations);
+  /** Watches the steps of {@code sim}, on whichever thread runs them. */
+  static SpinWatchdog watchSteps(SimulatedScheduler sim, Consumer<String> violations) {
+    Thread starter = Thread.currentThread();
+    SpinWatchdog dog = new SpinWatchdog(() -> {
+      Thread stepping = sim.steppingThread();
+      return stepping != null ? stepping : starter;
+    }, violations);
     dog.watchdog.start();
     return dog;
   }
@@ -59,23 +68,27 @@ final class SpinWatchdog {
       stopped = true;
       notifyAll();
     }
-    watchdog.join();
-    Thread.interrupted(); // an interrupt meant for a canary's spin must not leak into the next run
+    watchdog.join(); // the simulation thread clears an interrupt meant for a canary's spin
   }
 
   private void watch() {
     long seen = ticks;
+    Thread watched = simulation.get();
     long since = System.nanoTime();
-    long cpuSince = cpuTime();
+    long cpuSince = cpuTime(watched);
     try {
       while (!awaitStop(100)) {
         long now = ticks;
-        if (now != seen) {
+        Thread thread = simulation.get();
+        if (now != seen || thread != watched) {
           seen = now;
+          watched = thread;
           since = System.nanoTime();
-          cpuSince = cpuTime();
-        } else if (cpuTime() - cpuSince > CPU_LIMIT.toNanos() || System.nanoTime() - since > WALL_LIMIT.toNanos()) {
-          report(Duration.ofNanos(cpuTime() - cpuSince), Duration.ofNanos(System.nanoTime() - since));
+          cpuSince = cpuTime(watched);
+        } else if (cpuTime(watched) - cpuSince > CPU_LIMIT.toNanos()
+            || System.nanoTime() - since > WALL_LIMIT.toNanos()) {
+          report(watched, Duration.ofNanos(cpuTime(watched) - cpuSince),
+              Duration.ofNanos(System.nanoTime() - since));
           return;
         }
       }
@@ -92,13 +105,13 @@ final class SpinWatchdog {
     return stopped;
   }
 
-  /** The simulation thread's CPU time; 0 where the platform does not measure it (wall time only then). */
-  private long cpuTime() {
-    long nanos = THREADS.isThreadCpuTimeSupported() ? THREADS.getThreadCpuTime(simulation.getId()) : -1;
+  /** A thread's CPU time; 0 where the platform does not measure it (wall time only then). */
+  private static long cpuTime(Thread thread) {
+    long nanos = THREADS.isThreadCpuTimeSupported() ? THREADS.getThreadCpuTime(thread.getId()) : -1;
     return Math.max(0, nanos);
   }
 
-  private void report(Duration cpu, Duration wall) {
+  private void report(Thread simulation, Duration cpu, Duration wall) {
     StackTraceElement[] stack = simulation.getStackTrace();
     boolean reentrant = Arrays.stream(stack).anyMatch(f -> f.getMethodName().equals("reenterOnce")
         || f.getMethodName().equals("maybeReenter"));

@@ -44,6 +44,7 @@ public final class SimulatedScheduler implements Scheduler {
   private final List<Integer> changePoints = new ArrayList<>();
   private Runnable afterEachStep = () -> { };
   private Consumer<Throwable> uncaught;
+  private volatile Thread stepping; // the thread that ran the latest step, for watchdogs
   private long now;
   private long submitted;
   private long steps;
@@ -176,6 +177,17 @@ public final class SimulatedScheduler implements Scheduler {
   public void afterEachStep(Runnable check) {
     this.afterEachStep = Objects.requireNonNull(check, "check");
   }
+  /**
+   * The thread that runs this scheduler's steps (steps run on a simulation thread of their own,
+   * not on the thread that called {@link #run}), or null before the first step. A watchdog that
+   * must find a step that never returns looks at this thread.
+   *
+   * @return the thread of the latest step, or null
+   */
+  public Thread steppingThread() {
+    return stepping;
+  }
+
 
   /**
    * Runs until nothing is ready and no timer is due before {@code until} (virtual time from now),
@@ -216,6 +228,7 @@ public final class SimulatedScheduler implements Scheduler {
   }
 
   private void step() {
+    stepping = Thread.currentThread();
     Task task = ready.remove(pick());
     steps++;
     trace.add(String.format("%6d t=%-12s %s #%d", steps, Duration.ofNanos(now), task.label, task.id));

@@ -41,12 +41,21 @@ final class SimulationThread {
       return callHere(run);
     }
     try {
-      return POOL.submit(run).get();
+      return POOL.submit(() -> callClearingInterrupts(run)).get();
     } catch (InterruptedException e) {
       Thread.currentThread().interrupt();
       throw new IllegalStateException("interrupted while a simulation ran", e);
     } catch (ExecutionException e) {
       throw rethrow(e.getCause());
+    }
+  }
+
+  /** Runs a hand-off on the shared worker: an interrupt meant for this run never reaches the next. */
+  private static <T> T callClearingInterrupts(Callable<T> run) throws Exception {
+    try {
+      return run.call();
+    } finally {
+      Thread.interrupted();
     }
   }
 
