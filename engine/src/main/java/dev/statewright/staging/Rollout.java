@@ -126,8 +126,8 @@ public final class Rollout {
       }
       action.apply(target, List.copyOf(paths));
       return new TargetResult<>(target, Outcome.SUCCEEDED, null);
-    } catch (Exception e) {
-      return new TargetResult<>(target, Outcome.FAILED, e);
+    } catch (Throwable t) { // an Error is this target's failure too: the report must hold it
+      return new TargetResult<>(target, Outcome.FAILED, t);
     } finally {
       leases.forEach(Lease::close);
     }
