@@ -52,6 +52,7 @@ final class ContentTree {
   private static final Set<PosixFilePermission> OWNER_DIR = PosixFilePermissions.fromString("rwx------");
   private static final Set<PosixFilePermission> OWNER_FILE = PosixFilePermissions.fromString("rw-------");
   private static final Set<PosixFilePermission> OWNER_EXEC = PosixFilePermissions.fromString("rwx------");
+  private static final Path SAME = Path.of(".");
   private static final Set<OpenOption> READ = Set.of(StandardOpenOption.READ, LinkOption.NOFOLLOW_LINKS);
   private static final Set<OpenOption> CREATE = Set.of(StandardOpenOption.CREATE_NEW,
       StandardOpenOption.WRITE, LinkOption.NOFOLLOW_LINKS);
@@ -147,13 +148,18 @@ final class ContentTree {
       }
     }
 
-    /** Opens on a scheduler task, bounded: a FIFO swapped in blocks that task, not us. */
+    /**
+     * Opens on a scheduler task, bounded: a FIFO swapped in blocks that task, not us. The task
+     * opens through its own descriptor of the directory (closing a stream waits for the opens in
+     * it), which it closes when its open returns.
+     */
     private SeekableByteChannel open(SecureDirectoryStream<Path> from, Path name, String child)
         throws IOException {
+      SecureDirectoryStream<Path> own = from.newDirectoryStream(SAME, LinkOption.NOFOLLOW_LINKS);
       CompletableFuture<SeekableByteChannel> opening = new CompletableFuture<>();
       opener.scheduler().execute(() -> {
-        try {
-          opening.complete(from.newByteChannel(name, READ));
+        try (own) {
+          opening.complete(own.newByteChannel(name, READ));
         } catch (Throwable t) {
           opening.completeExceptionally(t);
         }
