@@ -56,6 +56,8 @@ class StagingDigestAttackTest {
     Files.writeString(module.resolve("f"), "hi\n");
     Files.createSymbolicLink(module.resolve("../l"), Path.of("a/f"));
     assertThat(stage("v").digest()).as("the same tree, staged").isEqualTo(VECTOR);
+    assertThat(Files.readString(Path.of("..", "specs", "staging-lifecycle.md")))
+        .as("the spec states the same vector").contains(VECTOR.substring("sha256:".length()));
   }
 
   @Test
