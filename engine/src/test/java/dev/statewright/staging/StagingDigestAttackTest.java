@@ -97,6 +97,22 @@ class StagingDigestAttackTest {
   }
 
   @Test
+  void aSpecialFilePutIntoStagedContentIsAChange() throws Exception {
+    Files.createDirectories(tmp.resolve("project/modules/m"));
+    Files.writeString(tmp.resolve("project/modules/m/a"), "1");
+    Staged staged = stage("m");
+    StagingFifoAttackTest.mkfifo(staged.path().resolve("b"));
+    assertThatThrownBy(staged::verify).isInstanceOf(StagedContentChangedException.class);
+  }
+
+  @Test
+  void namesAreOrderedByTheirBytesUnsigned() {
+    assertThat(ContentDigest.BY_NAME_BYTES.compare(Path.of("\u00e9"), Path.of("z"))).isPositive();
+    assertThat(ContentDigest.BY_NAME_BYTES.compare(Path.of("a"), Path.of("ab"))).isNegative();
+    assertThat(ContentDigest.BY_NAME_BYTES.compare(Path.of("b"), Path.of("b"))).isZero();
+  }
+
+  @Test
   void theExecutableBitIsKept() throws IOException {
     Path module = Files.createDirectories(tmp.resolve("project/modules/m"));
     Files.writeString(module.resolve("run.sh"), "#!/bin/sh\n");

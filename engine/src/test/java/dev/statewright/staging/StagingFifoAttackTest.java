@@ -59,7 +59,12 @@ class StagingFifoAttackTest {
           CompletableFuture<Staged> stage = CompletableFuture.supplyAsync(
               () -> scope.stageDirectory(URI.create("file://./modules/m"), origin));
           try {
-            stage.get(STAGE_DEADLINE_SECONDS, TimeUnit.SECONDS);
+            Staged copy = stage.get(STAGE_DEADLINE_SECONDS, TimeUnit.SECONDS);
+            Path f = copy.path().resolve("f"); // absent if listed mid-swap
+            if (Files.exists(f)) {
+              assertThat(Files.readString(f)).as("attempt " + attempt + " staged the file's own"
+                  + " content, not what a FIFO gave").isEqualTo("ours\n");
+            }
             staged++;
           } catch (java.util.concurrent.ExecutionException e) {
             assertThat(e.getCause()).isInstanceOf(StagingException.class);

@@ -62,6 +62,16 @@ class StagingHardeningTest {
     }
 
     @Test
+    void filesAndOtherFoldersInTheRootAreLeftAlone() throws IOException {
+      Path file = Files.writeString(area.root().resolve("scope-file"), "not a scope");
+      Path other = Files.createDirectory(area.root().resolve("notes"));
+      Files.writeString(other.resolve("owner"), "");
+      StagingArea.open(area.root()).close();
+      assertThat(file).exists();
+      assertThat(other.resolve("owner")).exists();
+    }
+
+    @Test
     void aScopeWhoseOwnerFileIsUnlockedIsSweptAndALiveOneIsNot() throws IOException {
       Path dead = Files.createDirectory(area.root().resolve("scope-1-1-1-dead"));
       Files.writeString(dead.resolve("owner"), "pid=1\n");
@@ -160,6 +170,14 @@ class StagingHardeningTest {
     }
 
     @Test
+    void anOriginInADirectoryThatDoesNotExistSaysSo() {
+      Path nowhere = tmp.resolve("nowhere/bundle.cue");
+      assertThatThrownBy(() -> run.stageDirectory(MODULE, nowhere))
+          .isInstanceOf(SourceNotFoundException.class)
+          .hasMessageContaining("the origin's directory " + tmp.resolve("nowhere"));
+    }
+
+    @Test
     void anOriginReachedThroughASymlinkedDirectoryWorks() throws IOException {
       Path alias = Files.createSymbolicLink(tmp.resolve("alias"), bundle.getParent());
       Staged staged = run.stageDirectory(MODULE, alias.resolve("bundle.cue"));
@@ -213,6 +231,17 @@ class StagingHardeningTest {
       ContentTree.delete(area.root().resolve("nothing"), area.root());
       assertThat(area.root()).exists();
     }
+  }
+
+  @Test
+  void negativeDurationsAreRefusedNamingTheSetting() {
+    StagingArea.Builder builder = StagingArea.builder(tmp.resolve("x"));
+    assertThatThrownBy(() -> builder.closeGrace(Duration.ofSeconds(-1)))
+        .isInstanceOf(IllegalArgumentException.class).hasMessageContaining("closeGrace must not be negative");
+    assertThatThrownBy(() -> builder.sourceOpenTimeout(Duration.ofSeconds(-1)))
+        .isInstanceOf(IllegalArgumentException.class)
+        .hasMessageContaining("sourceOpenTimeout must not be negative");
+    assertThat(builder.closeGrace(Duration.ZERO).sourceOpenTimeout(Duration.ZERO)).isSameAs(builder);
   }
 
   /** Issue 16: a Scheduler given to the builder means Scheduler.system() never starts its threads. */
