@@ -20,6 +20,7 @@ import java.nio.file.StandardOpenOption;
 import java.nio.file.attribute.BasicFileAttributeView;
 import java.nio.file.attribute.BasicFileAttributes;
 import java.nio.file.attribute.FileAttribute;
+import java.nio.file.attribute.PosixFileAttributeView;
 import java.nio.file.attribute.PosixFilePermission;
 import java.nio.file.attribute.PosixFilePermissions;
 import java.time.Duration;
@@ -225,7 +226,7 @@ final class ContentTree {
 
   private static boolean isExecutable(SecureDirectoryStream<Path> dir, Path name) throws IOException {
     var posix = dir.getFileAttributeView(name,
-        java.nio.file.attribute.PosixFileAttributeView.class, LinkOption.NOFOLLOW_LINKS);
+        PosixFileAttributeView.class, LinkOption.NOFOLLOW_LINKS);
     return posix != null
         && posix.readAttributes().permissions().contains(PosixFilePermission.OWNER_EXECUTE);
   }
@@ -288,7 +289,7 @@ final class ContentTree {
 
   private static int mode(SecureDirectoryStream<Path> dir, Path name) throws IOException {
     var posix = dir.getFileAttributeView(name,
-        java.nio.file.attribute.PosixFileAttributeView.class, LinkOption.NOFOLLOW_LINKS);
+        PosixFileAttributeView.class, LinkOption.NOFOLLOW_LINKS);
     if (posix == null) {
       return 0;
     }

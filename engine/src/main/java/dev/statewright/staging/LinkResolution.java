@@ -17,8 +17,9 @@ import java.util.function.Function;
  * tree although {@code l/../f} normalises to {@code f}.
  *
  * <p>A link is kept only if no step of its resolution leaves the tree: an absolute target, a
- * {@code ..} above the root, or more than {@value #MAX_LINKS} links followed (the kernel's ELOOP)
- * refuse it. A component that does not exist is taken as a plain directory name.
+ * {@code ..} above the root, or more than {@value #MAX_LINKS} links followed (the kernel's ELOOP),
+ * the link itself counted, refuse it. A component that does not exist is
+ * taken as a plain directory name.
  */
 final class LinkResolution {
   static final int MAX_LINKS = 40;
@@ -27,7 +28,7 @@ final class LinkResolution {
   private final Path rootPath;
   private final String link;
   private final Function<String, UnsafeSourceException> refuse;
-  private int followed;
+  private int followed = 1; // the link itself: the kernel counts it among its 40
 
   private LinkResolution(SecureDirectoryStream<Path> root, Path rootPath, String link,
       Function<String, UnsafeSourceException> refuse) {

@@ -65,25 +65,28 @@ final class ScopeLock implements AutoCloseable {
 
   /**
    * Runs {@code remove} on the scope directory {@code dir} if its owner is gone (its owner file's
-   * lock can be taken), holding that lock meanwhile; returns whether it did.
+   * lock can be taken), holding that lock meanwhile.
    */
-  static boolean removeIfAbandoned(Path dir, Consumer<Path> remove) throws IOException {
-    if (HELD.contains(dir)) {
-      return false;
+  static void removeIfAbandoned(Path dir, Consumer<Path> remove) throws IOException {
+    if (isHeld(dir)) {
+      return;
     }
     FileChannel channel;
     try {
       channel = FileChannel.open(dir.resolve(OWNER), StandardOpenOption.WRITE, LinkOption.NOFOLLOW_LINKS);
     } catch (NoSuchFileException unclaimed) {
-      return false;
+      return;
     }
     try (channel; FileLock taken = tryLock(channel)) {
-      if (taken == null) {
-        return false;
+      if (taken != null) {
+        remove.accept(dir);
       }
-      remove.accept(dir);
-      return true;
     }
+  }
+
+  /** Whether a scope of this JVM holds the lock of {@code dir}. */
+  static boolean isHeld(Path dir) {
+    return HELD.contains(dir);
   }
 
   private static FileLock tryLock(FileChannel channel) throws IOException {

@@ -137,10 +137,7 @@ public final class StagingArea implements AutoCloseable {
   }
 
   private static void create(Path root) throws IOException {
-    Path parent = root.toAbsolutePath().getParent();
-    if (parent != null) {
-      Files.createDirectories(parent);
-    }
+    Files.createDirectories(root.toAbsolutePath().getParent()); // "/" exists: never created here
     ContentTree.createOwnerOnlyDirectory(root);
   }
 
