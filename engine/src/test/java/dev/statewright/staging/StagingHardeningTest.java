@@ -119,6 +119,13 @@ class StagingHardeningTest {
     }
 
     @Test
+    void aStreamOfExactlyItsLimitOfOneBufferIsStaged() throws IOException {
+      byte[] full = new byte[64 * 1024];
+      Staged staged = run.stageStream("buffer", new java.io.ByteArrayInputStream(full), full.length);
+      assertThat(Files.size(staged.path())).isEqualTo(full.length);
+    }
+
+    @Test
     void anIoFailureReleasesTheClaimToo() throws IOException {
       InputStream failing = new InputStream() {
         @Override
