@@ -1,112 +1,237 @@
 package dev.statewright.staging;
 
+import dev.statewright.time.Scheduler;
 import java.io.IOException;
 import java.io.InputStream;
 import java.io.OutputStream;
 import java.io.UncheckedIOException;
 import java.net.URI;
-import java.nio.charset.StandardCharsets;
-import java.nio.file.FileVisitResult;
+import java.nio.ByteBuffer;
+import java.nio.channels.Channels;
+import java.nio.channels.SeekableByteChannel;
+import java.nio.file.DirectoryStream;
 import java.nio.file.Files;
 import java.nio.file.LinkOption;
+import java.nio.file.NoSuchFileException;
+import java.nio.file.OpenOption;
 import java.nio.file.Path;
-import java.nio.file.SimpleFileVisitor;
+import java.nio.file.SecureDirectoryStream;
 import java.nio.file.StandardOpenOption;
+import java.nio.file.attribute.BasicFileAttributeView;
 import java.nio.file.attribute.BasicFileAttributes;
 import java.nio.file.attribute.FileAttribute;
+import java.nio.file.attribute.PosixFileAttributeView;
 import java.nio.file.attribute.PosixFilePermission;
 import java.nio.file.attribute.PosixFilePermissions;
-import java.security.MessageDigest;
-import java.security.NoSuchAlgorithmException;
+import java.time.Duration;
 import java.util.ArrayList;
-import java.util.Comparator;
-import java.util.HexFormat;
 import java.util.List;
+import java.util.Objects;
 import java.util.Set;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.TimeoutException;
 
 /**
- * The file-system half of staging: scan a source tree (refusing escaping symlinks and special
- * files), copy it owner-only while digesting it, digest a staged tree again, delete one. Never
- * follows a symlink: links inside the tree are recreated as links.
+ * The file-system half of staging: copy a source tree owner-only, digest a staged tree, delete
+ * one. Every walk, read and delete goes through a {@link SecureDirectoryStream}, relative to a
+ * directory already open, never by a path the kernel resolves again: a directory swapped for a
+ * link while we work is not followed (S5).
  *
- * <p>The digest is {@code sha256:} + hex over the entries sorted by relative path ('/'-separated),
- * each written as {@code "d <path>\n"}, {@code "l <path> -> <target>\n"} or
- * {@code "f <path> <size>\n"} followed by the file's bytes.
+ * <p>What the JDK offers no relative call for is done by path, and only inside the owner-only
+ * staging root, which no other user can write: creating a directory or a link in the tree being
+ * filled, and reading a link's target (the source entry was checked to be that link through its
+ * open directory first).
+ *
+ * <p>A source file is opened on a {@link Scheduler} task, waited for up to a bound: a FIFO
+ * swapped in between the check and the open blocks that task, never the stager, which fails with
+ * {@link UnsafeSourceException}. What was opened is checked again: a pipe cannot tell its
+ * position, and only as many bytes as the opened file had are read.
  */
 final class ContentTree {
   private static final Set<PosixFilePermission> OWNER_DIR = PosixFilePermissions.fromString("rwx------");
   private static final Set<PosixFilePermission> OWNER_FILE = PosixFilePermissions.fromString("rw-------");
   private static final Set<PosixFilePermission> OWNER_EXEC = PosixFilePermissions.fromString("rwx------");
+  private static final Path SAME = Path.of(".");
+  private static final Set<OpenOption> READ = Set.of(StandardOpenOption.READ, LinkOption.NOFOLLOW_LINKS);
+  private static final Set<OpenOption> CREATE = Set.of(StandardOpenOption.CREATE_NEW,
+      StandardOpenOption.WRITE, LinkOption.NOFOLLOW_LINKS);
 
-  enum Kind { DIRECTORY, FILE, LINK }
-
-  /** One entry of a tree, by path relative to its root. */
-  record Item(String relative, Kind kind, Path path, String linkTarget) { }
+  /** How source files are opened: on which scheduler, waiting how long. */
+  record Opener(Scheduler scheduler, Duration bound) { }
 
   private ContentTree() { }
 
-  /** The entries below {@code root}, sorted; refuses what must not be staged. */
-  static List<Item> scan(Path root, URI source, Path origin) throws IOException {
-    List<Item> items = new ArrayList<>();
-    Files.walkFileTree(root, new SimpleFileVisitor<>() {
-      @Override
-      public FileVisitResult preVisitDirectory(Path dir, BasicFileAttributes attrs) {
-        if (!dir.equals(root)) {
-          items.add(new Item(relative(root, dir), Kind.DIRECTORY, dir, null));
-        }
-        return FileVisitResult.CONTINUE;
-      }
+  // ---- copying a source tree -------------------------------------------------------------
 
-      @Override
-      public FileVisitResult visitFile(Path file, BasicFileAttributes attrs) throws IOException {
-        items.add(item(root, file, attrs, source, origin));
-        return FileVisitResult.CONTINUE;
-      }
-    });
-    items.sort(Comparator.comparing(Item::relative));
-    return items;
-  }
-
-  private static Item item(Path root, Path file, BasicFileAttributes attrs, URI source, Path origin)
-      throws IOException {
-    String relative = relative(root, file);
-    if (attrs.isRegularFile()) {
-      return new Item(relative, Kind.FILE, file, null);
-    }
-    if (attrs.isSymbolicLink()) {
-      Path target = Files.readSymbolicLink(file);
-      Path resolved = file.getParent().resolve(target).normalize();
-      if (target.isAbsolute()) {
-        throw new UnsafeSourceException("symlink " + relative + " -> " + target + " is absolute;"
-            + " only relative links that stay inside the source tree can be staged", source, origin);
-      }
-      if (!resolved.startsWith(root)) {
-        throw new UnsafeSourceException("symlink " + relative + " -> " + target
-            + " points out of the source tree " + root, source, origin);
-      }
-      return new Item(relative, Kind.LINK, file, target.toString());
-    }
-    throw new UnsafeSourceException("special file " + relative + " (not a regular file, directory"
-        + " or symlink) cannot be staged", source, origin);
-  }
-
-  /** Copies {@code items} from their tree into the new directory {@code target}. */
-  static void copy(List<Item> items, Path target) throws IOException {
+  /** Copies the tree at the real path {@code source} into the new directory {@code target}. */
+  static void copy(Path source, Path target, Opener opener, URI uri, Path origin) throws IOException {
     createOwnerOnlyDirectory(target);
-    for (Item item : items) {
-      Path to = target.resolve(item.relative());
-      switch (item.kind()) {
-        case DIRECTORY -> createOwnerOnlyDirectory(to);
-        case LINK -> Files.createSymbolicLink(to, Path.of(item.linkTarget()));
-        case FILE -> {
-          try (InputStream in = Files.newInputStream(item.path(), LinkOption.NOFOLLOW_LINKS);
-               OutputStream out = newOwnerOnlyFile(to, Files.isExecutable(item.path()))) {
-            in.transferTo(out);
-          }
+    try (SecureDirectoryStream<Path> from = openReal(source);
+         SecureDirectoryStream<Path> to = openReal(target)) {
+      new SourceCopy(source, from, opener, uri, origin).directory(from, "", to, target);
+    }
+  }
+
+  /** One copy of a source tree; {@code root} is kept open for resolving links link by link. */
+  private record SourceCopy(Path rootPath, SecureDirectoryStream<Path> root, Opener opener, URI uri,
+      Path origin) {
+
+    void directory(SecureDirectoryStream<Path> from, String relative, SecureDirectoryStream<Path> to,
+        Path toPath) throws IOException {
+      for (Path name : names(from)) {
+        String child = join(relative, portableName(name, relative));
+        BasicFileAttributes attrs = attributes(from, name);
+        if (attrs.isDirectory()) {
+          subdirectory(from, name, attrs, child, to, toPath);
+        } else if (attrs.isSymbolicLink()) {
+          link(child, toPath.resolve(name));
+        } else if (attrs.isRegularFile()) {
+          file(from, name, child, attrs, to);
+        } else {
+          throw refused("special file " + child + " (not a regular file, directory or symlink)"
+              + " cannot be staged");
         }
       }
     }
+
+    private void subdirectory(SecureDirectoryStream<Path> from, Path name, BasicFileAttributes seen,
+        String child, SecureDirectoryStream<Path> to, Path toPath) throws IOException {
+      try (SecureDirectoryStream<Path> sub = openChild(from, name, child);
+           SecureDirectoryStream<Path> made = makeChild(to, toPath, name)) {
+        requireSame(sub, seen, child);
+        directory(sub, child, made, toPath.resolve(name));
+      }
+    }
+
+    private SecureDirectoryStream<Path> openChild(SecureDirectoryStream<Path> from, Path name,
+        String child) {
+      try {
+        return from.newDirectoryStream(name, LinkOption.NOFOLLOW_LINKS);
+      } catch (IOException e) {
+        throw refused("directory " + child + " changed while it was copied (" + e + ")");
+      }
+    }
+
+    /** Creates {@code name} in the tree being filled (by path: no mkdirat) and opens it relative. */
+    private SecureDirectoryStream<Path> makeChild(SecureDirectoryStream<Path> to, Path toPath,
+        Path name) throws IOException {
+      createOwnerOnlyDirectory(toPath.resolve(name));
+      return to.newDirectoryStream(name, LinkOption.NOFOLLOW_LINKS);
+    }
+
+    private void requireSame(SecureDirectoryStream<Path> opened, BasicFileAttributes seen,
+        String child) throws IOException {
+      BasicFileAttributes now = opened.getFileAttributeView(BasicFileAttributeView.class).readAttributes();
+      if (!Objects.equals(now.fileKey(), seen.fileKey())) {
+        throw refused("directory " + child + " was swapped while it was copied");
+      }
+    }
+
+    private void link(String child, Path to) throws IOException {
+      Path target = Files.readSymbolicLink(rootPath.resolve(child));
+      portableName(target, child);
+      LinkResolution.requireInside(root, rootPath, child, target, this::refused);
+      Files.createSymbolicLink(to, target);
+    }
+
+    private void file(SecureDirectoryStream<Path> from, Path name, String child,
+        BasicFileAttributes seen, SecureDirectoryStream<Path> to) throws IOException {
+      try (SeekableByteChannel in = open(from, name, child)) {
+        requireSeekable(in, child);
+        long size = in.size();
+        boolean executable = isExecutable(from, name);
+        try (SeekableByteChannel out = to.newByteChannel(name, CREATE,
+            posix(rootPath) ? fileAttributes(executable) : new FileAttribute<?>[0])) {
+          transfer(in, out, size);
+        }
+      }
+    }
+
+    /**
+     * Opens on a scheduler task, bounded: a FIFO swapped in blocks that task, not us. The task
+     * opens through its own descriptor of the directory (closing a stream waits for the opens in
+     * it), which it closes when its open returns.
+     */
+    private SeekableByteChannel open(SecureDirectoryStream<Path> from, Path name, String child)
+        throws IOException {
+      SecureDirectoryStream<Path> own = from.newDirectoryStream(SAME, LinkOption.NOFOLLOW_LINKS);
+      CompletableFuture<SeekableByteChannel> opening = new CompletableFuture<>();
+      opener.scheduler().execute(() -> {
+        try (own) {
+          opening.complete(own.newByteChannel(name, READ));
+        } catch (Throwable t) {
+          opening.completeExceptionally(t);
+        }
+      });
+      return awaitOpen(opening, child);
+    }
+
+    private SeekableByteChannel awaitOpen(CompletableFuture<SeekableByteChannel> opening,
+        String child) throws IOException {
+      try {
+        return opening.get(opener.bound().toNanos(), TimeUnit.NANOSECONDS);
+      } catch (TimeoutException e) {
+        opening.thenAccept(ContentTree::closeQuietly); // if it ever opens, nobody reads it
+        throw refused(child + " did not open within " + opener.bound() + ": a FIFO or device"
+            + " swapped in for a regular file");
+      } catch (InterruptedException e) {
+        Thread.currentThread().interrupt();
+        opening.thenAccept(ContentTree::closeQuietly);
+        throw new IOException("interrupted while opening " + child, e);
+      } catch (ExecutionException e) {
+        throw e.getCause() instanceof IOException io ? io : new IOException(e.getCause());
+      }
+    }
+
+    private void requireSeekable(SeekableByteChannel in, String child) {
+      try {
+        in.position();
+      } catch (IOException pipe) {
+        throw refused("special file " + child + " (a pipe swapped in for a regular file) cannot be"
+            + " staged");
+      }
+    }
+
+    UnsafeSourceException refused(String problem) {
+      return new UnsafeSourceException(problem, uri, origin);
+    }
+
+    private String portableName(Path name, String parent) {
+      if (!name.getFileSystem().getPath(name.toString()).equals(name)) {
+        throw refused("the name of " + join(parent, name.toString()) + " is not valid in the"
+            + " platform's file-name encoding, so it cannot be staged byte for byte");
+      }
+      return name.toString();
+    }
   }
+
+  private static void transfer(SeekableByteChannel in, SeekableByteChannel out, long size)
+      throws IOException {
+    ByteBuffer buffer = ByteBuffer.allocate(64 * 1024);
+    for (long left = size; left > 0; ) {
+      buffer.clear().limit((int) Math.min(buffer.capacity(), left));
+      int n = in.read(buffer);
+      if (n < 0) {
+        return; // shrank while we read: the digest records what was copied
+      }
+      left -= n;
+      buffer.flip();
+      while (buffer.hasRemaining()) {
+        out.write(buffer);
+      }
+    }
+  }
+
+  private static boolean isExecutable(SecureDirectoryStream<Path> dir, Path name) throws IOException {
+    var posix = dir.getFileAttributeView(name,
+        PosixFileAttributeView.class, LinkOption.NOFOLLOW_LINKS);
+    return posix != null
+        && posix.readAttributes().permissions().contains(PosixFilePermission.OWNER_EXECUTE);
+  }
+
+  // ---- streams ---------------------------------------------------------------------------
 
   /** Writes {@code in}, at most {@code limit} bytes of it, to the new file {@code file}. */
   static void copyStream(InputStream in, Path file, long limit, URI source) throws IOException {
@@ -128,56 +253,125 @@ final class ContentTree {
     return remaining >= buffer ? buffer : (int) remaining + 1;
   }
 
-  /** The digest of a staged tree, computed again from disk. */
+  // ---- digest ----------------------------------------------------------------------------
+
+  /** The digest of a staged tree, computed from disk through open directories. */
   static String digest(Path stagedRoot) throws IOException {
-    MessageDigest digest = sha256();
-    for (Item item : scan(stagedRoot, null, null)) {
-      switch (item.kind()) {
-        case DIRECTORY -> update(digest, "d " + item.relative() + "\n");
-        case LINK -> update(digest, "l " + item.relative() + " -> " + item.linkTarget() + "\n");
-        case FILE -> {
-          update(digest, "f " + item.relative() + " " + Files.size(item.path()) + "\n");
-          try (InputStream in = Files.newInputStream(item.path(), LinkOption.NOFOLLOW_LINKS)) {
-            byte[] buffer = new byte[64 * 1024];
-            for (int n; (n = in.read(buffer)) > 0; ) {
-              digest.update(buffer, 0, n);
-            }
-          }
+    ContentDigest digest = new ContentDigest();
+    try (SecureDirectoryStream<Path> root = openReal(stagedRoot)) {
+      digest(root, stagedRoot, "", digest);
+    }
+    return digest.value();
+  }
+
+  private static void digest(SecureDirectoryStream<Path> dir, Path dirPath, String relative,
+      ContentDigest digest) throws IOException {
+    for (Path name : names(dir)) {
+      String child = join(relative, name.toString());
+      BasicFileAttributes attrs = attributes(dir, name);
+      int mode = mode(dir, name);
+      if (attrs.isDirectory()) {
+        digest.directory(child, mode);
+        try (SecureDirectoryStream<Path> sub = dir.newDirectoryStream(name, LinkOption.NOFOLLOW_LINKS)) {
+          digest(sub, dirPath.resolve(name), child, digest);
+        }
+      } else if (attrs.isSymbolicLink()) {
+        digest.link(child, Files.readSymbolicLink(dirPath.resolve(name)).toString());
+      } else if (!attrs.isRegularFile()) {
+        digest.special(child);
+      } else {
+        try (InputStream in = Channels.newInputStream(dir.newByteChannel(name, READ))) {
+          digest.file(child, mode, in);
         }
       }
     }
-    return hex(digest);
   }
 
-  /** Deletes {@code root} and everything below it, links as links; only inside {@code area}. */
-  static void delete(Path root, Path area) {
-    if (!root.normalize().startsWith(area) || root.normalize().equals(area)) {
-      throw new IllegalStateException("refusing to delete " + root + ": not inside " + area);
+  private static int mode(SecureDirectoryStream<Path> dir, Path name) throws IOException {
+    var posix = dir.getFileAttributeView(name,
+        PosixFileAttributeView.class, LinkOption.NOFOLLOW_LINKS);
+    if (posix == null) {
+      return 0;
     }
-    if (!Files.exists(root, LinkOption.NOFOLLOW_LINKS)) {
+    int mode = 0;
+    for (PosixFilePermission p : posix.readAttributes().permissions()) {
+      mode |= 1 << (8 - p.ordinal());
+    }
+    return mode;
+  }
+
+  // ---- deleting --------------------------------------------------------------------------
+
+  /**
+   * Deletes {@code target} and everything below it, links as links, walking down from
+   * {@code area} through open directories; refuses anything not strictly inside {@code area}.
+   */
+  static void delete(Path target, Path area) {
+    Path relative = strictlyInside(target, area);
+    try (SecureDirectoryStream<Path> root = openReal(area)) {
+      deleteBelow(root, relative);
+    } catch (IOException e) {
+      throw new UncheckedIOException("cannot delete " + target, e);
+    }
+  }
+
+  private static Path strictlyInside(Path target, Path area) {
+    Path normal = target.normalize();
+    if (!normal.startsWith(area) || normal.equals(area)) {
+      throw new IllegalStateException("refusing to delete " + target + ": not inside " + area);
+    }
+    return area.relativize(normal);
+  }
+
+  private static void deleteBelow(SecureDirectoryStream<Path> dir, Path relative) throws IOException {
+    Path first = relative.getName(0);
+    if (relative.getNameCount() == 1) {
+      deleteEntry(dir, first);
       return;
     }
-    try {
-      Files.walkFileTree(root, new SimpleFileVisitor<>() {
-        @Override
-        public FileVisitResult visitFile(Path file, BasicFileAttributes attrs) throws IOException {
-          Files.delete(file);
-          return FileVisitResult.CONTINUE;
-        }
-
-        @Override
-        public FileVisitResult postVisitDirectory(Path dir, IOException failed) throws IOException {
-          if (failed != null) {
-            throw failed;
-          }
-          Files.delete(dir);
-          return FileVisitResult.CONTINUE;
-        }
-      });
-    } catch (IOException e) {
-      throw new UncheckedIOException("cannot delete " + root, e);
+    try (SecureDirectoryStream<Path> sub = dir.newDirectoryStream(first, LinkOption.NOFOLLOW_LINKS)) {
+      deleteBelow(sub, relative.subpath(1, relative.getNameCount()));
+    } catch (NoSuchFileException gone) {
+      // nothing there to delete
     }
   }
+
+  /** Deletes the entry {@code name} of {@code dir}: a directory's content first, a link as a link. */
+  private static void deleteEntry(SecureDirectoryStream<Path> dir, Path name) throws IOException {
+    BasicFileAttributes attrs;
+    try {
+      attrs = attributes(dir, name);
+    } catch (NoSuchFileException gone) {
+      return;
+    }
+    if (attrs.isDirectory() && deleteContent(dir, name)) {
+      dir.deleteDirectory(name);
+    } else {
+      dir.deleteFile(name);
+    }
+  }
+
+  /** Empties the directory {@code name}; false if it is no longer a directory (swapped for a link). */
+  private static boolean deleteContent(SecureDirectoryStream<Path> dir, Path name) throws IOException {
+    SecureDirectoryStream<Path> sub;
+    try {
+      sub = dir.newDirectoryStream(name, LinkOption.NOFOLLOW_LINKS);
+    } catch (IOException notADirectoryAnyMore) {
+      return attributes(dir, name).isDirectory() ? rethrow(notADirectoryAnyMore) : false;
+    }
+    try (sub) {
+      for (Path child : names(sub)) {
+        deleteEntry(sub, child);
+      }
+    }
+    return true;
+  }
+
+  private static boolean rethrow(IOException e) throws IOException {
+    throw e;
+  }
+
+  // ---- creating --------------------------------------------------------------------------
 
   static void createOwnerOnlyDirectory(Path dir) throws IOException {
     if (posix(dir)) {
@@ -188,36 +382,57 @@ final class ContentTree {
   }
 
   static OutputStream newOwnerOnlyFile(Path file, boolean executable) throws IOException {
-    if (posix(file)) {
-      FileAttribute<?> perms = PosixFilePermissions.asFileAttribute(executable ? OWNER_EXEC : OWNER_FILE);
-      Files.createFile(file, perms);
-    } else {
-      Files.createFile(file);
-    }
-    return Files.newOutputStream(file, StandardOpenOption.WRITE, LinkOption.NOFOLLOW_LINKS);
+    return Channels.newOutputStream(Files.newByteChannel(file, CREATE,
+        posix(file) ? fileAttributes(executable) : new FileAttribute<?>[0]));
+  }
+
+  private static FileAttribute<?>[] fileAttributes(boolean executable) {
+    return new FileAttribute<?>[] {
+        PosixFilePermissions.asFileAttribute(executable ? OWNER_EXEC : OWNER_FILE)};
   }
 
   static boolean posix(Path path) {
     return path.getFileSystem().supportedFileAttributeViews().contains("posix");
   }
 
-  private static String relative(Path root, Path path) {
-    return root.relativize(path).toString().replace(path.getFileSystem().getSeparator(), "/");
-  }
+  // ---- open directories ------------------------------------------------------------------
 
-  private static void update(MessageDigest digest, String text) {
-    digest.update(text.getBytes(StandardCharsets.UTF_8));
-  }
-
-  private static MessageDigest sha256() {
-    try {
-      return MessageDigest.getInstance("SHA-256");
-    } catch (NoSuchAlgorithmException e) {
-      throw new IllegalStateException("the JDK always has SHA-256", e);
+  /**
+   * Opens the directory at a real path (no component a link) as a secure stream; refuses to go on
+   * where the platform has none, rather than work by path.
+   */
+  static SecureDirectoryStream<Path> openReal(Path dir) throws IOException {
+    DirectoryStream<Path> stream = Files.newDirectoryStream(dir);
+    if (stream instanceof SecureDirectoryStream<Path> secure) {
+      return secure;
     }
+    stream.close();
+    throw new UnsupportedOperationException("staging needs a file system with secure directory"
+        + " streams (openat, unlinkat) to stay confined to " + dir + "; this one has none");
   }
 
-  private static String hex(MessageDigest digest) {
-    return "sha256:" + HexFormat.of().formatHex(digest.digest());
+  static BasicFileAttributes attributes(SecureDirectoryStream<Path> dir, Path name) throws IOException {
+    return dir.getFileAttributeView(name, BasicFileAttributeView.class, LinkOption.NOFOLLOW_LINKS)
+        .readAttributes();
+  }
+
+  /** The entry names of {@code dir}, sorted by their bytes (unsigned), as file names. */
+  static List<Path> names(SecureDirectoryStream<Path> dir) {
+    List<Path> names = new ArrayList<>();
+    dir.forEach(entry -> names.add(entry.getFileName()));
+    names.sort(ContentDigest.BY_NAME_BYTES);
+    return names;
+  }
+
+  private static String join(String parent, String name) {
+    return parent.isEmpty() ? name : parent + "/" + name;
+  }
+
+  private static void closeQuietly(AutoCloseable closeable) {
+    try {
+      closeable.close();
+    } catch (Exception ignored) {
+      // nothing read from it
+    }
   }
 }

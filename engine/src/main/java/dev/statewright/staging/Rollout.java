@@ -16,6 +16,20 @@ import java.util.concurrent.atomic.AtomicReferenceArray;
  * stops new targets from starting; those already running finish; every lease is closed.
  */
 public final class Rollout {
+  /*
+   * Overview: sequential() runs targets one by one on the caller's thread; parallel() hands each
+   * to the scheduler, bounded by a semaphore of `parallelism` slots.
+   *
+   * Concurrency: each target writes only its own slot of `results`; the caller takes every slot
+   * back before reading them (slot releases happen-before the final acquire), so the report sees
+   * every result. `stopped` is set by the first failure; targets not yet started are skipped.
+   * Any Throwable an action throws, an Error included, is that target's FAILED result, so no
+   * slot is ever left empty.
+   *
+   * Transitions per target: SKIPPED, or started -> SUCCEEDED | FAILED (all terminal).
+   *
+   * File order: the API types, sequential, parallel, the per-target step.
+   */
   private Rollout() { }
 
   /** What to do for one target, given the staged paths in the order the items were given. */
@@ -126,8 +140,8 @@ public final class Rollout {
       }
       action.apply(target, List.copyOf(paths));
       return new TargetResult<>(target, Outcome.SUCCEEDED, null);
-    } catch (Exception e) {
-      return new TargetResult<>(target, Outcome.FAILED, e);
+    } catch (Throwable t) { // an Error is this target's failure too: the report must hold it
+      return new TargetResult<>(target, Outcome.FAILED, t);
     } finally {
       leases.forEach(Lease::close);
     }

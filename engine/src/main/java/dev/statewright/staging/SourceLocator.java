@@ -3,6 +3,7 @@ package dev.statewright.staging;
 import java.io.IOException;
 import java.net.URI;
 import java.nio.file.Files;
+import java.nio.file.InvalidPathException;
 import java.nio.file.LinkOption;
 import java.nio.file.Path;
 
@@ -18,6 +19,15 @@ final class SourceLocator {
 
   /** The real path of the directory {@code source} names. */
   static Path locate(URI source, Path origin) {
+    try {
+      return resolve(source, origin);
+    } catch (InvalidPathException e) {
+      throw unresolvable("'" + source + "' does not name a path this platform can open ("
+          + e.getReason() + ")", source, origin);
+    }
+  }
+
+  private static Path resolve(URI source, Path origin) {
     if (!"file".equalsIgnoreCase(source.getScheme())) {
       throw unresolvable("unsupported scheme '" + source.getScheme() + "': only file sources "
           + "(file://./relative, file://../relative, file:///absolute) can be staged", source, origin);
@@ -43,7 +53,7 @@ final class SourceLocator {
       throw unresolvable("relative source needs an origin file to resolve against; content read "
           + "from a stream has none, so use an absolute file:/// source", source, null);
     }
-    Path base = Files.isDirectory(origin) ? origin.toAbsolutePath() : origin.toAbsolutePath().getParent();
+    Path base = originDirectory(origin, source);
     Path boundary = base.getParent() == null ? base : base.getParent();
     Path resolved = base.resolve(path).normalize();
     if (!resolved.startsWith(boundary)) {
@@ -58,6 +68,21 @@ final class SourceLocator {
           + ", outside " + realBoundary, source, origin);
     }
     return real;
+  }
+
+  /**
+   * The real path of the origin's directory: {@code ./x}, {@code ../x} and symlinked directories
+   * are resolved by the kernel before the boundary is computed, as the user meant them.
+   */
+  private static Path originDirectory(Path origin, URI source) {
+    Path absolute = origin.toAbsolutePath();
+    Path dir = Files.isDirectory(absolute) || absolute.getParent() == null ? absolute : absolute.getParent();
+    try {
+      return dir.toRealPath();
+    } catch (IOException e) {
+      throw new SourceNotFoundException("the origin's directory " + dir + " cannot be resolved: "
+          + e, source, origin, e);
+    }
   }
 
   private static Path existing(Path path, URI source, Path origin) {

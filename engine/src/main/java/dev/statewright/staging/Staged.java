@@ -30,6 +30,20 @@ import java.util.concurrent.atomic.AtomicBoolean;
  * lease's {@code get()}; closing a lease <i>happens-before</i> the deletion of the content.
  */
 public final class Staged {
+  /*
+   * Overview: a thin layer over a LeasedResource<Path>, which owns the state word, the holders
+   * and the exactly-once release; this class adds the content check on get(), the digest and a
+   * history for messages.
+   *
+   * Concurrency: all state lives in `resource` (one CAS-guarded word) and in `history`, a
+   * copy-on-write list appended to by whichever thread acts. The release action (delete the
+   * content, then give up the scope's claim) runs once, on the thread that closes the last lease
+   * or retires the item.
+   *
+   * Transitions: STAGED -> IN_USE -> STAGED ... -> RELEASED (terminal), as Staged.LIFECYCLE.
+   *
+   * File order: the API, package-private retire(), helpers, the checked lease.
+   */
   /** Staged content follows the lease lifecycle; {@code specs/staging-lifecycle.md} holds it. */
   public static final Lifecycle<ResourceState, ResourceEvent> LIFECYCLE = LeasedResource.LIFECYCLE;
 

@@ -3,13 +3,13 @@ package dev.statewright.staging;
 import dev.statewright.internal.ShutdownHook;
 import dev.statewright.time.Scheduler;
 import java.io.IOException;
-import java.io.OutputStream;
-import java.nio.charset.StandardCharsets;
+import java.nio.file.AccessDeniedException;
 import java.nio.file.DirectoryStream;
 import java.nio.file.Files;
 import java.nio.file.LinkOption;
 import java.nio.file.Path;
 import java.nio.file.attribute.PosixFilePermissions;
+import java.nio.file.attribute.UserPrincipal;
 import java.time.Duration;
 import java.util.List;
 import java.util.Objects;
@@ -22,28 +22,45 @@ import java.util.concurrent.atomic.AtomicInteger;
  * An owner-only root under which runs stage content, one {@link StagingScope} per run. Staging
  * writes and deletes nothing outside this root.
  *
- * <p>{@link #open} makes the root owner-only ({@code rwx------} where POSIX permissions exist)
- * and removes the scopes of dead processes: each scope directory's name records its owner's pid
- * and start time. A shutdown hook removes this area's scopes when the JVM exits normally.
+ * <p>{@link #open} refuses a root, or a scope directory in it, owned by another user (who could
+ * redirect our writes), makes the root owner-only ({@code rwx------} where POSIX permissions
+ * exist) and removes the scopes of dead processes: each live scope holds an exclusive lock on its
+ * {@code owner} file, which the kernel drops when its process dies, in any PID namespace. A
+ * shutdown hook removes this area's scopes when the JVM exits normally.
  *
- * <p>Thread-safe.
+ * <p>Thread-safe. Memory consistency effects: actions prior to {@code newScope} returning
+ * <i>happen-before</i> actions in other threads on that scope.
  */
 public final class StagingArea implements AutoCloseable {
+  /*
+   * Overview: the area owns its root and the set of open scopes; each scope owns its directory
+   * and the lock on its owner file. `closed` is set once (OPEN -> CLOSED, terminal); closing
+   * closes every scope still open.
+   *
+   * Concurrency: `open` is a concurrent set; a scope removes itself when it drains. newScope
+   * racing close() may create a scope after close listed the open ones: it is refused if it sees
+   * `closed`, and otherwise is closed by its owner as any scope.
+   *
+   * File order: factories, the API, preparing and sweeping the root, the builder.
+   */
   private static final System.Logger LOG = System.getLogger(StagingArea.class.getName());
 
   private final Path root;
   private final Scheduler scheduler;
   private final Duration closeGrace;
+  private final ContentTree.Opener opener;
   private final OwnerProcess owner = OwnerProcess.current();
   private final AtomicInteger scopes = new AtomicInteger();
   private final Set<StagingScope> open = ConcurrentHashMap.newKeySet();
   private final AtomicBoolean closed = new AtomicBoolean();
   private final ShutdownHook hook;
 
-  private StagingArea(Path root, Scheduler scheduler, Duration closeGrace) throws IOException {
+  private StagingArea(Path root, Scheduler scheduler, Duration closeGrace, Duration openBound)
+      throws IOException {
     this.root = prepare(root);
     this.scheduler = scheduler;
     this.closeGrace = closeGrace;
+    this.opener = new ContentTree.Opener(scheduler, openBound);
     sweepOrphans();
     this.hook = ShutdownHook.register("statewright-staging-cleanup", this::deleteOpenScopes);
   }
@@ -63,18 +80,10 @@ public final class StagingArea implements AutoCloseable {
     if (name == null || name.isBlank()) {
       throw new IllegalArgumentException("a staging scope needs a non-blank name");
     }
-    if (closed.get()) {
-      throw new IllegalStateException("staging area " + root + " is closed");
-    }
+    requireOpen();
     Path dir = root.resolve(owner.prefix() + scopes.incrementAndGet() + "-" + StagingScope.slug(name));
-    try {
-      ContentTree.createOwnerOnlyDirectory(dir);
-      writeOwnerNote(dir, name);
-    } catch (IOException e) {
-      throw new StagingException("cannot create staging scope '" + name + "' at " + dir + ": " + e,
-          null, null, dir, e);
-    }
-    StagingScope scope = new StagingScope(name, dir, root, scheduler, closeGrace, open::remove);
+    StagingScope scope = new StagingScope(name, dir, root, scheduler, closeGrace, opener,
+        lock(dir, name), open::remove);
     open.add(scope);
     return scope;
   }
@@ -93,37 +102,90 @@ public final class StagingArea implements AutoCloseable {
     }
   }
 
+  private void requireOpen() {
+    if (closed.get()) {
+      throw new IllegalStateException("staging area " + root + " is closed");
+    }
+  }
+
+  private ScopeLock lock(Path dir, String name) {
+    try {
+      ContentTree.createOwnerOnlyDirectory(dir);
+      return ScopeLock.create(dir, owner.label(name));
+    } catch (IOException e) {
+      throw new StagingException("cannot create staging scope '" + name + "' at " + dir + ": " + e,
+          null, null, dir, e);
+    }
+  }
+
+  // ---- preparing the root ----------------------------------------------------------------
+
   private static Path prepare(Path root) throws IOException {
     Objects.requireNonNull(root, "root");
     if (Files.isSymbolicLink(root)) {
       throw new IllegalArgumentException("staging root " + root + " is a symlink; give its real path");
     }
     if (!Files.exists(root, LinkOption.NOFOLLOW_LINKS)) {
-      Path parent = root.toAbsolutePath().getParent();
-      if (parent != null) {
-        Files.createDirectories(parent);
-      }
-      ContentTree.createOwnerOnlyDirectory(root);
+      create(root);
     } else if (!Files.isDirectory(root, LinkOption.NOFOLLOW_LINKS)) {
       throw new IllegalArgumentException("staging root " + root + " is not a directory");
-    } else if (ContentTree.posix(root)) {
-      Files.setPosixFilePermissions(root, PosixFilePermissions.fromString("rwx------"));
+    } else {
+      requireOwnedByCurrentUser(root, "staging root");
+      makeOwnerOnly(root);
     }
     return root.toRealPath();
   }
 
+  private static void create(Path root) throws IOException {
+    Files.createDirectories(root.toAbsolutePath().getParent()); // "/" exists: never created here
+    ContentTree.createOwnerOnlyDirectory(root);
+  }
+
+  private static void makeOwnerOnly(Path root) throws IOException {
+    if (ContentTree.posix(root)) {
+      Files.setPosixFilePermissions(root, PosixFilePermissions.fromString("rwx------"));
+    }
+  }
+
+  /** Refuses {@code dir} unless the current user owns it: another owner could redirect our writes. */
+  static void requireOwnedByCurrentUser(Path dir, String what) throws IOException {
+    UserPrincipal owner = Files.getOwner(dir, LinkOption.NOFOLLOW_LINKS);
+    UserPrincipal me = currentUser(dir);
+    if (!owner.equals(me)) {
+      throw new AccessDeniedException(dir.toString(), null, what + " is owned by " + owner.getName()
+          + ", not by the current user " + me.getName() + "; staging refuses a directory another"
+          + " user could write");
+    }
+  }
+
+  /** The effective user: the owner of {@code /proc/self} where there is one, else by name. */
+  private static UserPrincipal currentUser(Path near) throws IOException {
+    Path self = near.getFileSystem().getPath("/proc/self");
+    if (Files.isDirectory(self)) {
+      return Files.getOwner(self);
+    }
+    return near.getFileSystem().getUserPrincipalLookupService()
+        .lookupPrincipalByName(System.getProperty("user.name"));
+  }
+
+  // ---- sweeping --------------------------------------------------------------------------
+
+  /** Removes scopes whose owner file's lock can be taken: their process is gone. */
   private void sweepOrphans() throws IOException {
-    try (DirectoryStream<Path> children = Files.newDirectoryStream(root)) {
+    try (DirectoryStream<Path> children = Files.newDirectoryStream(root, "scope-*")) {
       for (Path child : children) {
-        OwnerProcess.ofScopeDirectory(child.getFileName().toString())
-            .filter(o -> !o.isAlive())
-            .ifPresent(dead -> {
-              ContentTree.delete(child, root);
-              LOG.log(System.Logger.Level.INFO, () -> "removed " + child + ", left by process "
-                  + dead.pid() + " which is no longer running");
-            });
+        if (Files.isDirectory(child, LinkOption.NOFOLLOW_LINKS)) {
+          requireOwnedByCurrentUser(child, "scope directory");
+          ScopeLock.removeIfAbandoned(child, this::removeOrphan);
+        }
       }
     }
+  }
+
+  private void removeOrphan(Path scope) {
+    ContentTree.delete(scope, root);
+    LOG.log(System.Logger.Level.INFO, () -> "removed " + scope + ", left by a process that is no"
+        + " longer running (its owner file was not locked)");
   }
 
   private void deleteOpenScopes() {
@@ -136,13 +198,6 @@ public final class StagingArea implements AutoCloseable {
     }
   }
 
-  private void writeOwnerNote(Path dir, String name) throws IOException {
-    try (OutputStream out = ContentTree.newOwnerOnlyFile(dir.resolve("owner"), false)) {
-      out.write(("pid=" + owner.pid() + "\nstarted=" + owner.startMillis() + "\nscope=" + name + "\n")
-          .getBytes(StandardCharsets.UTF_8));
-    }
-  }
-
   @Override
   public String toString() {
     return "StagingArea[" + root + ", " + open.size() + " open scopes]";
@@ -151,14 +206,15 @@ public final class StagingArea implements AutoCloseable {
   /** Configures a {@link StagingArea}. Not thread-safe. */
   public static final class Builder {
     private final Path root;
-    private Scheduler scheduler = Scheduler.system();
+    private Scheduler scheduler; // null: Scheduler.system(), looked up only when opening
     private Duration closeGrace = Duration.ofSeconds(30);
+    private Duration sourceOpenTimeout = Duration.ofSeconds(5);
 
     private Builder(Path root) {
       this.root = Objects.requireNonNull(root, "root");
     }
 
-    /** Time and threads; default {@link Scheduler#system()}. */
+    /** Time and threads; default {@link Scheduler#system()}, touched only if none is given. */
     public Builder scheduler(Scheduler scheduler) {
       this.scheduler = Objects.requireNonNull(scheduler, "scheduler");
       return this;
@@ -166,17 +222,32 @@ public final class StagingArea implements AutoCloseable {
 
     /** How long closing a scope waits for open leases; default 30 seconds. */
     public Builder closeGrace(Duration closeGrace) {
-      Objects.requireNonNull(closeGrace, "closeGrace");
-      if (closeGrace.isNegative()) {
-        throw new IllegalArgumentException("closeGrace must not be negative, got " + closeGrace);
-      }
-      this.closeGrace = closeGrace;
+      this.closeGrace = requireNonNegative(closeGrace, "closeGrace");
       return this;
     }
 
-    /** Opens the area: prepares the root and sweeps dead processes' scopes. */
+    /**
+     * How long opening one source file may take before the stage fails with
+     * {@link UnsafeSourceException}; default 5 seconds. Opening a regular file takes
+     * microseconds; only a FIFO or device swapped in for one blocks (S5).
+     */
+    public Builder sourceOpenTimeout(Duration timeout) {
+      this.sourceOpenTimeout = requireNonNegative(timeout, "sourceOpenTimeout");
+      return this;
+    }
+
+    /** Opens the area: checks and prepares the root and sweeps dead processes' scopes. */
     public StagingArea open() throws IOException {
-      return new StagingArea(root, scheduler, closeGrace);
+      return new StagingArea(root, scheduler != null ? scheduler : Scheduler.system(), closeGrace,
+          sourceOpenTimeout);
+    }
+
+    private static Duration requireNonNegative(Duration duration, String name) {
+      Objects.requireNonNull(duration, name);
+      if (duration.isNegative()) {
+        throw new IllegalArgumentException(name + " must not be negative, got " + duration);
+      }
+      return duration;
     }
   }
 }

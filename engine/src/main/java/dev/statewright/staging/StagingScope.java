@@ -3,7 +3,6 @@ package dev.statewright.staging;
 import dev.statewright.time.Scheduler;
 import java.io.IOException;
 import java.io.InputStream;
-import java.io.UncheckedIOException;
 import java.net.URI;
 import java.net.URISyntaxException;
 import java.nio.file.Files;
@@ -16,7 +15,6 @@ import java.util.Objects;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionException;
 import java.util.concurrent.ConcurrentHashMap;
-import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.function.Consumer;
 import java.util.function.Supplier;
@@ -31,38 +29,55 @@ import java.util.function.UnaryOperator;
  * holders of leases still open, by name, and waits for them up to the area's grace period.
  *
  * <p>Memory consistency effects: actions prior to staging an item <i>happen-before</i> the return
- * of any {@code stageDirectory} call that returns the same item.
+ * of any {@code stageDirectory} call that returns the same item; a stage that returns
+ * <i>happens-before</i> the drain of the scope that deletes what it staged.
  */
 public final class StagingScope implements AutoCloseable {
   /*
-   * Overview: `pending` counts items being staged or staged and not yet deleted. It starts at 1,
-   * the scope's own claim, which close() gives up; whoever brings it to 0 deletes the scope's
-   * directory and completes `drained`. So the directory outlives every item and every stager.
+   * Overview: `state` packs the scope's lifecycle bits and its claims. A claim is held by each
+   * stage in progress and by each staged item until it is deleted; the scope itself holds one
+   * until close(). Whoever gives up the last claim of a closed scope drains it: deletes the
+   * directory, drops the owner lock, completes `drained`, runs the callback. So the directory
+   * outlives every item and every stager.
    *
-   * Transitions: OPEN -> CLOSED (`closed`); items follow the lease lifecycle on their own.
+   * Concurrency (as Phaser's arrive): a stager claims first, then looks at CLOSED in the value it
+   * replaced, and undoes its claim if the scope was closed. close() sets CLOSED and gives up the
+   * scope's claim. No stage can slip between a check and its claim, and the CAS to DRAINED makes
+   * the drain happen exactly once even when a refused stager's claim and undo land after it.
+   *
+   * Transitions (bits of `state`, in order of progress; DRAINED terminal):
+   *   OPEN -> CLOSED (close()) -> CLOSED|DRAINED (last claim given up)
+   *
+   * File order: staging API, queries, close, claims, the staging machinery, helpers.
    */
   private static final System.Logger LOG = System.getLogger(StagingScope.class.getName());
+  private static final int CLOSED = 1 << 30;
+  private static final int DRAINED = 1 << 29;
+  private static final int CLAIMS = DRAINED - 1;
 
   private final String name;
   private final Path dir;
   private final Path areaRoot;
   private final Scheduler scheduler;
   private final Duration grace;
+  private final ContentTree.Opener opener;
+  private final ScopeLock lock;
   private final Consumer<StagingScope> onDrained;
   private final AtomicInteger sequence = new AtomicInteger();
   private final ConcurrentHashMap<Object, CompletableFuture<Staged>> items = new ConcurrentHashMap<>();
-  private final AtomicInteger pending = new AtomicInteger(1);
+  private final AtomicInteger state = new AtomicInteger(1); // OPEN, the scope's own claim
   private final CompletableFuture<Void> drained = new CompletableFuture<>();
-  private final AtomicBoolean closed = new AtomicBoolean();
   private volatile List<String> lingering = List.of();
 
   StagingScope(String name, Path dir, Path areaRoot, Scheduler scheduler, Duration grace,
-      Consumer<StagingScope> onDrained) {
+      ContentTree.Opener opener, ScopeLock lock, Consumer<StagingScope> onDrained) {
     this.name = name;
     this.dir = dir;
     this.areaRoot = areaRoot;
     this.scheduler = scheduler;
     this.grace = grace;
+    this.opener = opener;
+    this.lock = lock;
     this.onDrained = onDrained;
   }
 
@@ -76,11 +91,18 @@ public final class StagingScope implements AutoCloseable {
    *     without an origin
    * @throws SourceNotFoundException if the directory does not exist
    * @throws UnsafeSourceException for an escape, an escaping symlink or a special file
+   * @throws IllegalStateException if the scope is closed
    */
   public Staged stageDirectory(URI source, Path origin) {
     Objects.requireNonNull(source, "source");
-    requireOpen();
-    Path real = SourceLocator.locate(source, origin);
+    claim();
+    Path real;
+    try {
+      real = SourceLocator.locate(source, origin);
+    } catch (Throwable t) {
+      release();
+      throw t;
+    }
     return once(real, () -> copyDirectory(source, origin, real));
   }
 
@@ -89,6 +111,7 @@ public final class StagingScope implements AutoCloseable {
    * every target; a lease yields the file itself.
    *
    * @throws StagingLimitExceededException if the stream holds more than {@code maxBytes}
+   * @throws IllegalStateException if the scope is closed
    */
   public Staged stageStream(String name, InputStream in, long maxBytes) {
     requireFileName(name);
@@ -96,7 +119,7 @@ public final class StagingScope implements AutoCloseable {
     if (maxBytes < 0) {
       throw new IllegalArgumentException("maxBytes must be >= 0, got " + maxBytes);
     }
-    requireOpen();
+    claim();
     return once(new Object(), () -> copyStream(name, in, maxBytes));
   }
 
@@ -132,15 +155,18 @@ public final class StagingScope implements AutoCloseable {
    */
   @Override
   public void close() {
-    if (!closed.compareAndSet(false, true)) {
+    if ((state.getAndUpdate(s -> s | CLOSED) & CLOSED) != 0) {
       return;
     }
     List<Staged> all = staged();
     all.forEach(Staged::retire);
     release();
-    if (drained.isDone()) {
-      return;
+    if (!drained.isDone()) {
+      awaitLeases(all);
     }
+  }
+
+  private void awaitLeases(List<Staged> all) {
     List<String> holders = holders(all);
     LOG.log(System.Logger.Level.WARNING, () -> "closing staging scope '" + name
         + "' with leases still open, held by " + holders + "; waiting up to " + grace);
@@ -157,36 +183,74 @@ public final class StagingScope implements AutoCloseable {
     }
   }
 
+  // ---- claims ----------------------------------------------------------------------------
+
+  /** Claims the scope for one stage; refused, the claim undone, if the scope is closed. */
+  private void claim() {
+    if ((state.getAndIncrement() & CLOSED) != 0) {
+      release();
+      throw new IllegalStateException("staging scope '" + name + "' is closed");
+    }
+  }
+
+  /** Gives up one claim; the last one of a closed scope drains it. */
+  private void release() {
+    int now = state.decrementAndGet();
+    assert (now & CLAIMS) != CLAIMS : "more releases than claims";
+    if (now == CLOSED && state.compareAndSet(CLOSED, CLOSED | DRAINED)) {
+      drain();
+    }
+  }
+
+  private void drain() {
+    try {
+      ContentTree.delete(dir, areaRoot);
+    } catch (RuntimeException e) {
+      LOG.log(System.Logger.Level.WARNING, () -> "cannot delete staging scope " + dir, e);
+    } finally {
+      lock.close();
+      drained.complete(null);
+      onDrained.accept(this);
+    }
+  }
+
+  // ---- staging ---------------------------------------------------------------------------
+
+  /** Stages once per key, holding the caller's claim: kept by the item, or given up on failure. */
   private Staged once(Object key, Supplier<Staged> stage) {
     CompletableFuture<Staged> mine = new CompletableFuture<>();
     CompletableFuture<Staged> existing = items.putIfAbsent(key, mine);
     if (existing != null) {
-      try {
-        return existing.join();
-      } catch (CompletionException e) {
-        throw (RuntimeException) e.getCause();
-      }
+      release();
+      return joinExisting(existing);
     }
-    pending.incrementAndGet();
     try {
       Staged staged = stage.get();
       mine.complete(staged);
-      if (closed.get()) {
+      if ((state.get() & CLOSED) != 0) {
         staged.retire(); // the scope closed while we copied
       }
       return staged;
-    } catch (RuntimeException e) {
+    } catch (Throwable t) {
       items.remove(key, mine);
-      mine.completeExceptionally(e);
+      mine.completeExceptionally(t);
       release();
-      throw e;
+      throw t;
+    }
+  }
+
+  private static Staged joinExisting(CompletableFuture<Staged> existing) {
+    try {
+      return existing.join();
+    } catch (CompletionException e) {
+      throw e.getCause() instanceof RuntimeException r ? r : e;
     }
   }
 
   private Staged copyDirectory(URI source, Path origin, Path real) {
     String name = slug(real.getFileName() == null ? "root" : real.getFileName().toString());
     return stageAtomically(name, "cannot stage: ", source, origin,
-        partial -> ContentTree.copy(ContentTree.scan(real, source, origin), partial),
+        partial -> ContentTree.copy(real, partial, opener, source, origin),
         target -> target);
   }
 
@@ -206,7 +270,8 @@ public final class StagingScope implements AutoCloseable {
 
   /**
    * Fills {@code partial-N}, digests it and renames it to {@code N-name}: nobody sees half a tree
-   * (S4). On failure the partial tree is deleted. {@code leased} is what a lease hands out.
+   * (S4). On any failure, an {@link Error} included, the partial tree is deleted. {@code leased}
+   * is what a lease hands out.
    */
   private Staged stageAtomically(String name, String failure, URI source, Path origin, Fill fill,
       UnaryOperator<Path> leased) {
@@ -220,11 +285,19 @@ public final class StagingScope implements AutoCloseable {
       return new Staged(source, origin, target, leased.apply(target), digest, scheduler,
           deleter(target));
     } catch (IOException e) {
-      ContentTree.delete(partial, areaRoot);
+      deletePartial(partial, e);
       throw new StagingException(failure + e, source, origin, target, e);
-    } catch (RuntimeException e) {
+    } catch (Throwable t) {
+      deletePartial(partial, t);
+      throw t;
+    }
+  }
+
+  private void deletePartial(Path partial, Throwable cause) {
+    try {
       ContentTree.delete(partial, areaRoot);
-      throw e;
+    } catch (RuntimeException e) {
+      cause.addSuppressed(e);
     }
   }
 
@@ -232,31 +305,14 @@ public final class StagingScope implements AutoCloseable {
     return () -> {
       try {
         ContentTree.delete(target, areaRoot);
-      } catch (UncheckedIOException e) {
+      } catch (RuntimeException e) {
         LOG.log(System.Logger.Level.WARNING, () -> "cannot delete staged " + target, e);
       }
       release();
     };
   }
 
-  /** Gives up one claim on the scope directory; the last one deletes it. */
-  private void release() {
-    if (pending.decrementAndGet() == 0) {
-      try {
-        ContentTree.delete(dir, areaRoot);
-      } catch (UncheckedIOException e) {
-        LOG.log(System.Logger.Level.WARNING, () -> "cannot delete staging scope " + dir, e);
-      }
-      drained.complete(null);
-      onDrained.accept(this);
-    }
-  }
-
-  private void requireOpen() {
-    if (closed.get()) {
-      throw new IllegalStateException("staging scope '" + name + "' is closed");
-    }
-  }
+  // ---- helpers ---------------------------------------------------------------------------
 
   private static List<String> holders(List<Staged> all) {
     List<String> holders = new ArrayList<>();
@@ -286,6 +342,6 @@ public final class StagingScope implements AutoCloseable {
 
   @Override
   public String toString() {
-    return "StagingScope[" + name + (closed.get() ? ", closed]" : "]");
+    return "StagingScope[" + name + ((state.get() & CLOSED) != 0 ? ", closed]" : "]");
   }
 }

@@ -9,7 +9,15 @@ import java.io.UncheckedIOException;
 import java.net.URI;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.FileVisitOption;
+import java.security.MessageDigest;
+import java.util.Comparator;
+import java.util.HexFormat;
 import java.util.List;
+import java.util.Optional;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.function.Function;
@@ -32,7 +40,14 @@ final class StagingCanaries {
         staging("unchecked-lease", "a lease hands out its path without checking the content is "
             + "still there", UncheckedLease::new, "S1:"),
         staging("follows-escaping-symlinks", "links are dereferenced before staging, so a link out "
-            + "of the module copies what it points at", FollowsLinks::new, "S5:"));
+            + "of the module copies what it points at", FollowsLinks::new, "S5:"),
+        staging("deletes-by-path", "staged content is deleted by re-resolved paths that follow "
+            + "links, so a link a target planted in its copy deletes what it points at",
+            DeletesByPath::new, "S5-delete:"),
+        staging("liveness-by-pid", "a scope's owner is judged alive by its pid, so a process in "
+            + "another PID namespace sweeps a live scope", LivenessByPid::new, "S6:"),
+        staging("ambiguous-digest", "the digest writes names unescaped and without lengths, so "
+            + "two different trees get one digest", AmbiguousDigest::new, "S4-digest:"));
   }
 
   private static Canary staging(String name, String bug, Function<Path, StagingUnderTest> impl,
@@ -376,6 +391,116 @@ final class StagingCanaries {
     public void close() {
       real.close();
       Copying.delete(dereferenced);
+    }
+  }
+
+  /** Stages once, correctly counted, but deletes by path following links, as a naive rm -r. */
+  static final class DeletesByPath extends Copying {
+    DeletesByPath(Path root) {
+      super(root);
+    }
+
+    @Override
+    public Handle stage(URI source, Path origin, String target) throws IOException {
+      return once(source, origin, true, dir -> new Counted(dir, this) {
+        @Override
+        void release() {
+          deletions.incrementAndGet();
+          try (Stream<Path> all = Files.walk(dir, FileVisitOption.FOLLOW_LINKS)) { // the bug
+            for (Path p : all.sorted(Comparator.reverseOrder()).toList()) {
+              Files.deleteIfExists(p);
+            }
+          } catch (IOException e) {
+            throw new UncheckedIOException(e);
+          }
+          Copying.delete(dir);
+        }
+      });
+    }
+
+    @Override
+    public void closeScope() {
+      super.closeScope();
+      if (staged != null && staged.leases.get() == 0) {
+        staged.release();
+      }
+    }
+  }
+
+  /**
+   * The engine's staging, beside a neighbour in its own PID namespace whose sweeper judges a
+   * scope's owner by the pid in its name: no process there has our pid, so it sweeps our scope.
+   */
+  static final class LivenessByPid extends Delegating {
+    private static final Pattern SCOPE = Pattern.compile("scope-(\\d+)-.*");
+    private static final long NEIGHBOURS_ONLY_PROCESS = 1;
+
+    LivenessByPid(Path root) {
+      super(root);
+    }
+
+    @Override
+    public void neighbourOpens() throws IOException {
+      try (Stream<Path> scopes = Files.list(root)) {
+        for (Path scope : scopes.toList()) {
+          Matcher m = SCOPE.matcher(scope.getFileName().toString());
+          if (m.matches() && Long.parseLong(m.group(1)) != NEIGHBOURS_ONLY_PROCESS) { // the bug
+            Copying.delete(scope);
+          }
+        }
+      }
+    }
+  }
+
+  /** The engine's staging, with the digest written as text: names unescaped, no lengths. */
+  static final class AmbiguousDigest extends Delegating {
+    AmbiguousDigest(Path root) {
+      super(root);
+    }
+
+    @Override
+    public Optional<String> digestOf(URI source, Path origin) throws Exception {
+      MessageDigest sha = MessageDigest.getInstance("SHA-256");
+      try (Lease<Path> lease = real.stage(source, origin, "digest").acquire("digest");
+           Stream<Path> all = Files.walk(lease.get())) {
+        Path staged = lease.get();
+        for (Path p : all.filter(p -> !p.equals(staged)).sorted().toList()) {
+          String entry = Files.isDirectory(p) ? "d " + staged.relativize(p) + "\n" // the bug
+              : "f " + staged.relativize(p) + " " + Files.size(p) + "\n";
+          sha.update(entry.getBytes(StandardCharsets.UTF_8));
+        }
+      }
+      return Optional.of("sha256:" + HexFormat.of().formatHex(sha.digest()));
+    }
+  }
+
+  /** The engine's staging as it is, for canaries that break one thing beside it. */
+  private abstract static class Delegating implements StagingUnderTest {
+    final Path root;
+    final RealStaging real;
+
+    Delegating(Path root) {
+      this.root = root;
+      try {
+        this.real = new RealStaging(root);
+      } catch (IOException e) {
+        throw new UncheckedIOException(e);
+      }
+    }
+
+    @Override
+    public Handle stage(URI source, Path origin, String target) throws Exception {
+      return real.stage(source, origin, target);
+    }
+
+    @Override
+    public void closeScope() {
+      real.closeScope();
+    }
+
+    @Override
+    public void close() {
+      real.close();
     }
   }
 }

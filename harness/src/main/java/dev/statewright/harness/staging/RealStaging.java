@@ -6,24 +6,65 @@ import dev.statewright.lease.Lease;
 import dev.statewright.staging.Staged;
 import dev.statewright.staging.StagingArea;
 import dev.statewright.staging.StagingScope;
+import dev.statewright.time.Scheduler;
 import java.io.IOException;
 import java.net.URI;
 import java.nio.file.Path;
 import java.time.Duration;
+import java.time.Instant;
+import java.util.Optional;
 
 /** The engine's staging as a {@link StagingUnderTest}. */
 public final class RealStaging implements StagingUnderTest {
+  private final Path root;
+  private final Scheduler scheduler;
   private final StagingArea area;
   private final StagingScope scope;
 
   /**
-   * A staging area at {@code root} with one scope, on a simulated scheduler (virtual time for its
-   * history and release times: the engine's staging runs on it unchanged); closing does not wait.
+   * A staging area at {@code root} with one scope, on a simulated scheduler's clock (virtual time
+   * for its history and release times) whose tasks, the bounded opens of source files, run on real
+   * threads: the stager waits for them; closing does not wait.
    */
   public RealStaging(Path root) throws IOException {
-    this.area = StagingArea.builder(root).closeGrace(Duration.ZERO)
-        .scheduler(new SimulatedScheduler(root.hashCode(), Strategy.random())).open();
+    this.root = root;
+    this.scheduler = realTasks(new SimulatedScheduler(root.hashCode(), Strategy.random()));
+    this.area = StagingArea.builder(root).closeGrace(Duration.ZERO).scheduler(scheduler).open();
     this.scope = area.newScope("property");
+  }
+
+  private static Scheduler realTasks(SimulatedScheduler clock) {
+    return new Scheduler() {
+      @Override
+      public long nanoTime() {
+        return clock.nanoTime();
+      }
+
+      @Override
+      public Instant now() {
+        return clock.now();
+      }
+
+      @Override
+      public void execute(Runnable task) {
+        Scheduler.system().execute(task);
+      }
+
+      @Override
+      public Cancellable schedule(Runnable task, Duration delay) {
+        return clock.schedule(task, delay);
+      }
+    };
+  }
+
+  @Override
+  public Optional<String> digestOf(URI source, Path origin) {
+    return Optional.of(scope.stageDirectory(source, origin).digest());
+  }
+
+  @Override
+  public void neighbourOpens() throws IOException {
+    StagingArea.builder(root).scheduler(scheduler).open().close();
   }
 
   @Override

@@ -4,6 +4,7 @@ import dev.statewright.lease.Lease;
 import java.io.IOException;
 import java.net.URI;
 import java.nio.file.Files;
+import java.nio.file.LinkOption;
 import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
 import java.util.ArrayList;
@@ -11,16 +12,20 @@ import java.util.Comparator;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.Optional;
 import java.util.SplittableRandom;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.function.Function;
 import java.util.stream.Stream;
 
 /**
- * S1–S5 as a randomised scenario over any {@link StagingUnderTest}: a bundle with a local module
+ * S1–S6 as a randomised scenario over any {@link StagingUnderTest}: a bundle with a local module
  * of many files, two to four targets that stage it, lease it and read it in turn, leases closed
  * in a random order, the scope closed at a random point, and an observer thread that looks for a
- * half-copied tree under a final name while staging runs. Each run follows from its seed.
+ * half-copied tree under a final name while staging runs. Or the scope closes while targets are
+ * still staging. Attacks along the way: an escaping link, twin trees a naive digest confuses, a
+ * neighbour in another PID namespace opening the area, a link planted in a leased copy before it
+ * is deleted. Each run follows from its seed.
  */
 public final class StagingProperty {
   private static final URI MODULE = URI.create("file://./modules/app");
@@ -63,7 +68,14 @@ public final class StagingProperty {
         if (random.nextInt(4) == 0) {
           escapingLink(staging, bundle, tmp, violations);
         }
-        scenario(staging, bundle, root, files, random, violations);
+        if (random.nextInt(4) == 0) {
+          ambiguousTwins(staging, bundle, violations);
+        }
+        if (random.nextInt(4) == 0) {
+          closeWhileStaging(staging, bundle, random, violations);
+        } else {
+          scenario(staging, bundle, root, tmp, files, random, violations);
+        }
       } catch (Exception | AssertionError e) {
         violations.add("the implementation threw: " + e);
       }
@@ -76,7 +88,7 @@ public final class StagingProperty {
     return violations;
   }
 
-  private void scenario(StagingUnderTest staging, Path bundle, Path root, int files,
+  private void scenario(StagingUnderTest staging, Path bundle, Path root, Path tmp, int files,
       SplittableRandom random, List<String> violations) throws Exception {
     int targets = 2 + random.nextInt(3);
     int closeScopeAfter = random.nextInt(targets + 1);
@@ -100,12 +112,19 @@ public final class StagingProperty {
       checkContent(lease, files, target, violations);
       open.add(lease);
       paths.put(lease, lease.get());
+      if (t == 0 && random.nextInt(3) == 0) {
+        neighbour(staging, open, violations);
+      }
       while (!open.isEmpty() && random.nextBoolean()) {
         closeAndCheckOthers(open, open.remove(random.nextInt(open.size())), files, violations);
       }
     }
     if (!scopeClosed) {
       staging.closeScope();
+    }
+    if (!open.isEmpty() && random.nextInt(4) == 0) {
+      linkSwapBeforeDelete(open, paths, tmp, violations);
+      return;
     }
     if (!open.isEmpty() && random.nextInt(3) == 0) {
       sabotage(open, paths, open.get(random.nextInt(open.size())), violations);
@@ -148,6 +167,122 @@ public final class StagingProperty {
       if (paths.get(lease).equals(content)) {
         open.remove(lease);
         lease.close();
+      }
+    }
+  }
+
+  /**
+   * A target swaps a directory of its leased copy for a link to a directory outside the staging
+   * root, then every lease closes: deleting the content must delete the link, never what it
+   * points at (S5).
+   */
+  private static void linkSwapBeforeDelete(List<Lease<Path>> open, Map<Lease<Path>, Path> paths,
+      Path tmp, List<String> violations) throws IOException {
+    Path victim = Files.createDirectories(tmp.resolve("victim"));
+    for (int i = 0; i < 3; i++) {
+      Files.writeString(victim.resolve("precious-" + i), "keep\n");
+    }
+    Path swapped = paths.get(open.get(0)).resolve("templates/part-1");
+    if (Files.isDirectory(swapped, LinkOption.NOFOLLOW_LINKS)) {
+      deleteTree(swapped);
+      Files.createSymbolicLink(swapped, victim);
+    }
+    for (Lease<Path> lease : List.copyOf(open)) {
+      open.remove(lease);
+      lease.close();
+    }
+    long left = countFiles(victim);
+    if (left != 3) {
+      violations.add("S5-delete: deleting staged content deleted " + (3 - left) + " files outside"
+          + " the staging root, through a link a target put in its copy");
+    }
+  }
+
+  /**
+   * Two modules whose entries a naive encoding writes as the same bytes ({@code x/} and
+   * {@code y/} against one directory named {@code "x\nd y"}) must get different digests (S4).
+   */
+  private static void ambiguousTwins(StagingUnderTest staging, Path bundle, List<String> violations)
+      throws Exception {
+    Files.createDirectories(bundle.resolve("modules/twin-a/x"));
+    Files.createDirectories(bundle.resolve("modules/twin-a/y"));
+    Files.createDirectories(bundle.resolve("modules/twin-b/x\nd y"));
+    Path origin = bundle.resolve("bundle.cue");
+    Optional<String> a = staging.digestOf(URI.create("file://./modules/twin-a"), origin);
+    Optional<String> b = staging.digestOf(URI.create("file://./modules/twin-b"), origin);
+    if (a.isPresent() && a.equals(b)) {
+      violations.add("S4-digest: two different trees staged with one digest " + a.get()
+          + ", so verify() would miss one swapped for the other");
+    }
+  }
+
+  /**
+   * A process in another PID namespace opens a staging area on the same root while leases are
+   * open: it must not sweep this live scope (S6).
+   */
+  private static void neighbour(StagingUnderTest staging, List<Lease<Path>> open,
+      List<String> violations) throws Exception {
+    staging.neighbourOpens();
+    for (Lease<Path> lease : open) {
+      try {
+        lease.get();
+      } catch (RuntimeException e) {
+        violations.add("S6: a neighbour in another PID namespace swept a live scope: "
+            + lease.holder() + " lost its content: " + e.getMessage());
+      }
+    }
+  }
+
+  /**
+   * The scope closes while two or three targets are staging: each stage is either refused
+   * because the scope is closed or staged and released with the scope, never failed half-way,
+   * and nothing is left behind (S2).
+   */
+  private static void closeWhileStaging(StagingUnderTest staging, Path bundle, SplittableRandom random,
+      List<String> violations) throws InterruptedException {
+    int stagers = 2 + random.nextInt(2);
+    int spin = random.nextInt(50_000);
+    List<String> seen = new ArrayList<>();
+    List<StagingUnderTest.Handle> handles = new ArrayList<>();
+    List<Thread> threads = new ArrayList<>();
+    for (int i = 0; i < stagers; i++) {
+      String target = "racer-" + i;
+      Thread thread = new Thread(() -> stageRacingClose(staging, bundle, target, handles, seen),
+          "staging-" + target);
+      threads.add(thread);
+      thread.start();
+    }
+    for (int i = 0; i < spin; i++) {
+      Thread.onSpinWait();
+    }
+    staging.closeScope();
+    for (Thread thread : threads) {
+      thread.join();
+    }
+    synchronized (seen) {
+      violations.addAll(seen);
+      for (StagingUnderTest.Handle handle : handles) {
+        try (Lease<Path> late = handle.acquire("late-target")) {
+          violations.add("S1: " + late.holder() + " got a lease after the scope closed");
+        } catch (RuntimeException expected) {
+          // released with the scope
+        }
+      }
+    }
+  }
+
+  private static void stageRacingClose(StagingUnderTest staging, Path bundle, String target,
+      List<StagingUnderTest.Handle> handles, List<String> seen) {
+    try {
+      StagingUnderTest.Handle handle = staging.stage(MODULE, bundle.resolve("bundle.cue"), target);
+      synchronized (seen) {
+        handles.add(handle);
+      }
+    } catch (IllegalStateException closed) {
+      // refused: the scope closed first
+    } catch (Exception | AssertionError e) {
+      synchronized (seen) {
+        seen.add("S2-close: " + target + "'s stage racing the scope's close failed: " + e);
       }
     }
   }
