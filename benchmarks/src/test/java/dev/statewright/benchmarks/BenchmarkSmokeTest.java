@@ -30,10 +30,12 @@ class BenchmarkSmokeTest {
         .param("intervalMicros", "100") // one sweep cell per policy, and a one-second scale run
         .param("buildMicros", "1000")
         .param("seconds", "1")
+        .param("operations", "10") // the checker's smallest cell: 2 models x 2 kinds x 2 memos
+        .param("clients", "2")
         .result(results.resolve("smoke.json").toString())
         .build()).run();
 
-    assertEquals(28, runs.size(), "every benchmark method (and parameter) ran");
+    assertEquals(36, runs.size(), "every benchmark method (and parameter) ran");
     Report.generate(results, out);
     String report = Files.readString(out.resolve("REPORT.md"));
     assertTrue(report.contains("## 1. Read path") && report.contains("## 5. Transitions"), report);
@@ -44,5 +46,6 @@ class BenchmarkSmokeTest {
         && report.contains("## 8. Scale"), report);
     assertTrue(summary.contains("\"scale.heap_bytes_per_entry\""), summary);
     assertTrue(Files.readString(out.resolve("results/freshness.svg")).contains("<circle"));
+    assertTrue(report.contains("## 9. Linearizability checker") && report.contains("| register | 10 | 2 | false |"), report);
   }
 }

@@ -118,6 +118,7 @@ public final class ClientCache<K, S, C> implements AutoCloseable {
   private final ConcurrentHashMap<Object, Set<K>> dependents = new ConcurrentHashMap<>();
   private final BuildGate gate;
   private final SourceSupervisor<K, S> sources;
+  private final ConsistentReads<K, S, C> consistentReads;
   private final AtomicBoolean closed = new AtomicBoolean();
 
   private ClientCache(Builder<K, S, C> b) {
@@ -137,6 +138,18 @@ public final class ClientCache<K, S, C> implements AutoCloseable {
     this.listener = b.listener;
     this.gate = new BuildGate(b.maxConcurrentBuilds, this::tryStartBuild);
     this.sources = new SourceSupervisor<>(name, b.sources, Sink::new, this.scheduler, backoff);
+    this.consistentReads = new ConsistentReads<>(name, b.sources, this.scheduler, acquireTimeout,
+        new ConsistentReads.Entries<>() {
+          @Override
+          public int ownerOf(K key) {
+            return owner(key);
+          }
+
+          @Override
+          public CompletableFuture<Lease<C>> leaseOnDesired(K key, String holder) {
+            return leaseOnSpecWantedNow(key, holder);
+          }
+        });
   }
 
   /** Starts configuring a cache whose clients {@code factory} builds, blocking a worker thread. */
@@ -281,6 +294,53 @@ public final class ClientCache<K, S, C> implements AutoCloseable {
   }
 
   /**
+   * A lease on a client of {@code key} as of store version {@code storeVersion} or later: once the
+   * source that delivers {@code key} has reported {@linkplain EventSink#progress progress} at
+   * {@code storeVersion} or beyond, a client built from the spec {@code key} wants at that moment
+   * (strictly, whatever the cache's {@link Freshness}). With several sources, only keys delivered
+   * by a source that {@linkplain EventSource#reportsProgress reports progress} can be read so; a key
+   * with no entry waits for every source.
+   *
+   * <p>Once a cache answered as of version {@code R}, it serves nothing older than {@code R} of that
+   * source to anyone, for any key: progress never goes back and events are applied in order.
+   *
+   * <p>Memory consistency effects: the source's delivery of every event up to {@code storeVersion}
+   * <i>happens-before</i> the completion of the returned future, as do the factory's actions for
+   * the leased client.
+   *
+   * @param key the key to read
+   * @param storeVersion the store version the read must reflect (an etcd revision, say)
+   * @return completes with the lease; fails with {@link NoSuchElementException} if the key did not
+   *     exist as of then, with {@link UnsupportedOperationException} if no source's progress can
+   *     cover it, and with {@link ClientUnavailableException} after the acquire timeout
+   */
+  public final CompletableFuture<Lease<C>> acquireAsOf(K key, long storeVersion) {
+    try {
+      return consistentReads.acquireAsOf(requireKey(key), requireVersion(storeVersion, key),
+          holder());
+    } catch (RuntimeException e) {
+      return CompletableFuture.failedFuture(e);
+    }
+  }
+
+  /**
+   * A linearizable read of {@code key}: its source's {@linkplain EventSource#currentVersion
+   * current version} (a quorum read), then {@link #acquireAsOf} that version. The lease reflects
+   * every write that completed before this call, on any replica.
+   *
+   * @param key the key to read
+   * @return completes as {@link #acquireAsOf} does; fails with
+   *     {@link UnsupportedOperationException} if the source cannot read its current version
+   */
+  public final CompletableFuture<Lease<C>> acquireConsistent(K key) {
+    try {
+      return consistentReads.acquireConsistent(requireKey(key), holder());
+    } catch (RuntimeException e) {
+      return CompletableFuture.failedFuture(e);
+    }
+  }
+
+  /**
    * Rebuilds every entry whose spec depends on {@code dependency} (as {@code dependsOn} says).
    *
    * @return completes when all of them serve a client built after this call
@@ -298,6 +358,7 @@ public final class ClientCache<K, S, C> implements AutoCloseable {
   public final void close() {
     if (closed.compareAndSet(false, true)) {
       sources.close();
+      consistentReads.close(closedError());
       entries.values().forEach(e -> update(e, n -> n.isLive() ? removal(n, n.desiredVersion) : n));
     }
   }
@@ -875,6 +936,22 @@ public final class ClientCache<K, S, C> implements AutoCloseable {
         + (n.lastError == null ? ")" : ", last error: " + n.lastError + ")"), n.lastError);
   }
 
+  /** The origin of the source that delivered {@code key}'s live entry, for consistent reads. */
+  private int owner(K key) {
+    Entry<K, S, C> entry = entries.get(key);
+    return entry == null || !entry.node().isLive() ? ConsistentReads.NO_OWNER
+        : entry.node().origin;
+  }
+
+  /** For consistent reads: waits (strictly) for a client of the spec {@code key} wants now. */
+  private CompletableFuture<Lease<C>> leaseOnSpecWantedNow(K key, String holder) {
+    Entry<K, S, C> entry = entries.get(key);
+    if (entry == null || !entry.node().isLive()) {
+      return CompletableFuture.failedFuture(missing(key, entry));
+    }
+    return awaitLease(entry, 0, entry.node().desiredRevision, holder, true);
+  }
+
   private RuntimeException missing(Object key, Entry<K, S, C> entry) {
     if (closed.get()) {
       return closedError();
@@ -1243,6 +1320,12 @@ public final class ClientCache<K, S, C> implements AutoCloseable {
     public void resync(Map<K, Versioned<S>> all, long asOfVersion) {
       guarded("resync", null, () -> doResync(copyOf(all), origin,
           requireVersion(asOfVersion, "resync")));
+    }
+
+    @Override
+    public void progress(long version) {
+      guarded("progress report", version, () -> consistentReads.progressed(origin,
+          requireVersion(version, "progress")));
     }
 
     @Override

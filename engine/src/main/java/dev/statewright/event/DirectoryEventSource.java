@@ -16,6 +16,7 @@ import java.util.HashMap;
 import java.util.HashSet;
 import java.util.Map;
 import java.util.Objects;
+import java.util.concurrent.CompletableFuture;
 
 /**
  * One spec file per key in a folder: {@code redis.properties} is key {@code redis}. A
@@ -28,6 +29,10 @@ import java.util.Objects;
  * a spec refers to, say) are dependencies: a change to one is delivered as
  * {@link EventSink#dependencyChanged} with the file's name. A folder that vanishes is logged and
  * its keys are kept until it comes back.
+ *
+ * <p>Progress: after each scan the source reports {@linkplain EventSink#progress progress} at its
+ * last version, since a scan delivers every change it found. {@link #currentVersion()} scans now,
+ * so a consistent read reflects every file written before it.
  *
  * @param <S> the spec type
  */
@@ -217,7 +222,37 @@ public final class DirectoryEventSource<S> implements EventSource<String, S> {
       });
       sink.resync(all, lastVersion);
     }
+    sink.progress(lastVersion);
     return cameBack;
+  }
+
+  /**
+   * Whether this source reports progress: every scan does.
+   *
+   * @return true
+   */
+  @Override
+  public boolean reportsProgress() {
+    return true;
+  }
+
+  /**
+   * Scans the folder now, on the scheduler, and completes with the version after it: every file
+   * written before this call has been delivered by then.
+   *
+   * @return completes with the source's version after the scan
+   */
+  @Override
+  public CompletableFuture<Long> currentVersion() {
+    if (sink == null) {
+      return CompletableFuture.failedFuture(new IllegalStateException(this + " is not started"));
+    }
+    return CompletableFuture.supplyAsync(this::scanNow, scheduler::execute);
+  }
+
+  private synchronized long scanNow() {
+    rescan(false);
+    return lastVersion;
   }
 
   private void fileSeen(String fileName, byte[] bytes) {

@@ -40,4 +40,16 @@ public interface EventSink<K, S> {
    * whose spec depends on {@code dependency} is rebuilt.
    */
   default void dependencyChanged(Object dependency) { }
+
+  /**
+   * The source has delivered every event with a version at or below {@code version}: a cache fed
+   * only by this source holds the store's state as of {@code version} or later, so it can answer
+   * reads "as of {@code version}" (see {@code ClientCache.acquireAsOf}). Versions are the store's
+   * (an etcd revision, a Kubernetes resourceVersion), the ones events carry; a report lower than an
+   * earlier one says nothing new and is ignored. A source that reports progress should say so in
+   * {@link EventSource#reportsProgress()}.
+   *
+   * @param version the store version up to which every event has been delivered
+   */
+  default void progress(long version) { }
 }

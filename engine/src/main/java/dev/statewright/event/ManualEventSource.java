@@ -3,6 +3,7 @@ package dev.statewright.event;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
+import java.util.concurrent.CompletableFuture;
 import java.util.function.Consumer;
 
 /**
@@ -20,6 +21,7 @@ public final class ManualEventSource<K, S> implements EventSource<K, S>, EventSi
   private final List<Consumer<EventSink<K, S>>> pending = new ArrayList<>(); // guarded by lock
   private EventSink<K, S> sink; // guarded by lock
   private boolean closed; // guarded by lock
+  private long storeVersion = -1; // guarded by lock; -1 until the test sets one
 
   /** A source with nothing to deliver yet. */
   public ManualEventSource() { }
@@ -66,6 +68,45 @@ public final class ManualEventSource<K, S> implements EventSource<K, S>, EventSi
   @Override
   public void dependencyChanged(Object dependency) {
     give(sink -> sink.dependencyChanged(dependency));
+  }
+
+  @Override
+  public void progress(long version) {
+    give(sink -> sink.progress(version));
+  }
+
+  /**
+   * Whether this source reports progress: it does whenever its caller does.
+   *
+   * @return true
+   */
+  @Override
+  public boolean reportsProgress() {
+    return true;
+  }
+
+  /**
+   * Sets what {@link #currentVersion()} answers from now on, as a store that has moved on would.
+   *
+   * @param version the store's current version
+   */
+  public void storeVersion(long version) {
+    synchronized (lock) {
+      storeVersion = Math.max(storeVersion, version);
+    }
+  }
+
+  /**
+   * The store's current version, as the test set it.
+   *
+   * @return the highest {@link #storeVersion(long)} given; fails unsupported before the first
+   */
+  @Override
+  public CompletableFuture<Long> currentVersion() {
+    synchronized (lock) {
+      return storeVersion < 0 ? EventSource.super.currentVersion()
+          : CompletableFuture.completedFuture(storeVersion);
+    }
   }
 
   @Override

@@ -13,6 +13,12 @@ import java.util.concurrent.Callable;
  * key has vanished (so the sink deletes it at the version it knew). A lister that throws is logged
  * and asked again at the next interval; the source never stops on its own.
  *
+ * <p>Progress: after each listing the source reports {@linkplain EventSink#progress progress} at
+ * the highest version listed so far. That is sound when versions come from one counter for the
+ * whole store (a database sequence, a store revision) and each listing is a consistent snapshot: a
+ * listing then holds every change up to its highest version. A store whose last change was a delete
+ * reaches that delete's version only with the next change listed.
+ *
  * @param <K> the key type
  * @param <S> the spec type
  */
@@ -28,6 +34,7 @@ public final class PollingEventSource<K, S> implements EventSource<K, S> {
   private final Duration interval;
   private final Scheduler scheduler;
   private Map<K, Versioned<S>> previous; // confined to the polling task
+  private long highest; // confined to the polling task: the highest version listed
   private volatile EventSink<K, S> sink;
   private volatile Scheduler.Cancellable timer = () -> { };
   private volatile boolean closed;
@@ -93,6 +100,18 @@ public final class PollingEventSource<K, S> implements EventSource<K, S> {
       });
     }
     previous = new HashMap<>(current);
+    current.values().forEach(v -> highest = Math.max(highest, v.version()));
+    sink.progress(highest);
+  }
+
+  /**
+   * Whether this source reports progress: every listing does.
+   *
+   * @return true
+   */
+  @Override
+  public boolean reportsProgress() {
+    return true;
   }
 
   @Override

@@ -60,6 +60,21 @@ class DirectoryEventSourceTest {
   }
 
   @Test
+  void reportsProgressAfterEachScanAndScansAgainForItsCurrentVersion() throws Exception {
+    write("redis.properties", "url=https://a.example");
+    source.start(sink);
+    sink.await("resync");
+    assertThat(sink.progress).as("the first scan's version").startsWith(1L);
+
+    write("mysql.properties", "url=https://m.example");
+    long current = source.currentVersion().get(10, java.util.concurrent.TimeUnit.SECONDS);
+
+    assertThat(current).as("a scan after the write has delivered it").isEqualTo(2);
+    assertThat(sink.await("upsert mysql")).isEqualTo("upsert mysql v2 https://m.example");
+    assertThat(sink.progress).contains(2L);
+  }
+
+  @Test
   void aFileThatFailsToParseIsRejectedByNameAndTheSourceCarriesOn() throws Exception {
     write("redis.properties", "url=https://a.example");
     source.start(sink);

@@ -42,6 +42,22 @@ class PollingEventSourceTest {
   }
 
   @Test
+  void reportsProgressAtTheHighestVersionListedAfterEachListing() {
+    listing.set(Map.of("a", Versioned.of("A", 4), "b", Versioned.of("B", 7)));
+    source.start(sink);
+    scheduler.runAll();
+    assertThat(sink.progress).containsExactly(7L);
+    assertThat(source.reportsProgress()).isTrue();
+
+    listing.set(Map.of("a", Versioned.of("A", 4))); // b deleted: no newer version listed yet
+    scheduler.advance(Duration.ofSeconds(10));
+    listing.set(Map.of("a", Versioned.of("A", 9)));
+    scheduler.advance(Duration.ofSeconds(10));
+
+    assertThat(sink.progress).containsExactly(7L, 7L, 9L);
+  }
+
+  @Test
   void aFailingListerIsAskedAgainAtTheNextInterval() {
     listing.set(new IOException("registry unreachable"));
     source.start(sink);

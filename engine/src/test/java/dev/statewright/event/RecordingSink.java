@@ -13,6 +13,8 @@ import java.util.concurrent.TimeUnit;
 /** Writes every event down as a line; tests wait (bounded) for the line they expect. */
 final class RecordingSink<S> implements EventSink<String, S> {
   final BlockingQueue<String> events = new LinkedBlockingQueue<>();
+  /** Progress reports, kept apart so that event sequences read as before. */
+  final List<Long> progress = new java.util.concurrent.CopyOnWriteArrayList<>();
 
   @Override
   public void upsert(String key, S spec, long version) {
@@ -39,6 +41,11 @@ final class RecordingSink<S> implements EventSink<String, S> {
   @Override
   public void dependencyChanged(Object dependency) {
     events.add("dependency " + dependency);
+  }
+
+  @Override
+  public void progress(long version) {
+    progress.add(version);
   }
 
   /** Waits up to 10 s for an event starting with {@code prefix}; returns it and drops the ones before. */

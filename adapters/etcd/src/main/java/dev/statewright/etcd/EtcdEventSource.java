@@ -21,6 +21,7 @@ import java.util.HashSet;
 import java.util.Map;
 import java.util.Objects;
 import java.util.Set;
+import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.RejectedExecutionException;
 import java.util.concurrent.ScheduledThreadPoolExecutor;
@@ -45,6 +46,18 @@ import java.util.function.Consumer;
  * calls {@link EventSink#dependencyChanged} with the dependency's full key, so specs that name that
  * key in the cache's {@code dependsOn} are rebuilt.
  *
+ * <p>Progress (for {@code ClientCache.acquireAsOf}): the source reports the listing's revision,
+ * after each watch response the revision of its last event (etcd never splits one revision's
+ * events across responses), and the revision of every progress notification etcd sends on its own
+ * ({@code WatchOption.withProgressNotify}: the server sends those through the watcher's ordered
+ * stream, to synced watchers only). It never sends a progress <em>request</em>: before etcd 3.4.24
+ * and 3.5.8 the answer to one bypasses the events still queued for the watcher (etcd-io/etcd#15220),
+ * which would report progress past events not yet delivered. Instead, when the watch has been
+ * quiet for {@code progressInterval}, and after each {@link #currentVersion()}, it proves progress
+ * itself: a quorum count of the prefix at revision {@code R}, and the keys at {@code R} modified
+ * after the last delivered revision {@code a}; no such key and as many keys as it knows means the
+ * prefix did not change between {@code a} and {@code R}, so it reports {@code R}.
+ *
  * <p>The source does not own the {@link Client}; closing the source stops its watches and its
  * thread, and the caller closes the client.
  *
@@ -58,7 +71,9 @@ public final class EtcdEventSource<S> implements EventSource<String, S> {
    * Concurrency: every sink call and every field below except `closed` is confined to the
    * source's single thread (`loop`). jetcd calls watch listeners on its own threads; they only
    * hand what they got to the loop, tagged with the epoch of the watch that produced it, and the
-   * loop drops anything from a watch it has since replaced.
+   * loop drops anything from a watch it has since replaced. A progress proof takes what it compares
+   * against (last delivered revision, number of live keys) on the loop, and its two reads complete
+   * on jetcd's threads, which only hand the proven revision back to the loop.
    */
   private static final System.Logger LOG = System.getLogger(EtcdEventSource.class.getName());
 
@@ -76,17 +91,21 @@ public final class EtcdEventSource<S> implements EventSource<String, S> {
   private final Parser<S> parser;
   private final Backoff backoff;
   private final Duration requestTimeout;
+  private final Duration progressInterval;
   private final ScheduledThreadPoolExecutor loop;
 
   private final Map<String, Long> delivered = new HashMap<>(); // newest revision per key
   private final Map<String, Versioned<S>> good = new HashMap<>(); // last good spec per live key
   private final Map<String, Long> dependencies = new HashMap<>(); // mod revision per dependency
+  private final Set<String> live = new HashSet<>(); // the keys under the prefix, as delivered
   private final Feed specs;
   private final Feed credentials; // null when there is no dependency prefix
   private EventSink<String, S> sink;
   private long highest; // the newest revision delivered for any key
   private int failures;
   private boolean listed;
+  private long progress; // the highest revision reported to the sink's progress
+  private boolean progressSinceTick; // whether progress was reported since the last idle check
   private volatile boolean closed;
 
   private EtcdEventSource(Builder<S> builder) {
@@ -97,6 +116,7 @@ public final class EtcdEventSource<S> implements EventSource<String, S> {
     this.parser = builder.parser;
     this.backoff = builder.backoff;
     this.requestTimeout = builder.requestTimeout;
+    this.progressInterval = builder.progressInterval;
     this.specs = new Feed(prefix, this::onSpecEvent);
     this.credentials = dependencyPrefix == null ? null : new Feed(dependencyPrefix,
         this::onDependencyEvent);
@@ -126,7 +146,33 @@ public final class EtcdEventSource<S> implements EventSource<String, S> {
       }
       this.sink = sink;
       relist();
+      loop.scheduleWithFixedDelay(this::proveProgressIfIdle, progressInterval.toNanos(),
+          progressInterval.toNanos(), TimeUnit.NANOSECONDS);
     });
+  }
+
+  /**
+   * Whether this source reports progress: it does, as the class comment says.
+   *
+   * @return true
+   */
+  @Override
+  public boolean reportsProgress() {
+    return true;
+  }
+
+  /**
+   * The cluster's current revision, from a quorum (linearizable) read of the prefix; the source
+   * then tries to prove it has delivered everything up to it, so a consistent read waits little.
+   *
+   * @return completes with the revision, or fails if etcd does not answer within the request
+   *     timeout
+   */
+  @Override
+  public CompletableFuture<Long> currentVersion() {
+    CompletableFuture<Long> revision = new CompletableFuture<>();
+    submit(() -> proveProgress(revision));
+    return revision.orTimeout(requestTimeout.toNanos(), TimeUnit.NANOSECONDS);
   }
 
   @Override
@@ -183,7 +229,9 @@ public final class EtcdEventSource<S> implements EventSource<String, S> {
     }
     Map<String, Versioned<S>> all = new HashMap<>();
     Map<String, Long> revisions = new HashMap<>();
+    live.clear();
     for (KeyValue kv : listing.getKvs()) {
+      live.add(strip(kv.getKey(), prefix));
       String key = strip(kv.getKey(), prefix);
       Versioned<S> spec = accept(key, kv) ? parse(key, kv) : null;
       Versioned<S> current = spec != null ? spec : good.get(key);
@@ -198,6 +246,7 @@ public final class EtcdEventSource<S> implements EventSource<String, S> {
     delivered.putAll(revisions);
     highest = revision;
     sink.resync(all, revision);
+    reportProgress(revision);
   }
 
   private void deliverDependencies(GetResponse listing) {
@@ -224,9 +273,11 @@ public final class EtcdEventSource<S> implements EventSource<String, S> {
     }
     if (event.getEventType() == WatchEvent.EventType.DELETE) {
       good.remove(key);
+      live.remove(key);
       sink.delete(key, kv.getModRevision());
       return;
     }
+    live.add(key);
     Versioned<S> spec = parse(key, kv);
     if (spec != null) {
       sink.upsert(key, spec.value(), spec.version());
@@ -275,7 +326,7 @@ public final class EtcdEventSource<S> implements EventSource<String, S> {
     long watchEpoch = ++feed.epoch;
     feed.resumeAt = fromRevision;
     WatchOption option = WatchOption.builder().isPrefix(true).withRevision(fromRevision)
-        .withRequireLeader(true).build();
+        .withRequireLeader(true).withProgressNotify(true).build();
     feed.watcher = client.getWatchClient().watch(bytes(feed.prefix), option, new Watch.Listener() {
       @Override
       public void onNext(WatchResponse response) {
@@ -303,6 +354,67 @@ public final class EtcdEventSource<S> implements EventSource<String, S> {
       feed.resumeAt = Math.max(feed.resumeAt, event.getKeyValue().getModRevision() + 1);
       feed.handler.accept(event);
     }
+    if (response.isProgressNotify()) { // sent by etcd on its own, in order: see the class comment
+      feed.resumeAt = Math.max(feed.resumeAt, response.getHeader().getRevision() + 1);
+    }
+    if (feed == specs) {
+      reportProgress(feed.resumeAt - 1);
+    }
+  }
+
+  private void reportProgress(long revision) {
+    progressSinceTick = true;
+    if (revision > progress) {
+      progress = revision;
+      sink.progress(revision);
+    }
+  }
+
+  private void proveProgressIfIdle() {
+    boolean idle = !progressSinceTick;
+    progressSinceTick = false;
+    if (idle && listed && specs.watcher != null) {
+      proveProgress(new CompletableFuture<>());
+    }
+  }
+
+  /**
+   * Reads the cluster's revision {@code R} by quorum (completing {@code revision} with it), then
+   * reports progress {@code R} if the prefix did not change between the last delivered revision
+   * and {@code R}. Runs on the loop; the reads complete elsewhere and hand back to it.
+   */
+  private void proveProgress(CompletableFuture<Long> revision) {
+    long delivered = specs.resumeAt - 1;
+    int liveKeys = live.size();
+    boolean watching = listed && specs.watcher != null;
+    GetOption count = GetOption.builder().isPrefix(true).withCountOnly(true).build();
+    client.getKVClient().get(bytes(prefix), count).whenComplete((now, error) -> {
+      if (error != null) {
+        revision.completeExceptionally(error);
+        return;
+      }
+      long r = now.getHeader().getRevision();
+      revision.complete(r);
+      if (watching && now.getCount() == liveKeys) {
+        submitIfUnchanged(r, delivered);
+      }
+    });
+  }
+
+  /** Reports progress {@code r} if no key under the prefix was modified in (delivered, r]. */
+  private void submitIfUnchanged(long r, long delivered) {
+    if (r <= delivered) {
+      submit(() -> reportProgress(delivered));
+      return;
+    }
+    // keys only, not a count: etcd counts a range before it applies min_mod_revision
+    GetOption modifiedSince = GetOption.builder().isPrefix(true).withKeysOnly(true)
+        .withRevision(r).withMinModRevision(delivered + 1).withSerializable(true).build();
+    client.getKVClient().get(bytes(prefix), modifiedSince).whenComplete((changed, error) -> {
+      if (error == null && changed.getKvs().isEmpty()) {
+        submit(() -> reportProgress(r));
+      }
+    });
   }
 
   private void onWatchFailed(Feed feed, long watchEpoch, Throwable error) {
@@ -414,6 +526,7 @@ public final class EtcdEventSource<S> implements EventSource<String, S> {
     private String dependencyPrefix;
     private Backoff backoff = Backoff.exponential(Duration.ofMillis(100), Duration.ofSeconds(5));
     private Duration requestTimeout = Duration.ofSeconds(10);
+    private Duration progressInterval = Duration.ofSeconds(1);
 
     private Builder(Client client, String prefix, Parser<S> parser) {
       this.client = Objects.requireNonNull(client, "client");
@@ -451,6 +564,23 @@ public final class EtcdEventSource<S> implements EventSource<String, S> {
             + requestTimeout);
       }
       this.requestTimeout = requestTimeout;
+      return this;
+    }
+
+    /**
+     * How long the watch may stay quiet before the source proves its progress by two reads (see
+     * the class comment); 1 s by default.
+     *
+     * @param progressInterval the quiet time before a progress check
+     * @return this builder
+     */
+    public Builder<S> progressInterval(Duration progressInterval) {
+      Objects.requireNonNull(progressInterval, "progressInterval");
+      if (progressInterval.isNegative() || progressInterval.isZero()) {
+        throw new IllegalArgumentException("progressInterval must be positive, got "
+            + progressInterval);
+      }
+      this.progressInterval = progressInterval;
       return this;
     }
 

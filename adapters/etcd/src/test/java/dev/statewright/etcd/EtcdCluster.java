@@ -12,6 +12,7 @@ import java.util.ArrayList;
 import java.util.Comparator;
 import java.util.List;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.locks.LockSupport;
 import java.util.stream.Collectors;
 import java.util.stream.IntStream;
 import java.util.stream.Stream;
@@ -114,6 +115,52 @@ final class EtcdCluster implements AutoCloseable {
     members.get(index).kill();
   }
 
+  /**
+   * Stops member {@code index} with SIGSTOP, as a partition would silence it: its connections stay
+   * open and nothing answers. Returns once the kernel reports it stopped.
+   */
+  void pause(int index) {
+    members.get(index).signal("STOP", 'T');
+  }
+
+  /** Continues member {@code index} with SIGCONT; returns once it runs again. */
+  void resume(int index) {
+    members.get(index).signal("CONT", 'S', 'R', 'D');
+  }
+
+  /** The pid of member {@code index}, for messages. */
+  long pid(int index) {
+    return members.get(index).process.pid();
+  }
+
+  /**
+   * Waits until every member answers a quorum read through a client of its own, 60 s at most:
+   * after a restart, the next test starts on a whole cluster.
+   */
+  void awaitAllMembersServing() throws InterruptedException {
+    long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(READY_SECONDS);
+    for (int i = 0; i < members.size(); i++) {
+      try (Client client = clientOf(i)) {
+        while (!answers(client)) {
+          if (System.nanoTime() > deadline) {
+            throw new IllegalStateException("etcd member " + members.get(i).name
+                + " does not answer after " + READY_SECONDS + " s");
+          }
+        }
+      }
+    }
+  }
+
+  private static boolean answers(Client client) throws InterruptedException {
+    try {
+      client.getKVClient().get(bytes("/statewright/ready")).get(1, TimeUnit.SECONDS);
+      return true;
+    } catch (java.util.concurrent.ExecutionException | java.util.concurrent.TimeoutException e) {
+      LockSupport.parkNanos(TimeUnit.MILLISECONDS.toNanos(50)); // poll again, bounded by the caller
+      return false;
+    }
+  }
+
   /** Starts member {@code index} again on its data directory. */
   void restart(int index) {
     members.get(index).start(initialCluster(), "existing");
@@ -189,6 +236,37 @@ final class EtcdCluster implements AutoCloseable {
       } catch (IOException e) {
         throw new UncheckedIOException("cannot start etcd member " + name + " from " + binary, e);
       }
+    }
+
+    /** Sends SIGname and polls /proc until the process is in one of {@code states}, 10 s at most. */
+    void signal(String name, char... states) {
+      long pid = process.pid();
+      try {
+        int exit = new ProcessBuilder("kill", "-" + name, Long.toString(pid)).inheritIO().start()
+            .waitFor();
+        if (exit != 0) {
+          throw new IllegalStateException("kill -" + name + " " + pid + " exited with " + exit);
+        }
+        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(10);
+        while (!inState(pid, states)) {
+          if (System.nanoTime() > deadline) {
+            throw new IllegalStateException("etcd member " + this.name + " (pid " + pid
+                + ") did not reach state " + new String(states) + " after SIG" + name);
+          }
+          LockSupport.parkNanos(TimeUnit.MILLISECONDS.toNanos(1)); // poll, bounded above
+        }
+      } catch (IOException e) {
+        throw new UncheckedIOException(e);
+      } catch (InterruptedException e) {
+        Thread.currentThread().interrupt();
+        throw new IllegalStateException(e);
+      }
+    }
+
+    private boolean inState(long pid, char... states) throws IOException {
+      String stat = Files.readString(Path.of("/proc", Long.toString(pid), "stat"));
+      char state = stat.charAt(stat.lastIndexOf(')') + 2);
+      return new String(states).indexOf(state) >= 0;
     }
 
     void kill() {

@@ -41,4 +41,9 @@ class ForwardingSink implements EventSink<String, String> {
   public void dependencyChanged(Object dependency) {
     sink.dependencyChanged(dependency);
   }
+
+  @Override
+  public void progress(long version) {
+    sink.progress(version);
+  }
 }

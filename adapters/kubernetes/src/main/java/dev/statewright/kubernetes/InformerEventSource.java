@@ -5,13 +5,17 @@ import dev.statewright.event.EventSink;
 import dev.statewright.event.EventSource;
 import dev.statewright.event.Versioned;
 import io.fabric8.kubernetes.api.model.HasMetadata;
+import io.fabric8.kubernetes.api.model.KubernetesResourceList;
+import io.fabric8.kubernetes.api.model.ListOptionsBuilder;
 import io.fabric8.kubernetes.api.model.ObjectMeta;
 import io.fabric8.kubernetes.api.model.Secret;
 import io.fabric8.kubernetes.client.dsl.Informable;
+import io.fabric8.kubernetes.client.dsl.Listable;
 import io.fabric8.kubernetes.client.informers.ResourceEventHandler;
 import io.fabric8.kubernetes.client.informers.SharedIndexInformer;
 import java.time.Duration;
 import java.util.HashMap;
+import java.util.List;
 import java.util.Map;
 import java.util.Objects;
 import java.util.concurrent.CompletableFuture;
@@ -49,6 +53,16 @@ import java.util.function.Function;
  * {@link Builder#restartBackoff restart backoff}, for as long as the source is open; each failure
  * is logged. Until the Secret informer has started, Secret changes are not seen; when it starts,
  * its first list reports every Secret as changed, so dependents rebuild once.
+ *
+ * <p>Progress (for {@code ClientCache.acquireAsOf}), in resourceVersions whatever the
+ * {@link VersionPolicy}: after the first list, its resourceVersion; afterwards, the informer's
+ * last synced resourceVersion (advanced by watch events and by watch bookmarks) whenever what the
+ * source has delivered matches the informer's store key for key and resourceVersion for
+ * resourceVersion. That version is read before the store, so the store holds everything up to it.
+ * The check runs after each change and once a second while the informer's version is ahead of the
+ * last one reported. {@link #currentVersion()} lists with {@code limit=1}: the API server answers
+ * that from a quorum read. On a quiet cluster progress reaches it with the next bookmark (the API
+ * server sends one to informers about once a minute).
  *
  * <p>Memory consistency effects: the sink is called on the source's own thread, one call at a
  * time, in the order the informers reported the changes; each call <i>happens-before</i> the next.
@@ -91,6 +105,10 @@ public final class InformerEventSource<R extends HasMetadata, S> implements Even
   private boolean resourcesRequested;
   private EventSink<String, S> sink;
   private volatile boolean closed;
+  /** Progress: resourceVersion per live key as the handler last saw it. Loop-confined. */
+  private final Map<String, Long> seenVersions = new HashMap<>();
+  private long progress; // loop-confined: the highest resourceVersion reported
+  private boolean progressCheckQueued; // loop-confined
 
   /**
    * A key's resource as the source last saw it: its uid (null once deleted), the version its
@@ -165,7 +183,7 @@ public final class InformerEventSource<R extends HasMetadata, S> implements Even
     if (closed) {
       return;
     }
-    SharedIndexInformer<R> informer = resources.runnableInformer(0).addEventHandler(handler(this::changed));
+    SharedIndexInformer<R> informer = resources.runnableInformer(0).addEventHandler(handler(this::followed));
     resourceInformer = informer;
     informer.start().whenComplete((synced, failed) -> submit(() -> {
       if (failed == null) {
@@ -228,9 +246,11 @@ public final class InformerEventSource<R extends HasMetadata, S> implements Even
    * of these resources; they are listed at the version they were delivered with.
    */
   private void firstList() {
+    long asOf = syncedVersion(); // before the store: the store holds at least this much
     Map<String, Versioned<S>> all = new HashMap<>();
     for (R resource : resourceInformer.getStore().list()) {
       String key = keyOf(resource);
+      seenVersions.put(key, resourceVersionOrMax(resource));
       long version = advance(resource);
       if (version == 0) { // delivered already, by the handler
         version = incarnations.get(key).last();
@@ -245,7 +265,108 @@ public final class InformerEventSource<R extends HasMetadata, S> implements Even
     } else {
       sink.resync(all);
     }
+    reportProgress(asOf);
     started.complete(null);
+    checkProgressEverySecond();
+  }
+
+  /**
+   * Whether this source reports progress: it does, as the class comment says.
+   *
+   * @return true
+   */
+  @Override
+  public boolean reportsProgress() {
+    return true;
+  }
+
+  /**
+   * The API server's current resourceVersion: a list with {@code limit=1}, which the API server
+   * serves from a quorum read. Unsupported unless the resources given to the builder can list.
+   * The list runs on the source's thread, between deliveries.
+   *
+   * @return completes with the resourceVersion
+   */
+  @Override
+  public CompletableFuture<Long> currentVersion() {
+    if (!(resources instanceof Listable<?> listable)) {
+      return EventSource.super.currentVersion();
+    }
+    return CompletableFuture.supplyAsync(() -> {
+      Object list = listable.list(new ListOptionsBuilder().withLimit(1L).build());
+      long version = Long.parseLong(((KubernetesResourceList<?>) list).getMetadata()
+          .getResourceVersion());
+      submit(this::checkProgress);
+      return version;
+    }, loop);
+  }
+
+  /** A change as the handler sees it: delivered, remembered for progress, then progress checked. */
+  private void followed(R resource, boolean deleted, boolean relisted) {
+    changed(resource, deleted, relisted);
+    if (deleted) {
+      seenVersions.remove(keyOf(resource));
+    } else {
+      seenVersions.merge(keyOf(resource), resourceVersionOrMax(resource), Math::max);
+    }
+    if (!progressCheckQueued) {
+      progressCheckQueued = true;
+      submit(this::checkProgress); // after the changes queued meanwhile: one check per burst
+    }
+  }
+
+  /** Reports the informer's synced version if what was delivered matches its store. */
+  private void checkProgress() {
+    progressCheckQueued = false;
+    long asOf = syncedVersion(); // before the store: the store holds at least this much
+    if (!started.isDone() || asOf <= progress) {
+      return;
+    }
+    List<R> store = resourceInformer.getStore().list();
+    if (store.size() != seenVersions.size()) {
+      return;
+    }
+    for (R resource : store) {
+      Long seen = seenVersions.get(keyOf(resource));
+      if (seen == null || seen < resourceVersionOrMax(resource)) {
+        return; // its change is still on its way to the handler
+      }
+    }
+    reportProgress(asOf);
+  }
+
+  private void checkProgressEverySecond() {
+    if (!closed) {
+      CompletableFuture.delayedExecutor(1, TimeUnit.SECONDS, this::submit).execute(() -> {
+        checkProgress();
+        checkProgressEverySecond();
+      });
+    }
+  }
+
+  private void reportProgress(long version) {
+    if (version > progress) {
+      progress = version;
+      sink.progress(version);
+    }
+  }
+
+  /** The informer's last synced resourceVersion; 0 if it is not a number. */
+  private long syncedVersion() {
+    try {
+      return listVersion();
+    } catch (NumberFormatException | NullPointerException notANumber) {
+      return 0;
+    }
+  }
+
+  /** A resource's resourceVersion; the largest long if it is not a number (never "seen"). */
+  private static long resourceVersionOrMax(HasMetadata resource) {
+    try {
+      return Long.parseLong(resource.getMetadata().getResourceVersion());
+    } catch (NumberFormatException notANumber) {
+      return Long.MAX_VALUE;
+    }
   }
 
   private void changed(R resource, boolean deleted, boolean relisted) {

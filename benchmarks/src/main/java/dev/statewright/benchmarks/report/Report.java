@@ -144,7 +144,7 @@ public final class Report {
       });
     }
     String sweeps = Sweeps.readsDuringRebuilds(all, summary) + Sweeps.freshness(all, summary)
-        + Sweeps.scale(all, summary);
+        + Sweeps.scale(all, summary) + CheckerTable.linearizability(all, summary);
     Files.createDirectories(out.resolve("results"));
     Files.writeString(out.resolve("results/summary.json"), Json.write(summary) + "\n");
     Files.writeString(out.resolve("results/read-throughput.svg"), Charts.readThroughput(all));

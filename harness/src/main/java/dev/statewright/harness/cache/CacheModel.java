@@ -277,12 +277,18 @@ public final class CacheModel implements Model<CacheModel.State, CacheModel.Wire
       KeyState k = stateOf(state, key);
       boolean belowTombstone = k != null && !k.live() && version <= k.version();
       if (belowTombstone) {
-        return "stale".equals(result) || result == null || faults ? Optional.of(state) : Optional.empty();
+        return "stale".equals(result) || faults ? Optional.of(state) : Optional.empty();
       }
       State next = state.with(key, new KeyState(k == null || !k.live() ? version : Math.max(k.version(), version), true));
-      boolean allowed = result == null || "ok".equals(result) || "deleted".equals(result)
+      boolean allowed = "ok".equals(result) || "deleted".equals(result)
           || (faults && String.valueOf(result).startsWith("failed"));
       return allowed ? Optional.of(next) : Optional.empty();
+    }
+
+    @Override
+    public Optional<State> applyUnknown(State state) {
+      KeyState k = stateOf(state, key);
+      return apply(state, k != null && !k.live() && version <= k.version() ? "stale" : "ok");
     }
 
     @Override
@@ -319,11 +325,17 @@ public final class CacheModel implements Model<CacheModel.State, CacheModel.Wire
     public Optional<State> apply(State state, Object result) {
       KeyState k = stateOf(state, key);
       if (k != null && k.live() && version <= k.version()) {
-        return "stale".equals(result) || result == null ? Optional.of(state) : Optional.empty();
+        return "stale".equals(result) ? Optional.of(state) : Optional.empty();
       }
       long tombstone = k == null ? version : Math.max(k.version(), version);
-      return "ok".equals(result) || result == null
+      return "ok".equals(result)
           ? Optional.of(state.with(key, new KeyState(tombstone, false))) : Optional.empty();
+    }
+
+    @Override
+    public Optional<State> applyUnknown(State state) {
+      KeyState k = stateOf(state, key);
+      return apply(state, k != null && k.live() && version <= k.version() ? "stale" : "ok");
     }
 
     @Override
@@ -349,6 +361,11 @@ public final class CacheModel implements Model<CacheModel.State, CacheModel.Wire
   record Rotate() implements Command<State, Wired> {
     @Override
     public Optional<State> apply(State state, Object result) {
+      return Optional.of(state);
+    }
+
+    @Override
+    public Optional<State> applyUnknown(State state) {
       return Optional.of(state);
     }
 
@@ -383,9 +400,14 @@ public final class CacheModel implements Model<CacheModel.State, CacheModel.Wire
     public Optional<State> apply(State state, Object result) {
       KeyState k = stateOf(state, key);
       Object expected = k != null && k.live() ? (Object) k.version() : "none";
-      boolean allowed = result == null || expected.equals(result)
+      boolean allowed = expected.equals(result)
           || (faults && !"none".equals(result) && !(expected instanceof String));
       return allowed ? Optional.of(state) : Optional.empty();
+    }
+
+    @Override
+    public Optional<State> applyUnknown(State state) {
+      return Optional.of(state);
     }
 
     @Override

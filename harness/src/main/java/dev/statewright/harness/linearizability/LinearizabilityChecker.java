@@ -1,196 +1,220 @@
 package dev.statewright.harness.linearizability;
 
+import java.nio.file.Path;
 import java.util.ArrayDeque;
 import java.util.ArrayList;
-import java.util.BitSet;
 import java.util.Comparator;
 import java.util.Deque;
-import java.util.HashSet;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.Objects;
 import java.util.Optional;
-import java.util.Set;
+import java.util.function.Supplier;
 
 /**
  * Decides whether a history is linearizable with respect to a {@link SequentialSpec}: the
- * Wing–Gong search with Lowe's memoisation of (linearized set, state) pairs, run separately on
- * each partition (key), with a step budget after which it answers UNKNOWN instead of hanging.
+ * Wing–Gong search with Lowe's exact memoisation of (linearized set, state) pairs, per partition
+ * (key), every partition searched together under one {@link Budget}.
+ *
+ * <p>Partitions take turns of 1,000 steps, smallest first, so a partition that is hard
+ * to decide cannot starve one that is quickly proven illegal; the check stops at the first
+ * partition proven non-linearizable and names it. When a limit of the budget is reached, or the
+ * calling thread is interrupted (cancel the future the check runs in), the answer is
+ * {@link Verdict.Kind#UNKNOWN} with every undecided partition. Operations that
+ * {@link Result#failed() failed} are left out; {@link Result#unknown() unknown} ones may be
+ * placed anywhere after their invocation, or never.
+ *
+ * <p>For a non-linearizable or undecided verdict the checker writes a self-contained HTML
+ * timeline (see {@link Verdict#writeTimeline}) into its timeline folder,
+ * {@link #DEFAULT_TIMELINES} unless told otherwise, and the verdict's message links it.
  *
  * <p>Partitioning is sound when the spec is a product of independent per-partition states, as a
- * map of keys is. Stateless and thread-safe.
+ * map of keys is. Immutable and thread-safe; each check runs on the calling thread.
  */
 public final class LinearizabilityChecker {
-  private final long budget;
+  /** Steps one partition runs before the next takes its turn. */
+  static final int SLICE = 1_000;
 
-  /** A checker that gives up after {@code budget} search steps per partition. */
-  public LinearizabilityChecker(long budget) {
-    if (budget < 1) {
-      throw new IllegalArgumentException("budget must be >= 1, got " + budget);
-    }
-    this.budget = budget;
+  /** Where timelines go unless told otherwise: {@code target/statewright/linearizability}. */
+  public static final Path DEFAULT_TIMELINES = Path.of("target", "statewright", "linearizability");
+
+  private final Budget budget;
+  private final Path timelines;
+  private final Supplier<Memo> memos;
+
+  private LinearizabilityChecker(Budget budget, Path timelines, Supplier<Memo> memos) {
+    this.budget = Objects.requireNonNull(budget, "budget");
+    this.timelines = timelines;
+    this.memos = memos;
   }
 
-  /** Checks {@code history}, partition by partition. */
-  public <S> Verdict check(List<Operation> history, SequentialSpec<S> spec) {
-    Map<Object, List<Operation>> partitions = new LinkedHashMap<>();
-    history.forEach(op -> partitions.computeIfAbsent(op.partition(), p -> new ArrayList<>()).add(op));
-    long steps = 0;
-    Verdict unknown = null;
-    for (Map.Entry<Object, List<Operation>> part : partitions.entrySet()) {
-      Verdict verdict = new Search<>(part.getKey(), part.getValue(), spec).run();
-      steps += verdict.steps();
-      if (verdict.kind() == Verdict.Kind.ILLEGAL) {
-        return new Verdict(verdict.kind(), verdict.partition(), verdict.longestPrefix(),
-            verdict.unplaceable(), steps);
-      }
-      if (verdict.kind() == Verdict.Kind.UNKNOWN && unknown == null) {
-        unknown = verdict;
-      }
-    }
-    return unknown != null
-        ? new Verdict(Verdict.Kind.UNKNOWN, unknown.partition(), List.of(), null, steps)
-        : new Verdict(Verdict.Kind.LINEARIZABLE, null, List.of(), null, steps);
+  /**
+   * A checker with the {@link Budget#defaults() default budget}, writing timelines into
+   * {@link #DEFAULT_TIMELINES}.
+   */
+  public LinearizabilityChecker() {
+    this(Budget.defaults());
   }
 
-  /** One partition's search over a doubly linked list of call and return entries. */
-  private final class Search<S> {
-    private final Object partition;
-    private final SequentialSpec<S> spec;
-    private final Entry head = new Entry(null, true, -1);
-    private final List<Operation> ops;
-    private int completeRemaining;
+  /**
+   * A checker with {@code budget}, writing timelines into {@link #DEFAULT_TIMELINES}.
+   *
+   * @param budget what one check may spend
+   * @throws NullPointerException if {@code budget} is null
+   */
+  public LinearizabilityChecker(Budget budget) {
+    this(budget, DEFAULT_TIMELINES, ExactMemo::new);
+  }
 
-    Search(Object partition, List<Operation> ops, SequentialSpec<S> spec) {
-      this.partition = partition;
-      this.spec = spec;
-      this.ops = ops;
-      List<Entry> entries = new ArrayList<>(ops.size() * 2);
-      for (int i = 0; i < ops.size(); i++) {
-        Operation op = ops.get(i);
-        Entry call = new Entry(op, true, i);
-        Entry ret = new Entry(op, false, i);
-        call.match = ret;
-        entries.add(call);
-        entries.add(ret);
-        if (!op.pending()) {
-          completeRemaining++;
-        }
-      }
-      entries.sort(Comparator.comparingLong(Entry::time).thenComparingInt(e -> e.index));
-      Entry last = head;
-      for (Entry e : entries) {
-        last.next = e;
-        e.prev = last;
-        last = e;
+  /**
+   * CANARY: a checker with the memo of the checker before issue 12, whose entries change after
+   * they are stored. It can answer ILLEGAL for a linearizable history; never check anything with
+   * it. It exists for the tests that prove they catch that bug and as the benchmark's baseline.
+   *
+   * @param budget what one check may spend
+   * @return the broken checker (it writes no timelines)
+   */
+  public static LinearizabilityChecker mutableMemoCanary(Budget budget) {
+    return new LinearizabilityChecker(budget, null, MutableMemo::new);
+  }
+
+  /**
+   * This checker writing its timelines into {@code folder}.
+   *
+   * @param folder where to write them
+   * @return the new checker
+   * @throws NullPointerException if {@code folder} is null
+   */
+  public LinearizabilityChecker writingTimelinesTo(Path folder) {
+    return new LinearizabilityChecker(budget, Objects.requireNonNull(folder, "folder"), memos);
+  }
+
+  /**
+   * This checker writing no timelines (callers that write their own, such as the property
+   * runner for the shrunk failure only).
+   *
+   * @return the new checker
+   */
+  public LinearizabilityChecker withoutTimelines() {
+    return new LinearizabilityChecker(budget, null, memos);
+  }
+
+  /**
+   * The budget of each check.
+   *
+   * @return the budget
+   */
+  public Budget budget() {
+    return budget;
+  }
+
+  /**
+   * Checks {@code history} against {@code spec}, all partitions together.
+   *
+   * @param history the operations, in any order
+   * @param spec the sequential reference
+   * @param <S> the spec state
+   * @param <I> the input type
+   * @param <O> the output type
+   * @return LINEARIZABLE, ILLEGAL naming the partition, or UNKNOWN naming the undecided ones
+   * @throws NullPointerException if an argument or an operation is null
+   */
+  public <S, I, O> Verdict<I, O> check(List<Operation<I, O>> history, SequentialSpec<S, I, O> spec) {
+    Objects.requireNonNull(spec, "spec");
+    Verdict<I, O> verdict = new Turns<>(searches(history, spec)).run();
+    return verdict.linearizable() || timelines == null ? verdict
+        : verdict.writeTimeline(timelines.resolve(fileName(verdict)));
+  }
+
+  private <S, I, O> List<PartitionSearch<S, I, O>> searches(List<Operation<I, O>> history,
+      SequentialSpec<S, I, O> spec) {
+    Map<Object, List<Operation<I, O>>> partitions = new LinkedHashMap<>();
+    for (Operation<I, O> op : history) {
+      if (op.result().kind() != Result.Kind.FAILED) {
+        partitions.computeIfAbsent(op.partition(), p -> new ArrayList<>()).add(op);
       }
     }
+    List<PartitionSearch<S, I, O>> searches = new ArrayList<>(partitions.size());
+    partitions.forEach((key, ops) -> searches.add(new PartitionSearch<>(key, ops, spec, memos.get())));
+    searches.sort(Comparator.comparingInt(PartitionSearch::size)); // stable: ties keep first appearance
+    return searches;
+  }
 
-    Verdict run() {
-      S state = spec.initial();
-      BitSet linearized = new BitSet(ops.size());
-      Set<Memo> seen = new HashSet<>();
-      Deque<Frame<S>> stack = new ArrayDeque<>();
-      List<Operation> longest = List.of();
-      Entry entry = head.next;
-      long steps = 0;
-      while (completeRemaining > 0) {
-        if (++steps > budget) {
-          return new Verdict(Verdict.Kind.UNKNOWN, partition, List.of(), null, steps);
+  private static String fileName(Verdict<?, ?> verdict) {
+    String key = String.valueOf(verdict.partition()).replaceAll("[^A-Za-z0-9_.-]", "_");
+    String digest = Integer.toHexString(verdict.partitions().hashCode());
+    return (verdict.kind() == Verdict.Kind.ILLEGAL ? "not-linearizable-" : "undecided-")
+        + key.substring(0, Math.min(40, key.length())) + "-" + digest + ".html";
+  }
+
+  /** The partitions taking turns under the shared budget. */
+  private final class Turns<S, I, O> {
+    private final Deque<PartitionSearch<S, I, O>> waiting;
+    private final long deadline = System.nanoTime() + budget.time().toNanos();
+    private long steps;
+    private long statesVisited;
+    private long memoBytes;
+
+    Turns(List<PartitionSearch<S, I, O>> searches) {
+      this.waiting = new ArrayDeque<>(searches);
+    }
+
+    Verdict<I, O> run() {
+      while (!waiting.isEmpty()) {
+        Optional<String> exhausted = exhausted();
+        if (exhausted.isPresent()) {
+          return undecided(exhausted.get());
         }
-        if (entry.call) {
-          Optional<S> next = spec.apply(state, entry.op.input(), entry.op.output());
-          if (next.isPresent()) {
-            BitSet extended = (BitSet) linearized.clone();
-            extended.set(entry.index);
-            if (seen.add(new Memo(extended, next.get()))) {
-              stack.push(new Frame<>(entry, state));
-              state = next.get();
-              linearized = extended;
-              lift(entry);
-              if (stack.size() > longest.size()) {
-                longest = order(stack);
-              }
-              entry = head.next;
-              continue;
-            }
-          }
-          entry = entry.next;
+        PartitionSearch<S, I, O> search = waiting.poll();
+        PartitionSearch.Status status = turn(search);
+        if (status == PartitionSearch.Status.ILLEGAL) {
+          return verdict(Verdict.Kind.ILLEGAL, "", List.of(search.verdict(Verdict.Kind.ILLEGAL)));
+        }
+        if (status == PartitionSearch.Status.RUNNING) {
+          waiting.add(search);
         } else {
-          if (stack.isEmpty()) {
-            return illegal(longest, steps);
-          }
-          Frame<S> top = stack.pop();
-          state = top.state;
-          linearized.clear(top.call.index);
-          unlift(top.call);
-          entry = top.call.next;
+          memoBytes -= search.memoBytes(); // its memo is dropped with it
+          statesVisited += search.statesVisited();
         }
       }
-      return new Verdict(Verdict.Kind.LINEARIZABLE, partition, List.of(), null, steps);
+      return verdict(Verdict.Kind.LINEARIZABLE, "", List.of());
     }
 
-    private Verdict illegal(List<Operation> longest, long steps) {
-      Set<Integer> placed = new HashSet<>();
-      longest.forEach(op -> placed.add(op.id()));
-      Operation first = ops.stream().filter(op -> !placed.contains(op.id()))
-          .min(Comparator.comparingLong(Operation::responded)).orElse(null);
-      return new Verdict(Verdict.Kind.ILLEGAL, partition, longest, first, steps);
+    private PartitionSearch.Status turn(PartitionSearch<S, I, O> search) {
+      long stepsBefore = search.steps();
+      long bytesBefore = search.memoBytes();
+      PartitionSearch.Status status = search.advance(Math.min(SLICE, budget.steps() - steps));
+      steps += search.steps() - stepsBefore;
+      memoBytes += search.memoBytes() - bytesBefore;
+      return status;
     }
 
-    private List<Operation> order(Deque<Frame<S>> stack) {
-      List<Operation> order = new ArrayList<>(stack.size());
-      stack.descendingIterator().forEachRemaining(f -> order.add(f.call.op));
-      return order;
+    private Optional<String> exhausted() {
+      if (Thread.currentThread().isInterrupted()) {
+        return Optional.of("cancelled: the checking thread was interrupted");
+      }
+      if (steps >= budget.steps()) {
+        return Optional.of("step budget of " + budget.steps() + " reached");
+      }
+      if (memoBytes >= budget.memoBytes()) {
+        return Optional.of("memo budget of " + budget.memoBytes() + " bytes reached");
+      }
+      if (System.nanoTime() - deadline >= 0) {
+        return Optional.of("time budget of " + budget.time().toMillis() + " ms reached");
+      }
+      return Optional.empty();
     }
 
-    private void lift(Entry call) {
-      call.prev.next = call.next;
-      call.next.prev = call.prev;
-      Entry ret = call.match;
-      ret.prev.next = ret.next;
-      if (ret.next != null) {
-        ret.next.prev = ret.prev;
-      }
-      if (!call.op.pending()) {
-        completeRemaining--;
-      }
+    private Verdict<I, O> undecided(String reason) {
+      List<PartitionVerdict<I, O>> open = new ArrayList<>(waiting.size());
+      waiting.forEach(search -> open.add(search.verdict(Verdict.Kind.UNKNOWN)));
+      return verdict(Verdict.Kind.UNKNOWN, reason, open);
     }
 
-    private void unlift(Entry call) {
-      Entry ret = call.match;
-      ret.prev.next = ret;
-      if (ret.next != null) {
-        ret.next.prev = ret;
-      }
-      call.prev.next = call;
-      call.next.prev = call;
-      if (!call.op.pending()) {
-        completeRemaining++;
-      }
+    private Verdict<I, O> verdict(Verdict.Kind kind, String reason, List<PartitionVerdict<I, O>> parts) {
+      long visited = statesVisited + parts.stream().mapToLong(PartitionVerdict::statesVisited).sum();
+      return new Verdict<>(kind, reason, parts, steps, visited, Optional.empty());
     }
   }
-
-  private static final class Entry {
-    final Operation op;
-    final boolean call;
-    final int index;
-    Entry match;
-    Entry prev;
-    Entry next;
-
-    Entry(Operation op, boolean call, int index) {
-      this.op = op;
-      this.call = call;
-      this.index = index;
-    }
-
-    long time() {
-      return call ? op.invoked() : op.responded();
-    }
-  }
-
-  private record Frame<S>(Entry call, S state) { }
-
-  private record Memo(BitSet linearized, Object state) { }
 }

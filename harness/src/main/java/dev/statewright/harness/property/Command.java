@@ -18,11 +18,23 @@ public interface Command<S, R> {
   }
 
   /**
-   * The postcondition and the model transition in one: the state after this command if
-   * {@code result} is what the model allows in {@code state}, else empty. A null {@code result}
-   * means the command never responded: return the state as if it took effect.
+   * The postcondition and the model transition in one, for a command that returned: the state
+   * after this command if {@code result} is what the model allows in {@code state}, else empty.
+   *
+   * @param state the model state before
+   * @param result what the command returned; null is a value like any other, never "no response"
+   * @return the state after, or empty if the model does not allow {@code result}
    */
   Optional<S> apply(S state, Object result);
+
+  /**
+   * The model transition for a command whose result nobody saw (it never responded): the state
+   * as if it took effect. Linearizability also tries it never taking effect.
+   *
+   * @param state the model state before
+   * @return the state after it took effect, or empty if it cannot take effect in {@code state}
+   */
+  Optional<S> applyUnknown(S state);
 
   /** Runs the command; the stage yields its result (never throws: map errors to results). */
   CompletionStage<Object> run(R system);

@@ -1,5 +1,6 @@
 package dev.statewright.harness.property;
 
+import dev.statewright.harness.linearizability.Budget;
 import dev.statewright.harness.linearizability.History;
 import dev.statewright.harness.linearizability.LinearizabilityChecker;
 import dev.statewright.harness.linearizability.Operation;
@@ -23,14 +24,15 @@ final class Execution {
 
   private final LinearizabilityChecker checker;
 
-  Execution(long checkerBudget) {
-    this.checker = new LinearizabilityChecker(checkerBudget);
+  /** A checker of {@code checkerSteps} steps (and the default memory and time); timelines are the runner's. */
+  Execution(long checkerSteps) {
+    this.checker = new LinearizabilityChecker(Budget.defaults().withSteps(checkerSteps)).withoutTimelines();
   }
 
   /** Runs {@code program} deterministically: everything follows from {@code seed}. */
   <S, R> Outcome simulate(Model<S, R> model, Program<S, R> program, long seed, Strategy strategy) {
     SimulatedScheduler scheduler = new SimulatedScheduler(seed, strategy);
-    History history = new History();
+    History<Command<S, R>, Object> history = new History<>();
     List<String> violations = new ArrayList<>();
     R system = model.start(scheduler);
     try {
@@ -53,7 +55,7 @@ final class Execution {
 
   /** Runs {@code program} on real threads: the prefix here, each branch on its own thread. */
   <S, R> Outcome onThreads(Model<S, R> model, Program<S, R> program) {
-    History history = new History();
+    History<Command<S, R>, Object> history = new History<>();
     List<String> violations = new ArrayList<>();
     R system = model.start(Scheduler.system());
     try {
@@ -90,16 +92,16 @@ final class Execution {
   }
 
   private static <S, R> void runSequentially(String client, List<Command<S, R>> commands, R system,
-      History history) throws Exception {
+      History<Command<S, R>, Object> history) throws Exception {
     for (Command<S, R> command : commands) {
-      History.Call call = history.invoke(client, command.partition(), command);
-      call.respond(command.run(system).toCompletableFuture().get(30, TimeUnit.SECONDS));
+      History<Command<S, R>, Object>.Call call = history.invoke(client, command.partition(), command);
+      call.ok(command.run(system).toCompletableFuture().get(30, TimeUnit.SECONDS)); // else unknown
     }
   }
 
-  private <S, R> Outcome check(Model<S, R> model, Program<S, R> program, List<Operation> ops,
-      List<String> violations, List<String> trace, long steps) {
-    Verdict verdict = null;
+  private <S, R> Outcome check(Model<S, R> model, Program<S, R> program,
+      List<Operation<Command<S, R>, Object>> ops, List<String> violations, List<String> trace, long steps) {
+    Verdict<Command<S, R>, Object> verdict = null;
     if (program.parallel()) {
       verdict = checker.check(ops, spec(model));
       if (verdict.kind() == Verdict.Kind.ILLEGAL) {
@@ -108,14 +110,15 @@ final class Execution {
     } else {
       postconditions(model, ops, violations);
     }
-    return new Outcome(List.copyOf(violations), verdict, ops, trace, steps);
+    return new Outcome(List.copyOf(violations), verdict, List.copyOf(ops), trace, steps);
   }
 
-  @SuppressWarnings("unchecked")
-  private static <S, R> void postconditions(Model<S, R> model, List<Operation> ops, List<String> violations) {
+  private static <S, R> void postconditions(Model<S, R> model, List<Operation<Command<S, R>, Object>> ops,
+      List<String> violations) {
     S state = model.initialState();
-    for (Operation op : ops) {
-      Optional<S> next = ((Command<S, R>) op.input()).apply(state, op.output());
+    for (Operation<Command<S, R>, Object> op : ops) {
+      Optional<S> next = op.result().isOk() ? op.input().apply(state, op.result().value())
+          : op.input().applyUnknown(state);
       if (next.isEmpty()) {
         violations.add("postcondition failed: " + op + " in model state " + state);
         return;
@@ -124,7 +127,7 @@ final class Execution {
     }
   }
 
-  private static <S, R> SequentialSpec<S> spec(Model<S, R> model) {
+  private static <S, R> SequentialSpec<S, Command<S, R>, Object> spec(Model<S, R> model) {
     return new SequentialSpec<>() {
       @Override
       public S initial() {
@@ -132,9 +135,13 @@ final class Execution {
       }
 
       @Override
-      @SuppressWarnings("unchecked")
-      public Optional<S> apply(S state, Object input, Object output) {
-        return ((Command<S, R>) input).apply(state, output);
+      public Optional<S> step(S state, Command<S, R> input, Object output) {
+        return input.apply(state, output);
+      }
+
+      @Override
+      public Optional<S> stepUnknown(S state, Command<S, R> input) {
+        return input.applyUnknown(state);
       }
     };
   }
@@ -145,12 +152,12 @@ final class Execution {
     private final List<Command<S, R>> commands;
     private final R system;
     private final SimulatedScheduler scheduler;
-    private final History history;
+    private final History<Command<S, R>, Object> history;
     private final Runnable done;
     private int next;
 
     Chain(String client, List<Command<S, R>> commands, R system, SimulatedScheduler scheduler,
-        History history, Runnable done) {
+        History<Command<S, R>, Object> history, Runnable done) {
       this.client = client;
       this.commands = commands;
       this.system = system;
@@ -169,10 +176,10 @@ final class Execution {
         return;
       }
       Command<S, R> command = commands.get(next++);
-      History.Call call = history.invoke(client, command.partition(), command);
+      History<Command<S, R>, Object>.Call call = history.invoke(client, command.partition(), command);
       CompletionStage<Object> result = command.run(system);
       result.whenComplete((value, error) -> {
-        call.respond(error == null ? value : "threw " + error);
+        call.ok(error == null ? value : "threw " + error); // commands never throw: a throw is a bug
         scheduler.execute(this::invokeNext, client + " after " + command);
       });
     }

@@ -30,6 +30,10 @@ public record Failure<S, R>(String property, long masterSeed, long runSeed, Stri
         .append(" (").append(where).append("); replay with -Dstatewright.replay=").append(runSeed)
         .append('\n');
     outcome.violations().forEach(v -> out.append("  violation: ").append(v).append('\n'));
+    if (outcome.verdict() != null) {
+      outcome.verdict().timeline().ifPresent(file ->
+          out.append("  timeline: ").append(file.toAbsolutePath().toUri()).append('\n'));
+    }
     out.append("shrunk from ").append(original.size()).append(" to ").append(shrunk.size())
         .append(" commands:\n").append(shrunk);
     out.append("history:\n");

@@ -13,7 +13,7 @@ import java.util.List;
  * @param trace the interleaving: scheduler steps (simulation) or nothing (real threads)
  * @param steps scheduler steps run
  */
-public record Outcome(List<String> violations, Verdict verdict, List<Operation> history,
+public record Outcome(List<String> violations, Verdict<?, ?> verdict, List<Operation<?, ?>> history,
     List<String> trace, long steps) {
 
   /** Whether the run found a violation. */

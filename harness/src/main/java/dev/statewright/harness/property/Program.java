@@ -49,7 +49,7 @@ public record Program<S, R>(List<Command<S, R>> prefix, List<List<Command<S, R>>
       if (!c.precondition(state)) {
         return null;
       }
-      state = c.apply(state, null).orElse(state);
+      state = c.applyUnknown(state).orElse(state);
     }
     return state;
   }

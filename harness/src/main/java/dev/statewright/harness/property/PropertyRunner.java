@@ -1,6 +1,9 @@
 package dev.statewright.harness.property;
 
+import dev.statewright.harness.linearizability.LinearizabilityChecker;
 import dev.statewright.harness.sim.Strategy;
+import java.io.UncheckedIOException;
+import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Optional;
@@ -148,7 +151,7 @@ public final class PropertyRunner {
     for (int i = 0; i < length; i++) {
       Command<S, R> command = model.generate(state, random);
       prefix.add(command);
-      state = command.apply(state, null).orElse(state);
+      state = command.applyUnknown(state).orElse(state);
     }
     List<List<Command<S, R>>> branches = new ArrayList<>();
     if (parallel) {
@@ -159,7 +162,7 @@ public final class PropertyRunner {
         for (int i = 1 + random.nextInt(5); i > 0; i--) {
           Command<S, R> command = model.generate(branchState, random);
           branch.add(command);
-          branchState = command.apply(branchState, null).orElse(branchState);
+          branchState = command.applyUnknown(branchState).orElse(branchState);
         }
         branches.add(branch);
       }
@@ -197,7 +200,26 @@ public final class PropertyRunner {
     }
     String where = run.threads ? "real threads" : "simulated, " + run.strategy;
     return new Failure<>(model.name(), masterSeed, run.seed, where, runsBefore, run.program, best,
-        bestOutcome);
+        withTimeline(bestOutcome, model.name() + "-" + run.seed));
+  }
+
+  /**
+   * The outcome with its verdict's timeline written (when the verdict is not linearizable) into
+   * {@code -Dstatewright.timelines}, by default {@link LinearizabilityChecker#DEFAULT_TIMELINES}.
+   */
+  private static Outcome withTimeline(Outcome outcome, String name) {
+    if (outcome.verdict() == null || outcome.verdict().linearizable()) {
+      return outcome;
+    }
+    String folder = System.getProperty("statewright.timelines");
+    Path file = (folder == null ? LinearizabilityChecker.DEFAULT_TIMELINES : Path.of(folder))
+        .resolve(name.replaceAll("[^A-Za-z0-9_.-]", "_") + ".html");
+    try {
+      return new Outcome(outcome.violations(), outcome.verdict().writeTimeline(file), outcome.history(),
+          outcome.trace(), outcome.steps());
+    } catch (UncheckedIOException e) {
+      return outcome; // the report still says everything; only the picture is missing
+    }
   }
 
   private static long millisSince(long start) {

@@ -12,7 +12,8 @@ import java.util.SplittableRandom;
  * @param replay a single run seed to replay, or null
  * @param parallelShare the share of runs that are parallel programs (0..1)
  * @param threadShare the share of parallel runs made on real threads rather than simulated
- * @param checkerBudget linearizability search steps per partition
+ * @param checkerBudget linearizability search steps per check, all partitions together (the
+ *     checker's default memory and time limits apply too)
  */
 public record Settings(int runs, long seed, Long replay, double parallelShare, double threadShare,
     long checkerBudget) {
@@ -24,7 +25,7 @@ public record Settings(int runs, long seed, Long replay, double parallelShare, d
     String runs = System.getProperty("statewright.runs");
     return new Settings(runs == null ? 200 : Integer.parseInt(runs),
         fixed == null ? new SplittableRandom().nextLong() : Long.parseLong(fixed),
-        replay == null ? null : Long.parseLong(replay), 0.5, 0.1, 100_000);
+        replay == null ? null : Long.parseLong(replay), 0.5, 0.1, 300_000); // 100,000 for each of 3 keys
   }
 
   /** These settings with {@code runs} runs (unless -Dstatewright.runs overrides). */
