@@ -1324,7 +1324,7 @@ public final class ClientCache<K, S, C> implements AutoCloseable {
 
     @Override
     public void progress(long version) {
-      guarded("progress report", version, () -> consistentReads.progressed(origin,
+      guarded("progress report at " + version, null, () -> consistentReads.progressed(origin,
           requireVersion(version, "progress")));
     }
 

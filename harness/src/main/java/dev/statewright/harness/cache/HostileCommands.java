@@ -147,6 +147,11 @@ final class HostileCommands {
     }
 
     @Override
+    public Optional<State> applyUnknown(State state) {
+      return command.applyUnknown(state).or(() -> Optional.of(state));
+    }
+
+    @Override
     public CompletionStage<Object> run(Wired system) {
       return command.run(system);
     }
@@ -171,6 +176,11 @@ final class HostileCommands {
   record Backlog(int keys, long version) implements Command<State, Wired> {
     @Override
     public Optional<State> apply(State state, Object result) {
+      return Optional.of(state);
+    }
+
+    @Override
+    public Optional<State> applyUnknown(State state) {
       return Optional.of(state);
     }
 
@@ -201,6 +211,11 @@ final class HostileCommands {
     }
 
     @Override
+    public Optional<State> applyUnknown(State state) {
+      return Optional.of(state);
+    }
+
+    @Override
     public CompletionStage<Object> run(Wired system) {
       system.closeAndCheck("close()");
       return CompletableFuture.completedFuture("ok");
@@ -221,6 +236,11 @@ final class HostileCommands {
 
     @Override
     public Optional<State> apply(State state, Object result) {
+      return Optional.of(state);
+    }
+
+    @Override
+    public Optional<State> applyUnknown(State state) {
       return Optional.of(state);
     }
 
@@ -277,6 +297,11 @@ final class HostileCommands {
   record SecretChange(String value) implements Command<State, Wired> {
     @Override
     public Optional<State> apply(State state, Object result) {
+      return Optional.of(state);
+    }
+
+    @Override
+    public Optional<State> applyUnknown(State state) {
       return Optional.of(state);
     }
 
