@@ -43,6 +43,11 @@ class JfrEventsTest {
     assertThat(events).filteredOn(e -> e.getEventType().getName().equals("dev.statewright.Transition"))
         .extracting(e -> e.getString("key") + " " + e.getString("event"))
         .contains("redis BUILD_STARTED", "redis BUILD_SUCCEEDED");
+    assertThat(events).filteredOn(e -> e.getEventType().getName().equals("dev.statewright.Transition"))
+        .extracting(e -> e.getString("machine") + " " + e.getString("event"))
+        .as("the client's lease lifecycle too").contains("resource ACQUIRED");
+    assertThat(events).filteredOn(e -> e.getEventType().getName().equals("dev.statewright.Build"))
+        .extracting(e -> e.getString("outcome")).containsExactly("built");
     assertThat(events).extracting(RecordedEvent::toString)
         .noneMatch(text -> text.contains("hunter2"));
   }
