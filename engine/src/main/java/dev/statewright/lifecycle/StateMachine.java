@@ -24,6 +24,16 @@ public final class StateMachine<S extends Enum<S>, E extends Enum<E>> {
    *
    * Transitions: whatever the lifecycle permits; a terminal state is never left.
    *
+   * Why the engine's own lifecycles do not use it: each of them must change its state together
+   * with other data in one atomic step, and a StateMachine's word holds the state alone. A cache
+   * entry's state is one field of an immutable Node (desired and served spec, build, waiters),
+   * installed by one CAS; a LeasedResource (and so a Staged item, whose lifecycle is the lease's)
+   * packs its state with its lease count in one long. Splitting any of them into this word plus other
+   * fields would open a window between two writes. They share what matters instead: each checks
+   * every move against its Lifecycle (Lifecycle.step), the same table a StateMachine uses and
+   * the spec tests compare with. StateMachine is for users' lifecycles whose state is the whole
+   * story, and is what the kernel benchmark measures.
+   *
    * Ordering of this file: fields, queries, transitions, helpers.
    */
   private static final System.Logger LOG = System.getLogger(StateMachine.class.getName());
