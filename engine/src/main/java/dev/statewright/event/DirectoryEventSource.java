@@ -120,11 +120,15 @@ public final class DirectoryEventSource<S> implements EventSource<String, S> {
     timer.cancel();
     WatchService service = watcher;
     if (service != null) {
-      try {
-        service.close();
-      } catch (IOException e) {
-        LOG.log(System.Logger.Level.DEBUG, () -> this + ": closing the watcher failed", e);
-      }
+      closeQuietly(service);
+    }
+  }
+
+  private void closeQuietly(WatchService service) {
+    try {
+      service.close();
+    } catch (IOException e) { // nothing to do about it: the service is dropped either way
+      LOG.log(System.Logger.Level.DEBUG, this + ": closing a watcher failed", e);
     }
   }
 
@@ -174,11 +178,7 @@ public final class DirectoryEventSource<S> implements EventSource<String, S> {
     if (closed || old == null) {
       return;
     }
-    try {
-      old.close();
-    } catch (IOException e) {
-      LOG.log(System.Logger.Level.DEBUG, () -> this + ": closing the old watcher failed", e);
-    }
+    closeQuietly(old);
     WatchService service = register();
     watcher = service;
     scheduler.execute(() -> watch(service));
@@ -197,8 +197,8 @@ public final class DirectoryEventSource<S> implements EventSource<String, S> {
     try {
       files = readFolder();
     } catch (IOException e) {
-      if (!directoryMissing) {
-        LOG.log(System.Logger.Level.WARNING, () -> this + ": cannot read " + directory + " (" + e
+      if (!directoryMissing) { // once per absence; the message is built only then
+        LOG.log(System.Logger.Level.WARNING, this + ": cannot read " + directory + " (" + e
             + "); keeping the " + known.size() + " keys it had until it comes back");
       }
       directoryMissing = true;

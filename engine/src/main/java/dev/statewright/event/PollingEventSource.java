@@ -80,9 +80,9 @@ public final class PollingEventSource<K, S> implements EventSource<K, S> {
     }
     try {
       deliver(Map.copyOf(lister.call()));
-    } catch (Exception e) {
-      LOG.log(System.Logger.Level.WARNING, () -> this + ": listing failed (" + e
-          + "); trying again in " + interval);
+    } catch (Exception e) { // a failed listing is rare: its message is built only then
+      LOG.log(System.Logger.Level.WARNING, this + ": listing failed (" + e + "); trying again in "
+          + interval);
     }
     if (!closed) {
       timer = scheduler.schedule(this::poll, interval);

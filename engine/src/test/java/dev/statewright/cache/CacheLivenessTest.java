@@ -280,6 +280,27 @@ class CacheLivenessTest {
     }
 
     @Test
+    void aRejectionIsRecordedBeforeTheListenerHearsOfIt() { // item 2
+      List<Object> seenByListener = new ArrayList<>();
+      AtomicReference<ClientCache<String, Repo, Client>> self = new AtomicReference<>();
+      ManualEventSource<String, Repo> source = new ManualEventSource<>();
+      ClientCache<String, Repo, Client> cache = closing(blocking(new Factory()).source(source)
+          .listener(new CacheListener<>() {
+            @Override
+            public void onRejected(String key, Exception problem) {
+              seenByListener.add(self.get().snapshot(key).orElseThrow().lastError().orElse(null));
+            }
+          }).build());
+      self.set(cache);
+      source.upsert("redis", V1, 1);
+      IllegalArgumentException bad = new IllegalArgumentException("cannot parse");
+
+      source.reject("redis", bad);
+
+      assertThat(seenByListener).containsExactly(bad);
+    }
+
+    @Test
     void aChangePolicyOrDependsOnThatThrowsFailsTheUpsertAndIsRecorded() { // items 2, 7
       ClientCache<String, Repo, Client> cache = closing(blocking(new Factory())
           .changePolicy((a, b) -> {
