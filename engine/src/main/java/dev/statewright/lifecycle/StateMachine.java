@@ -49,6 +49,7 @@ public final class StateMachine<S extends Enum<S>, E extends Enum<E>> {
 
   private final Lifecycle<S, E> lifecycle;
   private final Object key;
+  /** Null when nobody listens, so the hot path skips the Transition it would be told. */
   private final TransitionListener<S, E> listener;
   @SuppressWarnings("unused") // accessed through STATE
   private volatile S state;
@@ -56,7 +57,7 @@ public final class StateMachine<S extends Enum<S>, E extends Enum<E>> {
   StateMachine(Lifecycle<S, E> lifecycle, Object key, TransitionListener<S, E> listener) {
     this.lifecycle = lifecycle;
     this.key = Objects.requireNonNull(key, "key");
-    this.listener = Objects.requireNonNull(listener, "listener");
+    this.listener = listener; // null: nobody listens (Lifecycle.newMachine(key))
     this.state = lifecycle.initial();
   }
 
@@ -87,7 +88,9 @@ public final class StateMachine<S extends Enum<S>, E extends Enum<E>> {
       S from = state;
       S to = lifecycle.step(key, from, event);
       if (STATE.compareAndSet(this, from, to)) {
-        notifyListener(new Transition<>(from, event, to));
+        if (listener != null) {
+          notifyListener(new Transition<>(from, event, to));
+        }
         return to;
       }
     }
@@ -104,7 +107,9 @@ public final class StateMachine<S extends Enum<S>, E extends Enum<E>> {
     if (!STATE.compareAndSet(this, expected, to)) {
       return false;
     }
-    notifyListener(new Transition<>(expected, event, to));
+    if (listener != null) {
+      notifyListener(new Transition<>(expected, event, to));
+    }
     return true;
   }
 
