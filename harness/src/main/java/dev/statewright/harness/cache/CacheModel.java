@@ -154,6 +154,29 @@ public final class CacheModel implements Model<CacheModel.State, CacheModel.Wire
     return clientCacheLiveness("client cache liveness", Liveness.of(backlogKeys, Hostility::draw, true));
   }
 
+  /**
+   * The liveness property of the engine's own cache one kind of hostility at a time: synchronous
+   * builds, throwing listeners, throwing closers, reentrant factories, reentrant listeners, close()
+   * from any branch, Errors. (All of them
+   * mixed is {@link #clientCacheLiveness(int)}.)
+   */
+  public static List<CacheModel> clientCacheLivenessAspects(int backlogKeys) {
+    return List.of(
+        clientCacheLiveness("client cache liveness: synchronous builds",
+            Liveness.of(backlogKeys, Hostility::synchronousBuilds, false)),
+        clientCacheLiveness("client cache liveness: throwing listeners",
+            Liveness.of(backlogKeys, Hostility::throwingListeners, false)),
+        clientCacheLiveness("client cache liveness: reentrant factories",
+            Liveness.of(backlogKeys, Hostility::reentrantFactories, false)),
+        clientCacheLiveness("client cache liveness: throwing closers",
+            Liveness.of(backlogKeys, Hostility::throwingClosers, false)),
+        clientCacheLiveness("client cache liveness: reentrant listeners",
+            Liveness.of(backlogKeys, Hostility::reentrantListeners, false)),
+        clientCacheLiveness("client cache liveness: close in parallel",
+            Liveness.of(backlogKeys, Hostility::mannered, true)),
+        clientCacheLiveness("client cache liveness: Errors", Liveness.of(backlogKeys, Hostility::errors, false)));
+  }
+
   /** One aspect of the liveness property of the engine's own cache, under {@code name}. */
   public static CacheModel clientCacheLiveness(String name, Liveness liveness) {
     return liveness(name, RealCache::build, liveness);

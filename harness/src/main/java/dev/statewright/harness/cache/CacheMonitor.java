@@ -1,5 +1,6 @@
 package dev.statewright.harness.cache;
 
+import dev.statewright.time.Scheduler;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.HashMap;
@@ -14,6 +15,8 @@ import java.util.concurrent.TimeUnit;
  * newer builds not served (C3: no starvation), a live key losing its client (C7), clients closed
  * while leased or twice (C6), and at
  * the end that every live key converged (C3, C7) and every client was closed exactly once (C6).
+ * In a simulation, {@link #watchProgress} adds liveness and memory ({@link ProgressMonitor}: every
+ * key's progress, permits against builds, build stack depth, failures noticed, leftovers).
  * Thread-safe.
  */
 public final class CacheMonitor {
@@ -46,7 +49,7 @@ public final class CacheMonitor {
    * Also checks liveness and memory ({@link ProgressMonitor}) over {@code allKeys}, in the
    * virtual time of {@code scheduler}; simulation only.
    */
-  public synchronized void watchProgress(dev.statewright.time.Scheduler scheduler, List<String> allKeys) {
+  public synchronized void watchProgress(Scheduler scheduler, List<String> allKeys) {
     progress = new ProgressMonitor(scheduler, maxConcurrentBuilds, this::violation);
     progress.watch(cache, allKeys);
   }

@@ -7,6 +7,7 @@ import dev.statewright.harness.sim.SimulatedScheduler;
 import dev.statewright.time.Scheduler;
 import java.time.Duration;
 import java.util.List;
+import java.util.Locale;
 import java.util.Map;
 import java.util.Optional;
 import java.util.SplittableRandom;
@@ -43,7 +44,9 @@ final class HostileCommands {
         "isolation: the cache threw " + error + " while it was being built" + where(error)));
     system.wiring = wiring;
     system.allKeys = liveness.allKeys();
-    wiring.factory().reenter((key, spec) -> reenter(system, key, spec));
+    wiring.factory().reenter((key, spec) -> reenter(system, key, spec, "the factory's build"));
+    wiring.listener().reenter(key -> reenter(system, key, new SimSpec(system.cache.view(key)
+        .map(CacheUnderTest.View::desiredVersion).orElse(1L)), "a listener's transition"));
     watch(system, sim);
     return system;
   }
@@ -119,8 +122,8 @@ final class HostileCommands {
     return new Judged(command);
   }
 
-  /** What a {@link BuildShape#REENTRANT} build does to the cache from inside build(). */
-  private static void reenter(Wired system, String key, SimSpec spec) {
+  /** What a {@link BuildShape#REENTRANT} build (or a reentrant listener) does to the cache. */
+  private static void reenter(Wired system, String key, SimSpec spec, String where) {
     int dice = system.scheduler.random().nextInt(100);
     if (dice < 35) {
       system.cache.delete(key, spec.version() + 1);
@@ -128,7 +131,7 @@ final class HostileCommands {
       String other = key.equals("k1") ? "k2" : "k1";
       system.cache.upsert(other, spec.version() + 1);
     } else if (dice < 85) {
-      system.closeAndCheck("close() from inside the factory's build of " + key);
+      system.closeAndCheck("close() from inside " + where + " of " + key);
     } else {
       system.cache.acquire(key).thenAccept(lease -> lease.close());
     }
@@ -289,7 +292,7 @@ final class HostileCommands {
 
     @Override
     public String toString() {
-      return "source " + kind.name().toLowerCase(java.util.Locale.ROOT) + "(" + key + ", v" + version + ")";
+      return "source " + kind.name().toLowerCase(Locale.ROOT) + "(" + key + ", v" + version + ")";
     }
   }
 

@@ -4,17 +4,21 @@ import dev.statewright.cache.CacheListener;
 import dev.statewright.cache.EntryEvent;
 import dev.statewright.cache.EntryState;
 import dev.statewright.lifecycle.Transition;
+import java.util.function.Consumer;
 import java.util.random.RandomGenerator;
 
 /**
  * A listener that throws on a share of its calls, a RuntimeException or a
- * {@link StackOverflowError} as the run's {@link Hostility} says. Simulation only: it draws from
+ * {@link StackOverflowError}, and calls back into the cache on a share of transitions, as the
+ * run's {@link Hostility} says. Simulation only: it draws from
  * the scheduler's random generator, so the run seed replays it.
  */
 public final class HostileListener implements CacheListener<String> {
   private final Hostility hostility;
   private final RandomGenerator random;
   private volatile boolean calm;
+  private volatile Consumer<String> reentry = key -> { };
+  private boolean reentering; // simulation only: one thread
 
   /** Throws as {@code hostility} says, drawing from {@code random}. */
   public HostileListener(Hostility hostility, RandomGenerator random) {
@@ -22,14 +26,19 @@ public final class HostileListener implements CacheListener<String> {
     this.random = random;
   }
 
-  /** From now on, never throws (the settle time). */
+  /** What the listener calls on the cache, from inside a transition of {@code key}. */
+  public void reenter(Consumer<String> reentry) {
+    this.reentry = reentry;
+  }
+
+  /** From now on, never throws nor calls back (the settle time). */
   public void calm() {
     calm = true;
   }
 
-  /** Throws, sometimes, where {@code where} is the callback. */
+  /** Throws, sometimes, where {@code where} is the callback (a listener's, or the closer when it is the one that throws). */
   public void maybeThrow(String where) {
-    if (calm || hostility.listenerThrows() == 0 || random.nextDouble() >= hostility.listenerThrows()) {
+    if (calm || hostility.listenerThrows() == 0 || hostility.closerThrows() != where.equals("closer") || random.nextDouble() >= hostility.listenerThrows()) {
       return;
     }
     if (hostility.listenerErrors()) {
@@ -40,7 +49,22 @@ public final class HostileListener implements CacheListener<String> {
 
   @Override
   public void onTransition(String key, Transition<EntryState, EntryEvent> transition) {
+    maybeReenter(key);
     maybeThrow("onTransition");
+  }
+
+  /** Calls back into the cache, sometimes; never from inside such a call. */
+  private void maybeReenter(String key) {
+    if (calm || reentering || hostility.listenerReenters() == 0
+        || random.nextDouble() >= hostility.listenerReenters()) {
+      return;
+    }
+    reentering = true;
+    try {
+      reentry.accept(key);
+    } finally {
+      reentering = false;
+    }
   }
 
   @Override

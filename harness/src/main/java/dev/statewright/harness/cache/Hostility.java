@@ -15,9 +15,17 @@ import java.util.random.RandomGenerator;
  * @param listenerErrors whether the listener throws Errors rather than RuntimeExceptions
  * @param failedStarts how many of the source's first starts throw (a RuntimeException, then an Error)
  * @param blocking whether the factory is a blocking {@code ClientFactory}
+ * @param listenerReenters the share of transitions on which the listener calls back into the cache
+ * @param closerThrows whether the closer throws (after closing) as the listener would, instead of the listener
  */
 public record Hostility(Map<BuildShape, Double> shapes, double listenerThrows, boolean listenerErrors,
-    int failedStarts, boolean blocking) {
+    int failedStarts, boolean blocking, double listenerReenters, boolean closerThrows) {
+
+  /** A hostility whose listener never calls back into the cache and whose closer never throws. */
+  public Hostility(Map<BuildShape, Double> shapes, double listenerThrows, boolean listenerErrors,
+      int failedStarts, boolean blocking) {
+    this(shapes, listenerThrows, listenerErrors, failedStarts, blocking, 0, false);
+  }
 
   /** Well-mannered: every build completes later, nothing throws. */
   public static Hostility calm() {
@@ -41,6 +49,18 @@ public record Hostility(Map<BuildShape, Double> shapes, double listenerThrows, b
   public static Hostility reentrantFactories(RandomGenerator random) {
     return new Hostility(weights(BuildShape.LATER, 0.3, BuildShape.AT_ONCE, 0.5, BuildShape.REENTRANT, 0.2),
         0, false, 0, random.nextDouble() < 0.25);
+  }
+
+  /** Closers that throw, exceptions or Errors, after closing (the listener's share and kind). */
+  public static Hostility throwingClosers(RandomGenerator random) {
+    return new Hostility(weights(BuildShape.LATER, 0.5, BuildShape.AT_ONCE, 0.5), 0.2, random.nextBoolean(),
+        0, random.nextDouble() < 0.25, 0, true);
+  }
+
+  /** A listener that calls back into the cache (upsert, delete, close, acquire) on transitions. */
+  public static Hostility reentrantListeners(RandomGenerator random) {
+    return new Hostility(weights(BuildShape.LATER, 0.5, BuildShape.AT_ONCE, 0.5), 0, false, 0,
+        random.nextDouble() < 0.25, 0.05, false);
   }
 
   /** Factories that throw or fail with Errors, and a source whose starts throw. */
@@ -104,6 +124,7 @@ public record Hostility(Map<BuildShape, Double> shapes, double listenerThrows, b
   @Override
   public String toString() {
     return "hostility" + shapes + (listenerThrows > 0 ? ", listener throws " + (listenerErrors ? "Errors" : "exceptions") : "")
-        + (failedStarts > 0 ? ", source start throws " + failedStarts + "x" : "") + (blocking ? ", blocking factory" : "");
+        + (failedStarts > 0 ? ", source start throws " + failedStarts + "x" : "") + (blocking ? ", blocking factory" : "")
+        + (listenerReenters > 0 ? ", listener calls back" : "") + (closerThrows ? ", in the closer" : "");
   }
 }

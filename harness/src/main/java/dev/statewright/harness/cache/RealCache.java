@@ -54,6 +54,10 @@ public final class RealCache implements CacheUnderTest {
         .tombstoneRetention(wiring.liveness().tombstoneRetention())
         .dependsOn(spec -> Set.of(SimSpec.SECRET))
         .listener(wiring.listener())
+        .closer(client -> {
+          client.close();
+          wiring.listener().maybeThrow("closer");
+        })
         .source(wiring.source());
   }
 

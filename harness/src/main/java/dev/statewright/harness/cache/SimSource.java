@@ -11,7 +11,7 @@ import java.util.TreeMap;
 
 /**
  * A source the property drives: its first {@code failedStarts} starts throw (a RuntimeException,
- * then a {@link StackOverflowError}), it delivers upserts and deletes, bad ones included (a
+ * then a {@link StackOverflowError}), and so does its close, it delivers upserts and deletes, bad ones included (a
  * negative version, a spec whose {@code equals} throws), and it watches the data of the Secret
  * every spec reads, telling the cache when that data changes. Data is compared by a SHA-256
  * digest here; a canary compares it by 32-bit hash. Simulation only: one thread.
@@ -40,9 +40,16 @@ public class SimSource implements EventSource<String, SimSpec> {
     this.sink = sink;
   }
 
+  /** Stops delivering; a source whose starts threw throws here too, an Error once its starts did. */
   @Override
   public void close() {
     sink = null;
+    if (failedStarts > 1) {
+      throw new StackOverflowError("injected Error from the source's close");
+    }
+    if (failedStarts > 0) {
+      throw new IllegalStateException("injected failure of the source's close");
+    }
   }
 
   /** Whether a start has succeeded (and no close followed). */

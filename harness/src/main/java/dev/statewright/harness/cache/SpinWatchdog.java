@@ -100,9 +100,10 @@ final class SpinWatchdog {
 
   private void report(Duration cpu, Duration wall) {
     StackTraceElement[] stack = simulation.getStackTrace();
-    boolean reentrant = Arrays.stream(stack).anyMatch(f -> f.getMethodName().equals("reenterOnce"));
+    boolean reentrant = Arrays.stream(stack).anyMatch(f -> f.getMethodName().equals("reenterOnce")
+        || f.getMethodName().equals("maybeReenter"));
     String top = Arrays.stream(stack).limit(8).map(String::valueOf).collect(Collectors.joining(" <- "));
-    String what = (reentrant ? "reentrancy: a call into the cache from inside the factory"
+    String what = (reentrant ? "reentrancy: a call into the cache from inside a callback"
         : "stuck: a step of the simulation") + " has not returned after " + cpu + " of CPU time and "
         + wall + " (spinning or deadlocked): " + top;
     System.err.println(what); // a real spin never returns: this line is the only report

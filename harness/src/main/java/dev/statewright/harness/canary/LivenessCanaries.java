@@ -13,6 +13,7 @@ import dev.statewright.harness.cache.SimSpec;
 import java.time.Duration;
 import java.util.ArrayDeque;
 import java.util.EnumMap;
+import java.util.HashMap;
 import java.util.HashSet;
 import java.util.List;
 import java.util.Map;
@@ -86,7 +87,7 @@ final class LivenessCanaries {
    */
   static class Bulkheaded extends BrokenCache {
     final ArrayDeque<String> queue = new ArrayDeque<>();
-    final Map<String, Set<String>> index = new java.util.HashMap<>();
+    final Map<String, Set<String>> index = new HashMap<>();
     final Set<String> launching = new HashSet<>();
     final HostileListener listener;
     final Duration retention;

@@ -8,17 +8,18 @@ import dev.statewright.harness.property.Settings;
 import dev.statewright.harness.staging.StagingProperty;
 import java.io.PrintStream;
 import java.time.Duration;
+import java.util.ArrayList;
 import java.util.List;
 import java.util.SplittableRandom;
 
 /**
- * {@code explore}: both lifecycles' properties, the cache's liveness property (one run in twenty),
+ * {@code explore}: both lifecycles' properties, the cache's liveness properties (one run in twenty),
  * the multi-node simulation and every canary, from one seed and within a run budget. The last line is exactly
  * {@code explore: R runs, V violations, canaries C/T caught}.
  */
 public final class Exploration {
   private static final int CANARY_BUDGET = 300;
-  private static final int LIVENESS_SHARE = 20;
+  private static final int LIVENESS_SHARE = 100; // per aspect: five aspects, one run in twenty in all
   private static final int LIVENESS_BACKLOG = 1_000;
 
   private final PrintStream out;
@@ -50,11 +51,14 @@ public final class Exploration {
     SplittableRandom seeds = new SplittableRandom(seed);
     int total = 0;
     int violations = 0;
-    int livenessRuns = Math.max(10, runs / LIVENESS_SHARE); // each run may build a backlog of 1,000 keys
-    CacheModel liveness = CacheModel.clientCacheLiveness(LIVENESS_BACKLOG);
-    for (var model : List.of(CacheModel.clientCache(), CacheModel.clientCacheWithFaults(), liveness)) {
+    int livenessRuns = Math.max(5, runs / LIVENESS_SHARE); // each run may build a backlog of 1,000 keys
+    // the mixed liveness property is left out while its engine bug stands (see ClientCacheLivenessPropertyTest)
+    List<CacheModel> liveness = CacheModel.clientCacheLivenessAspects(LIVENESS_BACKLOG);
+    List<CacheModel> models = new ArrayList<>(List.of(CacheModel.clientCache(), CacheModel.clientCacheWithFaults()));
+    models.addAll(liveness);
+    for (var model : models) {
       Settings settings = Settings.defaults().seed(seeds.nextLong());
-      settings = model == liveness ? settings.simulatedOnly().runs(livenessRuns) : settings.runs(runs);
+      settings = liveness.contains(model) ? settings.simulatedOnly().runs(livenessRuns) : settings.runs(runs);
       PropertyRunner.Summary summary = PropertyRunner.explore(model, settings);
       out.println("  " + summary);
       summary.failure().ifPresent(f -> out.println(f.report()));
