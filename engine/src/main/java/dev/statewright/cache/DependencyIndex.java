@@ -19,10 +19,11 @@ final class DependencyIndex<K> {
    * Overview: dependency -> the keys whose spec may read it, a concurrent map of concurrent sets.
    *
    * Concurrency: lock-free (the map's per-bin locks only). A key is added after the CAS that gives
-   * it a dependency and removed after the CAS that drops it (or removes the key); a removal then
-   * reads the key's current node and puts the key back if it depends on
-   * the dependency after all, so a concurrent re-add, whose own add may have run first, is never
-   * lost. A set that becomes empty leaves the map with its last key.
+   * it a dependency and removed after the CAS that drops it (or removes the key). Each add and
+   * remove then reads the key's current node and undoes itself if the node says otherwise, so
+   * whatever order a concurrent (or reentrant) add and remove run in, the last to finish leaves
+   * the index agreeing with the node: a re-add is never lost and a removed key never stays. A set
+   * that becomes empty leaves the map with its last key.
    *
    * Transitions: none; a key is in a dependency's set or it is not.
    *
@@ -60,29 +61,52 @@ final class DependencyIndex<K> {
     return indexed;
   }
 
+  /**
+   * {@code key} (inserted, or changed) reads {@code deps}: indexed, unless its node, read after,
+   * says otherwise (it was removed meanwhile, even by user code on this very thread).
+   */
   void add(K key, Collection<?> deps) {
     for (Object dep : deps) {
-      dependents.compute(dep, (d, keys) -> {
-        Set<K> set = keys != null ? keys : ConcurrentHashMap.newKeySet();
-        set.add(key);
-        return set;
-      });
+      addOne(key, dep);
+      if (!dependsNow(key, dep)) {
+        removeOne(key, dep);
+        if (dependsNow(key, dep)) {
+          addOne(key, dep); // re-added meanwhile
+        }
+      }
     }
   }
 
   /** {@code key} (removed, or changed) no longer reads {@code deps}, unless its node says so. */
   void remove(K key, Collection<?> deps) {
     for (Object dep : deps) {
-      dependents.computeIfPresent(dep, (d, keys) -> {
-        keys.remove(key);
-        return keys.isEmpty() ? null : keys;
-      });
-      Entry<K, ?, ?> now = entries.apply(key);
-      Node<K, ?, ?> n = now == null ? null : now.node();
-      if (n != null && n.isLive() && n.dependencies.contains(dep)) {
-        add(key, List.of(dep));
+      removeOne(key, dep);
+      if (dependsNow(key, dep)) {
+        addOne(key, dep);
       }
     }
+  }
+
+  private void addOne(K key, Object dep) {
+    dependents.compute(dep, (d, keys) -> {
+      Set<K> set = keys != null ? keys : ConcurrentHashMap.newKeySet();
+      set.add(key);
+      return set;
+    });
+  }
+
+  private void removeOne(K key, Object dep) {
+    dependents.computeIfPresent(dep, (d, keys) -> {
+      keys.remove(key);
+      return keys.isEmpty() ? null : keys;
+    });
+  }
+
+  /** Whether {@code key}'s live node depends on {@code dep} now. */
+  private boolean dependsNow(K key, Object dep) {
+    Entry<K, ?, ?> now = entries.apply(key);
+    Node<K, ?, ?> n = now == null ? null : now.node();
+    return n != null && n.isLive() && n.dependencies.contains(dep);
   }
 
   /** {@code key} changed its dependencies from {@code before} to {@code after}. */

@@ -5,7 +5,7 @@ import java.util.concurrent.ConcurrentMap;
 import java.util.function.UnaryOperator;
 
 /**
- * The cache's entries as the parts below {@link ClientCache} see them: a read of a key's entry,
+ * The cache's entries as the parts below {@code ClientCache} see them: a read of a key's entry,
  * and the one update core through which every change goes. Implemented by the cache itself;
  * the interface keeps the arrows pointing down (the build launcher, the lease issuer and the event
  * intake never name {@code ClientCache}).

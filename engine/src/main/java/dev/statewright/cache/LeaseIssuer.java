@@ -49,14 +49,14 @@ final class LeaseIssuer<K, S, C> implements ConsistentReads.Entries<K, C> {
 
   /** A lease as fresh as the freshness policy asks, waiting up to the acquire timeout. */
   Lease<C> acquire(K key) {
-    Entry<K, S, C> entry = liveEntry(key);
-    Lease<C> lease = tryLease(entry);
+    Entry<K, S, C> entry = entryOf(key);
+    Lease<C> lease = tryLease(entry); // checks that it is live: one read of the node
     return lease != null ? lease : join(awaitFresh(entry, holder()));
   }
 
   /** {@link #acquire} without blocking. */
   CompletableFuture<Lease<C>> acquireAsync(K key) {
-    Entry<K, S, C> entry = liveEntry(key);
+    Entry<K, S, C> entry = entryOf(key);
     Lease<C> lease = tryLease(entry);
     return lease != null ? CompletableFuture.completedFuture(lease)
         : awaitFresh(entry, holder());
@@ -89,6 +89,14 @@ final class LeaseIssuer<K, S, C> implements ConsistentReads.Entries<K, C> {
       return CompletableFuture.failedFuture(table.missing(key, entry));
     }
     return awaitFresh(entry, holder);
+  }
+
+  private Entry<K, S, C> entryOf(K key) {
+    Entry<K, S, C> entry = table.get(key);
+    if (entry == null) {
+      throw table.missing(key, null);
+    }
+    return entry;
   }
 
   private Entry<K, S, C> liveEntry(K key) {

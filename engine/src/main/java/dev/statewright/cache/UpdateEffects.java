@@ -61,16 +61,16 @@ final class UpdateEffects<K, S, C> {
   void afterUpdate(Entry<K, S, C> entry, Node<K, S, C> prev, Node<K, S, C> next,
       List<Waiter<K, S, C>> settled, boolean reborn) {
     K key = entry.key;
+    if (next.isLive() && (prev == null || !prev.isLive())) { // first: user code may remove it
+      index.add(key, next.dependencies);
+    } else if (next.isLive() && prev.dependencies != next.dependencies) {
+      index.changed(key, prev.dependencies, next.dependencies);
+    }
     if (next.cause != null && prev != null) {
       emit(key, new Transition<>(prev.state, next.cause, next.state),
           next.cause == EntryEvent.BUILD_FAILED ? next.lastError : null);
     }
     endPrevious(prev, next, reborn);
-    if (next.isLive() && (prev == null || !prev.isLive())) {
-      index.add(key, next.dependencies);
-    } else if (next.isLive() && prev.dependencies != next.dependencies) {
-      index.changed(key, prev.dependencies, next.dependencies);
-    }
     if (reborn && next.isLive() && table.closed()) { // close() may have passed this key already
       table.update(entry, Node::removedIfLive);
       return;
