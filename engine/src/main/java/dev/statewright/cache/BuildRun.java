@@ -5,6 +5,7 @@ import java.lang.invoke.MethodHandles;
 import java.lang.invoke.VarHandle;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.atomic.AtomicInteger;
+import java.util.concurrent.atomic.AtomicReference;
 
 /**
  * One call of the factory, identified by object identity. Carries what it builds and one state
@@ -41,6 +42,9 @@ final class BuildRun<S> {
    *                  by launched() only while RUNNING; flipped to INTERRUPTED in a finally)
    *   PERMIT_RETURNED               the bulkhead permit went back (or passed on), exactly once
    *
+   * A re-added key's first build waits for its removed build's call to return (afterLaunch), so
+   * the two calls never overlap (C1): the waiting build is handed to launched(), nobody waits.
+   *
    * Ordering of this file: the state word, fields, the call, the worker handshake, the permit.
    */
   private static final int PHASE = 0b11;
@@ -53,6 +57,8 @@ final class BuildRun<S> {
   private static final int INTERRUPTING = 1 << 4;
   private static final int INTERRUPTED = 1 << 5;
   private static final int PERMIT_RETURNED = 1 << 6;
+  /** Marks {@link #afterLaunch} as spent: the call has returned. */
+  private static final Runnable LAUNCH_RETURNED = () -> { };
   private static final VarHandle STATE;
 
   static {
@@ -74,6 +80,11 @@ final class BuildRun<S> {
   /** The stage to cancel on abandonment; null for a blocking factory, which is interrupted. */
   private volatile CompletableFuture<?> stage;
   private volatile Scheduler.Cancellable timeout = () -> { };
+  /**
+   * What waits for the factory call to return (a re-added key's first build), then spent: a
+   * hand-off slot beside the state word, taken once by launched() and never read for state.
+   */
+  private final AtomicReference<Runnable> afterLaunch = new AtomicReference<>();
   @SuppressWarnings("unused") // accessed through STATE
   private volatile int state;
 
@@ -118,8 +129,22 @@ final class BuildRun<S> {
         if ((s & ABANDONED) != 0) { // abandoned during the call: only we move on from here
           cancel(interrupt);
         }
+        Runnable waiting = afterLaunch.getAndSet(LAUNCH_RETURNED);
+        if (waiting != null) {
+          waiting.run();
+        }
         return;
       }
+    }
+  }
+
+  /**
+   * Runs {@code next} once the factory call has returned: at once unless it is being made now
+   * (on another thread, or further up this one), else when it returns. Never waits.
+   */
+  void afterLaunch(Runnable next) {
+    if ((state() & PHASE) != LAUNCHING || !afterLaunch.compareAndSet(null, next)) {
+      next.run();
     }
   }
 

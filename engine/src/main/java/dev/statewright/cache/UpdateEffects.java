@@ -75,7 +75,7 @@ final class UpdateEffects<K, S, C> {
       table.update(entry, Node::removedIfLive);
       return;
     }
-    startNext(entry, prev, next);
+    startNext(entry, prev, next, reborn);
     settleWaiters(entry, prev, next, settled);
     if (!next.isLive()) {
       if (prev != null && prev.isLive()) {
@@ -113,13 +113,20 @@ final class UpdateEffects<K, S, C> {
   }
 
   /** Launches a new build, queues an entry that now wants one, schedules a retry. */
-  private void startNext(Entry<K, S, C> entry, Node<K, S, C> prev, Node<K, S, C> next) {
+  private void startNext(Entry<K, S, C> entry, Node<K, S, C> prev, Node<K, S, C> next,
+      boolean reborn) {
     if (next.build != null && (prev == null || next.build != prev.build)) {
       launcher.launch(entry, next.build);
     }
     if (next.state == EntryState.STALE && next.buildWanted
         && !(prev != null && prev.state == EntryState.STALE && prev.buildWanted)) {
-      launcher.request(entry);
+      if (reborn && prev != null && prev.displaced != null) {
+        // the removed incarnation's factory call, if being made right now, returns (and its
+        // stage is cancelled) before ours starts, so the two never overlap (C1); nobody waits
+        prev.displaced.afterLaunch(() -> launcher.request(entry));
+      } else {
+        launcher.request(entry);
+      }
     }
     if (next.nextRetryNanos != 0 && (prev == null || next.nextRetryNanos != prev.nextRetryNanos)) {
       launcher.retryAt(entry, next.nextRetryNanos);

@@ -345,6 +345,43 @@ class CacheLivenessTest {
     }
 
     @Test
+    void aKeyReAddedWhileItsRemovedBuildIsBeingLaunchedNeverHasTwoBuildsAtOnce() throws Exception {
+      AtomicInteger running = new AtomicInteger();
+      AtomicInteger maxRunning = new AtomicInteger();
+      List<CompletableFuture<Client>> stages = java.util.Collections.synchronizedList(new ArrayList<>());
+      CountDownLatch inFactory = new CountDownLatch(1);
+      CountDownLatch reAdded = new CountDownLatch(1);
+      ClientCache<String, Repo, Client> cache = closing(ClientCache
+          .<String, Repo, Client>asyncBuilder((key, spec) -> {
+            maxRunning.accumulateAndGet(running.incrementAndGet(), Math::max);
+            CompletableFuture<Client> stage = new CompletableFuture<>();
+            stage.whenComplete((c, e) -> running.decrementAndGet());
+            stages.add(stage);
+            if (spec.equals(V1)) {
+              inFactory.countDown();
+              AtomicConcurrency.await(reAdded); // a slow launch on another thread
+            }
+            return stage;
+          }).build());
+
+      dev.statewright.testing.Workers.run(2, worker -> {
+        if (worker == 0) {
+          cache.upsert("a", V1, 1);
+        } else {
+          AtomicConcurrency.await(inFactory);
+          cache.delete("a", 2);
+          cache.upsert("a", V2, 3);
+          assertThat(stages).as("the re-add waits for the call in progress").hasSize(1);
+          reAdded.countDown();
+        }
+      });
+
+      assertThat(maxRunning).hasValue(1);
+      assertThat(stages).hasSize(2);
+      assertThat(stages.get(0)).isCancelled();
+    }
+
+    @Test
     void anAsyncFactoryMayCloseTheCacheFromInsideBuild() {
       AtomicReference<ClientCache<String, Repo, Client>> self = new AtomicReference<>();
       List<Client> built = new ArrayList<>();
@@ -400,6 +437,17 @@ class CacheLivenessTest {
       assertThat(state(cache, "ok")).isEqualTo(EntryState.CURRENT);
       assertThat(cache.snapshot("from-closer-1")).isPresent();
       assertThat(permits(cache)).isEqualTo(1);
+    }
+  }
+
+  /** Bounded waits for real-thread tests. */
+  static final class AtomicConcurrency {
+    static void await(CountDownLatch latch) {
+      try {
+        assertThat(latch.await(10, TimeUnit.SECONDS)).isTrue();
+      } catch (InterruptedException e) {
+        throw new AssertionError(e);
+      }
     }
   }
 
