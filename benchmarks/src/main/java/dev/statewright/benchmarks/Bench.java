@@ -21,7 +21,7 @@ import org.openjdk.jmh.runner.options.OptionsBuilder;
 public final class Bench {
   static final String SUITES =
       "dev\\.statewright\\.benchmarks\\.(Transition|Lease|ReadPath|ReadsDuringRebuilds|Coalescing"
-          + "|Freshness|Staging|Scale|Linearizability)Benchmark\\..*";
+          + "|Freshness|FreshnessPolicies|Staging|Scale|Linearizability)Benchmark\\..*";
 
   private Bench() { }
 
@@ -33,7 +33,8 @@ public final class Bench {
     for (int threads = 1; threads <= 2; threads++) {
       ChainedOptionsBuilder options = options(full, threads);
       if (threads == 2) { // only the read path and leases are asked about at 2 threads
-        options.exclude("(Transition|ReadsDuringRebuilds|Coalescing|Freshness|Staging|Scale|Linearizability)Benchmark");
+        options.exclude("(Transition|ReadsDuringRebuilds|Coalescing|Freshness|FreshnessPolicies"
+            + "|Staging|Scale|Linearizability)Benchmark");
       }
       new Runner(options.result(results.resolve("threads-" + threads + ".json").toString()).build()).run();
     }

@@ -54,6 +54,11 @@ final class PacedUpdates {
     return staleness[staleness.length * percent / 100] / 1000.0;
   }
 
+  /** The largest staleness, in microseconds. */
+  double maxStalenessMicros() {
+    return staleness[staleness.length - 1] / 1000.0;
+  }
+
   /** How long sending took, from the first update's due time to the last one sent. */
   long sendingNanos() {
     return sendingNanos;

@@ -37,7 +37,7 @@ class BenchmarkSmokeTest {
         .result(results.resolve("smoke.json").toString())
         .build()).run();
 
-    assertEquals(36, runs.size(), "every benchmark method (and parameter) ran");
+    assertEquals(46, runs.size(), "every benchmark method (and parameter) ran");
     Report.generate(results, out);
     String report = Files.readString(out.resolve("REPORT.md"));
     assertTrue(report.contains("## 1. Read path") && report.contains("## 5. Transitions"), report);
@@ -48,6 +48,16 @@ class BenchmarkSmokeTest {
         && report.contains("## 8. Scale"), report);
     assertTrue(summary.contains("\"scale.heap_bytes_per_entry\""), summary);
     assertTrue(Files.readString(out.resolve("results/freshness.svg")).contains("<circle"));
-    assertTrue(report.contains("## 9. Linearizability checker") && report.contains("| register | 10 | 2 | false |"), report);
+    assertTrue(report.contains("## 10. Linearizability checker") && report.contains("| register | 10 | 2 | false |"), report);
+    assertTrue(report.contains("## 9. Freshness against the policies users pick instead")
+        && report.contains("| resync100ms |"), report);
+    assertTrue(summary.contains("\"freshness_policies.cache_dominates_every_anchor\""), summary);
+    int previous = -1;
+    for (int question = 1; question <= 10; question++) { // the questions in order, 1 to 10
+      int at = report.indexOf("\n## " + question + ". ");
+      assertTrue(at > previous, "question " + question + " after question " + (question - 1));
+      previous = at;
+    }
+    assertTrue(Files.readString(out.resolve("results/freshness-policies.svg")).contains("<circle"));
   }
 }

@@ -68,7 +68,7 @@ final class BuildGate {
     drain();
   }
 
-  /** Permits not held by a build; read by {@link ClientCache#footprint()} for monitors. */
+  /** Permits not held by a build; for the cache's footprint, which monitors read. */
   int available() {
     return permits.get();
   }

@@ -8,59 +8,62 @@ import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.AtomicReference;
 
 /**
- * One call of the factory, identified by object identity. Carries what it builds and three small
- * protocols: the factory call (launched, ended, perhaps abandoned on the way, counted while an
- * abandoned call still runs), the bulkhead permit, given back exactly once, and, for a blocking
- * factory, the interrupt handshake that lets an abandoned build be interrupted without leaving
- * an interrupt on a pooled thread. An asynchronous factory's stage is cancelled instead.
+ * One call of the factory, identified by object identity. Carries what it builds and one state
+ * word for the three small protocols of a build: the factory call (launched, ended, perhaps
+ * abandoned on the way, counted while an abandoned call still runs), the bulkhead permit, given
+ * back exactly once, and, for a blocking factory, the interrupt handshake that lets an abandoned
+ * build be interrupted without leaving an interrupt on a pooled thread. An asynchronous
+ * factory's stage is cancelled instead.
  */
 final class BuildRun<S> {
   /*
-   * Overview: the call word says where the factory call is; its ABANDONED bit says the entry gave
-   * the build up. The permit is held from BUILD_STARTED until the call ends (C8 counts abandoned
-   * calls still running: the bulkhead protects what the factory calls), unless it passes on to
-   * the next build of the same key.
+   * Overview: the state word packs the call's phase (two bits, in order of progress) and four
+   * flags. The permit is held from BUILD_STARTED until the call ends (C8 counts abandoned calls
+   * still running: the bulkhead protects what the factory calls), unless it passes on to the
+   * next build of the same key.
    *
-   * Concurrency: no method waits for another thread. abandon() may run on any thread, including
-   * inside the factory call itself (a factory that deletes its key or closes the cache): when it
-   * finds the call LAUNCHING it only sets ABANDONED, and launched() cancels the stage when the
-   * call returns. The runner handshake's only spin (exit) covers the abandoning thread's own two
-   * instructions between INTERRUPTING and ABANDONED, as in FutureTask.
+   * Concurrency: every change is one CAS (or one atomic bitwise update) of `state`. No method
+   * waits for user code. abandon() may run on any thread, including inside the factory call
+   * itself (a factory that deletes its key or closes the cache): when it finds the call
+   * LAUNCHING it only sets ABANDONED, and launched() cancels when the call returns. The one wait
+   * is the worker's in exit(), across the abandoning thread's own Thread.interrupt() call, whose
+   * end is written in a finally (FutureTask.cancel and handlePossibleCancellationInterrupt). The
+   * worker keeps the interrupt status it had before the factory: it clears only an interrupt
+   * that abandonment delivered to a thread that was not interrupted already.
    *
-   * Transitions of the call word (CAS only; A is the ABANDONED bit):
-   *   NEW -> LAUNCHING -> LAUNCHED -> ENDED        the factory was called and its stage completed
-   *   NEW -> NEW|A                                 abandoned before the call: never called
-   *   LAUNCHING -> LAUNCHING|A -> LAUNCHED|A       abandoned during the call; launched() cancels
-   *   LAUNCHED -> LAUNCHED|A -> ENDED|A            abandoned while running; counted until it ends
-   *   ENDED -> ENDED|A                             abandoned after it ended: nothing to do
-   * Runner transitions (blocking factories only, a second word):
-   *   NEW -> RUNNING -> DONE                       the factory returned first
-   *   NEW -> ABANDONED                             abandoned before the worker called the factory
-   *   RUNNING -> INTERRUPTING -> ABANDONED         abandoned while the factory ran
+   * Transitions of the phase (CAS only), in order of progress:
+   *   NEW -> LAUNCHING -> LAUNCHED -> ENDED     the factory was called and its stage completed
+   * Flags, each set once, never cleared but INTERRUPTING:
+   *   ABANDONED      the entry gave the build up; in NEW the factory is never called; in
+   *                  LAUNCHING or LAUNCHED the call is counted in abandonedRunning until ENDED
+   *   RUNNING        a blocking factory's worker is inside the call (set by enter() unless
+   *                  ABANDONED, cleared by exit())
+   *   INTERRUPTING -> INTERRUPTED   abandonment is interrupting the worker (set with ABANDONED or
+   *                  by launched() only while RUNNING; flipped to INTERRUPTED in a finally)
+   *   PERMIT_RETURNED               the bulkhead permit went back (or passed on), exactly once
    *
-   * Ordering of this file: constants, fields, the call, the runner handshake, the permit.
+   * A re-added key's first build waits for its removed build's call to return (afterLaunch), so
+   * the two calls never overlap (C1): the waiting build is handed to launched(), nobody waits.
+   *
+   * Ordering of this file: the state word, fields, the call, the worker handshake, the permit.
    */
+  private static final int PHASE = 0b11;
   private static final int NEW = 0;
   private static final int LAUNCHING = 1;
   private static final int LAUNCHED = 2;
   private static final int ENDED = 3;
-  private static final int A = 4;
-  private static final int RUNNING = 1;
-  private static final int DONE = 2;
-  private static final int INTERRUPTING = 3;
-  private static final int ABANDONED = 4;
+  private static final int ABANDONED = 1 << 2;
+  private static final int RUNNING = 1 << 3;
+  private static final int INTERRUPTING = 1 << 4;
+  private static final int INTERRUPTED = 1 << 5;
+  private static final int PERMIT_RETURNED = 1 << 6;
   /** Marks {@link #afterLaunch} as spent: the call has returned. */
   private static final Runnable LAUNCH_RETURNED = () -> { };
-  private static final VarHandle CALL;
-  private static final VarHandle RUNNER;
-  private static final VarHandle PERMIT;
+  private static final VarHandle STATE;
 
   static {
     try {
-      MethodHandles.Lookup lookup = MethodHandles.lookup();
-      CALL = lookup.findVarHandle(BuildRun.class, "call", int.class);
-      RUNNER = lookup.findVarHandle(BuildRun.class, "runner", int.class);
-      PERMIT = lookup.findVarHandle(BuildRun.class, "permitHeld", boolean.class);
+      STATE = MethodHandles.lookup().findVarHandle(BuildRun.class, "state", int.class);
     } catch (ReflectiveOperationException e) {
       throw new ExceptionInInitializerError(e);
     }
@@ -72,18 +75,18 @@ final class BuildRun<S> {
   final long startNanos;
   /** Abandoned calls of this key (all its incarnations) that have not returned yet. */
   private final AtomicInteger abandonedRunning;
-  private volatile Thread thread;
+  /** The worker running a blocking factory; written before the CAS that sets RUNNING. */
+  private volatile Thread worker;
   /** The stage to cancel on abandonment; null for a blocking factory, which is interrupted. */
   private volatile CompletableFuture<?> stage;
   private volatile Scheduler.Cancellable timeout = () -> { };
-  /** What waits for the factory call to return (a re-added key's first build), then spent. */
+  /**
+   * What waits for the factory call to return (a re-added key's first build), then spent: a
+   * hand-off slot beside the state word, taken once by launched() and never read for state.
+   */
   private final AtomicReference<Runnable> afterLaunch = new AtomicReference<>();
-  @SuppressWarnings("unused") // accessed through CALL
-  private volatile int call;
-  @SuppressWarnings("unused") // accessed through RUNNER
-  private volatile int runner;
-  @SuppressWarnings("unused") // accessed through PERMIT
-  private volatile boolean permitHeld = true;
+  @SuppressWarnings("unused") // accessed through STATE
+  private volatile int state;
 
   BuildRun(S spec, long version, long revision, long startNanos, AtomicInteger abandonedRunning) {
     this.spec = spec;
@@ -97,26 +100,41 @@ final class BuildRun<S> {
     this.timeout = timeout;
   }
 
+  private int state() {
+    return (int) STATE.getVolatile(this);
+  }
+
+  private boolean cas(int expected, int next) {
+    return STATE.compareAndSet(this, expected, next);
+  }
+
   // ---------------------------------------------------------------- the call
 
-  /** Claims the right to call the factory; false if the build was abandoned first. */
+  /** Claims the right to call the factory (NEW -> LAUNCHING); false if abandoned first. */
   boolean beginLaunch() {
-    return CALL.compareAndSet(this, NEW, LAUNCHING);
+    return cas(NEW, LAUNCHING);
   }
 
   /**
-   * The factory returned; {@code cancellable} is the stage to cancel on abandonment (null for a
-   * blocking factory). Finishes an abandonment that happened during the call.
+   * The factory returned (LAUNCHING -> LAUNCHED); {@code cancellable} is the stage to cancel on
+   * abandonment (null for a blocking factory). Finishes an abandonment that came during the call.
    */
   void launched(CompletableFuture<?> cancellable) {
     this.stage = cancellable;
-    if (!CALL.compareAndSet(this, LAUNCHING, LAUNCHED)) {
-      CALL.setVolatile(this, LAUNCHED | A); // abandoned during the call: only we move on from here
-      cancel();
-    }
-    Runnable next = afterLaunch.getAndSet(LAUNCH_RETURNED);
-    if (next != null) {
-      next.run();
+    for (;;) {
+      int s = state();
+      int next = (s & ~PHASE) | LAUNCHED;
+      boolean interrupt = (s & (ABANDONED | RUNNING)) == (ABANDONED | RUNNING);
+      if (cas(s, interrupt ? next | INTERRUPTING : next)) {
+        if ((s & ABANDONED) != 0) { // abandoned during the call: only we move on from here
+          cancel(interrupt);
+        }
+        Runnable waiting = afterLaunch.getAndSet(LAUNCH_RETURNED);
+        if (waiting != null) {
+          waiting.run();
+        }
+        return;
+      }
     }
   }
 
@@ -125,28 +143,29 @@ final class BuildRun<S> {
    * (on another thread, or further up this one), else when it returns. Never waits.
    */
   void afterLaunch(Runnable next) {
-    if (((int) CALL.getVolatile(this) & ~A) != LAUNCHING || !afterLaunch.compareAndSet(null, next)) {
+    if ((state() & PHASE) != LAUNCHING || !afterLaunch.compareAndSet(null, next)) {
       next.run();
     }
   }
 
-  /** The call's stage completed. True if the build had been abandoned (its result is unwanted). */
+  /** The call's stage completed (-> ENDED). True if the build had been abandoned. */
   boolean ended() {
     timeout.cancel();
     for (;;) {
-      int c = (int) CALL.getVolatile(this);
-      if (CALL.compareAndSet(this, c, (c & A) | ENDED)) {
-        if (c == (LAUNCHED | A)) {
+      int s = state();
+      if (cas(s, (s & ~PHASE) | ENDED)) {
+        boolean abandoned = (s & ABANDONED) != 0;
+        if (abandoned && (s & PHASE) == LAUNCHED) {
           abandonedRunning.decrementAndGet();
         }
-        return (c & A) != 0;
+        return abandoned;
       }
     }
   }
 
   /** Whether the call's stage has completed. */
   boolean hasEnded() {
-    return ((int) CALL.getVolatile(this) & ~A) == ENDED;
+    return (state() & PHASE) == ENDED;
   }
 
   /**
@@ -157,19 +176,21 @@ final class BuildRun<S> {
   boolean abandon() {
     timeout.cancel();
     for (;;) {
-      int c = (int) CALL.getVolatile(this);
-      if ((c & A) != 0) {
+      int s = state();
+      if ((s & ABANDONED) != 0) {
         return false;
       }
-      boolean running = c == LAUNCHING || c == LAUNCHED;
+      int phase = s & PHASE;
+      boolean running = phase == LAUNCHING || phase == LAUNCHED;
+      boolean interrupt = phase == LAUNCHED && (s & RUNNING) != 0;
       if (running) {
         abandonedRunning.incrementAndGet(); // before the CAS, so the count never goes below 0
       }
-      if (CALL.compareAndSet(this, c, c | A)) {
-        if (c == LAUNCHED) {
-          cancel();
+      if (cas(s, s | ABANDONED | (interrupt ? INTERRUPTING : 0))) {
+        if (phase == LAUNCHED) {
+          cancel(interrupt);
         }
-        return c == NEW;
+        return phase == NEW;
       }
       if (running) {
         abandonedRunning.decrementAndGet();
@@ -177,40 +198,54 @@ final class BuildRun<S> {
     }
   }
 
-  private void cancel() {
+  /** Cancels the stage, and interrupts the worker if this thread set INTERRUPTING. */
+  private void cancel(boolean interrupt) {
     CompletableFuture<?> s = stage;
     if (s != null) {
       s.cancel(true);
     }
-    interruptRunner();
+    if (interrupt) {
+      try {
+        worker.interrupt();
+      } finally {
+        STATE.getAndBitwiseXor(this, INTERRUPTING | INTERRUPTED); // the final state, always
+      }
+    }
   }
 
-  // ---------------------------------------------------------------- the runner handshake
+  // ---------------------------------------------------------------- the worker handshake
 
   /** Called by the worker before the factory; false if the build was abandoned already. */
   boolean enter() {
-    thread = Thread.currentThread();
-    return RUNNER.compareAndSet(this, NEW, RUNNING);
+    worker = Thread.currentThread();
+    for (;;) {
+      int s = state();
+      if ((s & ABANDONED) != 0) {
+        return false;
+      }
+      if (cas(s, s | RUNNING)) {
+        return true;
+      }
+    }
   }
 
-  /** Called by the worker after the factory; clears an interrupt meant for the factory alone. */
-  void exit() {
-    if (RUNNER.compareAndSet(this, RUNNING, DONE)) {
-      return;
-    }
-    while ((int) RUNNER.getVolatile(this) != ABANDONED) {
-      Thread.onSpinWait(); // the abandoning thread is between its two writes
-    }
-    Thread.interrupted(); // the abandoning thread's interrupt was meant for the factory only
-  }
-
-  private void interruptRunner() {
-    if (RUNNER.compareAndSet(this, NEW, ABANDONED)) {
-      return;
-    }
-    if (RUNNER.compareAndSet(this, RUNNING, INTERRUPTING)) {
-      thread.interrupt();
-      RUNNER.setVolatile(this, ABANDONED);
+  /**
+   * Called by the worker after the factory, with whether it was interrupted before it: clears
+   * an interrupt that abandonment delivered, and keeps any the thread had of its own.
+   */
+  void exit(boolean wasInterrupted) {
+    for (;;) {
+      int s = state();
+      if ((s & INTERRUPTING) != 0) {
+        Thread.onSpinWait(); // the abandoning thread is inside Thread.interrupt(), not user code
+        continue;
+      }
+      if (cas(s, s & ~RUNNING)) {
+        if ((s & INTERRUPTED) != 0 && !wasInterrupted) {
+          Thread.interrupted(); // delivered by abandonment, meant for the factory only
+        }
+        return;
+      }
     }
   }
 
@@ -218,6 +253,14 @@ final class BuildRun<S> {
 
   /** True exactly once: for whoever gives the bulkhead permit back. */
   boolean returnPermit() {
-    return PERMIT.compareAndSet(this, true, false);
+    for (;;) {
+      int s = state();
+      if ((s & PERMIT_RETURNED) != 0) {
+        return false;
+      }
+      if (cas(s, s | PERMIT_RETURNED)) {
+        return true;
+      }
+    }
   }
 }

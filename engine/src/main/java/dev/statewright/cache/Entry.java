@@ -13,18 +13,18 @@ import java.lang.invoke.VarHandle;
 final class Entry<K, S, C> {
   /*
    * Overview: the whole mutable state of one incarnation of a key is this one reference. A node
-   * is never changed in place; ClientCache.update computes the next node from the current one
-   * (a pure function that may run more than once) and installs it here by CAS, retrying on a
-   * lost race. The effects of a change (launching a build, retiring a client, answering waiters,
-   * calling user code) run after the CAS, on the thread that won it, outside any lock.
+   * is never changed in place; ClientCache's update core computes the next node from the current
+   * one (a function that may run more than once) and installs it here by CAS, retrying on a lost
+   * race. The effects of a change (UpdateEffects: launching a build, retiring a client, answering
+   * waiters, calling user code) run after the CAS, on the thread that won it, outside any lock.
    *
    * Concurrency: readers (snapshot, list, acquire) read one volatile field and see one
    * consistent node. A deleted key keeps its Entry as a tombstone (a REMOVED node); a re-add
    * puts a new Entry in the map, so a late build of the old incarnation, which holds the old
    * Entry, can never touch the new one.
    *
-   * Transitions: the node's state follows ClientCache.LIFECYCLE (STALE -> REBUILDING ->
-   * CURRENT, any live state -> REMOVED, terminal), checked by Node.Draft on every edit.
+   * Transitions: the node's state follows Node.LIFECYCLE (STALE -> REBUILDING -> CURRENT, any
+   * live state -> REMOVED, terminal), by Node's named moves, checked by Node.Draft on every edit.
    *
    * Ordering of this file: the VarHandle, the fields, the read, the CAS.
    */

@@ -1,5 +1,7 @@
 package dev.statewright.cache;
 
+import dev.statewright.lease.LeasedResource;
+import dev.statewright.lifecycle.Lifecycle;
 import java.util.ArrayList;
 import java.util.Collection;
 import java.util.List;
@@ -14,6 +16,30 @@ import java.util.concurrent.atomic.AtomicInteger;
  * view.
  */
 final class Node<K, S, C> {
+  /*
+   * Overview: the legal moves of one entry, as named transition methods. Each takes values (the
+   * prepared client, the precomputed dependencies, the time now), never a service, and returns the
+   * next node; the update core in ClientCache installs it by CAS and runs the effects the
+   * difference between the two nodes implies. Nothing here calls user code or another thread.
+   *
+   * Transitions (LIFECYCLE, checked on every edit by Draft; REMOVED is terminal):
+   *   STALE      -> REBUILDING   buildStarted
+   *   REBUILDING -> REBUILDING   buildSucceeded of a superseded revision (BUILD_SUPERSEDED)
+   *   REBUILDING -> CURRENT      buildSucceeded of the newest revision
+   *   REBUILDING -> STALE        buildFailed, buildAbandoned
+   *   CURRENT    -> STALE        upserted (SPEC_CHANGED), dependencyChanged
+   *   any live   -> same state   upserted (METADATA_CHANGED; SPEC_CHANGED and DEPENDENCY_CHANGED
+   *                              keep STALE and REBUILDING)
+   *   any live   -> REMOVED      removed (DELETED)
+   * Bookkeeping moves (no event): withWaiter, without, rejected, retryDue, softened.
+   *
+   * Ordering of this file: the lifecycle, the fields, the view, the two starting nodes, queries,
+   * the transitions in order of progress, waiters, the draft.
+   */
+
+  /** The entry lifecycle; {@code specs/repository-lifecycle.md} holds the same diagram. */
+  static final Lifecycle<EntryState, EntryEvent> LIFECYCLE = lifecycle();
+
   final K key;
   final EntryState state;
   /** The event that produced this node from the previous one; null for bookkeeping-only changes. */
@@ -87,9 +113,9 @@ final class Node<K, S, C> {
     return v;
   }
 
-  /** A new entry that wants its first build. */
+  /** A new entry that wants its first build, waited on by {@code waiter} (if not null). */
   static <K, S, C> Node<K, S, C> created(K key, S spec, long version, Collection<?> dependencies,
-      int origin, long now, AtomicInteger abandonedRunning) {
+      int origin, long now, AtomicInteger abandonedRunning, Waiter<K, S, C> waiter) {
     Draft<K, S, C> d = new Draft<>(key, abandonedRunning);
     d.state = EntryState.STALE;
     d.origin = origin;
@@ -99,6 +125,9 @@ final class Node<K, S, C> {
     d.dependencies = dependencies;
     d.buildWanted = true;
     d.staleSinceNanos = now;
+    if (waiter != null) {
+      d.waiters.add(waiter);
+    }
     return new Node<>(d);
   }
 
@@ -120,6 +149,161 @@ final class Node<K, S, C> {
   boolean behind() {
     return served == null || served.revision() < desiredRevision;
   }
+
+  /** Whether a failed build of {@code run} is retried after a backoff (no newer spec came). */
+  boolean retriesAfter(BuildRun<S> run) {
+    return run.revision >= desiredRevision;
+  }
+
+  // ---------------------------------------------------------------- transitions
+
+  /**
+   * A newer spec ({@code version > desiredVersion}): a rebuild if {@code change} says so, else the
+   * served client is now known to fit it too.
+   */
+  Node<K, S, C> upserted(S spec, long version, int origin, Collection<?> deps, Change change,
+      long now, Waiter<K, S, C> waiter) {
+    assert isLive() && version > desiredVersion;
+    Draft<K, S, C> d;
+    if (change == Change.REBUILD) {
+      d = edit(EntryEvent.SPEC_CHANGED).staleFrom(now);
+      d.desiredRevision++;
+      d.rebuildSoon();
+    } else {
+      d = edit(EntryEvent.METADATA_CHANGED);
+      if (served != null && !behind()) { // same client, now known to fit the new spec
+        d.served = new Served<>(spec, version, served.revision(), served.client());
+        d.lastError = null; // a valid spec supersedes an earlier rejected one
+      }
+    }
+    d.origin = origin;
+    d.desiredSpec = spec;
+    d.desiredVersion = version;
+    d.dependencies = deps;
+    if (waiter != null) {
+      d.waiters.add(waiter);
+    }
+    return d.freeze();
+  }
+
+  /** A dependency of this entry changed: a rebuild, which {@code waiter} waits for. */
+  Node<K, S, C> dependencyChanged(long now, Waiter<K, S, C> waiter) {
+    Draft<K, S, C> d = edit(EntryEvent.DEPENDENCY_CHANGED).staleFrom(now);
+    d.desiredRevision++;
+    d.rebuildSoon();
+    d.waiters.add(waiter);
+    return d.freeze();
+  }
+
+  /** A bulkhead permit was granted: {@code run} builds the newest desired spec. */
+  Node<K, S, C> buildStarted(BuildRun<S> run) {
+    Draft<K, S, C> d = edit(EntryEvent.BUILD_STARTED);
+    d.build = run;
+    d.buildWanted = false;
+    return d.freeze();
+  }
+
+  /**
+   * {@code run} built {@code client}; served at once. If a newer spec arrived meanwhile, {@code next}
+   * builds it and the entry stays REBUILDING (C3).
+   */
+  Node<K, S, C> buildSucceeded(BuildRun<S> run, LeasedResource<C> client, BuildRun<S> next) {
+    boolean newest = run.revision == desiredRevision;
+    Draft<K, S, C> d = edit(newest ? EntryEvent.BUILD_SUCCEEDED : EntryEvent.BUILD_SUPERSEDED);
+    long version = newest ? desiredVersion : run.version;
+    assert served == null || version >= served.version() : "served version went back";
+    d.served = new Served<>(newest ? desiredSpec : run.spec, version, run.revision, client);
+    d.lastError = null;
+    d.failures = 0;
+    d.nextRetryNanos = 0;
+    d.build = newest ? null : next;
+    return d.freeze();
+  }
+
+  /** The version {@link #buildSucceeded} serves when {@code run} succeeds: the newest, or run's. */
+  long versionServedBy(BuildRun<S> run) {
+    return run.revision == desiredRevision ? desiredVersion : run.version;
+  }
+
+  /**
+   * {@code run} failed (or timed out) with {@code error}; a newer spec is tried at once, else the
+   * same one again at {@code retryAt} (see {@link #retriesAfter}).
+   */
+  Node<K, S, C> buildFailed(BuildRun<S> run, Throwable error, long retryAt) {
+    Draft<K, S, C> d = edit(EntryEvent.BUILD_FAILED);
+    d.build = null;
+    d.lastError = error;
+    d.waiters.removeIf(w -> w.failsWith(run));
+    if (!retriesAfter(run)) { // a newer spec arrived meanwhile: try it at once
+      d.failures = 0;
+      d.buildWanted = true;
+      d.nextRetryNanos = 0;
+    } else {
+      d.failures = failures + 1;
+      d.buildWanted = false;
+      d.nextRetryNanos = retryAt;
+    }
+    return d.freeze();
+  }
+
+  /** The build in flight is given up (superseded by a newer spec); the newest queues at once. */
+  Node<K, S, C> buildAbandoned() {
+    Draft<K, S, C> d = edit(EntryEvent.BUILD_ABANDONED);
+    d.build = null; // the effects abandon it; its permit comes back when the call returns
+    d.failures = 0;
+    d.nextRetryNanos = 0;
+    d.buildWanted = true;
+    return d.freeze();
+  }
+
+  /** The backoff after a failure that set {@code due} is over: the entry wants a build again. */
+  Node<K, S, C> retryDue(long due) {
+    if (state != EntryState.STALE || buildWanted || nextRetryNanos != due) {
+      return this;
+    }
+    Draft<K, S, C> d = edit(null);
+    d.buildWanted = true;
+    d.nextRetryNanos = 0;
+    return d.freeze();
+  }
+
+  /** A bad spec or event for this key: recorded as its last error. */
+  Node<K, S, C> rejected(Exception problem) {
+    if (!isLive()) {
+      return this;
+    }
+    Draft<K, S, C> d = edit(null);
+    d.lastError = problem;
+    return d.freeze();
+  }
+
+  /** Deleted at {@code version}: a tombstone that owes the cancellation of its build (C1, C2). */
+  Node<K, S, C> removed(long version) {
+    Draft<K, S, C> d = edit(EntryEvent.DELETED);
+    d.desiredVersion = version;
+    d.served = null;
+    d.displaced = build;
+    d.build = null;
+    d.buildWanted = false;
+    d.nextRetryNanos = 0;
+    d.waiters.clear();
+    return d.freeze();
+  }
+
+  /** Removed at the version it knows, as close() does; a tombstone as it is. */
+  Node<K, S, C> removedIfLive() {
+    return isLive() ? removed(desiredVersion) : this;
+  }
+
+  /** This tombstone made soft: a resync that did not say its version may re-add the key. */
+  Node<K, S, C> softened() {
+    Draft<K, S, C> d = edit(null);
+    d.cause = cause;
+    d.soft = true;
+    return d.freeze();
+  }
+
+  // ---------------------------------------------------------------- waiters
 
   Draft<K, S, C> edit(EntryEvent event) {
     return new Draft<>(this, event);
@@ -185,7 +369,7 @@ final class Node<K, S, C> {
 
     private Draft(Node<K, S, C> n, EntryEvent cause) {
       this.key = n.key;
-      this.state = cause == null ? n.state : ClientCache.LIFECYCLE.step(n.key, n.state, cause);
+      this.state = cause == null ? n.state : LIFECYCLE.step(n.key, n.state, cause);
       this.cause = cause;
       this.desiredSpec = n.desiredSpec;
       this.desiredVersion = n.desiredVersion;
@@ -206,6 +390,13 @@ final class Node<K, S, C> {
       this.previous = n;
     }
 
+    /** A rebuild-worthy change resets the backoff; a build in flight is followed by one more. */
+    void rebuildSoon() {
+      failures = 0;
+      nextRetryNanos = 0;
+      buildWanted = state == EntryState.STALE;
+    }
+
     /** Marks the entry stale from {@code now} if it was current until this change. */
     Draft<K, S, C> staleFrom(long now) {
       if (previous != null && previous.state == EntryState.CURRENT && state != EntryState.CURRENT) {
@@ -217,5 +408,28 @@ final class Node<K, S, C> {
     Node<K, S, C> freeze() {
       return new Node<>(this);
     }
+  }
+
+  private static Lifecycle<EntryState, EntryEvent> lifecycle() {
+    Lifecycle.Builder<EntryState, EntryEvent> b =
+        Lifecycle.builder("cache-entry", EntryState.class, EntryEvent.class)
+            .initial(EntryState.STALE)
+            .permit(EntryState.STALE, EntryEvent.BUILD_STARTED, EntryState.REBUILDING)
+            .permit(EntryState.REBUILDING, EntryEvent.BUILD_SUCCEEDED, EntryState.CURRENT)
+            .permit(EntryState.REBUILDING, EntryEvent.BUILD_SUPERSEDED, EntryState.REBUILDING)
+            .permit(EntryState.REBUILDING, EntryEvent.BUILD_FAILED, EntryState.STALE)
+            .permit(EntryState.REBUILDING, EntryEvent.BUILD_ABANDONED, EntryState.STALE)
+            .permit(EntryState.CURRENT, EntryEvent.SPEC_CHANGED, EntryState.STALE)
+            .permit(EntryState.CURRENT, EntryEvent.DEPENDENCY_CHANGED, EntryState.STALE)
+            .permit(EntryState.CURRENT, EntryEvent.METADATA_CHANGED, EntryState.CURRENT);
+    for (EntryState s : List.of(EntryState.STALE, EntryState.REBUILDING)) {
+      b.permit(s, EntryEvent.SPEC_CHANGED, s)
+          .permit(s, EntryEvent.METADATA_CHANGED, s)
+          .permit(s, EntryEvent.DEPENDENCY_CHANGED, s);
+    }
+    for (EntryState s : List.of(EntryState.STALE, EntryState.REBUILDING, EntryState.CURRENT)) {
+      b.permit(s, EntryEvent.DELETED, EntryState.REMOVED);
+    }
+    return b.terminal(EntryState.REMOVED).build();
   }
 }

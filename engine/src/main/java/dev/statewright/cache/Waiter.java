@@ -4,7 +4,8 @@ package dev.statewright.cache;
  * Someone waiting for an entry to serve at least a version and a revision: an {@code upsert}'s
  * read-your-writes future, a {@code dependencyChanged} future, or an acquire waiting for a fresh
  * enough client. Waiters live in the entry's immutable node, so adding one and the transition that
- * satisfies it are ordered by the same CAS: no wake-up can be lost.
+ * satisfies it are ordered by the same CAS: no wake-up can be lost. A waiter knows what it is
+ * served, never the node that serves it (nodes hold waiters, not the other way round).
  */
 abstract class Waiter<K, S, C> {
   final long minVersion;
@@ -25,8 +26,8 @@ abstract class Waiter<K, S, C> {
   /** Whether the waiter was answered (or timed out) and can be dropped. */
   abstract boolean isDone();
 
-  /** Completes the waiter from the node that satisfied it; runs after the CAS. */
-  abstract void serve(Node<K, S, C> node);
+  /** Completes the waiter from the node that satisfied it (its client, its view); after the CAS. */
+  abstract void serve(Served<S, C> served, Snapshot<K, S, C> view);
 
   /** Completes the waiter exceptionally; runs after the CAS. */
   abstract void fail(Throwable error);

@@ -17,6 +17,23 @@ import java.util.function.Consumer;
  * @param <S> the spec type
  */
 public final class ManualEventSource<K, S> implements EventSource<K, S>, EventSink<K, S> {
+  /*
+   * Overview: events given before start are queued as closures over the sink and replayed, in
+   * order, by start; after that each event is delivered at once; after close, refused.
+   *
+   * Concurrency: one monitor (`lock`) guards the queue, the sink, `closed` and the store version.
+   * Delivery runs under it, deliberately: it is what keeps events from several threads in the
+   * order they were given, which a source promises its sink (the cache never blocks in a sink
+   * call: its user code runs isolated and its waits are futures). The cost is that events from
+   * concurrent callers are delivered one at a time, which is what a programmatic test source
+   * wants. A sink that calls back into this source on the same thread re-enters the monitor.
+   *
+   * Transitions (guarded by lock): NEW (queueing) -> STARTED (delivering) -> CLOSED (refusing);
+   * NEW -> CLOSED too. CLOSED is terminal; a second start fails.
+   *
+   * Ordering of this file: fields, start, the events, progress and the store version, close,
+   * delivery.
+   */
   private final Object lock = new Object();
   private final List<Consumer<EventSink<K, S>>> pending = new ArrayList<>(); // guarded by lock
   private EventSink<K, S> sink; // guarded by lock

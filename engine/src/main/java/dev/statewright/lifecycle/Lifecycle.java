@@ -102,7 +102,18 @@ public final class Lifecycle<S extends Enum<S>, E extends Enum<E>> {
 
   /** A new machine for the instance {@code key}, in the initial state. */
   public StateMachine<S, E> newMachine(Object key, TransitionListener<S, E> listener) {
-    return new StateMachine<>(this, key, listener);
+    return new StateMachine<>(this, key, Objects.requireNonNull(listener, "listener"));
+  }
+
+  /**
+   * A new machine for the instance {@code key}, in the initial state, that tells nobody of its
+   * transitions: its {@code fire} allocates nothing.
+   *
+   * @param key the instance the machine belongs to
+   * @return the machine
+   */
+  public StateMachine<S, E> newMachine(Object key) {
+    return new StateMachine<>(this, key, null);
   }
 
   /** This table as a Mermaid {@code stateDiagram-v2} block, without the code fence. */

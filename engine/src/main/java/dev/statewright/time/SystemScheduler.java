@@ -14,6 +14,20 @@ import java.util.concurrent.atomic.AtomicInteger;
  * daemon workers for the tasks themselves, so a blocking client build never delays a timer.
  */
 final class SystemScheduler implements Scheduler {
+  /*
+   * Overview: the timer thread never runs a task; at its delay it hands the task to the worker
+   * pool. Workers are daemon threads of a cached pool, created on demand and reaped when idle.
+   *
+   * Concurrency: both executors are thread-safe and this class has no state of its own; one
+   * shared instance (created lazily, on first use of Scheduler.system()) serves every cache. A
+   * task's Cancellable cancels the timer's future only: a task already handed to a worker runs.
+   * Memory consistency effects are the executors': actions before execute or schedule
+   * happen-before the task runs.
+   *
+   * Transitions: none; the executors live as long as the JVM (their threads are daemons).
+   *
+   * Ordering of this file: fields and the timer's policy, the Scheduler methods, thread naming.
+   */
   static final SystemScheduler INSTANCE = new SystemScheduler();
 
   private final ExecutorService workers = Executors.newCachedThreadPool(daemons("statewright-worker-"));

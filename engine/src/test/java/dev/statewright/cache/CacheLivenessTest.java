@@ -16,7 +16,6 @@ import dev.statewright.lease.Lease;
 import dev.statewright.lifecycle.Transition;
 import dev.statewright.testing.ManualScheduler;
 import java.io.IOException;
-import java.lang.reflect.Field;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.HashMap;
@@ -67,17 +66,9 @@ class CacheLivenessTest {
         .backoff(Backoff.fixed(Duration.ofMinutes(1)));
   }
 
-  /** The bulkhead's free permits, read reflectively so this test also runs on older engines. */
+  /** The bulkhead's free permits. */
   static int permits(ClientCache<?, ?, ?> cache) {
-    try {
-      Field gate = ClientCache.class.getDeclaredField("gate");
-      gate.setAccessible(true);
-      Field permits = BuildGate.class.getDeclaredField("permits");
-      permits.setAccessible(true);
-      return ((AtomicInteger) permits.get(gate.get(cache))).get();
-    } catch (ReflectiveOperationException e) {
-      throw new AssertionError(e);
-    }
+    return cache.footprint().permitsAvailable();
   }
 
   private static EntryState state(ClientCache<String, Repo, Client> cache, String key) {
@@ -632,10 +623,8 @@ class CacheLivenessTest {
       assertThat(cache.dependencyChanged("secret/old")).isCompleted();
     }
 
-    private int indexSize(ClientCache<?, ?, ?> cache) throws ReflectiveOperationException {
-      Field f = ClientCache.class.getDeclaredField("dependents");
-      f.setAccessible(true);
-      return ((Map<?, ?>) f.get(cache)).size();
+    private int indexSize(ClientCache<?, ?, ?> cache) {
+      return cache.indexedDependencies();
     }
   }
 

@@ -38,6 +38,17 @@ class LifecycleCornersTest {
   }
 
   @Test
+  void aMachineNobodyListensToMovesAndRefusesAsAnyOther() {
+    StateMachine<Door, Push> machine = lifecycle.newMachine("back");
+    assertThat(machine.fire(Push.CLOSE)).isEqualTo(Door.SHUT);
+    assertThat(machine.fireIf(Door.SHUT, Push.OPEN_UP)).isTrue();
+    assertThat(machine.fireIf(Door.SHUT, Push.OPEN_UP)).isFalse();
+    assertThat(machine.state()).isEqualTo(Door.OPEN);
+    assertThatThrownBy(() -> machine.fire(Push.OPEN_UP))
+        .isInstanceOf(IllegalTransitionException.class);
+  }
+
+  @Test
   void theTableHandedOutCannotBeChanged() {
     assertThatThrownBy(() -> lifecycle.permitted(Door.SHUT).clear())
         .isInstanceOf(UnsupportedOperationException.class);

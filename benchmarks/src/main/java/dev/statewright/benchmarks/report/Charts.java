@@ -119,6 +119,58 @@ final class Charts {
     return svg.append("</svg>\n").toString();
   }
 
+  /**
+   * Question 9's scatter: builds per change (x, linear) against staleness p99 (y, log), one point
+   * per policy and setting, the event-driven cache in its own colour.
+   */
+  static String freshnessPolicies(List<Report.Result> all) {
+    List<Report.Result> cells = all.stream()
+        .filter(r -> r.name().startsWith("FreshnessPoliciesBenchmark.changes[")).toList();
+    int width = 760;
+    int height = 400;
+    int left = 70;
+    int right = width - 170;
+    int bottom = height - 50;
+    double xMax = Math.max(1.5, cells.stream()
+        .mapToDouble(c -> c.metrics().get("buildsPerChange") / 1000).max().orElse(1.5));
+    double yMin = 1.0; // 10 µs
+    double yMax = 6.0; // 1 s
+    StringBuilder svg = new StringBuilder(String.format(Locale.ROOT,
+        "<svg xmlns=\"http://www.w3.org/2000/svg\" width=\"%d\" height=\"%d\" font-family=\"sans-serif\" font-size=\"11\">%n",
+        width, height));
+    svg.append("<text x=\"10\" y=\"16\">staleness p99 (µs, log) against builds per change;"
+        + " lower and further left is better</text>\n");
+    svg.append(String.format(Locale.ROOT,
+        "<line x1=\"%d\" y1=\"%d\" x2=\"%d\" y2=\"%d\" stroke=\"black\"/>%n", left, bottom,
+        right, bottom));
+    svg.append(String.format(Locale.ROOT,
+        "<line x1=\"%d\" y1=\"30\" x2=\"%d\" y2=\"%d\" stroke=\"black\"/>%n", left, left,
+        bottom));
+    for (double tick = 0; tick <= xMax; tick += 0.5) {
+      double x = left + (right - left) * tick / xMax;
+      svg.append(String.format(Locale.ROOT, "<text x=\"%.0f\" y=\"%d\">%.1f</text>%n", x - 8,
+          bottom + 15, tick));
+    }
+    for (double decade = yMin; decade <= yMax; decade++) {
+      double y = bottom - (bottom - 30) * (decade - yMin) / (yMax - yMin);
+      svg.append(String.format(Locale.ROOT, "<text x=\"5\" y=\"%.0f\">%s</text>%n", y + 4,
+          trim(Math.pow(10, decade))));
+    }
+    for (Report.Result cell : cells) {
+      String policy = Sweeps.param(cell, "policy");
+      double x = left + (right - left) * cell.metrics().get("buildsPerChange") / 1000 / xMax;
+      double p99 = Math.max(cell.metrics().get("stalenessP99Micros"), 10);
+      double y = bottom - (bottom - 30) * (Math.log10(p99) - yMin) / (yMax - yMin);
+      String colour = policy.equals("eventDriven") ? COLOURS[2]
+          : policy.startsWith("ttl") ? COLOURS[3] : policy.startsWith("refresh") ? COLOURS[1]
+          : COLOURS[0];
+      svg.append(String.format(Locale.ROOT,
+          "<circle cx=\"%.1f\" cy=\"%.1f\" r=\"5\" fill=\"%s\"/><text x=\"%.1f\" y=\"%.1f\">%s</text>%n",
+          x, y, colour, x + 7, y - 4, policy));
+    }
+    return svg.append("</svg>\n").toString();
+  }
+
   private static String trim(double value) {
     return value >= 1 ? String.format(Locale.ROOT, "%.0f", value)
         : String.format(Locale.ROOT, "%s", value).replaceAll("0+$", "");

@@ -43,7 +43,7 @@ final class CheckerTable {
     summary.put("linearizability.old_steps_over_exact_steps.max", entry);
     return """
 
-        ## 9. Linearizability checker
+        ## 10. Linearizability checker
 
         One generated history per cell, checked whole with a budget of 1,000,000 steps: the exact \
         memo against the same search with the memo before issue 12 (entries edited after they were \

@@ -126,7 +126,7 @@ public final class RepositoryDemo {
         servedUrl("bitnami").equals("https://charts.bitnami.example")
             && servedUrl("jetstack").equals("https://charts.jetstack.example"), "");
 
-    Readers readers = new Readers(3);
+    Readers readers = new Readers(cache, checks, this::step, 3);
     readers.start();
     urlChange();
     brokenUrlThenFix();
@@ -266,87 +266,6 @@ public final class RepositoryDemo {
     long wrong = all.stream().filter(c -> c.closes.get() != 1).count();
     checks.check("C6", "every client built was closed exactly once", wrong == 0,
         all.size() + " clients, " + wrong + " not closed exactly once");
-  }
-
-  /** Readers on their own threads: leases never closed under them, an honest listing, no going back. */
-  private final class Readers {
-    private final List<Thread> threads = new ArrayList<>();
-    private final AtomicBoolean running = new AtomicBoolean(true);
-    private final AtomicLong reads = new AtomicLong();
-    private final AtomicLong refused = new AtomicLong();
-    private final List<String> violations = new ArrayList<>(); // guarded by itself
-
-    Readers(int count) {
-      for (int i = 0; i < count; i++) {
-        threads.add(new Thread(this::read, "reader-" + i));
-      }
-    }
-
-    void start() {
-      threads.forEach(Thread::start);
-    }
-
-    private void read() {
-      Map<String, Long> lastServed = new ConcurrentHashMap<>();
-      while (running.get()) {
-        for (String key : List.of("bitnami", "jetstack")) {
-          readOnce(key, lastServed);
-        }
-      }
-    }
-
-    private void readOnce(String key, Map<String, Long> lastServed) {
-      Optional<Snapshot<String, RepoSpec, RepoClient>> before = cache.snapshot(key);
-      try (Lease<RepoClient> lease = cache.acquire(key)) {
-        RepoClient client = lease.get();
-        Optional<Snapshot<String, RepoSpec, RepoClient>> after = cache.snapshot(key);
-        if (client.closes.get() != 0) {
-          violation("C6 " + client + " was closed while leased");
-        }
-        if (before.isPresent() && after.isPresent() && before.get().servedVersion().isPresent()
-            && before.get().servedVersion().equals(after.get().servedVersion())
-            && !before.get().servedSpec().orElseThrow().equals(client.spec)) {
-          violation("C5 list showed " + before.get().servedSpec() + " while serving " + client);
-        }
-        if (after.isPresent() && after.get().servedVersion().isPresent()) {
-          long served = after.get().servedVersion().getAsLong();
-          Long last = lastServed.put(key, served);
-          if (last != null && served < last) {
-            violation("C2 " + key + " went back from v" + last + " to v" + served);
-          }
-        }
-        reads.incrementAndGet();
-      } catch (NoSuchElementException | ClientUnavailableException expected) {
-        refused.incrementAndGet(); // deleted, or stale past the bound while a build fails
-      }
-    }
-
-    private void violation(String what) {
-      synchronized (violations) {
-        violations.add(what);
-      }
-    }
-
-    void stopAndCheck() throws InterruptedException {
-      running.set(false);
-      for (Thread thread : threads) {
-        thread.join();
-      }
-      step("readers: " + reads.get() + " reads on 3 threads, " + refused.get() + " refused");
-      synchronized (violations) {
-        checks.check("C6", "no reader ever held a closed client", violations.stream()
-            .noneMatch(v -> v.startsWith("C6")), first("C6"));
-        checks.check("C5", "every read's client matched the listing around it", violations.stream()
-            .noneMatch(v -> v.startsWith("C5")), first("C5"));
-        checks.check("C2", "no reader saw a served version go back", violations.stream()
-            .noneMatch(v -> v.startsWith("C2")), first("C2"));
-      }
-      checks.check("--", "the readers really read", reads.get() > 0, "");
-    }
-
-    private String first(String prefix) {
-      return violations.stream().filter(v -> v.startsWith(prefix)).findFirst().orElse("");
-    }
   }
 
   // ------------------------------------------------------------------ the factory and the source

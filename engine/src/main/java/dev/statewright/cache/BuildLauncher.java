@@ -1,0 +1,232 @@
+package dev.statewright.cache;
+
+import dev.statewright.internal.BuildEvent;
+import dev.statewright.lease.LeasedResource;
+import dev.statewright.time.Scheduler;
+import java.time.Duration;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CompletionException;
+import java.util.concurrent.TimeoutException;
+
+/**
+ * Owns the bulkhead and the build runs: starts a build when an entry that wants one gets a permit,
+ * calls the factory (on a scheduler thread for a blocking one), enforces the build timeout, and
+ * hands each outcome back to the entry as one update ({@link Node#buildSucceeded},
+ * {@link Node#buildFailed}). A late, abandoned result is closed unseen; every permit comes back
+ * exactly once, when the call returns (C8), or passes to the next build of the same key.
+ *
+ * @param <K> the key type
+ * @param <S> the spec type
+ * @param <C> the client type
+ */
+final class BuildLauncher<K, S, C> {
+  /*
+   * Overview: BuildGate queues entries that want a build and grants permits; `tryStart` turns a
+   * permit into a BUILD_STARTED update carrying a new BuildRun, whose effects call `launch`. The
+   * factory's stage completes `ended`, which records the outcome and applies it as one update.
+   *
+   * Concurrency: no lock. A BuildRun is identified by object identity; an outcome is applied only
+   * if the entry still holds that run (`n.build == run`), otherwise the run was abandoned (timed
+   * out, superseded, deleted, closed) and its client is discarded. The permit is given back by
+   * whoever wins BuildRun.returnPermit, once. Nothing thrown while applying an outcome may lose the
+   * permit or leave the entry REBUILDING (`ended` catches Throwable and fails the build).
+   *
+   * Transitions: those of BuildRun (its state word) and, for the entry, BUILD_STARTED ->
+   * BUILD_SUCCEEDED | BUILD_SUPERSEDED | BUILD_FAILED, applied by Node's methods.
+   *
+   * Ordering of this file: fields, the gate, launching, the call, outcomes, retries and permits.
+   */
+  /** Exactly one of the two factories is set. */
+  private final AsyncClientFactory<K, S, C> asyncFactory;
+  private final ClientFactory<K, S, C> blockingFactory;
+  private final Scheduler scheduler;
+  private final Backoff backoff;
+  private final Duration buildTimeout;
+  private final UserCode<K, C> user;
+  private final EntryTable<K, S, C> table;
+  private final BuildGate gate;
+
+  BuildLauncher(AsyncClientFactory<K, S, C> asyncFactory, ClientFactory<K, S, C> blockingFactory,
+      int maxConcurrentBuilds, Scheduler scheduler, Backoff backoff, Duration buildTimeout,
+      UserCode<K, C> user, EntryTable<K, S, C> table) {
+    this.asyncFactory = asyncFactory;
+    this.blockingFactory = blockingFactory;
+    this.scheduler = scheduler;
+    this.backoff = backoff;
+    this.buildTimeout = buildTimeout;
+    this.user = user;
+    this.table = table;
+    this.gate = new BuildGate(maxConcurrentBuilds, this::tryStart);
+  }
+
+  // ---------------------------------------------------------------- the gate
+
+  /** {@code entry} wants a build: it queues for a permit. */
+  void request(Entry<K, S, C> entry) {
+    gate.request(entry);
+  }
+
+  /** Bulkhead permits not held by a build. */
+  int permitsAvailable() {
+    return gate.available();
+  }
+
+  @SuppressWarnings("unchecked") // the gate only ever holds this cache's entries
+  private boolean tryStart(Entry<?, ?, ?> queued) {
+    Entry<K, S, C> entry = (Entry<K, S, C>) queued;
+    return table.update(entry, n -> n.state != EntryState.STALE || !n.buildWanted ? n
+        : n.buildStarted(newestBuild(n))).changed();
+  }
+
+  /** A build of the newest desired spec; every build builds that, never an older one (C3). */
+  private BuildRun<S> newestBuild(Node<K, S, C> n) {
+    return new BuildRun<>(n.desiredSpec, n.desiredVersion, n.desiredRevision, scheduler.nanoTime(),
+        n.abandonedRunning);
+  }
+
+  // ---------------------------------------------------------------- launching
+
+  /** The effects of a node that holds a new {@code run}: call the factory. */
+  void launch(Entry<K, S, C> entry, BuildRun<S> run) {
+    if (!run.beginLaunch()) {
+      return; // abandoned before it started: whoever abandoned it gave the permit back
+    }
+    user.tell(l -> l.onBuildStarted(entry.key, run.version));
+    if (!buildTimeout.isZero()) {
+      run.timeout(scheduler.schedule(() -> timedOut(entry, run), buildTimeout));
+    }
+    BuildEvent jfr = new BuildEvent();
+    jfr.begin();
+    CompletableFuture<C> stage = call(entry.key, run);
+    run.launched(blockingFactory == null ? stage : null); // a blocking call is interrupted instead
+    stage.whenComplete((client, error) -> ended(entry, run, jfr, client, error));
+  }
+
+  /** Gives {@code run} up; its permit comes back now if the factory was never called. */
+  void abandon(BuildRun<S> run) {
+    if (run.abandon()) {
+      returnPermit(run);
+    }
+  }
+
+  // ---------------------------------------------------------------- the call
+
+  private CompletableFuture<C> call(K key, BuildRun<S> run) {
+    if (blockingFactory == null) {
+      try {
+        return asyncFactory.build(key, run.spec).toCompletableFuture();
+      } catch (Throwable t) { // any Throwable, a StackOverflowError included, fails this build
+        return CompletableFuture.failedFuture(t);
+      }
+    }
+    CompletableFuture<C> result = new CompletableFuture<>();
+    scheduler.execute(() -> runBlocking(key, run, result));
+    return result;
+  }
+
+  /** A blocking factory runs on a scheduler thread, interruptible by abandonment. */
+  private void runBlocking(K key, BuildRun<S> run, CompletableFuture<C> result) {
+    boolean wasInterrupted = Thread.currentThread().isInterrupted();
+    if (!run.enter()) {
+      result.cancel(false); // abandoned before it started
+      return;
+    }
+    try {
+      C client = blockingFactory.build(key, run.spec);
+      if (!result.complete(client)) {
+        user.discard(client); // abandoned while it ran: the late client is closed unseen
+      }
+    } catch (Throwable t) { // any Throwable, a StackOverflowError included, fails this build
+      result.completeExceptionally(t);
+    } finally {
+      run.exit(wasInterrupted);
+    }
+  }
+
+  // ---------------------------------------------------------------- outcomes
+
+  /** The build's call ended; nothing thrown here may lose its permit or leave it REBUILDING. */
+  private void ended(Entry<K, S, C> entry, BuildRun<S> run, BuildEvent jfr, C client,
+      Throwable failure) {
+    run.ended();
+    try {
+      Throwable error = failure instanceof CompletionException ? failure.getCause() : failure;
+      if (error == null && client == null) {
+        error = new NullPointerException("factory returned null for '" + entry.key
+            + "' at version " + run.version);
+      }
+      long nanos = scheduler.nanoTime() - run.startNanos;
+      recordBuild(jfr, entry.key, run.version, error);
+      Throwable outcome = error;
+      user.tell(l -> l.onBuildFinished(entry.key, run.version, nanos, outcome));
+      apply(entry, run, client, error);
+    } catch (Throwable t) {
+      user.log(System.Logger.Level.ERROR, "finishing the build of '" + entry.key + "' failed", t);
+      try {
+        table.update(entry, n -> n.build == run ? failed(n, run, t) : n);
+      } finally {
+        returnPermit(run); // a no-op if it passed to the next build
+      }
+    }
+  }
+
+  /** The outcome, as one update of the entry that still holds {@code run}. */
+  private void apply(Entry<K, S, C> entry, BuildRun<S> run, C client, Throwable error) {
+    EntryTable.Update<K, S, C> u = table.update(entry, n -> n.build != run ? n
+        : error == null ? succeeded(n, run, client) : failed(n, run, error));
+    if (!u.changed()) { // deleted, closed or timed out meanwhile
+      user.discard(client);
+      returnPermit(run);
+    } else if (u.next().build != null) {
+      run.returnPermit(); // superseded: the permit passes to the next build
+    } else {
+      returnPermit(run);
+    }
+  }
+
+  private Node<K, S, C> succeeded(Node<K, S, C> n, BuildRun<S> run, C client) {
+    long version = n.versionServedBy(run);
+    LeasedResource<C> served = LeasedResource.counted(n.key + "@v" + version, client,
+        c -> {
+          user.discard(c);
+          user.tell(l -> l.onClientReleased(n.key, version));
+        }, scheduler);
+    BuildRun<S> next = run.revision == n.desiredRevision ? null : newestBuild(n);
+    return n.buildSucceeded(run, served, next);
+  }
+
+  private Node<K, S, C> failed(Node<K, S, C> n, BuildRun<S> run, Throwable error) {
+    long retryAt = !n.retriesAfter(run) ? 0 : scheduler.nanoTime()
+        + Math.max(1, backoff.delay(n.failures + 1, scheduler.random()).toNanos());
+    return n.buildFailed(run, error, retryAt);
+  }
+
+  private void timedOut(Entry<K, S, C> entry, BuildRun<S> run) {
+    TimeoutException error = new TimeoutException("build of '" + entry.key + "' at version "
+        + run.version + " exceeded the build timeout of " + buildTimeout);
+    table.update(entry, n -> n.build == run ? failed(n, run, error) : n); // the effects abandon it
+  }
+
+  private static void recordBuild(BuildEvent jfr, Object key, long version, Object outcome) {
+    if (jfr.shouldCommit()) {
+      jfr.key = String.valueOf(key);
+      jfr.version = version;
+      jfr.outcome = outcome == null ? "built" : String.valueOf(outcome);
+      jfr.commit();
+    }
+  }
+
+  // ---------------------------------------------------------------- retries and permits
+
+  /** The effects of a failure: the entry wants a build again at {@code due}. */
+  void retryAt(Entry<K, S, C> entry, long due) {
+    scheduler.schedule(() -> table.update(entry, n -> n.retryDue(due)),
+        Duration.ofNanos(Math.max(0, due - scheduler.nanoTime())));
+  }
+
+  private void returnPermit(BuildRun<S> run) {
+    if (run.returnPermit()) {
+      gate.release();
+    }
+  }
+}
