@@ -275,10 +275,8 @@ public final class ClientCache<K, S, C> implements AutoCloseable {
 
   /**
    * Stops the sources, abandons builds and releases every client once its leases close.
-   * Idempotent. Atomic with every other method: once it returns no entry is live, and an upsert
-   * racing it either is removed by it or removes its own entry. Every call walks the entries,
-   * so a close() made from inside a callback that the first close() set off (a factory started
-   * as a removal returned its permit) still returns only once no entry is live.
+   * Idempotent. Atomic with every other method: once it returns no entry is live (every call
+   * walks the entries, a nested one too), and an upsert racing it is removed by it or by itself.
    */
   @Override
   public final void close() {
