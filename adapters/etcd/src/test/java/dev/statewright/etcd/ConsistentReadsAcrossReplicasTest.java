@@ -229,7 +229,11 @@ class ConsistentReadsAcrossReplicasTest {
       for (int phase = 0; phase < phases; phase++) {
         fault(phase, writer);
         for (int w = 0; w < WRITES_PER_PHASE; w++) {
-          write(writer, key(random.nextInt(KEYS)), ++id);
+          String key = key(random.nextInt(KEYS));
+          long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(10);
+          while (!write(writer, key, ++id) && System.nanoTime() < deadline) {
+            // no leader yet, or the request was lost: a new value, since the lost one may still land
+          }
         }
       }
     }
@@ -265,33 +269,34 @@ class ConsistentReadsAcrossReplicasTest {
     }
 
     /**
-     * One put, retried for up to 10 s while etcd fails it; the same value written twice is one
-     * write to a register. The last revision is published before the response is recorded, so a
-     * read invoked after the response asks for at least this revision; {@code completed} is
-     * published after, so a read that saw it began after the response.
+     * One put of {@code id}; false if etcd failed it or it timed out. Such a put's outcome is
+     * unknown: the client may still deliver it, and it may land after later writes (jetcd retries
+     * a request the caller stopped waiting for), so it is recorded as unknown and never sent
+     * again: a retry writes a new value. The last revision is published before the response is
+     * recorded, so a read invoked after the response asks for at least this revision;
+     * {@code completed} is published after, so a read that saw it began after the response.
      */
-    private void write(Client writer, String key, long id) {
+    private boolean write(Client writer, String key, long id) {
       List<RegisterHistory.Call> calls = histories().stream()
           .map(h -> h.write("writer", key, id)).toList();
-      long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(10);
-      while (System.nanoTime() < deadline) {
-        try {
-          long revision = writer.getKVClient().put(bytes(prefix + key), bytes("w" + id))
-              .get(3, TimeUnit.SECONDS).getHeader().getRevision();
-          lastRevision.accumulateAndGet(revision, Math::max);
-          calls.forEach(call -> call.ok(id));
-          completed.get(key).set(id);
-          clock.tick();
-          return;
-        } catch (ExecutionException | TimeoutException retry) {
-          // no leader yet, or the request was lost: the same value again
-        } catch (InterruptedException e) {
-          Thread.currentThread().interrupt();
-          break;
-        }
+      try {
+        long revision = writer.getKVClient().put(bytes(prefix + key), bytes("w" + id))
+            .get(3, TimeUnit.SECONDS).getHeader().getRevision();
+        lastRevision.accumulateAndGet(revision, Math::max);
+        calls.forEach(call -> call.ok(id));
+        completed.get(key).set(id);
+        clock.tick();
+        return true;
+      } catch (ExecutionException | TimeoutException lost) {
+        calls.forEach(RegisterHistory.Call::unknown);
+        ambiguous.add(key + "=" + id);
+        return false;
+      } catch (InterruptedException e) {
+        Thread.currentThread().interrupt();
+        calls.forEach(RegisterHistory.Call::unknown);
+        ambiguous.add(key + "=" + id);
+        return true; // stop writing
       }
-      calls.forEach(RegisterHistory.Call::unknown);
-      ambiguous.add(key + "=" + id);
     }
 
     private List<RegisterHistory> histories() {
