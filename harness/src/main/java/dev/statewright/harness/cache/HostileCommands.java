@@ -175,18 +175,21 @@ final class HostileCommands {
     }
   }
 
+  /** A command that leaves the model as it is: only the monitors judge it. */
+  interface ModelUnchanged extends Command<State, Wired> {
+    @Override
+    default Optional<State> apply(State state, Object result) {
+      return Optional.of(state);
+    }
+
+    @Override
+    default Optional<State> applyUnknown(State state) {
+      return Optional.of(state);
+    }
+  }
+
   /** Upserts {@code keys} fresh keys at once: a backlog queued on the bulkhead. */
-  record Backlog(int keys, long version) implements Command<State, Wired> {
-    @Override
-    public Optional<State> apply(State state, Object result) {
-      return Optional.of(state);
-    }
-
-    @Override
-    public Optional<State> applyUnknown(State state) {
-      return Optional.of(state);
-    }
-
+  record Backlog(int keys, long version) implements ModelUnchanged {
     @Override
     public CompletionStage<Object> run(Wired system) {
       for (int i = 0; i < keys; i++) {
@@ -207,17 +210,7 @@ final class HostileCommands {
   }
 
   /** Closes the cache; after close() returns no key may be live, and no later upsert admitted. */
-  record Close() implements Command<State, Wired> {
-    @Override
-    public Optional<State> apply(State state, Object result) {
-      return Optional.of(state);
-    }
-
-    @Override
-    public Optional<State> applyUnknown(State state) {
-      return Optional.of(state);
-    }
-
+  record Close() implements ModelUnchanged {
     @Override
     public CompletionStage<Object> run(Wired system) {
       system.closeAndCheck("close()");
@@ -234,18 +227,8 @@ final class HostileCommands {
    * An event from the source. A bad one (a negative version, a spec whose equals throws) must
    * be recorded against its key if the key is live; no event may throw back into the source.
    */
-  record SourceEvent(String key, long version, Kind kind) implements Command<State, Wired> {
+  record SourceEvent(String key, long version, Kind kind) implements ModelUnchanged {
     enum Kind { UPSERT, DELETE, NEGATIVE_VERSION, POISONED_SPEC }
-
-    @Override
-    public Optional<State> apply(State state, Object result) {
-      return Optional.of(state);
-    }
-
-    @Override
-    public Optional<State> applyUnknown(State state) {
-      return Optional.of(state);
-    }
 
     @Override
     public CompletionStage<Object> run(Wired system) {
@@ -297,17 +280,7 @@ final class HostileCommands {
   }
 
   /** The data of the Secret every spec reads is now {"token": value}; a change must reach the cache. */
-  record SecretChange(String value) implements Command<State, Wired> {
-    @Override
-    public Optional<State> apply(State state, Object result) {
-      return Optional.of(state);
-    }
-
-    @Override
-    public Optional<State> applyUnknown(State state) {
-      return Optional.of(state);
-    }
-
+  record SecretChange(String value) implements ModelUnchanged {
     @Override
     public CompletionStage<Object> run(Wired system) {
       SimSource source = system.wiring.source();
