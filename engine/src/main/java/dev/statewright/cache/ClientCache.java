@@ -15,12 +15,8 @@ import java.util.NoSuchElementException;
 import java.util.Objects;
 import java.util.Optional;
 import java.util.concurrent.CompletableFuture;
-import java.util.concurrent.ConcurrentHashMap;
-import java.util.concurrent.ConcurrentMap;
-import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.function.Consumer;
 import java.util.function.Function;
-import java.util.function.UnaryOperator;
 
 /**
  * One client per key, kept consistent with a spec that changes under it: each key moves
@@ -54,27 +50,22 @@ import java.util.function.UnaryOperator;
  */
 public final class ClientCache<K, S, C> implements AutoCloseable {
   /*
-   * Overview: the public API, the builder, the map of Entry (one volatile reference to an
-   * immutable Node per key) and the one update core. The parts below never name this class
-   * (EntryTable is their view of it): EventIntake, BuildLauncher, LeaseIssuer, DependencyIndex,
-   * SourceSupervisor, UpdateEffects, ConsistentReads.
+   * Overview: the public API and the builder, wired to the parts that do the work: EntryTable
+   * (the map of entries and the one update core), EventIntake, BuildLauncher, LeaseIssuer,
+   * DependencyIndex, SourceSupervisor, UpdateEffects, ConsistentReads. None of them names this
+   * class.
    *
-   * Concurrency: every change, an insert and a tombstone's replacement included, is one update:
-   * f(node) CASed into the Entry (or, for a new incarnation, into the map's slot), retried on a
-   * lost race; f may run more than once, its effects run once after the CAS (UpdateEffects). No
-   * lock anywhere, so user code never runs under one. close() and an insert each re-check the
-   * other (closed flag vs. map slot). Transitions: Node.LIFECYCLE, listed in Node.
+   * Concurrency: see EntryTable; this class holds no state of its own beyond the wiring.
+   * Transitions: Node.LIFECYCLE, listed in Node.
    *
-   * Ordering of this file: fields and wiring, public API, the update core, the builder.
+   * Ordering of this file: fields and wiring, public API, the builder.
    */
 
   /** The entry lifecycle; {@code specs/repository-lifecycle.md} holds the same diagram. */
   public static final Lifecycle<EntryState, EntryEvent> LIFECYCLE = Node.LIFECYCLE;
 
   private final String name;
-  private final ConcurrentHashMap<K, Entry<K, S, C>> entries = new ConcurrentHashMap<>();
-  private final AtomicBoolean closed = new AtomicBoolean();
-  private final Table table = new Table();
+  private final EntryTable<K, S, C> table;
   private final DependencyIndex<K> index;
   private final BuildLauncher<K, S, C> launcher;
   private final LeaseIssuer<K, S, C> leases;
@@ -87,7 +78,8 @@ public final class ClientCache<K, S, C> implements AutoCloseable {
     this.name = b.name;
     Scheduler scheduler = b.scheduler != null ? b.scheduler : Scheduler.system();
     UserCode<K, C> user = new UserCode<>(name, b.listener, b.closer);
-    this.index = new DependencyIndex<>(entries::get);
+    this.table = new EntryTable<>(name, this::afterUpdate);
+    this.index = new DependencyIndex<>(table::get);
     this.launcher = new BuildLauncher<>(b.asyncFactory, b.factory, b.maxConcurrentBuilds,
         scheduler, b.backoff, b.buildTimeout, user, table);
     this.leases = new LeaseIssuer<>(b.freshness, scheduler, b.acquireTimeout, table);
@@ -160,14 +152,14 @@ public final class ClientCache<K, S, C> implements AutoCloseable {
 
   /** The entry of {@code key} (a tombstone for a deleted key); never blocks or allocates a lock. */
   public final Optional<Snapshot<K, S, C>> snapshot(K key) {
-    Entry<K, S, C> entry = entries.get(Objects.requireNonNull(key, "key"));
+    Entry<K, S, C> entry = table.get(Objects.requireNonNull(key, "key"));
     return entry == null ? Optional.empty() : entry.node().view();
   }
 
   /** Every live entry; each snapshot is consistent on its own. */
   public final List<Snapshot<K, S, C>> list() {
-    List<Snapshot<K, S, C>> live = new ArrayList<>(entries.size());
-    for (Entry<K, S, C> entry : entries.values()) {
+    List<Snapshot<K, S, C>> live = new ArrayList<>(table.size());
+    for (Entry<K, S, C> entry : table.entries()) {
       Node<K, S, C> node = entry.node();
       if (node.isLive()) {
         live.add(node.view().orElseThrow());
@@ -280,74 +272,17 @@ public final class ClientCache<K, S, C> implements AutoCloseable {
    */
   @Override
   public final void close() {
-    if (closed.compareAndSet(false, true)) {
+    if (table.close()) {
       sources.close();
       reads.close(EntryTable.closedError(name));
     }
-    entries.values().forEach(e -> table.update(e, Node::removedIfLive));
+    table.entries().forEach(e -> table.update(e, Node::removedIfLive));
   }
 
-  // ---------------------------------------------------------------- the update core
-
-  /** The map and the one update core, as the parts below the cache see them. */
-  private final class Table implements EntryTable<K, S, C> {
-    @Override
-    public ConcurrentMap<K, Entry<K, S, C>> map() {
-      return entries;
-    }
-
-    @Override
-    public Update<K, S, C> update(Entry<K, S, C> entry, UnaryOperator<Node<K, S, C>> f) {
-      Update<K, S, C> u;
-      do {
-        u = attempt(entry.key, entry, entry.node(), f, false);
-      } while (u == null); // lost a race: f again, on the node that won
-      return u;
-    }
-
-    @Override
-    public Update<K, S, C> update(K key, UnaryOperator<Node<K, S, C>> f) {
-      Update<K, S, C> u;
-      do {
-        Entry<K, S, C> entry = entries.get(key);
-        Node<K, S, C> prev = entry == null ? null : entry.node();
-        u = attempt(key, entry, prev, f, prev == null || !prev.isLive());
-      } while (u == null); // lost a race for the entry or the slot: read the slot again
-      return u;
-    }
-
-    /**
-     * One CAS of {@code f(prev)} into {@code entry}, or, {@code reborn}, of a new Entry into the
-     * map's slot in place of {@code entry} (null, or a tombstone); null if the race was lost.
-     */
-    private Update<K, S, C> attempt(K key, Entry<K, S, C> entry, Node<K, S, C> prev,
-        UnaryOperator<Node<K, S, C>> f, boolean reborn) {
-      Node<K, S, C> next = f.apply(prev);
-      if (next == prev) {
-        return new Update<>(entry, prev, prev);
-      }
-      List<Waiter<K, S, C>> settled = next.settledWaiters();
-      next = settled.isEmpty() ? next : next.without(settled);
-      Entry<K, S, C> target = reborn ? new Entry<>(next) : entry;
-      boolean won = !reborn ? entry.compareAndSet(prev, next)
-          : entry == null ? entries.putIfAbsent(key, target) == null
-          : entries.replace(key, entry, target);
-      if (!won) {
-        return null;
-      }
-      effects.afterUpdate(target, prev, next, settled, reborn);
-      return new Update<>(target, prev, next);
-    }
-
-    @Override
-    public String cacheName() {
-      return name;
-    }
-
-    @Override
-    public boolean closed() {
-      return closed.get();
-    }
+  /** The table's effects: the wiring is circular, the effects need the table. */
+  private void afterUpdate(Entry<K, S, C> entry, Node<K, S, C> prev, Node<K, S, C> next,
+      List<Waiter<K, S, C>> settled, boolean reborn) {
+    effects.afterUpdate(entry, prev, next, settled, reborn);
   }
 
   /** Number of dependencies indexed; for tests. */
@@ -357,7 +292,7 @@ public final class ClientCache<K, S, C> implements AutoCloseable {
 
   @Override
   public String toString() {
-    return "ClientCache[" + name + ", " + entries.size() + " entries]";
+    return "ClientCache[" + name + ", " + table.size() + " entries]";
   }
 
   // ---------------------------------------------------------------- builder
