@@ -64,6 +64,11 @@ final class Node<K, S, C> {
   final long staleSinceNanos;
   final List<Waiter<K, S, C>> waiters;
   /**
+   * Clients served by this key so far (C15): 1 with the first, +1 with each new client served,
+   * never lower; kept by a tombstone and handed to a re-add, as {@link #abandonedRunning} is.
+   */
+  final long generation;
+  /**
    * Abandoned factory calls of this key that have not returned, shared by every incarnation of
    * the key (a tombstone hands it to a re-add); changed by {@link BuildRun}, not by CAS here.
    */
@@ -94,6 +99,7 @@ final class Node<K, S, C> {
     this.nextRetryNanos = d.nextRetryNanos;
     this.staleSinceNanos = d.staleSinceNanos;
     this.waiters = List.copyOf(d.waiters);
+    this.generation = d.generation;
     this.abandonedRunning = d.abandonedRunning;
   }
 
@@ -107,16 +113,19 @@ final class Node<K, S, C> {
     if (v == null || v.get().abandonedBuildsRunning() != abandoned) {
       v = Optional.of(new Snapshot<>(key, state, desiredVersion, desiredSpec,
           served == null ? 0 : served.version(), served == null ? null : served.spec(),
-          lastError, nextRetryNanos, abandoned));
+          lastError, nextRetryNanos, abandoned, generation));
       view = v;
     }
     return v;
   }
 
-  /** A new entry that wants its first build, waited on by {@code waiter} (if not null). */
+  /**
+   * A new entry that wants its first build, waited on by {@code waiter} (if not null); it takes
+   * over what the key's {@code tombstone} (if not null) keeps for every incarnation.
+   */
   static <K, S, C> Node<K, S, C> created(K key, S spec, long version, Collection<?> dependencies,
-      int origin, long now, AtomicInteger abandonedRunning, Waiter<K, S, C> waiter) {
-    Draft<K, S, C> d = new Draft<>(key, abandonedRunning);
+      int origin, long now, Node<K, S, C> tombstone, Waiter<K, S, C> waiter) {
+    Draft<K, S, C> d = new Draft<>(key, tombstone);
     d.state = EntryState.STALE;
     d.origin = origin;
     d.desiredSpec = spec;
@@ -131,13 +140,15 @@ final class Node<K, S, C> {
     return new Node<>(d);
   }
 
-  /** A tombstone at {@code version}, still owing the cancellation of {@code displaced} if any. */
-  static <K, S, C> Node<K, S, C> tombstone(K key, long version, BuildRun<S> displaced,
-      AtomicInteger abandonedRunning) {
-    Draft<K, S, C> d = new Draft<>(key, abandonedRunning);
+  /**
+   * A tombstone at {@code version} where the key had none or the older {@code tombstone}, still
+   * owing the cancellation of the build that one displaced, if any.
+   */
+  static <K, S, C> Node<K, S, C> tombstone(K key, long version, Node<K, S, C> tombstone) {
+    Draft<K, S, C> d = new Draft<>(key, tombstone);
     d.state = EntryState.REMOVED;
     d.desiredVersion = version;
-    d.displaced = displaced;
+    d.displaced = tombstone == null ? null : tombstone.displaced;
     return new Node<>(d);
   }
 
@@ -213,6 +224,7 @@ final class Node<K, S, C> {
     long version = newest ? desiredVersion : run.version;
     assert served == null || version >= served.version() : "served version went back";
     d.served = new Served<>(newest ? desiredSpec : run.spec, version, run.revision, client);
+    d.generation = generation + 1;
     d.lastError = null;
     d.failures = 0;
     d.nextRetryNanos = 0;
@@ -357,13 +369,16 @@ final class Node<K, S, C> {
     long nextRetryNanos;
     long staleSinceNanos;
     final List<Waiter<K, S, C>> waiters;
+    long generation;
     private final AtomicInteger abandonedRunning;
     private final Node<K, S, C> previous;
 
-    private Draft(K key, AtomicInteger abandonedRunning) {
+    /** A first node of {@code key}, after {@code tombstone} (null if the key had none). */
+    private Draft(K key, Node<K, S, C> tombstone) {
       this.key = key;
       this.waiters = new ArrayList<>(1);
-      this.abandonedRunning = abandonedRunning;
+      this.generation = tombstone == null ? 0 : tombstone.generation;
+      this.abandonedRunning = tombstone == null ? new AtomicInteger() : tombstone.abandonedRunning;
       this.previous = null;
     }
 
@@ -386,6 +401,7 @@ final class Node<K, S, C> {
       this.nextRetryNanos = n.nextRetryNanos;
       this.staleSinceNanos = n.staleSinceNanos;
       this.waiters = new ArrayList<>(n.waiters);
+      this.generation = n.generation;
       this.abandonedRunning = n.abandonedRunning;
       this.previous = n;
     }

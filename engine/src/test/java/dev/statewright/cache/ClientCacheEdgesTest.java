@@ -184,22 +184,24 @@ class ClientCacheEdgesTest {
   @Test
   void snapshotsAreEqualExactlyWhenEveryFieldIs() {
     IOException e = new IOException("x");
-    Snapshot<String, String, String> s = new Snapshot<>("k", EntryState.CURRENT, 2, "b", 1, "a", e, 7, 0);
-    assertThat(s).isEqualTo(new Snapshot<>("k", EntryState.CURRENT, 2, "b", 1, "a", e, 7, 0))
-        .hasSameHashCodeAs(new Snapshot<>("k", EntryState.CURRENT, 2, "b", 1, "a", e, 7, 0))
-        .isNotEqualTo(new Snapshot<>("j", EntryState.CURRENT, 2, "b", 1, "a", e, 7, 0))
-        .isNotEqualTo(new Snapshot<>("k", EntryState.STALE, 2, "b", 1, "a", e, 7, 0))
-        .isNotEqualTo(new Snapshot<>("k", EntryState.CURRENT, 3, "b", 1, "a", e, 7, 0))
-        .isNotEqualTo(new Snapshot<>("k", EntryState.CURRENT, 2, "c", 1, "a", e, 7, 0))
-        .isNotEqualTo(new Snapshot<>("k", EntryState.CURRENT, 2, "b", 0, "a", e, 7, 0))
-        .isNotEqualTo(new Snapshot<>("k", EntryState.CURRENT, 2, "b", 1, "z", e, 7, 0))
-        .isNotEqualTo(new Snapshot<>("k", EntryState.CURRENT, 2, "b", 1, "a", null, 7, 0))
-        .isNotEqualTo(new Snapshot<>("k", EntryState.CURRENT, 2, "b", 1, "a", e, 8, 0))
-        .isNotEqualTo(new Snapshot<>("k", EntryState.CURRENT, 2, "b", 1, "a", e, 7, 1))
+    Snapshot<String, String, String> s = new Snapshot<>("k", EntryState.CURRENT, 2, "b", 1, "a", e, 7, 0, 4);
+    assertThat(s).isEqualTo(new Snapshot<>("k", EntryState.CURRENT, 2, "b", 1, "a", e, 7, 0, 4))
+        .hasSameHashCodeAs(new Snapshot<>("k", EntryState.CURRENT, 2, "b", 1, "a", e, 7, 0, 4))
+        .isNotEqualTo(new Snapshot<>("j", EntryState.CURRENT, 2, "b", 1, "a", e, 7, 0, 4))
+        .isNotEqualTo(new Snapshot<>("k", EntryState.STALE, 2, "b", 1, "a", e, 7, 0, 4))
+        .isNotEqualTo(new Snapshot<>("k", EntryState.CURRENT, 3, "b", 1, "a", e, 7, 0, 4))
+        .isNotEqualTo(new Snapshot<>("k", EntryState.CURRENT, 2, "c", 1, "a", e, 7, 0, 4))
+        .isNotEqualTo(new Snapshot<>("k", EntryState.CURRENT, 2, "b", 0, "a", e, 7, 0, 4))
+        .isNotEqualTo(new Snapshot<>("k", EntryState.CURRENT, 2, "b", 1, "z", e, 7, 0, 4))
+        .isNotEqualTo(new Snapshot<>("k", EntryState.CURRENT, 2, "b", 1, "a", null, 7, 0, 4))
+        .isNotEqualTo(new Snapshot<>("k", EntryState.CURRENT, 2, "b", 1, "a", e, 8, 0, 4))
+        .isNotEqualTo(new Snapshot<>("k", EntryState.CURRENT, 2, "b", 1, "a", e, 7, 1, 4))
+        .isNotEqualTo(new Snapshot<>("k", EntryState.CURRENT, 2, "b", 1, "a", e, 7, 0, 5))
         .isNotEqualTo("k");
     assertThat(s.hashCode()).isNotZero();
     assertThat(s.abandonedBuildsRunning()).isZero();
     assertThat(s.nextRetryNanos()).hasValue(7);
+    assertThat(s.generation()).isEqualTo(4);
   }
 
   @Test
