@@ -26,10 +26,12 @@ public final class Snapshot<K, S, C> {
   private final long nextRetryNanos;
   private final int abandonedBuildsRunning;
   private final long generation;
+  private final int openLeases;
+  private final int retiredClientsInUse;
 
   Snapshot(K key, EntryState state, long desiredVersion, S desiredSpec, long servedVersion,
       S servedSpec, Throwable lastError, long nextRetryNanos, int abandonedBuildsRunning,
-      long generation) {
+      long generation, int openLeases, int retiredClientsInUse) {
     this.key = key;
     this.state = state;
     this.desiredVersion = desiredVersion;
@@ -40,6 +42,8 @@ public final class Snapshot<K, S, C> {
     this.nextRetryNanos = nextRetryNanos;
     this.abandonedBuildsRunning = abandonedBuildsRunning;
     this.generation = generation;
+    this.openLeases = openLeases;
+    this.retiredClientsInUse = retiredClientsInUse;
   }
 
   /** The key. */
@@ -100,6 +104,19 @@ public final class Snapshot<K, S, C> {
     return generation;
   }
 
+  /** Leases open on the served client when this snapshot was taken; 0 if none is served. */
+  public int openLeases() {
+    return openLeases;
+  }
+
+  /**
+   * Clients of this key replaced (or removed) but still leased when this snapshot was taken: each
+   * is released when its last lease closes (C6), and a lease on one has been told so (C10).
+   */
+  public int retiredClientsInUse() {
+    return retiredClientsInUse;
+  }
+
   @Override
   public boolean equals(Object o) {
     return o instanceof Snapshot<?, ?, ?> other
@@ -108,7 +125,8 @@ public final class Snapshot<K, S, C> {
         && servedVersion == other.servedVersion && Objects.equals(servedSpec, other.servedSpec)
         && Objects.equals(lastError, other.lastError) && nextRetryNanos == other.nextRetryNanos
         && abandonedBuildsRunning == other.abandonedBuildsRunning
-        && generation == other.generation;
+        && generation == other.generation && openLeases == other.openLeases
+        && retiredClientsInUse == other.retiredClientsInUse;
   }
 
   @Override
