@@ -111,6 +111,23 @@ class ClientLeaseTest {
     }
 
     @Test
+    void snapshotsOfOneNodeFollowItsLeaseCounts() {
+      ClientLease<Client> first = servedV1();
+      assertThat(snapshot().openLeases()).isEqualTo(1);
+      ClientLease<Client> second = leaseNow();
+      assertThat(snapshot().openLeases()).isEqualTo(2);
+      first.close();
+      assertThat(snapshot().openLeases()).isEqualTo(1);
+      cache.upsert("redis", V2, 2);
+      scheduler.runAll();
+      assertThat(snapshot().retiredClientsInUse()).isEqualTo(1);
+      Snapshot<String, Repo, Client> pinned = snapshot();
+      second.close();
+      assertThat(snapshot().retiredClientsInUse()).as("on the same node").isZero();
+      assertThat(snapshot()).isNotEqualTo(pinned);
+    }
+
+    @Test
     void aStageAskedForAfterTheReplacementIsCompleteAlready() { // C10
       ClientLease<Client> old = servedV1();
       cache.upsert("redis", V2, 2);
@@ -264,6 +281,17 @@ class ClientLeaseTest {
       try (ClientLease<Client> fresh = leaseNow()) {
         assertThat(fresh.get()).isNotSameAs(broken.get());
       }
+      broken.close();
+    }
+
+    @Test
+    void anUpsertOfAVersionTheBrokenClientServesCompletesAtOnce() { // C4 beside C11
+      ClientLease<Client> broken = servedV1();
+      cache.invalidate("redis", UNAUTHORIZED);
+
+      assertThat(cache.upsert("redis", V1, 1)).as("version 1 is served, broken or not").isCompleted();
+      assertThat(cache.acquireAsync("redis", 1)).as("but not to a strict reader").isNotDone();
+      scheduler.runAll();
       broken.close();
     }
 

@@ -30,6 +30,7 @@ class ClaimTest {
   @Test
   void aClaimIsCountedFromItsConstructionAndReleasesOnItsLastClose() {
     Tagged lease = new Tagged(resource, "watch", 7);
+    assertThat(lease.closedNow()).isFalse();
     assertThat(resource.leaseCount()).isEqualTo(1);
     assertThat(resource.holders()).containsExactly("watch");
     assertThat(lease.get()).isEqualTo("payload");
