@@ -30,7 +30,8 @@ import java.util.function.Function;
  * built from (C5); a replaced client is released after its last lease (C6); a failing build keeps
  * the last good client, records the error and retries with backoff (C7); no more than
  * {@code maxConcurrentBuilds} factory calls run at once, abandoned calls that have not returned
- * included (C8); a change to a dependency rebuilds its dependents (C9).
+ * included (C8); a change to a dependency rebuilds its dependents (C9), in a wave that never
+ * exceeds its rate and stops on a failed canary (C14).
  *
  * <p>Liveness: nothing a factory, closer, listener, source, change policy or caller does (block,
  * throw any {@code Throwable}, complete synchronously, call back into the cache, {@code delete}
@@ -85,7 +86,7 @@ public final class ClientCache<K, S, C> implements AutoCloseable {
     this.leases = new LeaseIssuer<>(b.freshness, scheduler, b.acquireTimeout, table);
     this.reads = new ConsistentReads<>(name, b.sources, scheduler, b.acquireTimeout, leases);
     this.intake = new EventIntake<>(b.changePolicy, b.dependsOn, b.supersede, scheduler, user,
-        table, index, reads);
+        table, index, reads, b.wave);
     this.sources = new SourceSupervisor<>(name, b.sources, intake, scheduler, b.backoff);
     this.effects = new UpdateEffects<>(table, user, index, launcher, intake, scheduler,
         b.tombstoneRetention);
@@ -257,9 +258,11 @@ public final class ClientCache<K, S, C> implements AutoCloseable {
   }
 
   /**
-   * Rebuilds every entry whose spec depends on {@code dependency} (as {@code dependsOn} says).
+   * Rebuilds every entry whose spec depends on {@code dependency} (as {@code dependsOn} says), in
+   * the builder's {@link Builder#dependencyWave wave}.
    *
-   * @return completes when all of them serve a client built after this call
+   * @return completes when all of them serve a client built after this call; fails with the
+   *     error of a failed canary, or of a dependent's build
    */
   public final CompletableFuture<Void> dependencyChanged(Object dependency) {
     return intake.dependencyChangedFuture(Objects.requireNonNull(dependency, "dependency"));
@@ -320,6 +323,7 @@ public final class ClientCache<K, S, C> implements AutoCloseable {
     private Duration tombstoneRetention = Duration.ofMinutes(10);
     private Duration supersede;
     private Function<? super S, ? extends Collection<?>> dependsOn = spec -> List.of();
+    private Wave wave = Wave.all();
     private Consumer<? super C> closer = UserCode::closeIfCloseable;
     private CacheListener<K> listener = new CacheListener<>() { };
     private final List<EventSource<K, S>> sources = new ArrayList<>();
@@ -404,6 +408,12 @@ public final class ClientCache<K, S, C> implements AutoCloseable {
     /** What else a spec reads (the Secret holding its token), for {@code dependencyChanged}. */
     public Builder<K, S, C> dependsOn(Function<? super S, ? extends Collection<?>> dependsOn) {
       this.dependsOn = Objects.requireNonNull(dependsOn, "dependsOn");
+      return this;
+    }
+
+    /** How a dependency change rebuilds its dependents (canaries, a rate); default {@link Wave#all()}. */
+    public Builder<K, S, C> dependencyWave(Wave wave) {
+      this.wave = Objects.requireNonNull(wave, "wave");
       return this;
     }
 
