@@ -32,6 +32,7 @@ public final class Demo {
     try (Workspace workspace = Workspace.create()) {
       new RepositoryDemo(out, checks, workspace.root).run();
       new BundleDemo(out, checks, workspace.root).run();
+      new WaveDemo(out, checks).run();
     }
     if (explore) {
       out.println();
