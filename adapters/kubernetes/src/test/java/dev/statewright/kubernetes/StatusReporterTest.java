@@ -8,6 +8,8 @@ import io.fabric8.kubernetes.api.model.GenericKubernetesResource;
 import io.fabric8.kubernetes.api.model.ObjectMetaBuilder;
 import io.fabric8.kubernetes.client.KubernetesClient;
 import io.fabric8.kubernetes.client.dsl.base.CustomResourceDefinitionContext;
+import io.fabric8.kubernetes.client.dsl.base.PatchContext;
+import io.fabric8.kubernetes.client.dsl.base.PatchType;
 import io.fabric8.kubernetes.client.dsl.base.ResourceDefinitionContext;
 import io.fabric8.kubernetes.client.server.mock.EnableKubernetesMockClient;
 import io.fabric8.kubernetes.client.server.mock.KubernetesMockServer;
@@ -78,9 +80,7 @@ class StatusReporterTest {
         .containsKey("servedVersion").doesNotContainKey("nextRetryTime");
     long servedBefore = ((Number) first.get("servedVersion")).longValue();
 
-    repo = client.resource(repo).get();
-    repo.getSpec().url = "https://mirror.example/bitnami";
-    client.resource(repo).update();
+    setUrl(repo, "https://mirror.example/bitnami");
 
     Map<String, Object> second = awaitReady("bitnami", c -> "True".equals(c.get("status"))
         && ((Number) c.get("servedVersion")).longValue() > servedBefore);
@@ -94,22 +94,18 @@ class StatusReporterTest {
     PackageRepository repo = create("flaky", "https://charts.example/ok");
     Map<String, Object> ready = awaitReady("flaky", c -> "True".equals(c.get("status")));
 
-    repo = client.resource(repo).get();
-    repo.getSpec().url = "https://charts.example/broken";
-    client.resource(repo).update();
+    setUrl(repo, "https://charts.example/broken");
     Map<String, Object> failing = awaitReady("flaky", c -> "False".equals(c.get("status")));
     assertThat(failing).containsEntry("reason", "BuildFailed").containsKey("nextRetryTime")
         .containsEntry("servedVersion", ready.get("servedVersion"));
     assertThat((String) failing.get("message"))
         .startsWith("serving version " + ready.get("servedVersion") + ", version ")
         .contains("IOException: 401 Unauthorized from https://<redacted>@charts.example",
-            "Bearer <redacted>", "next retry at ")
+            "Authorization: <redacted>", "next retry at ")
         .doesNotContain(PASSWORD).doesNotContain("admin");
     assertThat(failing.get("lastTransitionTime")).isNotNull();
 
-    repo = client.resource(repo).get();
-    repo.getSpec().url = "https://charts.example/fixed";
-    client.resource(repo).update();
+    setUrl(repo, "https://charts.example/fixed");
     Map<String, Object> recovered = awaitReady("flaky", c -> "True".equals(c.get("status")));
     assertThat(recovered).doesNotContainKey("nextRetryTime");
     assertThat(((Number) recovered.get("servedVersion")).longValue())
@@ -135,9 +131,7 @@ class StatusReporterTest {
     assertThat(reporter.report()).isZero();
     assertThat(generic("quiet").getMetadata().getResourceVersion()).isEqualTo(version);
 
-    repo = client.resource(repo).get();
-    repo.getSpec().url = "https://charts.example/broken";
-    client.resource(repo).update();
+    setUrl(repo, "https://charts.example/broken");
     awaitReady("quiet", c -> "False".equals(c.get("status")));
     @SuppressWarnings("unchecked")
     List<Map<String, Object>> after = (List<Map<String, Object>>) statusOf(generic("quiet"))
@@ -184,6 +178,12 @@ class StatusReporterTest {
     }
     return list.stream().filter(c -> c instanceof Map<?, ?> m && "Ready".equals(m.get("type")))
         .map(c -> (Map<String, Object>) c).findFirst().orElse(null);
+  }
+
+  /** Changes the URL by a merge patch, unconditionally: the reporter writes the status meanwhile. */
+  private static void setUrl(PackageRepository repo, String url) {
+    client.resources(PackageRepository.class).inNamespace(NS).withName(repo.getMetadata().getName())
+        .patch(PatchContext.of(PatchType.JSON_MERGE), "{\"spec\":{\"url\":\"" + url + "\"}}");
   }
 
   private PackageRepository create(String name, String url) {
