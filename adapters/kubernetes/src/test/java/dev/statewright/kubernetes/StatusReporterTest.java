@@ -14,6 +14,8 @@ import io.fabric8.kubernetes.client.dsl.base.ResourceDefinitionContext;
 import io.fabric8.kubernetes.client.server.mock.EnableKubernetesMockClient;
 import io.fabric8.kubernetes.client.server.mock.KubernetesMockServer;
 import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
 import java.time.Duration;
 import java.util.List;
 import java.util.Map;
@@ -147,6 +149,17 @@ class StatusReporterTest {
             + "Authorization=<redacted> Basic <redacted> bearer <redacted>");
     assertThat(StatusReporter.redact("x".repeat(5000))).hasSize(1024);
     assertThat(StatusReporter.redact(null)).isEmpty();
+  }
+
+  @Test
+  void theReadmeShowsTheCompiledStatusSample() throws Exception {
+    List<String> lines = Files.readAllLines(
+        Path.of("src/test/java/dev/statewright/kubernetes/ReadmeSample.java"));
+    String sample = String.join("\n", lines.subList(lines.indexOf("    // status:start") + 1,
+        lines.indexOf("    // status:end")).stream().map(line -> line.substring(4)).toList());
+    assertThat(Files.readString(Path.of("../../README.md")))
+        .as("README.md shows ReadmeSample's status code verbatim").contains(sample);
+    ReadmeSample.reportStatus(client).close(); // it builds, starts and stops
   }
 
   private GenericKubernetesResource generic(String name) {
