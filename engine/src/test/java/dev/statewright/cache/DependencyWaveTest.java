@@ -154,7 +154,10 @@ class DependencyWaveTest {
     assertThat(rebuilt()).isEqualTo(DEPENDENTS);
     assertThat(wave).isCompleted();
     assertThat(calls().values()).as("each dependent rebuilt once").containsOnly(2);
-    assertThat(cache.list()).allSatisfy(s -> assertThat(s.state()).isEqualTo(EntryState.CURRENT));
+    assertThat(cache.list()).allSatisfy(s -> {
+      assertThat(s.state()).isEqualTo(EntryState.CURRENT);
+      assertThat(s.generation()).as("one more client served (C15)").isEqualTo(2);
+    });
   }
 
   @Test
@@ -195,6 +198,7 @@ class DependencyWaveTest {
       assertThat(s.state()).isEqualTo(EntryState.CURRENT);
       assertThat(s.lastError()).as(s.key() + " records the canary's error").containsSame(badToken);
       assertThat(served(s.key())).as(s.key() + " keeps its client").isSameAs(before.get(s.key()));
+      assertThat(s.generation()).as(s.key() + " serves its first client still").isEqualTo(1);
     }
   }
 

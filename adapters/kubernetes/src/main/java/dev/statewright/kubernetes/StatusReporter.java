@@ -301,15 +301,14 @@ public final class StatusReporter implements AutoCloseable {
 
   private Ready ready(Snapshot<String, ?, ?> s) {
     Long served = s.servedVersion().isPresent() ? s.servedVersion().getAsLong() : null;
-    // TODO(client-leases): Snapshot.generation() (builds served per key) once that branch is merged;
-    // until then no servedGeneration is written.
-    Long generation = null;
+    Long generation = served == null ? null : s.generation(); // clients served, rebuilds included
     String retry = null;
     if (s.nextRetryNanos().isPresent()) {
       long in = s.nextRetryNanos().getAsLong() - scheduler.nanoTime();
       retry = scheduler.now().plusNanos(Math.max(0, in)).truncatedTo(ChronoUnit.SECONDS).toString();
     }
-    String serving = served == null ? "no client served yet" : "serving version " + served;
+    String serving = served == null ? "no client served yet"
+        : "serving version " + served + " (generation " + generation + ")";
     String error = s.lastError().map(e -> redact(describe.apply(e))).orElse(null);
     String status;
     String reason;

@@ -86,7 +86,11 @@ class StatusReporterTest {
 
     Map<String, Object> second = awaitReady("bitnami", c -> "True".equals(c.get("status"))
         && ((Number) c.get("servedVersion")).longValue() > servedBefore);
-    assertThat(second.get("message")).isEqualTo("serving version " + second.get("servedVersion"));
+    assertThat(second.get("message")).isEqualTo("serving version " + second.get("servedVersion")
+        + " (generation " + second.get("servedGeneration") + ")");
+    assertThat(((Number) second.get("servedGeneration")).longValue())
+        .as("the served generation counts the rebuild")
+        .isEqualTo(((Number) first.get("servedGeneration")).longValue() + 1);
     assertThat(cache.snapshot(NS + "/bitnami").orElseThrow().servedSpec().orElseThrow().url)
         .isEqualTo("https://mirror.example/bitnami");
   }
@@ -101,7 +105,8 @@ class StatusReporterTest {
     assertThat(failing).containsEntry("reason", "BuildFailed").containsKey("nextRetryTime")
         .containsEntry("servedVersion", ready.get("servedVersion"));
     assertThat((String) failing.get("message"))
-        .startsWith("serving version " + ready.get("servedVersion") + ", version ")
+        .startsWith("serving version " + ready.get("servedVersion") + " (generation "
+            + ready.get("servedGeneration") + "), version ")
         .contains("IOException: 401 Unauthorized from https://<redacted>@charts.example",
             "Authorization: <redacted>", "next retry at ")
         .doesNotContain(PASSWORD).doesNotContain("admin");
