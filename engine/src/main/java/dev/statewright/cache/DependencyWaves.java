@@ -96,11 +96,6 @@ final class DependencyWaves<K, S, C> {
     return next.result;
   }
 
-  /** Running waves; for tests. */
-  synchronized int running() {
-    return running.size();
-  }
-
   /** One wave: the rebuild of one dependency's dependents after one change. */
   private final class Rollout {
     final Object dependency;

@@ -283,6 +283,55 @@ class DependencyWaveTest {
   }
 
   @Test
+  void keysTheOldWaveLeftMidRebuildAreTheNewWavesFirstCanaries() {
+    List<Map.Entry<String, CompletableFuture<Client>>> builds = new ArrayList<>();
+    cache = ClientCache.<String, Repo, Client>asyncBuilder((key, spec) -> {
+          CompletableFuture<Client> build = new CompletableFuture<>();
+          builds.add(Map.entry(key, build));
+          return build;
+        })
+        .scheduler(scheduler)
+        .dependsOn(repo -> Set.of(repo.tokenRef()))
+        .dependencyWave(Wave.canaryFirst(1).thenAtMost(3, Duration.ofSeconds(1)))
+        .listener(new CacheListener<>() {
+          @Override
+          public void onTransition(String key, Transition<EntryState, EntryEvent> t) {
+            if (t.event() == EntryEvent.DEPENDENCY_CHANGED) {
+              marked.add(key);
+            }
+          }
+        })
+        .build();
+    for (int i = 0; i < DEPENDENTS; i++) {
+      cache.upsert(key(i), repo(i), 1);
+    }
+    Runnable finishBuilds = () -> {
+      scheduler.runAll();
+      List<Map.Entry<String, CompletableFuture<Client>>> started = List.copyOf(builds);
+      builds.removeAll(started);
+      started.forEach(b -> b.getValue().complete(new Client(b.getKey(), repo(0), 0)));
+      scheduler.runAll();
+    };
+    finishBuilds.run();
+    cache.dependencyChanged(SECRET);
+    finishBuilds.run(); // the canary serves; the first window's three builds start
+    scheduler.runAll();
+    List<String> inFlight = builds.stream().map(Map.Entry::getKey).toList();
+    assertThat(inFlight).hasSize(3);
+    marked.clear();
+
+    CompletableFuture<Void> second = cache.dependencyChanged(SECRET);
+
+    assertThat(marked).as("the keys left mid-rebuild, marked again at once")
+        .containsExactlyInAnyOrderElementsOf(inFlight);
+    for (int i = 0; i < 20 && !second.isDone(); i++) {
+      finishBuilds.run();
+      scheduler.advance(Duration.ofSeconds(1));
+    }
+    assertThat(second).isCompleted();
+  }
+
+  @Test
   void aSecondChangeAfterAFailedCanaryStartsAFreshWave() {
     start(Wave.canaryFirst(1).thenAtMost(20, Duration.ofSeconds(1)));
     factory.failure = (key, spec) -> new IOException("401");
