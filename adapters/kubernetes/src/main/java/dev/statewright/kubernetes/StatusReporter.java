@@ -100,6 +100,9 @@ public final class StatusReporter implements AutoCloseable {
   /**
    * A reporter writing into {@code resources}, for instance
    * {@code client.genericKubernetesResources(ResourceDefinitionContext.fromResourceType(MyResource.class))}.
+   *
+   * @param resources the resources whose status is written, keyed {@code "namespace/name"}
+   * @return a builder
    */
   public static Builder builder(MixedOperation<GenericKubernetesResource,
       GenericKubernetesResourceList, Resource<GenericKubernetesResource>> resources) {
@@ -119,13 +122,23 @@ public final class StatusReporter implements AutoCloseable {
       this.resources = resources;
     }
 
-    /** Where reports run and how time is read; default {@link Scheduler#system()}. */
+    /**
+     * Where reports run and how time is read; default {@link Scheduler#system()}.
+     *
+     * @param scheduler the scheduler
+     * @return this builder
+     */
     public Builder scheduler(Scheduler scheduler) {
       this.scheduler = Objects.requireNonNull(scheduler, "scheduler");
       return this;
     }
 
-    /** How often a report runs without a transition asking for one; default 30 seconds. */
+    /**
+     * How often a report runs without a transition asking for one; default 30 seconds.
+     *
+     * @param interval a positive duration
+     * @return this builder
+     */
     public Builder interval(Duration interval) {
       Objects.requireNonNull(interval, "interval");
       if (interval.isNegative() || interval.isZero()) {
@@ -138,13 +151,20 @@ public final class StatusReporter implements AutoCloseable {
     /**
      * How an error becomes the condition's message; default its class and message with
      * credentials redacted. Whatever it returns is redacted again and cut to 1024 characters.
+     *
+     * @param describe turns the last error into text
+     * @return this builder
      */
     public Builder errorMessage(Function<Throwable, String> describe) {
       this.describe = Objects.requireNonNull(describe, "describe");
       return this;
     }
 
-    /** The reporter; give {@link #listener()} to the cache's builder, then {@link #start} it. */
+    /**
+     * The reporter; give {@link #listener()} to the cache's builder, then {@link #start} it.
+     *
+     * @return the reporter, not yet reporting
+     */
     public StatusReporter build() {
       return new StatusReporter(this);
     }
@@ -152,7 +172,11 @@ public final class StatusReporter implements AutoCloseable {
 
   // ---------------------------------------------------------------- wiring
 
-  /** A listener for the cache's builder: every transition asks for a report (coalesced). */
+  /**
+   * A listener for the cache's builder: every transition asks for a report (coalesced).
+   *
+   * @return the listener
+   */
   public CacheListener<String> listener() {
     return new CacheListener<>() {
       @Override
@@ -167,7 +191,12 @@ public final class StatusReporter implements AutoCloseable {
     };
   }
 
-  /** Reports on {@code cache} from now on: at once, after transitions, and every interval. */
+  /**
+   * Reports on {@code cache} from now on: at once, after transitions, and every interval.
+   *
+   * @param cache the cache whose keys are {@code "namespace/name"} of the resources
+   * @return this reporter
+   */
   public StatusReporter start(ClientCache<String, ?, ?> cache) {
     this.cache = Objects.requireNonNull(cache, "cache");
     requestReport();
