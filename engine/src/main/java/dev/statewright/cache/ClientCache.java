@@ -29,8 +29,10 @@ import java.util.function.Function;
  * built from (C5); a replaced client is released after its last lease (C6); a failing build keeps
  * the last good client, records the error and retries with backoff (C7); no more than
  * {@code maxConcurrentBuilds} factory calls run at once, abandoned calls that have not returned
- * included (C8); a change to a dependency rebuilds its dependents (C9), in a wave that never
- * exceeds its rate and stops on a failed canary (C14).
+ * included (C8); a change to a dependency rebuilds its dependents (C9); every {@link ClientLease}
+ * is told once when its client is replaced (C10); a client reported failing is never served under
+ * {@link Freshness#strict()} (C11); {@link Snapshot#generation()} counts served clients (C15); a
+ * dependency change runs in a wave that never exceeds its rate and stops on a failed canary (C14).
  *
  * <p>Liveness: nothing a factory, closer, listener, source, change policy or caller does (block,
  * throw any {@code Throwable}, complete synchronously, call back into the cache, {@code delete}
