@@ -31,7 +31,8 @@ import java.util.function.Function;
  * {@code maxConcurrentBuilds} factory calls run at once, abandoned calls that have not returned
  * included (C8); a change to a dependency rebuilds its dependents (C9); every {@link ClientLease}
  * is told once when its client is replaced (C10); a client reported failing is never served under
- * {@link Freshness#strict()} (C11); {@link Snapshot#generation()} counts served clients (C15).
+ * {@link Freshness#strict()} (C11); {@link Snapshot#generation()} counts served clients (C15); a
+ * dependency change runs in a wave that never exceeds its rate and stops on a failed canary (C14).
  *
  * <p>Liveness: nothing a factory, closer, listener, source, change policy or caller does (block,
  * throw any {@code Throwable}, complete synchronously, call back into the cache, {@code delete}
@@ -86,7 +87,7 @@ public final class ClientCache<K, S, C> implements AutoCloseable {
     this.leases = new LeaseIssuer<>(b.freshness, scheduler, b.acquireTimeout, table);
     this.reads = new ConsistentReads<>(name, b.sources, scheduler, b.acquireTimeout, leases);
     this.intake = new EventIntake<>(b.changePolicy, b.dependsOn, b.supersede, scheduler, user,
-        table, index, reads);
+        table, index, reads, b.wave);
     this.sources = new SourceSupervisor<>(name, b.sources, intake, scheduler, b.backoff);
     this.effects = new UpdateEffects<>(table, user, index, launcher, intake, scheduler,
         b.tombstoneRetention);
@@ -272,9 +273,11 @@ public final class ClientCache<K, S, C> implements AutoCloseable {
   }
 
   /**
-   * Rebuilds every entry whose spec depends on {@code dependency} (as {@code dependsOn} says).
+   * Rebuilds every entry whose spec depends on {@code dependency} (as {@code dependsOn} says), in
+   * the builder's {@link Builder#dependencyWave wave}.
    *
-   * @return completes when all of them serve a client built after this call
+   * @return completes when all of them serve a client built after this call; fails with the
+   *     error of a failed canary, or of a dependent's build
    */
   public final CompletableFuture<Void> dependencyChanged(Object dependency) {
     return intake.dependencyChangedFuture(Objects.requireNonNull(dependency, "dependency"));
@@ -336,6 +339,7 @@ public final class ClientCache<K, S, C> implements AutoCloseable {
     private Duration supersede;
     private Duration leaseWarning;
     private Function<? super S, ? extends Collection<?>> dependsOn = spec -> List.of();
+    private Wave wave = Wave.all();
     private Consumer<? super C> closer = UserCode::closeIfCloseable;
     private CacheListener<K> listener = new CacheListener<>() { };
     private final List<EventSource<K, S>> sources = new ArrayList<>();
@@ -429,6 +433,12 @@ public final class ClientCache<K, S, C> implements AutoCloseable {
     /** What else a spec reads (the Secret holding its token), for {@code dependencyChanged}. */
     public Builder<K, S, C> dependsOn(Function<? super S, ? extends Collection<?>> dependsOn) {
       this.dependsOn = Objects.requireNonNull(dependsOn, "dependsOn");
+      return this;
+    }
+
+    /** How a dependency change rebuilds its dependents (canaries, a rate); default {@link Wave#all()}. */
+    public Builder<K, S, C> dependencyWave(Wave wave) {
+      this.wave = Objects.requireNonNull(wave, "wave");
       return this;
     }
 

@@ -49,11 +49,13 @@ final class EventIntake<K, S, C> implements SourceSupervisor.Events<K, S> {
   private final EntryTable<K, S, C> table;
   private final DependencyIndex<K> index;
   private final ConsistentReads<K, S, C> consistentReads;
+  /** The waves of dependency changes; null for {@link Wave#all()}, which rebuilds at once. */
+  private final DependencyWaves<K, S, C> waves;
 
   EventIntake(ChangePolicy<S> changePolicy,
       Function<? super S, ? extends Collection<?>> dependsOn, Duration supersede,
       Scheduler scheduler, UserCode<K, C> user, EntryTable<K, S, C> table,
-      DependencyIndex<K> index, ConsistentReads<K, S, C> consistentReads) {
+      DependencyIndex<K> index, ConsistentReads<K, S, C> consistentReads, Wave wave) {
     this.changePolicy = changePolicy;
     this.dependsOn = dependsOn;
     this.supersede = supersede;
@@ -62,6 +64,8 @@ final class EventIntake<K, S, C> implements SourceSupervisor.Events<K, S> {
     this.table = table;
     this.index = index;
     this.consistentReads = consistentReads;
+    this.waves = wave.isAll() ? null : new DependencyWaves<>(wave, scheduler, table,
+        this::rebuildDependent);
   }
 
   // ---------------------------------------------------------------- upsert
@@ -238,30 +242,39 @@ final class EventIntake<K, S, C> implements SourceSupervisor.Events<K, S> {
     dependencyChangedFuture(dependency);
   }
 
-  /** Rebuilds every entry whose spec depends on {@code dependency}; completes when all serve. */
+  /**
+   * Rebuilds every entry whose spec depends on {@code dependency}, at once or in a wave; completes
+   * when all serve, fails with a failed canary's error.
+   */
   CompletableFuture<Void> dependencyChangedFuture(Object dependency) {
     Collection<K> keys = index.dependentsOf(dependency);
+    if (waves != null) {
+      return waves.start(dependency, List.copyOf(keys));
+    }
     List<CompletableFuture<?>> rebuilt = new ArrayList<>(keys.size());
     for (K key : keys) {
       Entry<K, S, C> entry = table.get(key);
-      if (entry == null) {
-        continue;
-      }
-      long now = scheduler.nanoTime();
-      List<SnapshotWaiter> made = new ArrayList<>(1);
-      EntryTable.Update<K, S, C> u = table.update(entry, n -> {
-        if (!n.isLive() || !n.dependencies.contains(dependency)) {
-          return n;
-        }
-        SnapshotWaiter waiter = new SnapshotWaiter(0, n.desiredRevision + 1);
-        made.add(waiter);
-        return n.dependencyChanged(now, waiter);
-      });
-      if (u.changed()) {
-        rebuilt.add(made.get(made.size() - 1).future);
+      CompletableFuture<?> future = entry == null ? null : rebuildDependent(entry, dependency);
+      if (future != null) {
+        rebuilt.add(future);
       }
     }
     return CompletableFuture.allOf(rebuilt.toArray(CompletableFuture<?>[]::new));
+  }
+
+  /** Makes {@code entry} rebuild for {@code dependency}: that build's future; null if not a dependent. */
+  private CompletableFuture<?> rebuildDependent(Entry<K, S, C> entry, Object dependency) {
+    long now = scheduler.nanoTime();
+    List<SnapshotWaiter> made = new ArrayList<>(1);
+    EntryTable.Update<K, S, C> u = table.update(entry, n -> {
+      if (!n.isLive() || !n.dependencies.contains(dependency)) {
+        return n;
+      }
+      SnapshotWaiter waiter = new SnapshotWaiter(0, n.desiredRevision + 1);
+      made.add(waiter);
+      return n.dependencyChanged(now, waiter);
+    });
+    return u.changed() ? made.get(made.size() - 1).future : null;
   }
 
   /** The effects of a change to the cache key {@code key}: entries depending on it rebuild (C9). */

@@ -30,7 +30,7 @@ final class Node<K, S, C> {
    *   any live   -> same state   upserted (METADATA_CHANGED; SPEC_CHANGED and DEPENDENCY_CHANGED
    *                              keep STALE and REBUILDING)
    *   any live   -> REMOVED      removed (DELETED)
-   * Bookkeeping moves (no event): withWaiter, without, rejected, retryDue, softened.
+   * Bookkeeping moves (no event): withWaiter, without, rejected, heldBack, retryDue, softened.
    *
    * Ordering of this file: the lifecycle, the fields, the view, the two starting nodes, queries,
    * the transitions in order of progress, waiters, the draft.
@@ -315,6 +315,16 @@ final class Node<K, S, C> {
     }
     Draft<K, S, C> d = edit(null);
     d.lastError = problem;
+    return d.freeze();
+  }
+
+  /** A wave's canary failed with {@code error}, so this dependent was not rebuilt: its last error. */
+  Node<K, S, C> heldBack(Throwable error) {
+    if (!isLive()) {
+      return this;
+    }
+    Draft<K, S, C> d = edit(null);
+    d.lastError = error;
     return d.freeze();
   }
 

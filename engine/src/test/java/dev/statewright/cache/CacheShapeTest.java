@@ -27,7 +27,7 @@ class CacheShapeTest {
       List.of("ClientCache"),
       List.of("UpdateEffects"),
       List.of("EventIntake"),
-      List.of("SourceSupervisor", "LeaseIssuer", "BuildLauncher"),
+      List.of("SourceSupervisor", "LeaseIssuer", "BuildLauncher", "DependencyWaves"),
       List.of("ConsistentReads", "DependencyIndex", "BuildGate"),
       List.of("SourceProgress", "EntryTable"),
       List.of("Entry"),
@@ -37,7 +37,7 @@ class CacheShapeTest {
       List.of("ServedClient"),
       List.of("AsyncClientFactory", "Backoff", "CacheListener", "ChangePolicy", "ClientFactory",
           "ClientLease",
-          "ClientUnavailableException", "Freshness", "Snapshot", "StaleVersionException"),
+          "ClientUnavailableException", "Freshness", "Snapshot", "StaleVersionException", "Wave"),
       List.of("Change", "EntryEvent", "EntryState"));
   private static final Path SOURCES = Path.of("src/main/java/dev/statewright/cache");
 

@@ -1,5 +1,6 @@
 package dev.statewright.harness.canary;
 
+import dev.statewright.harness.cache.WaveProperty;
 import dev.statewright.harness.property.Model;
 import dev.statewright.harness.property.PropertyRunner;
 import dev.statewright.harness.property.Settings;
@@ -48,9 +49,15 @@ public final class Canary {
     return new Canary(name, bug, List.of(catches), property::run, null);
   }
 
-  /** Every canary: the cache's bug classes (safety, then liveness) and staging's. */
+  /** A rebuild-wave canary run through {@code property}, caught only by the prefixes {@code catches}. */
+  static Canary ofWave(String name, String bug, WaveProperty property, String... catches) {
+    return new Canary(name, bug, List.of(catches), property::run, null);
+  }
+
+  /** Every canary: the cache's bug classes (safety, liveness, waves) and staging's. */
   public static List<Canary> all() {
-    return java.util.stream.Stream.of(CacheCanaries.all(), LivenessCanaries.all(), StagingCanaries.all())
+    return java.util.stream.Stream.of(CacheCanaries.all(), LivenessCanaries.all(),
+            WaveCanaries.all(), StagingCanaries.all())
         .flatMap(List::stream).toList();
   }
 

@@ -36,6 +36,7 @@ public final class Demo {
       new SupersededLeaseScene(out, checks).run();
       new InvalidationScene(out, checks).run();
       new GenerationScene(out, checks).run();
+      new WaveDemo(out, checks).run();
     }
     if (explore) {
       out.println();

@@ -1,6 +1,7 @@
 package dev.statewright.harness.explore;
 
 import dev.statewright.harness.cache.CacheModel;
+import dev.statewright.harness.cache.WaveProperty;
 import dev.statewright.harness.canary.Canary;
 import dev.statewright.harness.cluster.ClusterSimulation;
 import dev.statewright.harness.property.PropertyRunner;
@@ -84,7 +85,8 @@ public final class Exploration {
     int scenarioRuns = Math.max(5, runs / 50);
     violations += scenario("staging", scenarioRuns, seeds.nextLong(), StagingProperty.staging()::run);
     violations += scenario("cluster (3 nodes)", scenarioRuns, seeds.nextLong(), ClusterSimulation::run);
-    total += 2 * scenarioRuns;
+    violations += scenario("dependency waves", scenarioRuns, seeds.nextLong(), WaveProperty.waves()::run);
+    total += 3 * scenarioRuns;
     int caught = 0;
     List<Canary> canaries = Canary.all();
     for (Canary canary : canaries) {
