@@ -27,7 +27,11 @@ public final class StagedContentMissingException extends StagingException {
     return older + String.join(" -> ", history.subList(history.size() - shown, history.size()));
   }
 
-  /** The holder whose lease found the content gone. */
+  /**
+   * The holder whose lease found the content gone.
+   *
+   * @return the holder's name, or {@code "verify"} when {@link Staged#verify()} found it gone
+   */
   public String holder() {
     return holder;
   }

@@ -13,7 +13,11 @@ public final class StagingLimitExceededException extends StagingException {
     this.limit = limit;
   }
 
-  /** The limit, in bytes. */
+  /**
+   * The limit, in bytes.
+   *
+   * @return the {@code maxBytes} the caller passed to {@code stageStream}
+   */
   public long limit() {
     return limit;
   }
