@@ -9,10 +9,14 @@ import java.util.Set;
 public final class IllegalTransitionException extends IllegalStateException {
   private static final long serialVersionUID = 1L;
 
+  /** The name of the lifecycle that refused the event. */
   private final String machine;
   private final transient Object key;
+  /** The state the event was fired in. */
   private final Enum<?> state;
+  /** The refused event. */
   private final Enum<?> event;
+  /** The events the state permits; empty for a terminal state. */
   private final Set<Enum<?>> permitted;
 
   IllegalTransitionException(String machine, Object key, Enum<?> state, Enum<?> event,
