@@ -10,8 +10,10 @@ import java.util.Optional;
 public final class ResourceReleasedException extends IllegalStateException {
   private static final long serialVersionUID = 1L;
 
+  /** The name of the resource that refused the lease. */
   private final String resource;
   private final transient Instant releasedAt;
+  /** Who released it; null while it is retired but not yet released. */
   private final String releasedBy;
 
   ResourceReleasedException(String resource, String holder, Instant releasedAt, String releasedBy,
