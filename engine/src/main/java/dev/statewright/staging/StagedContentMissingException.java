@@ -12,6 +12,7 @@ public final class StagedContentMissingException extends StagingException {
   private static final long serialVersionUID = 1L;
   private static final int RECENT = 5;
 
+  /** The holder whose lease, or {@code "verify"}, found the content gone. */
   private final String holder;
 
   StagedContentMissingException(URI source, Path origin, Path stagingPath, String holder,

@@ -6,6 +6,7 @@ import java.net.URI;
 public final class StagingLimitExceededException extends StagingException {
   private static final long serialVersionUID = 1L;
 
+  /** The limit the stream exceeded, in bytes. */
   private final long limit;
 
   StagingLimitExceededException(URI source, long limit) {
