@@ -3,7 +3,6 @@ package dev.statewright.cache;
 import dev.statewright.event.EventSink;
 import dev.statewright.event.EventSource;
 import dev.statewright.event.Versioned;
-import dev.statewright.lease.Lease;
 import dev.statewright.lifecycle.Lifecycle;
 import dev.statewright.time.Scheduler;
 import java.time.Duration;
@@ -30,7 +29,9 @@ import java.util.function.Function;
  * built from (C5); a replaced client is released after its last lease (C6); a failing build keeps
  * the last good client, records the error and retries with backoff (C7); no more than
  * {@code maxConcurrentBuilds} factory calls run at once, abandoned calls that have not returned
- * included (C8); a change to a dependency rebuilds its dependents (C9).
+ * included (C8); a change to a dependency rebuilds its dependents (C9); every {@link ClientLease}
+ * is told once when its client is replaced (C10); a client reported failing is never served under
+ * {@link Freshness#strict()} (C11); {@link Snapshot#generation()} counts served clients (C15).
  *
  * <p>Liveness: nothing a factory, closer, listener, source, change policy or caller does (block,
  * throw any {@code Throwable}, complete synchronously, call back into the cache, {@code delete}
@@ -81,7 +82,7 @@ public final class ClientCache<K, S, C> implements AutoCloseable {
     this.table = new EntryTable<>(name, this::afterUpdate);
     this.index = new DependencyIndex<>(table::get);
     this.launcher = new BuildLauncher<>(b.asyncFactory, b.factory, b.maxConcurrentBuilds,
-        scheduler, b.backoff, b.buildTimeout, user, table);
+        scheduler, b.backoff, b.buildTimeout, user, table, b.leaseWarning);
     this.leases = new LeaseIssuer<>(b.freshness, scheduler, b.acquireTimeout, table);
     this.reads = new ConsistentReads<>(name, b.sources, scheduler, b.acquireTimeout, leases);
     this.intake = new EventIntake<>(b.changePolicy, b.dependsOn, b.supersede, scheduler, user,
@@ -194,7 +195,7 @@ public final class ClientCache<K, S, C> implements AutoCloseable {
    * @throws ClientUnavailableException if no client could be served in time, or at once when the
    *     build it waits for fails (its cause is that build's error)
    */
-  public final Lease<C> acquire(K key) {
+  public final ClientLease<C> acquire(K key) {
     return leases.acquire(Arguments.key(key));
   }
 
@@ -202,7 +203,7 @@ public final class ClientCache<K, S, C> implements AutoCloseable {
    * {@link #acquire} without blocking: completes with a lease as fresh as the cache's
    * {@link Freshness} requires, or fails as {@code acquire} would throw.
    */
-  public final CompletableFuture<Lease<C>> acquireAsync(K key) {
+  public final CompletableFuture<ClientLease<C>> acquireAsync(K key) {
     Arguments.key(key);
     return Arguments.failedIfThrows(() -> leases.acquireAsync(key));
   }
@@ -212,7 +213,7 @@ public final class ClientCache<K, S, C> implements AutoCloseable {
    * is one; fails after the acquire timeout with {@link ClientUnavailableException}, at once with
    * {@link NoSuchElementException} for a key never seen or removed.
    */
-  public final CompletableFuture<Lease<C>> acquireAsync(K key, long minVersion) {
+  public final CompletableFuture<ClientLease<C>> acquireAsync(K key, long minVersion) {
     return leases.acquireAsync(Arguments.key(key), minVersion);
   }
 
@@ -237,7 +238,7 @@ public final class ClientCache<K, S, C> implements AutoCloseable {
    *     exist as of then, with {@link UnsupportedOperationException} if no source's progress can
    *     cover it, and with {@link ClientUnavailableException} after the acquire timeout
    */
-  public final CompletableFuture<Lease<C>> acquireAsOf(K key, long storeVersion) {
+  public final CompletableFuture<ClientLease<C>> acquireAsOf(K key, long storeVersion) {
     return Arguments.failedIfThrows(() -> reads.acquireAsOf(Arguments.key(key),
         Arguments.version(storeVersion, key), Thread.currentThread().getName()));
   }
@@ -251,9 +252,23 @@ public final class ClientCache<K, S, C> implements AutoCloseable {
    * @return completes as {@link #acquireAsOf} does; fails with
    *     {@link UnsupportedOperationException} if the source cannot read its current version
    */
-  public final CompletableFuture<Lease<C>> acquireConsistent(K key) {
+  public final CompletableFuture<ClientLease<C>> acquireConsistent(K key) {
     return Arguments.failedIfThrows(() -> reads.acquireConsistent(Arguments.key(key),
         Thread.currentThread().getName()));
+  }
+
+  /**
+   * Reports that the client {@code key} serves fails in use (401, connection refused): the key goes
+   * STALE and rebuilds (a backoff in progress is kept); until then that client is served only under
+   * {@link Freshness#boundedStaleness}, never under {@link Freshness#strict()} (C11). Its leases are
+   * told once the replacement is served (C10). {@link ClientLease#reportFailure} reports one client.
+   *
+   * @param cause recorded as the key's last error
+   * @return whether a client was served to mark (false: nothing served yet)
+   * @throws NoSuchElementException if the key was never seen or was removed
+   */
+  public final boolean invalidate(K key, Throwable cause) {
+    return leases.invalidate(Arguments.key(key), Objects.requireNonNull(cause, "cause"));
   }
 
   /**
@@ -319,6 +334,7 @@ public final class ClientCache<K, S, C> implements AutoCloseable {
     private Duration acquireTimeout = Duration.ofSeconds(30);
     private Duration tombstoneRetention = Duration.ofMinutes(10);
     private Duration supersede;
+    private Duration leaseWarning;
     private Function<? super S, ? extends Collection<?>> dependsOn = spec -> List.of();
     private Consumer<? super C> closer = UserCode::closeIfCloseable;
     private CacheListener<K> listener = new CacheListener<>() { };
@@ -386,6 +402,15 @@ public final class ClientCache<K, S, C> implements AutoCloseable {
      */
     public Builder<K, S, C> supersede(Duration after) {
       this.supersede = Arguments.notNegative(after, "supersede");
+      return this;
+    }
+
+    /**
+     * Logs (WARNING, naming the holders) leases that still pin a client this long after it was
+     * replaced or removed; default: off, and leases do not record their holders.
+     */
+    public Builder<K, S, C> leaseWarning(Duration after) {
+      this.leaseWarning = Arguments.notNegative(after, "leaseWarning");
       return this;
     }
 

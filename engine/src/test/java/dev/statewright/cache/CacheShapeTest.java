@@ -34,7 +34,9 @@ class CacheShapeTest {
       List.of("Node"),
       List.of("Waiter"),
       List.of("BuildRun", "Served", "UserCode", "Arguments"),
+      List.of("ServedClient"),
       List.of("AsyncClientFactory", "Backoff", "CacheListener", "ChangePolicy", "ClientFactory",
+          "ClientLease",
           "ClientUnavailableException", "Freshness", "Snapshot", "StaleVersionException"),
       List.of("Change", "EntryEvent", "EntryState"));
   private static final Path SOURCES = Path.of("src/main/java/dev/statewright/cache");

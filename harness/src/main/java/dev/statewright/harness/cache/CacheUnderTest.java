@@ -1,8 +1,9 @@
 package dev.statewright.harness.cache;
 
-import dev.statewright.lease.Lease;
+import dev.statewright.cache.ClientLease;
 import java.util.Optional;
 import java.util.OptionalInt;
+import java.util.OptionalLong;
 import java.util.concurrent.CompletionStage;
 
 /**
@@ -39,7 +40,26 @@ public interface CacheUnderTest extends AutoCloseable {
    * @return completes with an open lease, which the caller closes; fails with
    *     {@link java.util.NoSuchElementException} for an absent or deleted key
    */
-  CompletionStage<Lease<SimClient>> acquire(String key);
+  CompletionStage<ClientLease<SimClient>> acquire(String key);
+
+  /**
+   * Reports the client {@code key} serves as failing (C11): {@code "marked"} if one was served,
+   * {@code "nothing"} if none is yet, {@code "none"} for an absent key.
+   *
+   * @param key the key whose served client failed
+   * @return completes with {@code "marked"}, {@code "nothing"} or {@code "none"}, as above
+   */
+  CompletionStage<Object> invalidate(String key);
+
+  /**
+   * How many clients a key has served ({@code Snapshot.generation()}, C15), if it counts them.
+   *
+   * @param key the key to read
+   * @return the key's generation; empty by default, for an implementation that does not count
+   */
+  default OptionalLong generation(String key) {
+    return OptionalLong.empty();
+  }
 
   /**
    * The secret every spec reads changed; completes when every dependent is rebuilt.
