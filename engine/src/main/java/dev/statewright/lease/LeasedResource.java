@@ -403,7 +403,11 @@ public final class LeasedResource<T> {
       return holder;
     }
 
-    /** The resource this lease holds. */
+    /**
+     * The resource this lease holds.
+     *
+     * @return the resource that issued this lease; the same for the lease's whole life
+     */
     protected final LeasedResource<T> resource() {
       return resource;
     }
@@ -418,7 +422,11 @@ public final class LeasedResource<T> {
       }
     }
 
-    /** Whether {@link #close()} was called. */
+    /**
+     * Whether {@link #close()} was called.
+     *
+     * @return true once the first {@code close} has run; further closes do nothing
+     */
     protected final boolean isClosed() {
       return closed;
     }
