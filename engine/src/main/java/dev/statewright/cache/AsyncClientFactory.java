@@ -22,6 +22,14 @@ import java.util.concurrent.CompletionStage;
 @FunctionalInterface
 public interface AsyncClientFactory<K, S, C> {
 
-  /** Starts building a client for {@code key} from {@code spec}; the stage yields it, never null. */
+  /**
+   * Starts building a client for {@code key} from {@code spec}; the stage yields it, never null.
+   *
+   * @param key the key the client is for
+   * @param spec the spec to build it from, exactly as the cache will report it served
+   * @return the build in progress: completes with the client, or exceptionally to fail the build
+   *     (recorded as the key's last error and retried with backoff); cancelled if the build is
+   *     abandoned
+   */
   CompletionStage<C> build(K key, S spec);
 }

@@ -11,12 +11,26 @@ import java.util.random.RandomGenerator;
 @FunctionalInterface
 public interface Backoff {
 
-  /** The delay before attempt {@code failures + 1}, for {@code failures >= 1}. */
+  /**
+   * The delay before attempt {@code failures + 1}, for {@code failures >= 1}.
+   *
+   * @param failures how many builds of the key have failed in a row, 1 or more
+   * @param random the scheduler's generator, to draw jitter from
+   * @return the time to wait before the next attempt; not negative
+   */
   Duration delay(int failures, RandomGenerator random);
 
   /**
    * Doubles from {@code initial} up to {@code max}, then draws uniformly from the upper half of
    * that delay ("equal jitter"), so a fleet that failed together does not retry together.
+   *
+   * @param initial the ceiling after the first failure; positive
+   * @param max the largest ceiling, reached after enough failures; at least {@code initial}
+   * @return the backoff: after {@code n} failures, a delay drawn uniformly between half and all of
+   *     {@code min(max, initial * 2^(n-1))}
+   * @throws NullPointerException if {@code initial} or {@code max} is null
+   * @throws IllegalArgumentException if {@code initial} is not positive or {@code max} is less than
+   *     {@code initial}
    */
   static Backoff exponential(Duration initial, Duration max) {
     Objects.requireNonNull(initial, "initial");
@@ -35,7 +49,13 @@ public interface Backoff {
     };
   }
 
-  /** The same delay after every failure, without jitter; meant for tests. */
+  /**
+   * The same delay after every failure, without jitter; meant for tests.
+   *
+   * @param delay the delay before every retry
+   * @return a backoff that always returns {@code delay} and draws nothing
+   * @throws NullPointerException if {@code delay} is null
+   */
   static Backoff fixed(Duration delay) {
     Objects.requireNonNull(delay, "delay");
     return (failures, random) -> delay;

@@ -16,24 +16,56 @@ import java.util.List;
  */
 public interface CacheListener<K> {
 
-  /** An entry moved between states (or stayed, for self-loops such as coalesced updates). */
+  /**
+   * An entry moved between states (or stayed, for self-loops such as coalesced updates).
+   *
+   * @param key the entry's key
+   * @param transition the state left, the event and the state entered
+   */
   default void onTransition(K key, Transition<EntryState, EntryEvent> transition) { }
 
-  /** The factory is about to be called for {@code key} at {@code version}. */
+  /**
+   * The factory is about to be called for {@code key} at {@code version}.
+   *
+   * @param key the key being built
+   * @param version the version of the spec the build is for
+   */
   default void onBuildStarted(K key, long version) { }
 
-  /** The factory returned or failed; {@code error} is null on success. */
+  /**
+   * The factory returned or failed; {@code error} is null on success.
+   *
+   * @param key the key built
+   * @param version the version of the spec the build was for
+   * @param nanos how long the build took, in {@code Scheduler.nanoTime()} nanoseconds
+   * @param error what the factory threw or failed with (a NullPointerException if it returned
+   *     null); null if it returned a client
+   */
   default void onBuildFinished(K key, long version, long nanos, Throwable error) { }
 
-  /** A client built for {@code version} was released: no lease holds it any more. */
+  /**
+   * A client built for {@code version} was released: no lease holds it any more.
+   *
+   * @param key the key the client was built for
+   * @param version the version of the spec it was built from
+   */
   default void onClientReleased(K key, long version) { }
 
   /**
    * With the builder's {@code leaseWarning(d)}: {@code holders} still hold leases on the client of
    * {@code key} built for {@code version}, {@code d} after it was replaced or removed (also logged).
+   *
+   * @param key the key whose replaced client is still leased
+   * @param version the version of the spec that client was built from
+   * @param holders the holders of the leases still open on it, one entry per lease
    */
   default void onLeasesPinned(K key, long version, List<String> holders) { }
 
-  /** A source reported an unusable spec for {@code key}. */
+  /**
+   * A source reported an unusable spec for {@code key}.
+   *
+   * @param key the key whose change was rejected; it keeps what it serves
+   * @param problem why the source could not use it, also recorded as the key's last error
+   */
   default void onRejected(K key, Exception problem) { }
 }

@@ -23,6 +23,14 @@ package dev.statewright.cache;
 @FunctionalInterface
 public interface ClientFactory<K, S, C> {
 
-  /** A new client for {@code key} built from {@code spec}; never null. */
+  /**
+   * A new client for {@code key} built from {@code spec}; never null.
+   *
+   * @param key the key the client is for
+   * @param spec the spec to build it from, exactly as the cache will report it served
+   * @return the new client, never null; the cache closes it with its closer when released
+   * @throws Exception if the client cannot be built: the build fails, the error is recorded as the
+   *     key's last error and the build is retried with backoff
+   */
   C build(K key, S spec) throws Exception;
 }

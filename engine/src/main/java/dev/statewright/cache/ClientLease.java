@@ -17,13 +17,19 @@ import java.util.concurrent.CompletionStage;
  */
 public interface ClientLease<C> extends Lease<C> {
 
-  /** The version of the spec the leased client was built from. */
+  /**
+   * The version of the spec the leased client was built from.
+   *
+   * @return the spec's version; several generations of clients may share it
+   */
   long version();
 
   /**
    * Whether the leased client is still the one its key serves; false, for good, once the cache
    * replaced it (a rebuild, an invalidation) or removed it (a delete, the cache's close). The
    * lease itself stays usable until it is closed.
+   *
+   * @return true while the cache still serves the leased client
    */
   boolean isCurrent();
 
@@ -32,6 +38,8 @@ public interface ClientLease<C> extends Lease<C> {
    * cache's close included): the holder should acquire again. Every lease on one client shares
    * one stage, created on first call; its dependents run on the thread that replaced the client,
    * after the replacement, unless given an executor. It cannot be completed by its holders.
+   *
+   * @return the stage, shared by every lease on the client; it never completes exceptionally
    */
   CompletionStage<Void> superseded();
 

@@ -19,12 +19,24 @@ public final class Freshness {
     this.bound = bound;
   }
 
-  /** Never hand out a client older than the spec known at the call (the default). */
+  /**
+   * Never hand out a client older than the spec known at the call (the default).
+   *
+   * @return the strict freshness, whose bound is zero
+   */
   public static Freshness strict() {
     return STRICT;
   }
 
-  /** Hand out the last client while the entry has been stale for less than {@code bound}. */
+  /**
+   * Hand out the last client while the entry has been stale for less than {@code bound}.
+   *
+   * @param bound how long an entry may have been stale and still hand out its last client; zero
+   *     is {@link #strict()}
+   * @return the freshness
+   * @throws NullPointerException if {@code bound} is null
+   * @throws IllegalArgumentException if {@code bound} is negative
+   */
   public static Freshness boundedStaleness(Duration bound) {
     Objects.requireNonNull(bound, "bound");
     if (bound.isNegative()) {
@@ -33,7 +45,11 @@ public final class Freshness {
     return bound.isZero() ? STRICT : new Freshness(bound);
   }
 
-  /** The longest staleness tolerated; zero for strict. */
+  /**
+   * The longest staleness tolerated; zero for strict.
+   *
+   * @return the bound; an entry stale for this long or longer waits for a fresh client
+   */
   public Duration bound() {
     return bound;
   }

@@ -46,42 +46,77 @@ public final class Snapshot<K, S, C> {
     this.retiredClientsInUse = retiredClientsInUse;
   }
 
-  /** The key. */
+  /**
+   * The key.
+   *
+   * @return the entry's key, never null
+   */
   public K key() {
     return key;
   }
 
-  /** The entry's state. */
+  /**
+   * The entry's state.
+   *
+   * @return the state at the instant of the snapshot
+   */
   public EntryState state() {
     return state;
   }
 
-  /** The newest version known; for a removed entry, the version that removed it. */
+  /**
+   * The newest version known; for a removed entry, the version that removed it.
+   *
+   * @return the version, zero or more
+   */
   public long desiredVersion() {
     return desiredVersion;
   }
 
-  /** The newest spec known; for a removed entry, the last spec it had. */
+  /**
+   * The newest spec known; for a removed entry, the last spec it had.
+   *
+   * @return the spec of {@link #desiredVersion()}
+   */
   public S desiredSpec() {
     return desiredSpec;
   }
 
-  /** The version of the spec the served client was built from; empty if none is served. */
+  /**
+   * The version of the spec the served client was built from; empty if none is served.
+   *
+   * @return the served version; empty while no client is served (before the first good build)
+   */
   public OptionalLong servedVersion() {
     return servedSpec == null ? OptionalLong.empty() : OptionalLong.of(servedVersion);
   }
 
-  /** The spec the served client was built from; empty if none is served. */
+  /**
+   * The spec the served client was built from; empty if none is served.
+   *
+   * @return the served spec, or one its change policy judged equivalent; empty when no client is
+   *     served
+   */
   public Optional<S> servedSpec() {
     return Optional.ofNullable(servedSpec);
   }
 
-  /** The last build error, cleared by a successful build. */
+  /**
+   * The last build error, cleared by a successful build.
+   *
+   * @return what the last failed build threw, or why the last update was refused (a stale
+   *     version, a spec a source rejected); empty if nothing failed since the last good build
+   */
   public Optional<Throwable> lastError() {
     return Optional.ofNullable(lastError);
   }
 
-  /** When the next retry is due ({@code Scheduler.nanoTime()} scale), if one is scheduled. */
+  /**
+   * When the next retry is due ({@code Scheduler.nanoTime()} scale), if one is scheduled.
+   *
+   * @return the due time, in nanoseconds on the cache's scheduler clock; empty if no retry is
+   *     scheduled
+   */
   public OptionalLong nextRetryNanos() {
     return nextRetryNanos == 0 ? OptionalLong.empty() : OptionalLong.of(nextRetryNanos);
   }
@@ -89,6 +124,8 @@ public final class Snapshot<K, S, C> {
   /**
    * How many factory calls for this key were abandoned (timed out, superseded, their key deleted
    * or the cache closed) and have not returned yet; each still holds a bulkhead permit (C8).
+   *
+   * @return the number of such calls, zero or more
    */
   public int abandonedBuildsRunning() {
     return abandonedBuildsRunning;
@@ -99,12 +136,18 @@ public final class Snapshot<K, S, C> {
    * is served, a rebuild that keeps the version included (a dependency change, an
    * invalidation); 0 before the first. It never goes back, not even across a delete and re-add,
    * so a listing shows a rebuild that {@link #servedVersion()} does not.
+   *
+   * @return the number of clients served so far, 0 before the first
    */
   public long generation() {
     return generation;
   }
 
-  /** Leases open on the served client when this snapshot was taken; 0 if none is served. */
+  /**
+   * Leases open on the served client when this snapshot was taken; 0 if none is served.
+   *
+   * @return the number of open leases on the served client
+   */
   public int openLeases() {
     return openLeases;
   }
@@ -112,6 +155,8 @@ public final class Snapshot<K, S, C> {
   /**
    * Clients of this key replaced (or removed) but still leased when this snapshot was taken: each
    * is released when its last lease closes (C6), and a lease on one has been told so (C10).
+   *
+   * @return the number of such clients, zero or more
    */
   public int retiredClientsInUse() {
     return retiredClientsInUse;

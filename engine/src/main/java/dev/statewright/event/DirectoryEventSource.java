@@ -43,10 +43,22 @@ public final class DirectoryEventSource<S> implements EventSource<String, S> {
    * `closed` are volatile for close(), which never takes the lock, so it cannot wait on a scan.
    */
 
-  /** Turns a spec file's bytes into a spec; throw to reject the file. */
+  /**
+   * Turns a spec file's bytes into a spec; throw to reject the file.
+   *
+   * @param <S> the spec type
+   */
   @FunctionalInterface
   public interface SpecParser<S> {
-    /** The spec in {@code file}, whose content is {@code bytes}. */
+    /**
+     * The spec in {@code file}, whose content is {@code bytes}.
+     *
+     * @param file the path of the spec file, inside the watched folder
+     * @param bytes the file's whole content, as read for this change
+     * @return the spec; must not be null
+     * @throws Exception if the content is not a valid spec: the file is rejected and its key
+     *     keeps its last good spec
+     */
     S parse(Path file, byte[] bytes) throws Exception;
   }
 
@@ -81,6 +93,19 @@ public final class DirectoryEventSource<S> implements EventSource<String, S> {
   /**
    * Watches {@code directory} for files ending in {@code suffix}, parsed by {@code parser}, with a
    * full rescan every {@code resyncInterval}.
+   *
+   * @param <S> the spec type
+   * @param directory the folder to watch; it must exist when the source starts
+   * @param suffix the file-name ending that marks a spec file (as {@code ".properties"}); the key
+   *     is the file name without it; must not be empty
+   * @param parser turns a spec file's bytes into a spec
+   * @param resyncInterval the time between full rescans; positive
+   * @param scheduler runs the watch loop and times the rescans
+   * @return a source that watches once started
+   * @throws NullPointerException if {@code directory}, {@code parser}, {@code resyncInterval} or
+   *     {@code scheduler} is null
+   * @throws IllegalArgumentException if {@code resyncInterval} is not positive or {@code suffix}
+   *     is null or empty
    */
   public static <S> DirectoryEventSource<S> of(Path directory, String suffix, SpecParser<S> parser,
       Duration resyncInterval, Scheduler scheduler) {

@@ -12,7 +12,11 @@ import java.util.concurrent.CompletableFuture;
  */
 public interface EventSource<K, S> extends AutoCloseable {
 
-  /** Begins delivering to {@code sink}. */
+  /**
+   * Begins delivering to {@code sink}.
+   *
+   * @param sink where every event from now on goes; a source delivers to one sink only
+   */
   void start(EventSink<K, S> sink);
 
   /**

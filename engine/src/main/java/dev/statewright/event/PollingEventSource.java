@@ -47,7 +47,20 @@ public final class PollingEventSource<K, S> implements EventSource<K, S> {
     this.scheduler = scheduler;
   }
 
-  /** A source named {@code name} polling {@code lister} every {@code interval}. */
+  /**
+   * A source named {@code name} polling {@code lister} every {@code interval}.
+   *
+   * @param <K> the key type
+   * @param <S> the spec type
+   * @param name a name for logs and {@code toString}
+   * @param lister lists every key with its spec and version; called on the scheduler, one call at
+   *     a time; a throw is logged and the listing tried again after {@code interval}
+   * @param interval the time from the end of one listing to the start of the next; positive
+   * @param scheduler runs the listings and times the interval
+   * @return a source that polls once started
+   * @throws NullPointerException if any argument is null
+   * @throws IllegalArgumentException if {@code interval} is zero or negative
+   */
   public static <K, S> PollingEventSource<K, S> of(String name,
       Callable<? extends Map<K, Versioned<S>>> lister, Duration interval, Scheduler scheduler) {
     Objects.requireNonNull(interval, "interval");

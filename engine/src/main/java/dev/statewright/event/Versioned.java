@@ -14,7 +14,14 @@ import java.util.Objects;
  */
 public record Versioned<S>(S value, long version) {
 
-  /** Checks the value is present and the version is not negative. */
+  /**
+   * Checks the value is present and the version is not negative.
+   *
+   * @param value the value, never null
+   * @param version the version its source gave it, zero or more
+   * @throws NullPointerException if {@code value} is null
+   * @throws IllegalArgumentException if {@code version} is negative
+   */
   public Versioned {
     Objects.requireNonNull(value, "value");
     if (version < 0) {
@@ -22,7 +29,16 @@ public record Versioned<S>(S value, long version) {
     }
   }
 
-  /** Shorthand for the constructor. */
+  /**
+   * Shorthand for the constructor.
+   *
+   * @param <S> the value type
+   * @param value the value, never null
+   * @param version the version its source gave it, zero or more
+   * @return the pair
+   * @throws NullPointerException if {@code value} is null
+   * @throws IllegalArgumentException if {@code version} is negative
+   */
   public static <S> Versioned<S> of(S value, long version) {
     return new Versioned<>(value, version);
   }

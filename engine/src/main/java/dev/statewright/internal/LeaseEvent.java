@@ -17,12 +17,21 @@ import jdk.jfr.StackTrace;
 public final class LeaseEvent extends Event {
   private static final EventType TYPE = EventType.getEventType(LeaseEvent.class);
 
+  /** The name of the leased resource. */
   @Label("Resource")
   public String resource;
+  /** Who held the lease, as the caller of acquire named it. */
   @Label("Holder")
   public String holder;
 
-  /** A started event if JFR records leases, else null: the read path allocates nothing then. */
+  /**
+   * A started event if JFR records leases, else null: the read path allocates nothing then.
+   *
+   * @param resource the name of the leased resource
+   * @param holder who acquires the lease
+   * @return the event, begun now, to commit when the lease closes; null when JFR does not
+   *     record lease events
+   */
   public static LeaseEvent beginIfEnabled(String resource, String holder) {
     if (!TYPE.isEnabled()) {
       return null;

@@ -13,7 +13,15 @@ public final class ShutdownHook {
     this.thread = thread;
   }
 
-  /** Runs {@code cleanup} at JVM exit unless {@link #remove()}d first. */
+  /**
+   * Runs {@code cleanup} at JVM exit unless {@link #remove()}d first.
+   *
+   * @param name the name of the hook thread, as thread dumps show it
+   * @param cleanup the work to run at exit; it runs on the hook thread, concurrently with other
+   *     hooks
+   * @return the registration, to {@link #remove()} when the cleanup is no longer needed
+   * @throws IllegalStateException if the JVM is already shutting down
+   */
   public static ShutdownHook register(String name, Runnable cleanup) {
     Thread thread = Executors.defaultThreadFactory().newThread(cleanup);
     thread.setName(name);

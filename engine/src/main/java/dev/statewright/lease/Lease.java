@@ -13,11 +13,16 @@ public interface Lease<T> extends AutoCloseable {
   /**
    * The leased value.
    *
+   * @return the value the resource was created with; the same object for every lease
    * @throws IllegalStateException if this lease is closed
    */
   T get();
 
-  /** Who holds this lease, as given to {@code acquire}. */
+  /**
+   * Who holds this lease, as given to {@code acquire}.
+   *
+   * @return the holder's name, never blank; still answered after close
+   */
   String holder();
 
   /** Gives the claim up; the last close after the owner retired the resource releases it. */

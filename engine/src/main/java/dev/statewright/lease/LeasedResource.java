@@ -106,18 +106,56 @@ public final class LeasedResource<T> {
     this.scheduler = scheduler;
   }
 
-  /** A resource that runs {@code releaseAction} once, after retirement and the last lease. */
+  /**
+   * A resource that runs {@code releaseAction} once, after retirement and the last lease. Times in
+   * messages are read from {@link Scheduler#system()}.
+   *
+   * @param <T> the leased value
+   * @param name the resource's name for messages, holders lists and JFR events; not blank
+   * @param value the value every lease hands out; not null
+   * @param releaseAction called once with {@code value} when the resource is released (close the
+   *     client, delete the files); what it throws is logged and the resource is released anyway
+   * @return a resource in state {@code STAGED}, with no lease open
+   * @throws IllegalArgumentException if {@code name} is null or blank
+   * @throws NullPointerException if any other argument is null
+   */
   public static <T> LeasedResource<T> of(String name, T value, Consumer<? super T> releaseAction) {
     return of(name, value, releaseAction, NO_LISTENER, Scheduler.system());
   }
 
-  /** As {@link #of(String, Object, Consumer)}, reading release times from {@code scheduler}. */
+  /**
+   * As {@link #of(String, Object, Consumer)}, reading release times from {@code scheduler}.
+   *
+   * @param <T> the leased value
+   * @param name the resource's name for messages, holders lists and JFR events; not blank
+   * @param value the value every lease hands out; not null
+   * @param releaseAction called once with {@code value} when the resource is released (close the
+   *     client, delete the files); what it throws is logged and the resource is released anyway
+   * @param scheduler the clock that stamps the retire and release times in messages
+   * @return a resource in state {@code STAGED}, with no lease open
+   * @throws IllegalArgumentException if {@code name} is null or blank
+   * @throws NullPointerException if any other argument is null
+   */
   public static <T> LeasedResource<T> of(String name, T value, Consumer<? super T> releaseAction,
       Scheduler scheduler) {
     return of(name, value, releaseAction, NO_LISTENER, scheduler);
   }
 
-  /** As {@link #of(String, Object, Consumer)}, telling {@code listener} of every transition. */
+  /**
+   * As {@link #of(String, Object, Consumer)}, telling {@code listener} of every transition.
+   *
+   * @param <T> the leased value
+   * @param name the resource's name for messages, holders lists and JFR events; not blank
+   * @param value the value every lease hands out; not null
+   * @param releaseAction called once with {@code value} when the resource is released (close the
+   *     client, delete the files); what it throws is logged and the resource is released anyway
+   * @param listener told of every transition, on the thread that made it, with {@code name} as
+   *     the key; what it throws is logged and the transition stands
+   * @param scheduler the clock that stamps the retire and release times in messages
+   * @return a resource in state {@code STAGED}, with no lease open
+   * @throws IllegalArgumentException if {@code name} is null or blank
+   * @throws NullPointerException if any other argument is null
+   */
   public static <T> LeasedResource<T> of(String name, T value, Consumer<? super T> releaseAction,
       TransitionListener<ResourceState, ResourceEvent> listener, Scheduler scheduler) {
     return create(name, value, releaseAction, listener, scheduler, true);
@@ -127,6 +165,16 @@ public final class LeasedResource<T> {
    * A resource that counts its leases without remembering who holds them: the same lifecycle and
    * guarantees without the holder bookkeeping of {@link #of}, for hot read paths whose holders
    * nobody asks after. {@link #holders()} is always empty.
+   *
+   * @param <T> the leased value
+   * @param name the resource's name for messages, holders lists and JFR events; not blank
+   * @param value the value every lease hands out; not null
+   * @param releaseAction called once with {@code value} when the resource is released (close the
+   *     client, delete the files); what it throws is logged and the resource is released anyway
+   * @param scheduler the clock that stamps the retire and release times in messages
+   * @return a resource in state {@code STAGED}, with no lease open
+   * @throws IllegalArgumentException if {@code name} is null or blank
+   * @throws NullPointerException if any other argument is null
    */
   public static <T> LeasedResource<T> counted(String name, T value, Consumer<? super T> releaseAction,
       Scheduler scheduler) {
@@ -148,6 +196,9 @@ public final class LeasedResource<T> {
   /**
    * Opens a lease for {@code holder}.
    *
+   * @param holder who takes the lease, for {@link #holders()}, messages and JFR events; not blank
+   * @return the open lease; close it, in try-with-resources, when done with the value
+   * @throws IllegalArgumentException if {@code holder} is null or blank
    * @throws ResourceReleasedException if the owner has retired the resource
    */
   public Lease<T> acquire(String holder) {
@@ -173,17 +224,31 @@ public final class LeasedResource<T> {
     }
   }
 
-  /** The current state. */
+  /**
+   * The current state.
+   *
+   * @return {@code IN_USE} while a lease is open, {@code RELEASED} once the release action has
+   *     started, else {@code STAGED}
+   */
   public ResourceState state() {
     return stateOf(word);
   }
 
-  /** Whether the owner has let go (the resource may still be in use). */
+  /**
+   * Whether the owner has let go (the resource may still be in use).
+   *
+   * @return true once {@link #retire()} has been called
+   */
   public boolean isRetired() {
     return (word & RETIRED) != 0;
   }
 
-  /** The holders of open leases, one entry per lease; empty for a {@linkplain #counted} resource. */
+  /**
+   * The holders of open leases, one entry per lease; empty for a {@linkplain #counted} resource.
+   *
+   * @return a new, mutable list, in no particular order; a holder with two open leases appears
+   *     twice
+   */
   public List<String> holders() {
     List<String> holders = new ArrayList<>();
     if (open != null) {
@@ -192,12 +257,20 @@ public final class LeasedResource<T> {
     return holders;
   }
 
-  /** The number of open leases. */
+  /**
+   * The number of open leases.
+   *
+   * @return the count at the moment of the read, zero or more
+   */
   public int leaseCount() {
     return count(word);
   }
 
-  /** The resource's name, as given at creation. */
+  /**
+   * The resource's name, as given at creation.
+   *
+   * @return the name, never blank
+   */
   public String name() {
     return name;
   }
@@ -330,7 +403,11 @@ public final class LeasedResource<T> {
       return holder;
     }
 
-    /** The resource this lease holds. */
+    /**
+     * The resource this lease holds.
+     *
+     * @return the resource that issued this lease; the same for the lease's whole life
+     */
     protected final LeasedResource<T> resource() {
       return resource;
     }
@@ -345,7 +422,11 @@ public final class LeasedResource<T> {
       }
     }
 
-    /** Whether {@link #close()} was called. */
+    /**
+     * Whether {@link #close()} was called.
+     *
+     * @return true once the first {@code close} has run; further closes do nothing
+     */
     protected final boolean isClosed() {
       return closed;
     }

@@ -10,8 +10,10 @@ import java.util.Optional;
 public final class ResourceReleasedException extends IllegalStateException {
   private static final long serialVersionUID = 1L;
 
+  /** The name of the resource that refused the lease. */
   private final String resource;
   private final transient Instant releasedAt;
+  /** Who released it; null while it is retired but not yet released. */
   private final String releasedBy;
 
   ResourceReleasedException(String resource, String holder, Instant releasedAt, String releasedBy,
@@ -32,17 +34,31 @@ public final class ResourceReleasedException extends IllegalStateException {
         + "; it is released when its open leases close";
   }
 
-  /** The resource's name. */
+  /**
+   * The resource's name.
+   *
+   * @return the name the resource was created with
+   */
   public String resource() {
     return resource;
   }
 
-  /** When the release action ran, if it has. */
+  /**
+   * When the release action ran, if it has.
+   *
+   * @return the release time read from the resource's scheduler; empty if the resource is retired
+   *     but still has open leases, or if this exception was deserialized (the time is not kept)
+   */
   public Optional<Instant> releasedAt() {
     return Optional.ofNullable(releasedAt);
   }
 
-  /** Who released it: the holder whose close was last, or the owner; empty if not yet released. */
+  /**
+   * Who released it: the holder whose close was last, or the owner; empty if not yet released.
+   *
+   * @return the holder name of the last lease closed, or {@code "its owner"} when retiring released
+   *     it; empty while leases are still open
+   */
   public Optional<String> releasedBy() {
     return Optional.ofNullable(releasedBy);
   }

@@ -9,10 +9,14 @@ import java.util.Set;
 public final class IllegalTransitionException extends IllegalStateException {
   private static final long serialVersionUID = 1L;
 
+  /** The name of the lifecycle that refused the event. */
   private final String machine;
   private final transient Object key;
+  /** The state the event was fired in. */
   private final Enum<?> state;
+  /** The refused event. */
   private final Enum<?> event;
+  /** The events the state permits; empty for a terminal state. */
   private final Set<Enum<?>> permitted;
 
   IllegalTransitionException(String machine, Object key, Enum<?> state, Enum<?> event,
@@ -27,27 +31,47 @@ public final class IllegalTransitionException extends IllegalStateException {
     this.permitted = Set.copyOf(permitted);
   }
 
-  /** The lifecycle's name. */
+  /**
+   * The lifecycle's name.
+   *
+   * @return the name of the lifecycle that refused the event
+   */
   public String machine() {
     return machine;
   }
 
-  /** The instance the event was fired at. */
+  /**
+   * The instance the event was fired at.
+   *
+   * @return the machine's key; null after deserialization (the key is not serialized)
+   */
   public Object key() {
     return key;
   }
 
-  /** The state the instance was in. */
+  /**
+   * The state the instance was in.
+   *
+   * @return the state the event was fired in
+   */
   public Enum<?> state() {
     return state;
   }
 
-  /** The refused event. */
+  /**
+   * The refused event.
+   *
+   * @return the event that is not permitted in {@link #state()}
+   */
   public Enum<?> event() {
     return event;
   }
 
-  /** The events that state permits. */
+  /**
+   * The events that state permits.
+   *
+   * @return an immutable set; empty if the state is terminal
+   */
   public Set<Enum<?>> permitted() {
     return permitted;
   }

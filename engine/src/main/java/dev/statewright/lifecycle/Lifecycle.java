@@ -51,38 +51,80 @@ public final class Lifecycle<S extends Enum<S>, E extends Enum<E>> {
     transitions.forEach(t -> next[t.from().ordinal()][t.event().ordinal()] = t.to());
   }
 
-  /** Starts a lifecycle named {@code name} over the given state and event enums. */
+  /**
+   * Starts a lifecycle named {@code name} over the given state and event enums.
+   *
+   * @param <S> the state type
+   * @param <E> the event type
+   * @param name the lifecycle's name, used in messages, JFR events and the Mermaid diagram; not
+   *     blank
+   * @param stateType the enum of states; every constant must be reachable and either terminal or
+   *     left by a transition
+   * @param eventType the enum of events
+   * @return an empty builder
+   * @throws IllegalArgumentException if {@code name} is null or blank
+   * @throws NullPointerException if {@code stateType} or {@code eventType} is null
+   */
   public static <S extends Enum<S>, E extends Enum<E>> Builder<S, E> builder(
       String name, Class<S> stateType, Class<E> eventType) {
     return new Builder<>(name, stateType, eventType);
   }
 
-  /** The lifecycle's name, used in messages and diagrams. */
+  /**
+   * The lifecycle's name, used in messages and diagrams.
+   *
+   * @return the name given to {@link #builder}, never blank
+   */
   public String name() {
     return name;
   }
 
-  /** The state every new machine starts in. */
+  /**
+   * The state every new machine starts in.
+   *
+   * @return the initial state, never null
+   */
   public S initial() {
     return initial;
   }
 
-  /** Whether {@code state} has no exits. */
+  /**
+   * Whether {@code state} has no exits.
+   *
+   * @param state any state of this lifecycle
+   * @return true if the state was marked terminal: no event is permitted there
+   */
   public boolean isTerminal(S state) {
     return terminal.contains(state);
   }
 
-  /** Every transition, in declaration order. */
+  /**
+   * Every transition, in declaration order.
+   *
+   * @return an immutable list, in the order of the builder's {@code permit} calls
+   */
   public List<Transition<S, E>> transitions() {
     return transitions;
   }
 
-  /** The state {@code event} leads to from {@code state}, if it is permitted there. */
+  /**
+   * The state {@code event} leads to from {@code state}, if it is permitted there.
+   *
+   * @param state the state the event would be fired in
+   * @param event the event
+   * @return the target state; empty if {@code event} is not permitted in {@code state}
+   */
   public Optional<S> next(S state, E event) {
     return Optional.ofNullable(target(state, event));
   }
 
-  /** The events permitted in {@code state}. */
+  /**
+   * The events permitted in {@code state}.
+   *
+   * @param state any state of this lifecycle
+   * @return an unmodifiable set; empty for a terminal state
+   * @throws NullPointerException if {@code state} is null
+   */
   public Set<E> permitted(S state) {
     return exits(state).keySet();
   }
@@ -90,6 +132,10 @@ public final class Lifecycle<S extends Enum<S>, E extends Enum<E>> {
   /**
    * The state {@code event} leads to from {@code state}.
    *
+   * @param key the instance the event is fired at, named in the exception's message
+   * @param state the state the event is fired in
+   * @param event the event
+   * @return the target state, never null
    * @throws IllegalTransitionException naming {@code key} if the event is not permitted there
    */
   public S step(Object key, S state, E event) {
@@ -100,7 +146,15 @@ public final class Lifecycle<S extends Enum<S>, E extends Enum<E>> {
     return to;
   }
 
-  /** A new machine for the instance {@code key}, in the initial state. */
+  /**
+   * A new machine for the instance {@code key}, in the initial state.
+   *
+   * @param key the instance the machine belongs to, named in messages and passed to the listener;
+   *     not null
+   * @param listener told of every transition the machine makes, on the thread that made it
+   * @return the machine
+   * @throws NullPointerException if {@code key} or {@code listener} is null
+   */
   public StateMachine<S, E> newMachine(Object key, TransitionListener<S, E> listener) {
     return new StateMachine<>(this, key, Objects.requireNonNull(listener, "listener"));
   }
@@ -116,7 +170,12 @@ public final class Lifecycle<S extends Enum<S>, E extends Enum<E>> {
     return new StateMachine<>(this, key, null);
   }
 
-  /** This table as a Mermaid {@code stateDiagram-v2} block, without the code fence. */
+  /**
+   * This table as a Mermaid {@code stateDiagram-v2} block, without the code fence.
+   *
+   * @return the diagram, one line per transition in declaration order, each ending in a newline:
+   *     the initial arrow first, the terminal arrows last
+   */
   public String toMermaid() {
     StringBuilder out = new StringBuilder("stateDiagram-v2\n");
     out.append("    [*] --> ").append(initial).append('\n');
@@ -165,13 +224,28 @@ public final class Lifecycle<S extends Enum<S>, E extends Enum<E>> {
       this.terminal = EnumSet.noneOf(stateType);
     }
 
-    /** The state new machines start in. */
+    /**
+     * The state new machines start in.
+     *
+     * @param state the initial state; a later call replaces it
+     * @return this builder
+     * @throws NullPointerException if {@code state} is null
+     */
     public Builder<S, E> initial(S state) {
       this.initial = Objects.requireNonNull(state, "state");
       return this;
     }
 
-    /** In {@code from}, {@code event} leads to {@code to}. */
+    /**
+     * In {@code from}, {@code event} leads to {@code to}.
+     *
+     * @param from the state the event is permitted in
+     * @param event the event
+     * @param to the state it leads to; may equal {@code from}
+     * @return this builder
+     * @throws IllegalArgumentException if {@code event} in {@code from} already leads somewhere
+     * @throws NullPointerException if any argument is null
+     */
     public Builder<S, E> permit(S from, E event, S to) {
       Transition<S, E> transition = new Transition<>(from, event, to);
       for (Transition<S, E> t : transitions) {
@@ -184,7 +258,13 @@ public final class Lifecycle<S extends Enum<S>, E extends Enum<E>> {
       return this;
     }
 
-    /** Marks states that have no exits. */
+    /**
+     * Marks states that have no exits.
+     *
+     * @param states the terminal states; {@link #build()} fails if one of them has a transition
+     * @return this builder
+     * @throws NullPointerException if any state is null
+     */
     @SafeVarargs
     public final Builder<S, E> terminal(S... states) {
       for (S state : states) {
@@ -193,7 +273,13 @@ public final class Lifecycle<S extends Enum<S>, E extends Enum<E>> {
       return this;
     }
 
-    /** Validates the table and freezes it. */
+    /**
+     * Validates the table and freezes it.
+     *
+     * @return the immutable lifecycle; the builder may be reused but the lifecycle does not change
+     * @throws IllegalStateException if there is no initial state, a terminal state has exits, a
+     *     state that is not terminal has none, or a state is unreachable from the initial one
+     */
     public Lifecycle<S, E> build() {
       if (initial == null) {
         throw new IllegalStateException(name + ": no initial state");

@@ -61,17 +61,29 @@ public final class StateMachine<S extends Enum<S>, E extends Enum<E>> {
     this.state = lifecycle.initial();
   }
 
-  /** The current state. */
+  /**
+   * The current state.
+   *
+   * @return the state after the last transition made, as a volatile read
+   */
   public S state() {
     return state;
   }
 
-  /** The instance this machine belongs to. */
+  /**
+   * The instance this machine belongs to.
+   *
+   * @return the key given to {@link Lifecycle#newMachine}, never null
+   */
   public Object key() {
     return key;
   }
 
-  /** The table this machine follows. */
+  /**
+   * The table this machine follows.
+   *
+   * @return the lifecycle that made this machine
+   */
   public Lifecycle<S, E> lifecycle() {
     return lifecycle;
   }
@@ -79,6 +91,7 @@ public final class StateMachine<S extends Enum<S>, E extends Enum<E>> {
   /**
    * Applies {@code event} to the current state.
    *
+   * @param event the event to fire; not null
    * @return the new state
    * @throws IllegalTransitionException if the event is not permitted in the current state
    */
@@ -99,6 +112,8 @@ public final class StateMachine<S extends Enum<S>, E extends Enum<E>> {
   /**
    * Applies {@code event} only if the machine is in {@code expected}.
    *
+   * @param expected the state the caller believes the machine is in
+   * @param event the event to fire
    * @return whether the transition was made
    * @throws IllegalTransitionException if the event is not permitted in {@code expected}
    */

@@ -10,7 +10,14 @@ import java.util.Objects;
  */
 public record Transition<S extends Enum<S>, E extends Enum<E>>(S from, E event, S to) {
 
-  /** Checks that no component is null. */
+  /**
+   * Checks that no component is null.
+   *
+   * @param from the state the edge leaves
+   * @param event the event that takes it
+   * @param to the state it enters; may equal {@code from}
+   * @throws NullPointerException if any component is null
+   */
   public Transition {
     Objects.requireNonNull(from, "from");
     Objects.requireNonNull(event, "event");

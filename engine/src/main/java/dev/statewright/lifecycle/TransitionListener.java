@@ -10,6 +10,11 @@ package dev.statewright.lifecycle;
 @FunctionalInterface
 public interface TransitionListener<S extends Enum<S>, E extends Enum<E>> {
 
-  /** Called once per transition, on the thread that made it. */
+  /**
+   * Called once per transition, on the thread that made it.
+   *
+   * @param key the instance whose machine moved (a cache key, a resource name)
+   * @param transition the state left, the event fired and the state entered
+   */
   void onTransition(Object key, Transition<S, E> transition);
 }

@@ -32,10 +32,22 @@ public final class Rollout {
    */
   private Rollout() { }
 
-  /** What to do for one target, given the staged paths in the order the items were given. */
+  /**
+   * What to do for one target, given the staged paths in the order the items were given.
+   *
+   * @param <T> the target type
+   */
   @FunctionalInterface
   public interface TargetAction<T> {
-    /** Applies the run to {@code target}. */
+    /**
+     * Applies the run to {@code target}.
+     *
+     * @param target the target to apply the run to
+     * @param paths the staged path of each item, in the order the items were given, each leased
+     *     to this target until the action returns; an immutable list
+     * @throws Exception if the target failed: it is reported {@link Outcome#FAILED} with this
+     *     error, and no further target starts
+     */
     void apply(T target, List<Path> paths) throws Exception;
   }
 
@@ -66,18 +78,36 @@ public final class Rollout {
    * @param <T> the target type
    */
   public record Report<T>(List<TargetResult<T>> results) {
-    /** Whether every target succeeded. */
+    /**
+     * Whether every target succeeded.
+     *
+     * @return true if every result is {@link Outcome#SUCCEEDED}, including for no targets at all
+     */
     public boolean succeeded() {
       return results.stream().allMatch(r -> r.outcome() == Outcome.SUCCEEDED);
     }
 
-    /** The targets that failed. */
+    /**
+     * The targets that failed.
+     *
+     * @return the {@link Outcome#FAILED} results, in target order; empty if none failed
+     */
     public List<TargetResult<T>> failures() {
       return results.stream().filter(r -> r.outcome() == Outcome.FAILED).toList();
     }
   }
 
-  /** One target after another, on the calling thread. */
+  /**
+   * One target after another, on the calling thread.
+   *
+   * @param <T> the target type
+   * @param staged the items every target leases, each under the target's
+   *     {@link String#valueOf(Object) string form}
+   * @param targets the targets, in the order they run
+   * @param action what to do for each target
+   * @return every target's outcome, in target order; the targets after the first failure are
+   *     {@link Outcome#SKIPPED}
+   */
   public static <T> Report<T> sequential(List<Staged> staged, List<T> targets, TargetAction<T> action) {
     List<TargetResult<T>> results = new ArrayList<>();
     boolean stopped = false;
@@ -89,7 +119,21 @@ public final class Rollout {
     return new Report<>(List.copyOf(results));
   }
 
-  /** Up to {@code parallelism} targets at once on {@code scheduler}; returns when all have ended. */
+  /**
+   * Up to {@code parallelism} targets at once on {@code scheduler}; returns when all have ended.
+   *
+   * @param <T> the target type
+   * @param staged the items every target leases, each under the target's
+   *     {@link String#valueOf(Object) string form}
+   * @param targets the targets, started in this order
+   * @param parallelism the most targets whose actions run at once; 1 or more
+   * @param scheduler runs the actions; the calling thread waits, uninterruptibly, for them
+   * @param action what to do for each target
+   * @return every target's outcome, in target order; targets not yet started at the first failure
+   *     are {@link Outcome#SKIPPED}
+   * @throws IllegalArgumentException if {@code parallelism} is less than 1
+   * @throws NullPointerException if {@code scheduler} is null
+   */
   public static <T> Report<T> parallel(List<Staged> staged, List<T> targets, int parallelism,
       Scheduler scheduler, TargetAction<T> action) {
     if (parallelism < 1) {

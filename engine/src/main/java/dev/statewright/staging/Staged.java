@@ -74,6 +74,10 @@ public final class Staged {
   /**
    * A lease for {@code holder} (a target's name) on the staged path.
    *
+   * @param holder the target's name, for {@link #holders()}, the history and messages; not blank
+   * @return the open lease; its {@code get} throws {@link StagedContentMissingException} if the
+   *     content was deleted outside the staging area
+   * @throws IllegalArgumentException if {@code holder} is null or blank
    * @throws ResourceReleasedException if the scope was closed and the content released
    */
   public Lease<Path> acquire(String holder) {
@@ -82,7 +86,11 @@ public final class Staged {
     return new CheckedLease(lease);
   }
 
-  /** {@code sha256:} + hex over the sorted relative paths and bytes, recorded at staging time. */
+  /**
+   * {@code sha256:} + hex over the sorted relative paths and bytes, recorded at staging time.
+   *
+   * @return the digest, as {@code sha256:} followed by 64 lower-case hex digits
+   */
   public String digest() {
     return digest;
   }
@@ -107,32 +115,57 @@ public final class Staged {
     }
   }
 
-  /** The source as the caller gave it ({@code stream:<name>} for a stream). */
+  /**
+   * The source as the caller gave it ({@code stream:<name>} for a stream).
+   *
+   * @return the source URI, never null
+   */
   public URI source() {
     return source;
   }
 
-  /** The file a relative source was resolved against; empty for a stream. */
+  /**
+   * The file a relative source was resolved against; empty for a stream.
+   *
+   * @return the origin given to {@code stageDirectory}; empty for a stream or if none was given
+   */
   public Optional<Path> origin() {
     return Optional.ofNullable(origin);
   }
 
-  /** The staged directory, or for a stream the staged file named as given. */
+  /**
+   * The staged directory, or for a stream the staged file named as given.
+   *
+   * @return the path under the scope directory; it no longer exists once the content is released
+   */
   public Path path() {
     return path;
   }
 
-  /** STAGED, IN_USE or RELEASED. */
+  /**
+   * STAGED, IN_USE or RELEASED.
+   *
+   * @return the state of the content's lease: {@code IN_USE} while a target holds it,
+   *     {@code RELEASED} once deleted
+   */
   public ResourceState state() {
     return resource.state();
   }
 
-  /** The holders of open leases. */
+  /**
+   * The holders of open leases.
+   *
+   * @return a new list, one entry per open lease; empty when none is open
+   */
   public List<String> holders() {
     return resource.holders();
   }
 
-  /** What happened to this content, oldest first, each with its time. */
+  /**
+   * What happened to this content, oldest first, each with its time.
+   *
+   * @return an immutable copy: staged, each lease and close, deletion
+   */
   public List<String> history() {
     return List.copyOf(history);
   }

@@ -12,6 +12,7 @@ public final class StagedContentMissingException extends StagingException {
   private static final long serialVersionUID = 1L;
   private static final int RECENT = 5;
 
+  /** The holder whose lease, or {@code "verify"}, found the content gone. */
   private final String holder;
 
   StagedContentMissingException(URI source, Path origin, Path stagingPath, String holder,
@@ -27,7 +28,11 @@ public final class StagedContentMissingException extends StagingException {
     return older + String.join(" -> ", history.subList(history.size() - shown, history.size()));
   }
 
-  /** The holder whose lease found the content gone. */
+  /**
+   * The holder whose lease found the content gone.
+   *
+   * @return the holder's name, or {@code "verify"} when {@link Staged#verify()} found it gone
+   */
   public String holder() {
     return holder;
   }

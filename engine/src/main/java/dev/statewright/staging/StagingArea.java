@@ -65,17 +65,41 @@ public final class StagingArea implements AutoCloseable {
     this.hook = ShutdownHook.register("statewright-staging-cleanup", this::deleteOpenScopes);
   }
 
-  /** Opens (creating if needed) the staging root with a 30-second close grace period. */
+  /**
+   * Opens (creating if needed) the staging root with a 30-second close grace period.
+   *
+   * @param root the staging root: a directory the current user owns, or a path to create; not a
+   *     symlink
+   * @return the open area, its root made owner-only and dead processes' scopes removed
+   * @throws IOException if the root cannot be created, read or made owner-only, or is owned by
+   *     another user ({@link java.nio.file.AccessDeniedException})
+   * @throws IllegalArgumentException if {@code root} is a symlink or not a directory
+   */
   public static StagingArea open(Path root) throws IOException {
     return builder(root).open();
   }
 
-  /** Configures a staging area at {@code root}. */
+  /**
+   * Configures a staging area at {@code root}.
+   *
+   * @param root the staging root, checked only when the builder opens it
+   * @return a builder with the defaults: the system scheduler, a 30-second close grace and a
+   *     5-second source open timeout
+   * @throws NullPointerException if {@code root} is null
+   */
   public static Builder builder(Path root) {
     return new Builder(root);
   }
 
-  /** A new scope for one run; {@code name} says what the run is, for messages. */
+  /**
+   * A new scope for one run; {@code name} says what the run is, for messages.
+   *
+   * @param name what the run is, for messages and the scope directory's name; not blank
+   * @return the open scope, with its own owner-only directory under the root
+   * @throws IllegalArgumentException if {@code name} is null or blank
+   * @throws IllegalStateException if this area is closed
+   * @throws StagingException if the scope directory or its owner file cannot be created
+   */
   public StagingScope newScope(String name) {
     if (name == null || name.isBlank()) {
       throw new IllegalArgumentException("a staging scope needs a non-blank name");
@@ -88,7 +112,11 @@ public final class StagingArea implements AutoCloseable {
     return scope;
   }
 
-  /** The root, as a real path. */
+  /**
+   * The root, as a real path.
+   *
+   * @return the absolute root with symlinks in its parents resolved
+   */
   public Path root() {
     return root;
   }
@@ -214,13 +242,27 @@ public final class StagingArea implements AutoCloseable {
       this.root = Objects.requireNonNull(root, "root");
     }
 
-    /** Time and threads; default {@link Scheduler#system()}, touched only if none is given. */
+    /**
+     * Time and threads; default {@link Scheduler#system()}, touched only if none is given.
+     *
+     * @param scheduler runs the close-grace waits and source-open timeouts, and stamps history
+     * @return this builder
+     * @throws NullPointerException if {@code scheduler} is null
+     */
     public Builder scheduler(Scheduler scheduler) {
       this.scheduler = Objects.requireNonNull(scheduler, "scheduler");
       return this;
     }
 
-    /** How long closing a scope waits for open leases; default 30 seconds. */
+    /**
+     * How long closing a scope waits for open leases; default 30 seconds.
+     *
+     * @param closeGrace the wait; zero does not wait, and content still leased then is deleted
+     *     when its last lease closes
+     * @return this builder
+     * @throws NullPointerException if {@code closeGrace} is null
+     * @throws IllegalArgumentException if {@code closeGrace} is negative
+     */
     public Builder closeGrace(Duration closeGrace) {
       this.closeGrace = requireNonNegative(closeGrace, "closeGrace");
       return this;
@@ -230,13 +272,26 @@ public final class StagingArea implements AutoCloseable {
      * How long opening one source file may take before the stage fails with
      * {@link UnsafeSourceException}; default 5 seconds. Opening a regular file takes
      * microseconds; only a FIFO or device swapped in for one blocks (S5).
+     *
+     * @param timeout the longest one open may take
+     * @return this builder
+     * @throws NullPointerException if {@code timeout} is null
+     * @throws IllegalArgumentException if {@code timeout} is negative
      */
     public Builder sourceOpenTimeout(Duration timeout) {
       this.sourceOpenTimeout = requireNonNegative(timeout, "sourceOpenTimeout");
       return this;
     }
 
-    /** Opens the area: checks and prepares the root and sweeps dead processes' scopes. */
+    /**
+     * Opens the area: checks and prepares the root and sweeps dead processes' scopes.
+     *
+     * @return the open area
+     * @throws IOException if the root cannot be created, read or made owner-only, or it or a
+     *     scope directory in it is owned by another user
+     *     ({@link java.nio.file.AccessDeniedException})
+     * @throws IllegalArgumentException if the root is a symlink or not a directory
+     */
     public StagingArea open() throws IOException {
       return new StagingArea(root, scheduler != null ? scheduler : Scheduler.system(), closeGrace,
           sourceOpenTimeout);

@@ -35,17 +35,31 @@ public class StagingException extends RuntimeException {
     return at.toString();
   }
 
-  /** The source as the caller gave it. */
+  /**
+   * The source as the caller gave it.
+   *
+   * @return the source URI ({@code stream:<name>} for a stream); empty if the failure concerns no
+   *     one source (creating a scope, say)
+   */
   public Optional<URI> source() {
     return Optional.ofNullable(source);
   }
 
-  /** The file relative sources were resolved against; empty for streams. */
+  /**
+   * The file relative sources were resolved against; empty for streams.
+   *
+   * @return the origin given with the source; empty for a stream, an absolute source given
+   *     without one, or a failure that concerns no source
+   */
   public Optional<Path> origin() {
     return Optional.ofNullable(origin);
   }
 
-  /** Where the content is or would have been staged. */
+  /**
+   * Where the content is or would have been staged.
+   *
+   * @return the staging path; empty if the failure came before one was chosen
+   */
   public Optional<Path> stagingPath() {
     return Optional.ofNullable(stagingPath);
   }

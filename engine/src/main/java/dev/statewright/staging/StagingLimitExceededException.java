@@ -6,6 +6,7 @@ import java.net.URI;
 public final class StagingLimitExceededException extends StagingException {
   private static final long serialVersionUID = 1L;
 
+  /** The limit the stream exceeded, in bytes. */
   private final long limit;
 
   StagingLimitExceededException(URI source, long limit) {
@@ -13,7 +14,11 @@ public final class StagingLimitExceededException extends StagingException {
     this.limit = limit;
   }
 
-  /** The limit, in bytes. */
+  /**
+   * The limit, in bytes.
+   *
+   * @return the {@code maxBytes} the caller passed to {@code stageStream}
+   */
   public long limit() {
     return limit;
   }

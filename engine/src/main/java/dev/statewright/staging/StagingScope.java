@@ -87,6 +87,10 @@ public final class StagingScope implements AutoCloseable {
    * The copy is made under a partial name and renamed into place, so no one sees half a tree.
    * Staging the same directory again in this scope returns the same {@link Staged}.
    *
+   * @param source the directory to stage, as a {@code file:} URI
+   * @param origin the bundle file relative sources are resolved against; may be null for an
+   *     absolute source
+   * @return the staged copy, shared by every target of the run
    * @throws UnresolvableSourceException for another scheme or form, or a relative source
    *     without an origin
    * @throws SourceNotFoundException if the directory does not exist
@@ -110,6 +114,13 @@ public final class StagingScope implements AutoCloseable {
    * Stages the bytes of {@code in} (read once, here) as a file named {@code name}, reusable by
    * every target; a lease yields the file itself.
    *
+   * @param name the staged file's name: a plain file name, no separator, not {@code .} or
+   *     {@code ..}
+   * @param in the bytes to stage, read to the end here; the caller closes it
+   * @param maxBytes the most bytes to accept; zero or more
+   * @return the staged file, shared by every target of the run
+   * @throws IllegalArgumentException if {@code name} is not a plain file name or {@code maxBytes}
+   *     is negative
    * @throws StagingLimitExceededException if the stream holds more than {@code maxBytes}
    * @throws IllegalStateException if the scope is closed
    */
@@ -123,7 +134,12 @@ public final class StagingScope implements AutoCloseable {
     return once(new Object(), () -> copyStream(name, in, maxBytes));
   }
 
-  /** What this scope has staged so far. */
+  /**
+   * What this scope has staged so far.
+   *
+   * @return a new list of the items staged successfully, in no particular order; items still
+   *     being copied, or that failed, are left out
+   */
   public List<Staged> staged() {
     List<Staged> all = new ArrayList<>();
     items.values().forEach(f -> {
@@ -134,17 +150,30 @@ public final class StagingScope implements AutoCloseable {
     return all;
   }
 
-  /** The scope's name, as given. */
+  /**
+   * The scope's name, as given.
+   *
+   * @return the name given to {@code newScope}
+   */
   public String name() {
     return name;
   }
 
-  /** The scope's own directory under the staging root. */
+  /**
+   * The scope's own directory under the staging root.
+   *
+   * @return the directory, named after the process and scope; deleted once the scope is closed
+   *     and its last lease has closed
+   */
   public Path directory() {
     return dir;
   }
 
-  /** Holders whose leases were still open when the grace period after close ran out. */
+  /**
+   * Holders whose leases were still open when the grace period after close ran out.
+   *
+   * @return the holders' names; empty before close, or if every lease closed within the grace
+   */
   public List<String> lingering() {
     return lingering;
   }

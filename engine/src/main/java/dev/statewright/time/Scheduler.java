@@ -19,26 +19,54 @@ import java.util.random.RandomGenerator;
  */
 public interface Scheduler {
 
-  /** Monotonic time in nanoseconds, as {@link System#nanoTime()}; only differences are meaningful. */
+  /**
+   * Monotonic time in nanoseconds, as {@link System#nanoTime()}; only differences are meaningful.
+   *
+   * @return the current reading of this scheduler's clock, in nanoseconds from an arbitrary origin
+   */
   long nanoTime();
 
-  /** Wall-clock time, for messages a human reads; never used to order anything. */
+  /**
+   * Wall-clock time, for messages a human reads; never used to order anything.
+   *
+   * @return the current instant; the default reads the system clock
+   */
   default Instant now() {
     return Instant.now();
   }
 
-  /** Random numbers for jitter; a deterministic scheduler returns a seeded generator. */
+  /**
+   * Random numbers for jitter; a deterministic scheduler returns a seeded generator.
+   *
+   * @return the generator to draw jitter from; the default is the calling thread's
+   *     {@link ThreadLocalRandom}, so it must not be shared with other threads
+   */
   default RandomGenerator random() {
     return ThreadLocalRandom.current();
   }
 
-  /** Runs {@code task} soon, on some thread of this scheduler. */
+  /**
+   * Runs {@code task} soon, on some thread of this scheduler.
+   *
+   * @param task the work to run; it may block
+   */
   void execute(Runnable task);
 
-  /** Runs {@code task} once after {@code delay}; the returned handle cancels it. */
+  /**
+   * Runs {@code task} once after {@code delay}; the returned handle cancels it.
+   *
+   * @param task the work to run when the delay has passed
+   * @param delay how long to wait, measured on {@link #nanoTime()}; zero or negative runs the task
+   *     as soon as possible
+   * @return a handle that prevents the task from running if it has not started
+   */
   Cancellable schedule(Runnable task, Duration delay);
 
-  /** The process-wide scheduler backed by daemon threads. */
+  /**
+   * The process-wide scheduler backed by daemon threads.
+   *
+   * @return the one shared instance; its threads start on first use of this method
+   */
   static Scheduler system() {
     return SystemScheduler.INSTANCE;
   }

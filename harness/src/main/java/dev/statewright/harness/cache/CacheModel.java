@@ -46,12 +46,23 @@ public final class CacheModel implements Model<CacheModel.State, CacheModel.Wire
    * @param factory the simulated factory to build clients with
    * @param maxConcurrentBuilds the bulkhead the monitor holds it to
    * @param simulated whether time is virtual (real threads get short timeouts)
+   * @param liveness the liveness settings; null for the two-key programs
+   * @param hostility how hostile the run's user code is
+   * @param source the run's event source; null when the program feeds the cache directly
+   * @param listener the run's listener; null for the two-key programs
    */
   public record Wiring(Scheduler scheduler, SimFactory factory, int maxConcurrentBuilds,
       boolean simulated, Liveness liveness, Hostility hostility, SimSource source,
       HostileListener listener) {
 
-    /** A wiring of the two-key programs: no hostility, no source. */
+    /**
+     * A wiring of the two-key programs: no hostility, no source.
+     *
+     * @param scheduler the scheduler of the run
+     * @param factory the simulated factory to build clients with
+     * @param maxConcurrentBuilds the bulkhead the monitor holds it to
+     * @param simulated whether time is virtual (real threads get short timeouts)
+     */
     public Wiring(Scheduler scheduler, SimFactory factory, int maxConcurrentBuilds, boolean simulated) {
       this(scheduler, factory, maxConcurrentBuilds, simulated, null, Hostility.calm(), null, null);
     }
@@ -71,7 +82,14 @@ public final class CacheModel implements Model<CacheModel.State, CacheModel.Wire
       Function<RandomGenerator, Hostility> hostility, IntFunction<SimSource> source,
       Duration tombstoneRetention, boolean closes) {
 
-    /** The engine's liveness settings: one permit, a 30 s retention; {@code hostility} per run. */
+    /**
+     * The engine's liveness settings: one permit, a 30 s retention; {@code hostility} per run.
+     *
+     * @param backlogKeys keys a backlog command upserts at once
+     * @param hostility draws each run's hostility from the run's random generator
+     * @param closes whether programs call close() (from any branch)
+     * @return the settings, with a {@link SimSource} per run
+     */
     public static Liveness of(int backlogKeys, Function<RandomGenerator, Hostility> hostility,
         boolean closes) {
       return new Liveness(backlogKeys, 1, hostility, SimSource::new, Duration.ofSeconds(30), closes);
@@ -151,6 +169,9 @@ public final class CacheModel implements Model<CacheModel.State, CacheModel.Wire
    * drawn per run, backlogs of {@code backlogKeys} keys on one permit, closes in any branch;
    * judged by the monitors alone (no linearizability: callbacks delete and close behind the
    * program's back).
+   *
+   * @param backlogKeys keys a backlog command upserts at once, on the one permit
+   * @return the property, named {@code "client cache liveness"}
    */
   public static CacheModel clientCacheLiveness(int backlogKeys) {
     return clientCacheLiveness("client cache liveness", Liveness.of(backlogKeys, Hostility::draw, true));
@@ -161,6 +182,9 @@ public final class CacheModel implements Model<CacheModel.State, CacheModel.Wire
    * builds, throwing listeners, throwing closers, reentrant factories, reentrant listeners, close()
    * from any branch, Errors. (All of them
    * mixed is {@link #clientCacheLiveness(int)}.)
+   *
+   * @param backlogKeys keys a backlog command upserts at once, on the one permit
+   * @return one property per kind of hostility, in the order above
    */
   public static List<CacheModel> clientCacheLivenessAspects(int backlogKeys) {
     return List.of(
@@ -179,28 +203,56 @@ public final class CacheModel implements Model<CacheModel.State, CacheModel.Wire
         clientCacheLiveness("client cache liveness: Errors", Liveness.of(backlogKeys, Hostility::errors, false)));
   }
 
-  /** One aspect of the liveness property of the engine's own cache, under {@code name}. */
+  /**
+   * One aspect of the liveness property of the engine's own cache, under {@code name}.
+   *
+   * @param name the property's name, for reports
+   * @param liveness the hostility, backlog and wiring of the runs
+   * @return the property over the engine's {@code ClientCache}
+   */
   public static CacheModel clientCacheLiveness(String name, Liveness liveness) {
     return liveness(name, RealCache::build, liveness);
   }
 
-  /** A liveness property for any implementation, under {@code name}. */
+  /**
+   * A liveness property for any implementation, under {@code name}.
+   *
+   * @param name the property's name, for reports
+   * @param implementation builds the cache under test from a run's wiring, once per run
+   * @param liveness the hostility, backlog and wiring of the runs
+   * @return the property, with failing and hanging builds
+   */
   public static CacheModel liveness(String name, Function<Wiring, CacheUnderTest> implementation,
       Liveness liveness) {
     return new CacheModel(name, implementation, true, liveness);
   }
 
-  /** The property for the engine's own {@code ClientCache}. */
+  /**
+   * The property for the engine's own {@code ClientCache}.
+   *
+   * @return the two-key property, named {@code "client cache"}, without injected faults
+   */
   public static CacheModel clientCache() {
     return of("client cache", RealCache::build, false);
   }
 
-  /** The same with failing and hanging builds. */
+  /**
+   * The same with failing and hanging builds.
+   *
+   * @return the two-key property, named {@code "client cache with faults"}
+   */
   public static CacheModel clientCacheWithFaults() {
     return of("client cache with faults", RealCache::build, true);
   }
 
-  /** The property for any implementation, under {@code name}. */
+  /**
+   * The property for any implementation, under {@code name}.
+   *
+   * @param name the property's name, for reports
+   * @param implementation builds the cache under test from a run's wiring, once per run
+   * @param faults whether builds fail and hang at random
+   * @return the two-key property
+   */
   public static CacheModel of(String name, Function<Wiring, CacheUnderTest> implementation,
       boolean faults) {
     return new CacheModel(name, implementation, faults, null);

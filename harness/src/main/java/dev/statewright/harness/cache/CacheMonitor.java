@@ -46,6 +46,9 @@ public final class CacheMonitor {
   /**
    * A monitor for a cache allowed {@code maxConcurrentBuilds}; {@code stepwise} checks that hold
    * between every two steps of a simulation (they cannot be checked between real threads).
+   *
+   * @param maxConcurrentBuilds the most builds allowed at once (C5)
+   * @param stepwise whether to check between steps: true for a simulation only
    */
   public CacheMonitor(int maxConcurrentBuilds, boolean stepwise) {
     this.maxConcurrentBuilds = maxConcurrentBuilds;
@@ -55,6 +58,9 @@ public final class CacheMonitor {
   /**
    * Also checks liveness and memory ({@link ProgressMonitor}) over {@code allKeys}, in the
    * virtual time of {@code scheduler}; simulation only.
+   *
+   * @param scheduler the simulated scheduler whose virtual time bounds progress
+   * @param allKeys every key the run may touch
    */
   public synchronized void watchProgress(Scheduler scheduler, List<String> allKeys) {
     progress = new ProgressMonitor(scheduler, maxConcurrentBuilds, this::violation);
@@ -75,7 +81,12 @@ public final class CacheMonitor {
     closedByProgram = true;
   }
 
-  /** Watches {@code keys} of {@code cache}: their views feed the step checks. */
+  /**
+   * Watches {@code keys} of {@code cache}: their views feed the step checks.
+   *
+   * @param cache the cache under test
+   * @param keys the keys whose views are checked; copied
+   */
   public synchronized void watch(CacheUnderTest cache, List<String> keys) {
     this.cache = cache;
     this.keys = List.copyOf(keys);
@@ -338,7 +349,15 @@ public final class CacheMonitor {
     }
   }
 
-  /** At quiescence: every live key current; then close the cache and check every client closed once. */
+  /**
+   * At quiescence: every live key current; then close the cache and check every client closed once.
+   *
+   * @param keys the keys that must have converged
+   * @return every violation seen during the run and now, each starting with its property
+   *     ({@code "C3:"}, …); empty if the run passed
+   * @throws InterruptedException if interrupted while waiting, on real threads, for leases to
+   *     be given back, keys to converge or the cache to close (each up to 30 seconds)
+   */
   public List<String> finish(List<String> keys) throws InterruptedException {
     if (!stepwise) { // on real threads, commands may still hold leases and retries be due
       awaitLeasesGiven(Duration.ofSeconds(30));

@@ -20,13 +20,22 @@ public final class HostileListener implements CacheListener<String> {
   private volatile Consumer<String> reentry = key -> { };
   private boolean reentering; // simulation only: one thread
 
-  /** Throws as {@code hostility} says, drawing from {@code random}. */
+  /**
+   * Throws as {@code hostility} says, drawing from {@code random}.
+   *
+   * @param hostility how often to throw and call back, and whether with Errors
+   * @param random the run's generator, so a run seed replays the throws
+   */
   public HostileListener(Hostility hostility, RandomGenerator random) {
     this.hostility = hostility;
     this.random = random;
   }
 
-  /** What the listener calls on the cache, from inside a transition of {@code key}. */
+  /**
+   * What the listener calls on the cache, from inside a transition of {@code key}.
+   *
+   * @param reentry the call back into the cache, given the key; replaces the previous one
+   */
   public void reenter(Consumer<String> reentry) {
     this.reentry = reentry;
   }
@@ -36,7 +45,12 @@ public final class HostileListener implements CacheListener<String> {
     calm = true;
   }
 
-  /** Throws, sometimes, where {@code where} is the callback (a listener's, or the closer when it is the one that throws). */
+  /**
+   * Throws, sometimes, where {@code where} is the callback (a listener's, or the closer when it is
+   * the one that throws).
+   *
+   * @param where the callback's name, in the thrown message; {@code "closer"} for the closer
+   */
   public void maybeThrow(String where) {
     if (calm || hostility.listenerThrows() == 0 || hostility.closerThrows() != where.equals("closer") || random.nextDouble() >= hostility.listenerThrows()) {
       return;

@@ -21,55 +21,102 @@ import java.util.random.RandomGenerator;
 public record Hostility(Map<BuildShape, Double> shapes, double listenerThrows, boolean listenerErrors,
     int failedStarts, boolean blocking, double listenerReenters, boolean closerThrows) {
 
-  /** A hostility whose listener never calls back into the cache and whose closer never throws. */
+  /**
+   * A hostility whose listener never calls back into the cache and whose closer never throws.
+   *
+   * @param shapes the weight of each build shape
+   * @param listenerThrows the share of listener calls that throw
+   * @param listenerErrors whether the listener throws Errors rather than RuntimeExceptions
+   * @param failedStarts how many of the source's first starts throw
+   * @param blocking whether the factory is a blocking {@code ClientFactory}
+   */
   public Hostility(Map<BuildShape, Double> shapes, double listenerThrows, boolean listenerErrors,
       int failedStarts, boolean blocking) {
     this(shapes, listenerThrows, listenerErrors, failedStarts, blocking, 0, false);
   }
 
-  /** Well-mannered: every build completes later, nothing throws. */
+  /**
+   * Well-mannered: every build completes later, nothing throws.
+   *
+   * @return the calm hostility, which draws nothing from a run's generator
+   */
   public static Hostility calm() {
     return new Hostility(Map.of(BuildShape.LATER, 1.0), 0, false, 0, false);
   }
 
-  /** Builds that complete, fail or throw (exceptions only) at once, async or blocking. */
+  /**
+   * Builds that complete, fail or throw (exceptions only) at once, async or blocking.
+   *
+   * @param random the run's generator, so a run seed replays the draw
+   * @return the drawn hostility; a blocking factory one time in four
+   */
   public static Hostility synchronousBuilds(RandomGenerator random) {
     return new Hostility(weights(BuildShape.LATER, 0.2, BuildShape.AT_ONCE, 1.0, BuildShape.FAILS_AT_ONCE,
         random.nextDouble() < 0.5 ? 0.5 : 0.0, BuildShape.THROWS, random.nextDouble() < 0.3 ? 0.2 : 0.0),
         0, false, 0, random.nextDouble() < 0.25);
   }
 
-  /** Well-mannered builds, mostly synchronous, and a listener that throws, exceptions or Errors. */
+  /**
+   * Well-mannered builds, mostly synchronous, and a listener that throws, exceptions or Errors.
+   *
+   * @param random the run's generator, so a run seed replays the draw
+   * @return the drawn hostility: 5% of listener calls throw, Errors half the time
+   */
   public static Hostility throwingListeners(RandomGenerator random) {
     return new Hostility(weights(BuildShape.LATER, 0.5, BuildShape.AT_ONCE, 0.5), 0.05,
         random.nextBoolean(), 0, false);
   }
 
-  /** Factories that call back into the cache (upsert, delete, close, acquire) from build(). */
+  /**
+   * Factories that call back into the cache (upsert, delete, close, acquire) from build().
+   *
+   * @param random the run's generator, so a run seed replays the draw
+   * @return the drawn hostility; a blocking factory one time in four
+   */
   public static Hostility reentrantFactories(RandomGenerator random) {
     return new Hostility(weights(BuildShape.LATER, 0.3, BuildShape.AT_ONCE, 0.5, BuildShape.REENTRANT, 0.2),
         0, false, 0, random.nextDouble() < 0.25);
   }
 
-  /** Closers that throw, exceptions or Errors, after closing (the listener's share and kind). */
+  /**
+   * Closers that throw, exceptions or Errors, after closing (the listener's share and kind).
+   *
+   * @param random the run's generator, so a run seed replays the draw
+   * @return the drawn hostility: 20% of closes throw, Errors half the time
+   */
   public static Hostility throwingClosers(RandomGenerator random) {
     return new Hostility(weights(BuildShape.LATER, 0.5, BuildShape.AT_ONCE, 0.5), 0.2, random.nextBoolean(),
         0, random.nextDouble() < 0.25, 0, true);
   }
 
-  /** A listener that calls back into the cache (upsert, delete, close, acquire) on transitions. */
+  /**
+   * A listener that calls back into the cache (upsert, delete, close, acquire) on transitions.
+   *
+   * @param random the run's generator, so a run seed replays the draw
+   * @return the drawn hostility: the listener calls back on 5% of transitions
+   */
   public static Hostility reentrantListeners(RandomGenerator random) {
     return new Hostility(weights(BuildShape.LATER, 0.5, BuildShape.AT_ONCE, 0.5), 0, false, 0,
         random.nextDouble() < 0.25, 0.05, false);
   }
 
-  /** Factories that throw or fail with Errors, and a source whose starts throw. */
+  /**
+   * Factories that throw or fail with Errors, and a source whose starts throw.
+   *
+   * @param random the run's generator, so a run seed replays the draw
+   * @return the drawn hostility, with up to two failed source starts
+   */
   public static Hostility errors(RandomGenerator random) {
     return new Hostility(weights(BuildShape.LATER, 0.4, BuildShape.AT_ONCE, 0.3, BuildShape.THROWS_ERROR,
         0.15, BuildShape.FAILS_WITH_ERROR, 0.15), 0, false, random.nextInt(3), random.nextDouble() < 0.25);
   }
 
-  /** Builds that complete later or at once; nothing throws. */
+  /**
+   * Builds that complete later or at once; nothing throws.
+   *
+   * @param random the run's generator, so a run seed replays the draw
+   * @return the hostility; nothing is drawn from {@code random}
+   */
   public static Hostility mannered(RandomGenerator random) {
     return new Hostility(weights(BuildShape.LATER, 0.5, BuildShape.AT_ONCE, 0.5), 0, false, 0, false);
   }
@@ -82,7 +129,12 @@ public record Hostility(Map<BuildShape, Double> shapes, double listenerThrows, b
     return shapes;
   }
 
-  /** One of the hostile profiles, every kind mixed, drawn from {@code random}. */
+  /**
+   * One of the hostile profiles, every kind mixed, drawn from {@code random}.
+   *
+   * @param random the run's generator, so a run seed replays the draw
+   * @return the drawn hostility
+   */
   public static Hostility draw(RandomGenerator random) {
     Map<BuildShape, Double> shapes = new EnumMap<>(BuildShape.class);
     shapes.put(BuildShape.LATER, 0.2);

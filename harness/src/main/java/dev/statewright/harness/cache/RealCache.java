@@ -64,12 +64,21 @@ public final class RealCache implements CacheUnderTest {
         .source(wiring.source());
   }
 
-  /** Drives {@code cache}. */
+  /**
+   * Drives {@code cache}.
+   *
+   * @param cache the engine's cache; its bulkhead is not counted
+   */
   public RealCache(ClientCache<String, SimSpec, SimClient> cache) {
     this(cache, 0);
   }
 
-  /** Drives {@code cache}, built with {@code permits} bulkhead permits. */
+  /**
+   * Drives {@code cache}, built with {@code permits} bulkhead permits.
+   *
+   * @param cache the engine's cache
+   * @param permits the bulkhead it was built with; 0 if it has none to count
+   */
   public RealCache(ClientCache<String, SimSpec, SimClient> cache, int permits) {
     this.cache = cache;
     this.permits = permits;

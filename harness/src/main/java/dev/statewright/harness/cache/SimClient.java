@@ -25,7 +25,11 @@ public final class SimClient implements AutoCloseable {
     this.monitor = monitor;
   }
 
-  /** The version of the spec it was built from. */
+  /**
+   * The version of the spec it was built from.
+   *
+   * @return the spec's version, as given to the factory
+   */
   public long version() {
     return version;
   }

@@ -32,35 +32,62 @@ public final class SimFactory implements AsyncClientFactory<String, SimSpec, Sim
   private volatile BiConsumer<String, SimSpec> reentry = (key, spec) -> { };
   private boolean reentering; // simulation only: one thread
 
-  /** Builds take up to {@code maxLatency}; {@code monitor} sees every build. */
+  /**
+   * Builds take up to {@code maxLatency}; {@code monitor} sees every build.
+   *
+   * @param scheduler times the builds and draws their latency and shape
+   * @param monitor told of every build started, finished and failed, with the client made
+   * @param maxLatency the longest a build that completes later takes
+   */
   public SimFactory(Scheduler scheduler, CacheMonitor monitor, Duration maxLatency) {
     this.scheduler = scheduler;
     this.monitor = monitor;
     this.maxLatency = maxLatency;
   }
 
-  /** The next {@code count} builds fail, whatever the rates say; then they succeed again. */
+  /**
+   * The next {@code count} builds fail, whatever the rates say; then they succeed again.
+   *
+   * @param count how many builds fail; replaces a count not yet used up
+   */
   public void failNext(int count) {
     failFirst.set(count);
   }
 
-  /** From now on, fail this share of builds and hang that share. */
+  /**
+   * From now on, fail this share of builds and hang that share.
+   *
+   * @param failureRate the share of builds that fail, from 0 to 1
+   * @param hangRate the share of builds that never complete, from 0 to 1
+   */
   public void faults(double failureRate, double hangRate) {
     this.failureRate = failureRate;
     this.hangRate = hangRate;
   }
 
-  /** From now on, shape builds as {@code hostility} says. */
+  /**
+   * From now on, shape builds as {@code hostility} says.
+   *
+   * @param hostility the weights of the build shapes to draw from
+   */
   public void hostility(Hostility hostility) {
     this.hostility = hostility;
   }
 
-  /** What a {@link BuildShape#REENTRANT} build calls on the cache, from inside build(). */
+  /**
+   * What a {@link BuildShape#REENTRANT} build calls on the cache, from inside build().
+   *
+   * @param reentry the call back into the cache, given the key and spec being built
+   */
   public void reenter(BiConsumer<String, SimSpec> reentry) {
     this.reentry = reentry;
   }
 
-  /** Builds started so far. */
+  /**
+   * Builds started so far.
+   *
+   * @return the number of factory calls made, failed and hanging ones included
+   */
   public long starts() {
     return starts.get();
   }
@@ -73,7 +100,14 @@ public final class SimFactory implements AsyncClientFactory<String, SimSpec, Sim
     return shape == BuildShape.LATER ? later(key, spec, startedAs) : shaped(shape, key, spec, startedAs);
   }
 
-  /** A blocking call of a synchronous shape: the client, or the shape's exception or Error. */
+  /**
+   * A blocking call of a synchronous shape: the client, or the shape's exception or Error.
+   *
+   * @param key the key to build a client for
+   * @param spec the spec to build it from
+   * @return the client; null if the drawn shape does not complete at once
+   * @throws Exception the exception a failing shape fails with (an Error is rethrown as is)
+   */
   public SimClient buildBlocking(String key, SimSpec spec) throws Exception {
     CompletableFuture<SimClient> result = build(key, spec).toCompletableFuture();
     try {

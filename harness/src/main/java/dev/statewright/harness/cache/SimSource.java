@@ -23,7 +23,12 @@ public class SimSource implements EventSource<String, SimSpec> {
   private Map<String, String> secretData = Map.of("token", "Aa");
   private int dependencyChanges;
 
-  /** A source whose first {@code failedStarts} starts throw. */
+  /**
+   * A source whose first {@code failedStarts} starts throw.
+   *
+   * @param failedStarts how many starts throw: the first an IllegalStateException, later ones a
+   *     StackOverflowError; 0 for a source that starts at once
+   */
   public SimSource(int failedStarts) {
     this.failedStarts = failedStarts;
   }
@@ -52,17 +57,29 @@ public class SimSource implements EventSource<String, SimSpec> {
     }
   }
 
-  /** Whether a start has succeeded (and no close followed). */
+  /**
+   * Whether a start has succeeded (and no close followed).
+   *
+   * @return true while the source has a sink to deliver to
+   */
   public boolean started() {
     return sink != null;
   }
 
-  /** How many starts were attempted. */
+  /**
+   * How many starts were attempted.
+   *
+   * @return the number of start calls, those that threw included
+   */
   public int startAttempts() {
     return startAttempts;
   }
 
-  /** How many starts throw before one succeeds. */
+  /**
+   * How many starts throw before one succeeds.
+   *
+   * @return the count given at construction
+   */
   public int failedStarts() {
     return failedStarts;
   }
@@ -110,7 +127,13 @@ public class SimSource implements EventSource<String, SimSpec> {
     return dependencyChanges;
   }
 
-  /** Whether two versions of the Secret's data are the same: by SHA-256 digest of its entries. */
+  /**
+   * Whether two versions of the Secret's data are the same: by SHA-256 digest of its entries.
+   *
+   * @param a the data the source saw last
+   * @param b the data now
+   * @return true if the digests are equal, so the cache is not told
+   */
   protected boolean sameData(Map<String, String> a, Map<String, String> b) {
     return Arrays.equals(digest(a), digest(b));
   }

@@ -13,7 +13,11 @@ public record SimSpec(long version, boolean poisoned) {
   /** The dependency every spec has. */
   public static final String SECRET = "secret/shared";
 
-  /** A well-behaved spec of {@code version}. */
+  /**
+   * A well-behaved spec of {@code version}.
+   *
+   * @param version the version, which is the whole spec
+   */
   public SimSpec(long version) {
     this(version, false);
   }

@@ -49,35 +49,67 @@ public final class Canary {
     return new Canary(name, bug, List.of(catches), property::run, null);
   }
 
-  /** A rebuild-wave canary run through {@code property}, caught only by the prefixes {@code catches}. */
+  /**
+   * A rebuild-wave canary run through {@code property}, caught only by the prefixes {@code catches}.
+   *
+   * @param name the canary's name, as explore prints it
+   * @param bug what the broken variant gets wrong
+   * @param property the wave scenario that runs it
+   * @param catches prefixes of the violations that count as catching it
+   * @return the canary
+   */
   static Canary ofWave(String name, String bug, WaveProperty property, String... catches) {
     return new Canary(name, bug, List.of(catches), property::run, null);
   }
 
-  /** Every canary: the cache's bug classes (safety, liveness, waves) and staging's. */
+  /**
+   * Every canary: the cache's bug classes (safety, liveness, waves) and staging's.
+   *
+   * @return an immutable list, a fresh set of canaries on each call, in that order
+   */
   public static List<Canary> all() {
     return java.util.stream.Stream.of(CacheCanaries.all(), LivenessCanaries.all(),
             WaveCanaries.all(), StagingCanaries.all())
         .flatMap(List::stream).toList();
   }
 
-  /** The property model of the cache canary {@code name}, to run it through the full runner. */
+  /**
+   * The property model of the cache canary {@code name}, to run it through the full runner.
+   *
+   * @param name the canary's name, as {@link #name()} gives it
+   * @return the model whose implementation carries the canary's bug
+   * @throws IllegalArgumentException if no cache canary has that name (a staging canary has no
+   *     model)
+   */
   public static Model<?, ?> cacheModel(String name) {
     return all().stream().filter(c -> c.name.equals(name) && c.model != null).findFirst()
         .orElseThrow(() -> new IllegalArgumentException("no cache canary named " + name)).model;
   }
 
-  /** The canary's name. */
+  /**
+   * The canary's name.
+   *
+   * @return the name hunt reports and {@link #cacheModel} use
+   */
   public String name() {
     return name;
   }
 
-  /** The violation prefixes that count as catching it. */
+  /**
+   * The violation prefixes that count as catching it.
+   *
+   * @return an immutable list of prefixes, as {@code "C5:"}; a violation starting with none of
+   *     them does not catch the canary
+   */
   public List<String> catches() {
     return catches;
   }
 
-  /** The bug class it reproduces. */
+  /**
+   * The bug class it reproduces.
+   *
+   * @return a one-line description of the deliberate bug, for reports
+   */
   public String bug() {
     return bug;
   }
@@ -103,6 +135,12 @@ public final class Canary {
   /**
    * Runs the property against the canary, seeded, until a run reports a violation of the
    * invariant the canary breaks, or the budget is spent.
+   *
+   * @param seed the master seed; each run's seed is drawn from it, so a hunt replays exactly
+   * @param maxRuns the budget: the most runs to make before reporting the canary missed
+   * @return what the hunt found; when missed, {@code runs} is {@code maxRuns}, the evidence is
+   *     empty and the run seed is 0
+   * @throws Exception if a run of the property throws rather than reporting violations
    */
   public Hunt hunt(long seed, int maxRuns) throws Exception {
     SplittableRandom random = new SplittableRandom(seed);

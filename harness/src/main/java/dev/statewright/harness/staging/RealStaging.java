@@ -25,6 +25,9 @@ public final class RealStaging implements StagingUnderTest {
    * A staging area at {@code root} with one scope, on a simulated scheduler's clock (virtual time
    * for its history and release times) whose tasks, the bounded opens of source files, run on real
    * threads: the stager waits for them; closing does not wait.
+   *
+   * @param root the staging root to open; created if missing
+   * @throws IOException if the engine refuses or cannot prepare the root
    */
   public RealStaging(Path root) throws IOException {
     this.root = root;

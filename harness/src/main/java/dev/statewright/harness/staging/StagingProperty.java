@@ -33,13 +33,23 @@ public final class StagingProperty {
   private final String name;
   private final Function<Path, StagingUnderTest> implementation;
 
-  /** The property for {@code implementation}, which opens a staging area at the path it is given. */
+  /**
+   * The property for {@code implementation}, which opens a staging area at the path it is given.
+   *
+   * @param name the property's name, for reports
+   * @param implementation opens the staging under test at a fresh root, once per run; what it
+   *     returns is closed at the end of the run
+   */
   public StagingProperty(String name, Function<Path, StagingUnderTest> implementation) {
     this.name = name;
     this.implementation = implementation;
   }
 
-  /** The property for the engine's own staging. */
+  /**
+   * The property for the engine's own staging.
+   *
+   * @return the property named {@code staging} over {@link RealStaging}
+   */
   public static StagingProperty staging() {
     return new StagingProperty("staging", root -> {
       try {
@@ -50,12 +60,23 @@ public final class StagingProperty {
     });
   }
 
-  /** The property's name. */
+  /**
+   * The property's name.
+   *
+   * @return the name given at construction
+   */
   public String name() {
     return name;
   }
 
-  /** One run; returns the violations seen (empty if it passed). */
+  /**
+   * One run; returns the violations seen (empty if it passed).
+   *
+   * @param seed the run's seed: the same seed replays the same scenario
+   * @return the violations, each starting with the property it breaks ({@code "S3:"}, …); empty if
+   *     the run passed
+   * @throws Exception if the scenario itself failed (a temporary folder could not be made)
+   */
   public List<String> run(long seed) throws Exception {
     SplittableRandom random = new SplittableRandom(seed);
     Path tmp = Files.createTempDirectory("statewright-staging-property-");
@@ -414,7 +435,12 @@ public final class StagingProperty {
     }
   }
 
-  /** Deletes {@code root} and everything below it, if it exists. */
+  /**
+   * Deletes {@code root} and everything below it, if it exists.
+   *
+   * @param root the tree to delete; nothing happens if it does not exist
+   * @throws IOException if a file or folder could not be deleted
+   */
   public static void deleteTree(Path root) throws IOException {
     if (!Files.exists(root)) {
       return;
