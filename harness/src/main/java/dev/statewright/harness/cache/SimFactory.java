@@ -76,6 +76,10 @@ public final class SimFactory implements AsyncClientFactory<String, SimSpec, Sim
   /** A blocking call of a synchronous shape: the client, or the shape's exception or Error. */
   public SimClient buildBlocking(String key, SimSpec spec) throws Exception {
     CompletableFuture<SimClient> result = build(key, spec).toCompletableFuture();
+    if (!result.isDone()) { // a blocking call cannot wait in a simulation: the harness drew wrong
+      monitor.violation("harness: a blocking factory call of " + key + " v" + spec.version()
+          + " was given a shape that completes later, so it returned nothing");
+    }
     try {
       return result.getNow(null);
     } catch (java.util.concurrent.CompletionException e) {
