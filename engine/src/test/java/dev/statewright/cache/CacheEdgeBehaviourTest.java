@@ -215,4 +215,65 @@ class CacheEdgeBehaviourTest {
       assertThat(lease.get().builtFrom).isEqualTo(versioned(3));
     }
   }
+
+  @Test
+  void aRetryTimerOvertakenByANewerSpecStartsNothing() {
+    AtomicInteger calls = new AtomicInteger();
+    ClientCache<String, Repo, Client> cache = closing(async((key, spec) -> {
+      calls.incrementAndGet();
+      return CompletableFuture.failedFuture(new IOException("down"));
+    }).build());
+    cache.upsert("redis", versioned(1), 1); // fails: a retry at +60 s
+    scheduler.advance(Duration.ofSeconds(10));
+    cache.upsert("redis", versioned(2), 2); // builds at once, fails: a retry at +70 s
+    assertThat(calls).hasValue(2);
+
+    scheduler.advance(Duration.ofSeconds(55)); // the first retry's timer fires, stale
+    assertThat(calls).as("the overtaken timer starts nothing").hasValue(2);
+    scheduler.advance(Duration.ofSeconds(10));
+    assertThat(calls).hasValue(3);
+  }
+
+  @Test
+  void aDuplicateEventFromASourceChangesNothingAndRecordsNoError() {
+    ManualEventSource<String, Repo> store = new ManualEventSource<>();
+    ClientCache<String, Repo, Client> cache = closing(ClientCache.builder(new Factory())
+        .scheduler(scheduler).source(store).build());
+    store.upsert("redis", versioned(1), 1);
+    scheduler.runAll();
+    Snapshot<String, Repo, Client> before = cache.snapshot("redis").orElseThrow();
+
+    store.upsert("redis", versioned(1), 1);
+
+    assertThat(cache.snapshot("redis")).contains(before);
+    assertThat(before.lastError()).isEmpty();
+  }
+
+  @Test
+  void readsThatCannotStartFailTheirFutureInsteadOfThrowing() {
+    ManualEventSource<String, Repo> store = new ManualEventSource<>();
+    ClientCache<String, Repo, Client> cache = closing(ClientCache.builder(new Factory())
+        .name("reads").scheduler(scheduler).source(store).build());
+    cache.upsert("given", versioned(1), 1);
+    scheduler.runAll();
+
+    assertThatThrownBy(() -> cache.acquireAsync("nope").join())
+        .hasCauseInstanceOf(java.util.NoSuchElementException.class);
+    assertThatThrownBy(() -> cache.acquireConsistent("given").join())
+        .hasCauseInstanceOf(UnsupportedOperationException.class)
+        .hasMessageContaining("given through the cache's API");
+    assertThat(cache).hasToString("ClientCache[reads, 1 entries]");
+  }
+
+  @Test
+  void aBlockingAcquireThrowsTheUnavailableErrorItselfNotAWrapper() {
+    try (ClientCache<String, Repo, Client> cache = ClientCache.<String, Repo, Client>asyncBuilder(
+        (key, spec) -> CompletableFuture.failedFuture(new IOException("down")))
+        .acquireTimeout(Duration.ofMillis(20)).backoff(Backoff.fixed(Duration.ofMinutes(1))).build()) {
+      cache.upsert("redis", versioned(1), 1);
+
+      assertThatThrownBy(() -> cache.acquire("redis")).isInstanceOf(ClientUnavailableException.class)
+          .hasMessageContaining("no client for 'redis' within PT0.02S");
+    }
+  }
 }
