@@ -89,7 +89,7 @@ final class HostileCommands {
 
   /** The settle time: user code behaves, so every key can converge. */
   static void quiesce(Wired system) {
-    system.factory.hostility(Hostility.calm());
+    system.factory.hostility(system.wiring.hostility().calmed());
     system.wiring.listener().calm();
   }
 

@@ -110,6 +110,10 @@ public final class SimFactory implements AsyncClientFactory<String, SimSpec, Sim
    */
   public SimClient buildBlocking(String key, SimSpec spec) throws Exception {
     CompletableFuture<SimClient> result = build(key, spec).toCompletableFuture();
+    if (!result.isDone()) { // a blocking call cannot wait in a simulation: the harness drew wrong
+      monitor.violation("harness: a blocking factory call of " + key + " v" + spec.version()
+          + " was given a shape that completes later, so it returned nothing");
+    }
     try {
       return result.getNow(null);
     } catch (java.util.concurrent.CompletionException e) {
