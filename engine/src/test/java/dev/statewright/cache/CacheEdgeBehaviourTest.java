@@ -107,7 +107,7 @@ class CacheEdgeBehaviourTest {
       return build.get();
     }).build());
     cache.upsert("redis", versioned(0), 0);
-    CompletableFuture<Lease<Client>> read = cache.acquireAsync("redis");
+    CompletableFuture<ClientLease<Client>> read = cache.acquireAsync("redis");
 
     build.get().completeExceptionally(new IOException("unreachable"));
 
@@ -205,7 +205,7 @@ class CacheEdgeBehaviourTest {
     store.storeVersion(4);
     scheduler.runAll();
 
-    CompletableFuture<Lease<Client>> read = cache.acquireConsistent("redis");
+    CompletableFuture<ClientLease<Client>> read = cache.acquireConsistent("redis");
     scheduler.advance(Duration.ofSeconds(4));
     assertThat(read).as("4 s of a 5 s timeout").isNotDone();
 

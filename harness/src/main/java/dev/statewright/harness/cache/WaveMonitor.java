@@ -62,7 +62,12 @@ public final class WaveMonitor {
     }
   }
 
-  /** Watches a wave that releases {@code wave.builds()} per {@code wave.per()} after its canaries. */
+  /**
+   * Watches a wave that releases {@code wave.builds()} per {@code wave.per()} after its canaries.
+   *
+   * @param wave the wave the cache was built with
+   * @param scheduler the run's scheduler, whose clock dates each build the monitor sees
+   */
   public WaveMonitor(Wave wave, Scheduler scheduler) {
     this.builds = wave.builds();
     this.perNanos = wave.per().orElse(Duration.ZERO).toNanos();

@@ -54,21 +54,44 @@ public final class WaveProperty {
 
   /** How a change of the secret reaches its dependents: the engine's wave, or a broken one. */
   public interface Rollout {
-    /** The wave the cache is built with, given the wave the run wants. */
+    /**
+     * The wave the cache is built with, given the wave the run wants.
+     *
+     * @param wanted the wave this run drew
+     * @return the wave to build the cache with ({@link Wave#all()} for a rollout of its own)
+     */
     Wave engineWave(Wave wanted);
 
-    /** Announces a change of the secret to {@code cache}, whose dependents are {@code keys}. */
+    /**
+     * Announces a change of the secret to {@code cache}, whose dependents are {@code keys}.
+     *
+     * @param cache the cache under test
+     * @param keys the secret's dependents, in the order the run created them
+     * @param scheduler the run's simulated scheduler, for rollouts that pace themselves
+     * @param wanted the wave this run drew
+     * @return completes as {@code dependencyChanged}'s future does: when every dependent serves
+     *     a client built after the change, or with the error that stopped the wave
+     */
     CompletableFuture<Void> secretChanged(ClientCache<String, Spec, Client> cache, List<String> keys,
         Scheduler scheduler, Wave wanted);
   }
 
-  /** The property for {@code rollout}, under {@code name}. */
+  /**
+   * The property for {@code rollout}, under {@code name}.
+   *
+   * @param name the property's name, as explore and failures print it
+   * @param rollout how a change of the secret reaches its dependents
+   */
   public WaveProperty(String name, Rollout rollout) {
     this.name = name;
     this.rollout = rollout;
   }
 
-  /** The property of the engine's own waves. */
+  /**
+   * The property of the engine's own waves.
+   *
+   * @return the property whose rollout is the cache's {@code dependencyChanged}
+   */
   public static WaveProperty waves() {
     return new WaveProperty("dependency waves", new Rollout() {
       @Override
@@ -84,17 +107,31 @@ public final class WaveProperty {
     });
   }
 
-  /** The dependency only {@code key} reads, for rollouts that rebuild one key at a time. */
+  /**
+   * The dependency only {@code key} reads, for rollouts that rebuild one key at a time.
+   *
+   * @param key a dependent's key
+   * @return the name of the dependency that key alone reads
+   */
   public static String own(String key) {
     return "own/" + key;
   }
 
-  /** The property's name. */
+  /**
+   * The property's name.
+   *
+   * @return the name given at construction
+   */
   public String name() {
     return name;
   }
 
-  /** One run; returns the violations seen (empty if it passed). */
+  /**
+   * One run.
+   *
+   * @param seed the run seed; the same seed replays the same run
+   * @return the violations seen, empty if the run passed
+   */
   public List<String> run(long seed) {
     SplittableRandom random = new SplittableRandom(seed);
     SimulatedScheduler sim = new SimulatedScheduler(random.nextLong(),
