@@ -6,6 +6,8 @@ import java.nio.channels.FileChannel;
 import java.nio.channels.FileLock;
 import java.nio.channels.OverlappingFileLockException;
 import java.nio.charset.StandardCharsets;
+import java.nio.file.DirectoryNotEmptyException;
+import java.nio.file.FileAlreadyExistsException;
 import java.nio.file.Files;
 import java.nio.file.LinkOption;
 import java.nio.file.NoSuchFileException;
@@ -16,6 +18,7 @@ import java.nio.file.attribute.PosixFilePermissions;
 import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.function.Consumer;
+import java.util.function.Supplier;
 
 /**
  * A live scope's claim on its directory: an exclusive lock ({@link FileChannel#lock()}) on the
@@ -24,14 +27,20 @@ import java.util.function.Consumer;
  * the lock knows the owner is gone; pid and start time are written into the file as a label only.
  *
  * <p>The file is created as {@code owner.new}, locked, then renamed to {@code owner}: a sweeper
- * never finds an {@code owner} that is not yet locked. A directory without {@code owner} is left
- * alone (its creator may be between {@code mkdir} and the rename).
+ * never finds an {@code owner} that is not yet locked. A directory without {@code owner} was left
+ * by a creator that died between {@code mkdir} and the rename, or belongs to one still there: a
+ * sweeper removes it if it is empty ({@code rmdir}, which fails once anything is in it) or if it
+ * can take the lock of its {@code owner.new}. A creator whose half-made directory was removed so
+ * fails with {@link NoSuchFileException} (the open, or the rename, finds nothing) and claims a
+ * new directory under the next name; it never recreates what a sweeper removed.
  *
  * <p>POSIX locks belong to the process, and closing any channel on the file drops them all, so
  * this JVM never opens the owner file of a scope it holds: {@link #HELD} says which those are.
  */
 final class ScopeLock implements AutoCloseable {
   static final String OWNER = "owner";
+  static final String OWNER_NEW = OWNER + ".new";
+  static final int ATTEMPTS = 3;
   private static final Set<Path> HELD = ConcurrentHashMap.newKeySet();
 
   private final Path dir;
@@ -42,23 +51,50 @@ final class ScopeLock implements AutoCloseable {
     this.channel = channel;
   }
 
-  /** Locks a new owner file in the new scope directory {@code dir}, labelled {@code label}. */
-  static ScopeLock create(Path dir, String label) throws IOException {
-    Path fresh = dir.resolve(OWNER + ".new");
-    FileChannel channel = ContentTree.posix(dir)
-        ? FileChannel.open(fresh, Set.of(StandardOpenOption.CREATE_NEW, StandardOpenOption.WRITE,
-            LinkOption.NOFOLLOW_LINKS), PosixFilePermissions.asFileAttribute(
-                PosixFilePermissions.fromString("rw-------")))
-        : FileChannel.open(fresh, StandardOpenOption.CREATE_NEW, StandardOpenOption.WRITE);
+  /**
+   * Creates a new scope directory, named by {@code names} (a fresh name on each call), and locks
+   * its owner file, labelled {@code label}. A claim whose directory a sweeper of another process
+   * removed midway is made again under the next name, up to {@value #ATTEMPTS} times in all.
+   * {@code midway} runs between the {@code mkdir} and the owner file: the window in which such a
+   * sweeper may act (tests act there; production passes nothing to do).
+   */
+  static ScopeLock claim(Supplier<Path> names, String label, Consumer<Path> midway)
+      throws IOException {
+    for (int attempt = 1; ; attempt++) {
+      try {
+        return claimAt(names.get(), label, midway);
+      } catch (NoSuchFileException swept) {
+        if (attempt == ATTEMPTS) {
+          throw swept;
+        }
+      }
+    }
+  }
+
+  private static ScopeLock claimAt(Path dir, String label, Consumer<Path> midway)
+      throws IOException {
+    if (!HELD.add(dir)) { // from here on, this JVM's sweeps never open this scope's owner files
+      throw new FileAlreadyExistsException(dir.toString(), null, "a scope of this JVM has it");
+    }
+    FileChannel channel = null;
     try {
+      ContentTree.createOwnerOnlyDirectory(dir);
+      midway.accept(dir);
+      Path fresh = dir.resolve(OWNER_NEW);
+      channel = ContentTree.posix(dir)
+          ? FileChannel.open(fresh, Set.of(StandardOpenOption.CREATE_NEW, StandardOpenOption.WRITE,
+              LinkOption.NOFOLLOW_LINKS), PosixFilePermissions.asFileAttribute(
+                  PosixFilePermissions.fromString("rw-------")))
+          : FileChannel.open(fresh, StandardOpenOption.CREATE_NEW, StandardOpenOption.WRITE);
       channel.lock();
       channel.write(ByteBuffer.wrap(label.getBytes(StandardCharsets.UTF_8)));
-      HELD.add(dir);
       Files.move(fresh, dir.resolve(OWNER), StandardCopyOption.ATOMIC_MOVE);
       return new ScopeLock(dir, channel);
     } catch (IOException | RuntimeException e) {
-      HELD.remove(dir);
-      channel.close();
+      HELD.remove(dir); // what is left, the next open sweeps: nobody holds its owner.new
+      if (channel != null) {
+        channel.close();
+      }
       throw e;
     }
   }
@@ -75,8 +111,36 @@ final class ScopeLock implements AutoCloseable {
     try {
       channel = FileChannel.open(dir.resolve(OWNER), StandardOpenOption.WRITE, LinkOption.NOFOLLOW_LINKS);
     } catch (NoSuchFileException unclaimed) {
+      removeIfUnfinished(dir, remove);
       return;
     }
+    removeIfUnlocked(channel, dir, remove);
+  }
+
+  /**
+   * A directory without {@code owner}: its creator died before the rename, or is midway now. An
+   * empty one goes by {@code rmdir} alone, which fails if the creator has meanwhile made its
+   * {@code owner.new}; otherwise it goes if that file's lock can be taken (a creator not yet
+   * locked then waits for us and finds its directory gone).
+   */
+  private static void removeIfUnfinished(Path dir, Consumer<Path> remove) throws IOException {
+    FileChannel channel;
+    try {
+      channel = FileChannel.open(dir.resolve(OWNER_NEW), StandardOpenOption.WRITE,
+          LinkOption.NOFOLLOW_LINKS);
+    } catch (NoSuchFileException empty) {
+      try {
+        Files.delete(dir);
+      } catch (DirectoryNotEmptyException | NoSuchFileException midway) {
+        // its creator is on: it made owner.new (or renamed it) since we looked, or it is gone
+      }
+      return;
+    }
+    removeIfUnlocked(channel, dir, remove);
+  }
+
+  private static void removeIfUnlocked(FileChannel channel, Path dir, Consumer<Path> remove)
+      throws IOException {
     try (channel; FileLock taken = tryLock(channel)) {
       if (taken != null) {
         remove.accept(dir);
@@ -84,7 +148,12 @@ final class ScopeLock implements AutoCloseable {
     }
   }
 
-  /** Whether a scope of this JVM holds the lock of {@code dir}. */
+  /** The scope directory this lock claims. */
+  Path directory() {
+    return dir;
+  }
+
+  /** Whether a scope of this JVM holds (or is creating) the lock of {@code dir}. */
   static boolean isHeld(Path dir) {
     return HELD.contains(dir);
   }

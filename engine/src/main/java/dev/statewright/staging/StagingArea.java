@@ -39,7 +39,9 @@ public final class StagingArea implements AutoCloseable {
    *
    * Concurrency: `open` is a concurrent set; a scope removes itself when it drains. newScope
    * racing close() may create a scope after close listed the open ones: it is refused if it sees
-   * `closed`, and otherwise is closed by its owner as any scope.
+   * `closed`, and otherwise is closed by its owner as any scope. Scope numbers come from one
+   * counter per root shared by this JVM's areas (NUMBERS), so two areas on one root never pick
+   * the same directory name; another process has another pid in its prefix.
    *
    * File order: factories, the API, preparing and sweeping the root, the builder.
    */
@@ -49,8 +51,11 @@ public final class StagingArea implements AutoCloseable {
   private final Scheduler scheduler;
   private final Duration closeGrace;
   private final ContentTree.Opener opener;
+  /** Scope numbers per root, shared by every area of this JVM on it: names never collide. */
+  private static final ConcurrentHashMap<Path, AtomicInteger> NUMBERS = new ConcurrentHashMap<>();
+
   private final OwnerProcess owner = OwnerProcess.current();
-  private final AtomicInteger scopes = new AtomicInteger();
+  private final AtomicInteger scopes;
   private final Set<StagingScope> open = ConcurrentHashMap.newKeySet();
   private final AtomicBoolean closed = new AtomicBoolean();
   private final ShutdownHook hook;
@@ -58,6 +63,7 @@ public final class StagingArea implements AutoCloseable {
   private StagingArea(Path root, Scheduler scheduler, Duration closeGrace, Duration openBound)
       throws IOException {
     this.root = prepare(root);
+    this.scopes = NUMBERS.computeIfAbsent(this.root, r -> new AtomicInteger());
     this.scheduler = scheduler;
     this.closeGrace = closeGrace;
     this.opener = new ContentTree.Opener(scheduler, openBound);
@@ -105,9 +111,9 @@ public final class StagingArea implements AutoCloseable {
       throw new IllegalArgumentException("a staging scope needs a non-blank name");
     }
     requireOpen();
-    Path dir = root.resolve(owner.prefix() + scopes.incrementAndGet() + "-" + StagingScope.slug(name));
-    StagingScope scope = new StagingScope(name, dir, root, scheduler, closeGrace, opener,
-        lock(dir, name), open::remove);
+    ScopeLock lock = lock(name);
+    StagingScope scope = new StagingScope(name, lock.directory(), root, scheduler, closeGrace,
+        opener, lock, open::remove);
     open.add(scope);
     return scope;
   }
@@ -136,13 +142,15 @@ public final class StagingArea implements AutoCloseable {
     }
   }
 
-  private ScopeLock lock(Path dir, String name) {
+  /** Claims a new scope directory, {@code scope-<pid>-<start>-<n>-<name>}, and locks its owner file. */
+  private ScopeLock lock(String name) {
+    String slug = StagingScope.slug(name);
     try {
-      ContentTree.createOwnerOnlyDirectory(dir);
-      return ScopeLock.create(dir, owner.label(name));
+      return ScopeLock.claim(() -> root.resolve(owner.prefix() + scopes.incrementAndGet() + "-" + slug),
+          owner.label(name), dir -> { });
     } catch (IOException e) {
-      throw new StagingException("cannot create staging scope '" + name + "' at " + dir + ": " + e,
-          null, null, dir, e);
+      throw new StagingException("cannot create staging scope '" + name + "' in " + root + ": " + e,
+          null, null, null, e);
     }
   }
 

@@ -48,6 +48,31 @@ class StagingCrashTest {
   }
 
   @Test
+  void aChildThatExitsNormallyRemovesItsOpenScopeOnItsWayOut() throws Exception {
+    Path root = tmp.resolve("staging");
+    Process child = new ProcessBuilder(Path.of(System.getProperty("java.home"), "bin", "java").toString(),
+        "-cp", System.getProperty("java.class.path"), CrashingStager.class.getName(), root.toString())
+        .redirectError(ProcessBuilder.Redirect.INHERIT)
+        .start();
+    try {
+      try (OutputStream stdin = child.getOutputStream()) {
+        stdin.write("bundle: {}\n".getBytes(StandardCharsets.UTF_8));
+      }
+      BufferedReader stdout = new BufferedReader(
+          new InputStreamReader(child.getInputStream(), StandardCharsets.UTF_8));
+      String staging = stdout.readLine();
+      assertThat(staging).as("the child announced it is staging").startsWith("staging ");
+      assertThat(stdout.readLine()).isEqualTo("finished");
+      assertThat(child.waitFor(60, TimeUnit.SECONDS)).isTrue();
+      assertThat(child.exitValue()).isZero();
+      assertThat(Path.of(staging.substring("staging ".length())))
+          .as("its scope, never closed, was removed by the shutdown hook").doesNotExist();
+    } finally {
+      child.destroyForcibly();
+    }
+  }
+
+  @Test
   void aLiveProcesssScopesAreNotSwept() throws Exception {
     Path root = tmp.resolve("staging");
     try (StagingArea first = StagingArea.open(root)) {

@@ -78,10 +78,24 @@ class StagingDiagnosticsTest {
       module.acquire("t" + i).close();
     }
     ContentTree.delete(module.path(), area.root());
+    // staged, 8 leases taken and closed, found missing: 18 entries, the last 5 shown
     assertThatThrownBy(module::verify).isInstanceOf(StagedContentMissingException.class)
-        .hasMessageContaining("earlier) -> ")
+        .hasMessageContaining("history: (13 earlier) -> ")
         .hasMessageContaining("found missing by verify");
     assertThat(module.history()).last().asString().endsWith("found missing by verify");
+  }
+
+  @Test
+  void aHistoryOfFiveEntriesIsShownWhole() {
+    Staged module = run.stageDirectory(MODULE, bundle);
+    module.acquire("t0").close();
+    try (Lease<Path> last = module.acquire("t1")) {
+      ContentTree.delete(module.path(), area.root());
+      // staged, leased to t0, closed, leased to t1, found missing by t1
+      assertThatThrownBy(last::get).isInstanceOf(StagedContentMissingException.class)
+          .hasMessageContaining("history: " + module.history().get(0) + " -> ")
+          .hasMessageNotContaining("earlier");
+    }
   }
 
   @Test
@@ -100,7 +114,8 @@ class StagingDiagnosticsTest {
           }
         }, 10));
     assertThat(failed.stagingPath()).contains(run.directory().resolve("2-stream"));
-    assertThat(limit).hasMessageContaining("no origin");
+    assertThat(limit).hasMessageContaining("no origin").hasMessageNotContaining("staged at");
+    assertThat(failed).hasMessageContaining(", staged at " + run.directory().resolve("2-stream") + "]");
 
     UnsafeSourceException unsafe = (UnsafeSourceException) org.assertj.core.api.Assertions
         .catchThrowable(() -> run.stageDirectory(URI.create("file://../../etc"), bundle));

@@ -10,13 +10,20 @@ import java.io.BufferedReader;
 import java.io.IOException;
 import java.io.InputStream;
 import java.io.InputStreamReader;
+import java.io.UncheckedIOException;
 import java.net.URI;
+import java.nio.channels.FileChannel;
+import java.nio.channels.FileLock;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
+import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
+import java.nio.file.StandardOpenOption;
 import java.time.Duration;
+import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.TimeUnit;
+import java.util.function.Supplier;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Nested;
@@ -54,11 +61,74 @@ class StagingHardeningTest {
     @Test
     void aScopeFolderWithAHugePidDoesNotBreakOpen() throws IOException {
       Path odd = Files.createDirectory(area.root().resolve("scope-99999999999999999999-1-1-odd"));
-      StagingArea.open(area.root()).close();
-      assertThat(odd).as("no owner file: not judged").exists();
       Files.writeString(odd.resolve("owner"), "pid=99999999999999999999\n");
       StagingArea.open(area.root()).close();
       assertThat(odd).as("an owner file nobody locks: swept").doesNotExist();
+    }
+
+    @Test
+    void anEmptyScopeFolderLeftByACrashBeforeItsOwnerFileIsSwept() throws IOException {
+      Path crashed = Files.createDirectory(area.root().resolve("scope-1-1-1-crashed-after-mkdir"));
+      StagingArea.open(area.root()).close();
+      assertThat(crashed).doesNotExist();
+      assertThat(run.directory().resolve("owner")).as("the live scope is kept").exists();
+    }
+
+    @Test
+    void aScopeFolderWhoseOwnerFileWasNeverRenamedIsSweptOnceNobodyLocksIt() throws IOException {
+      Path crashed = Files.createDirectory(area.root().resolve("scope-1-1-1-crashed-before-rename"));
+      Path fresh = Files.writeString(crashed.resolve("owner.new"), "pid=1\n");
+      try (FileChannel creator = FileChannel.open(fresh, StandardOpenOption.WRITE)) {
+        FileLock held = creator.lock();
+        StagingArea.open(area.root()).close();
+        assertThat(fresh).as("its creator holds the lock: between its lock and its rename").exists();
+        assertThat(held.isValid()).isTrue();
+      }
+      StagingArea.open(area.root()).close();
+      assertThat(crashed).as("nobody holds it: its creator died before the rename").doesNotExist();
+    }
+
+    @Test
+    void aScopeThisJvmIsCreatingIsNotSwept() throws IOException {
+      Path creating = area.root().resolve("scope-1-1-1-being-created");
+      ScopeLock lock = ScopeLock.claim(() -> creating, "pid=1\n", dir -> sweep()); // midway
+      try (lock) {
+        assertThat(Bundles.listing(creating)).containsExactly("owner");
+        assertThat(ScopeLock.isHeld(creating)).isTrue();
+      }
+    }
+
+    @Test
+    void aClaimWhoseHalfMadeFolderWasSweptIsMadeAgainUnderTheNextName() throws IOException {
+      List<Path> tried = new ArrayList<>();
+      Supplier<Path> names = () -> {
+        tried.add(area.root().resolve("scope-1-1-" + (tried.size() + 1) + "-swept"));
+        return tried.get(tried.size() - 1);
+      };
+      // what another process's sweep does to an empty scope folder, twice
+      ScopeLock lock = ScopeLock.claim(names, "pid=1\n", dir -> {
+        if (tried.size() < ScopeLock.ATTEMPTS) {
+          rmdir(dir);
+        }
+      });
+      try (lock) {
+        assertThat(tried).hasSize(ScopeLock.ATTEMPTS);
+        assertThat(lock.directory()).isEqualTo(tried.get(ScopeLock.ATTEMPTS - 1));
+        assertThat(Bundles.listing(lock.directory())).containsExactly("owner");
+        assertThat(tried.subList(0, ScopeLock.ATTEMPTS - 1)).allSatisfy(p -> assertThat(p).doesNotExist());
+      }
+    }
+
+    @Test
+    void aClaimSweptOnEveryAttemptFailsAndHoldsNothing() {
+      List<Path> tried = new ArrayList<>();
+      assertThatThrownBy(() -> ScopeLock.claim(() -> {
+        tried.add(area.root().resolve("scope-1-1-" + (tried.size() + 1) + "-swept"));
+        return tried.get(tried.size() - 1);
+      }, "pid=1\n", StagingHardeningTest::rmdir)).isInstanceOf(NoSuchFileException.class);
+      assertThat(tried).hasSize(ScopeLock.ATTEMPTS)
+          .allSatisfy(p -> assertThat(ScopeLock.isHeld(p)).isFalse())
+          .allSatisfy(p -> assertThat(p).doesNotExist());
     }
 
     @Test
@@ -79,6 +149,39 @@ class StagingHardeningTest {
       StagingArea.open(area.root()).close();
       assertThat(dead).doesNotExist();
       assertThat(run.directory().resolve("owner")).exists();
+    }
+
+    @Test
+    void aClaimThatFailsAfterLockingLetsGoOfItsLock() throws IOException {
+      Path dir = area.root().resolve("scope-1-1-1-blocked");
+      assertThatThrownBy(() -> ScopeLock.claim(() -> dir, "pid=1\n", d -> {
+        try { // a non-empty directory where the owner file is renamed to: the rename fails
+          Files.createDirectories(d.resolve("owner/in-the-way"));
+        } catch (IOException e) {
+          throw new UncheckedIOException(e);
+        }
+      })).isInstanceOf(IOException.class).isNotInstanceOf(NoSuchFileException.class);
+      assertThat(ScopeLock.isHeld(dir)).isFalse();
+      try (FileChannel sweeper = FileChannel.open(dir.resolve("owner.new"), StandardOpenOption.WRITE);
+           FileLock taken = sweeper.tryLock()) {
+        assertThat(taken).as("the failed claim's lock was dropped").isNotNull();
+      }
+    }
+
+    private void sweep() {
+      try {
+        StagingArea.open(area.root()).close(); // another area of this JVM sweeps
+      } catch (IOException e) {
+        throw new UncheckedIOException(e);
+      }
+    }
+  }
+
+  private static void rmdir(Path dir) {
+    try {
+      Files.delete(dir);
+    } catch (IOException e) {
+      throw new UncheckedIOException(e);
     }
   }
 

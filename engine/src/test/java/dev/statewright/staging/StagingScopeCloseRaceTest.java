@@ -35,10 +35,11 @@ class StagingScopeCloseRaceTest {
     Queue<String> violations = new ConcurrentLinkedQueue<>();
     ContentTree.Opener opener = new ContentTree.Opener(Scheduler.system(), Duration.ofSeconds(5));
     for (int attempt = 0; attempt < ATTEMPTS; attempt++) {
-      Path dir = Files.createDirectory(root.resolve("scope-" + attempt));
+      Path dir = root.resolve("scope-" + attempt);
       AtomicInteger drains = new AtomicInteger();
       StagingScope scope = new StagingScope("race " + attempt, dir, root, Scheduler.system(),
-          Duration.ZERO, opener, ScopeLock.create(dir, "test"), s -> drains.incrementAndGet());
+          Duration.ZERO, opener, ScopeLock.claim(() -> dir, "test", d -> { }),
+          s -> drains.incrementAndGet());
       int closer = random.nextInt(STAGERS + 1);
       int spin = random.nextInt(20_000);
       Workers.run(STAGERS + 1, worker -> {

@@ -161,6 +161,15 @@ class StagingTest {
     }
 
     @Test
+    void aLimitOfZeroTakesAnEmptyStreamAndANegativeOneIsRefused() throws IOException {
+      assertThat(Files.size(run.stageStream("empty.cue", input(""), 0).path())).isZero();
+      assertThatThrownBy(() -> run.stageStream("one.cue", input("x"), 0))
+          .isInstanceOf(StagingLimitExceededException.class).hasMessageContaining("limit of 0 bytes");
+      assertThatThrownBy(() -> run.stageStream("neg.cue", input(""), -1))
+          .isInstanceOf(IllegalArgumentException.class).hasMessageContaining("maxBytes must be >= 0, got -1");
+    }
+
+    @Test
     void anUnboundedLimitStagesTheWholeStream() throws IOException {
       String big = "y".repeat(200_000);
       Staged staged = run.stageStream("big.cue", input(big), Long.MAX_VALUE);
