@@ -76,7 +76,7 @@ public final class ClientCache<K, S, C> implements AutoCloseable {
   private final SourceSupervisor<K, S> sources;
   private final UpdateEffects<K, S, C> effects;
 
-  private ClientCache(Builder<K, S, C> b) {
+  ClientCache(ClientCacheBuilder<K, S, C> b) {
     this.name = b.name;
     Scheduler scheduler = b.scheduler != null ? b.scheduler : Scheduler.system();
     UserCode<K, C> user = new UserCode<>(name, b.listener, b.closer);
@@ -93,14 +93,31 @@ public final class ClientCache<K, S, C> implements AutoCloseable {
         b.tombstoneRetention);
   }
 
-  /** Starts configuring a cache whose clients {@code factory} builds, blocking a worker thread. */
-  public static <K, S, C> Builder<K, S, C> builder(ClientFactory<K, S, C> factory) {
-    return new Builder<>(null, Objects.requireNonNull(factory, "factory"));
+  /**
+   * Starts configuring a cache whose clients {@code factory} builds, blocking a worker thread.
+   *
+   * @param <K> the key type
+   * @param <S> the spec type
+   * @param <C> the client type
+   * @param factory builds a key's client on a scheduler worker; it may block
+   * @return a builder with the defaults each of its methods names
+   */
+  public static <K, S, C> ClientCacheBuilder<K, S, C> builder(ClientFactory<K, S, C> factory) {
+    return new ClientCacheBuilder<>(null, Objects.requireNonNull(factory, "factory"));
   }
 
-  /** Starts configuring a cache whose clients {@code factory} builds asynchronously. */
-  public static <K, S, C> Builder<K, S, C> asyncBuilder(AsyncClientFactory<K, S, C> factory) {
-    return new Builder<>(Objects.requireNonNull(factory, "factory"), null);
+  /**
+   * Starts configuring a cache whose clients {@code factory} builds asynchronously.
+   *
+   * @param <K> the key type
+   * @param <S> the spec type
+   * @param <C> the client type
+   * @param factory starts a key's build and returns promptly; its stage yields the client
+   * @return a builder with the defaults each of its methods names
+   */
+  public static <K, S, C> ClientCacheBuilder<K, S, C> asyncBuilder(
+      AsyncClientFactory<K, S, C> factory) {
+    return new ClientCacheBuilder<>(Objects.requireNonNull(factory, "factory"), null);
   }
 
   // ---------------------------------------------------------------- public API
@@ -108,6 +125,9 @@ public final class ClientCache<K, S, C> implements AutoCloseable {
   /**
    * Records that {@code key} has {@code spec} at {@code version}.
    *
+   * @param key the key; not null, and not blank if it is text
+   * @param spec the new spec; not null
+   * @param version the store's version of the change, zero or more; versions grow per key
    * @return completes with the entry's snapshot once it serves {@code version} or newer; fails
    *     with the build's error if the build of that version fails (retries continue), with
    *     {@link StaleVersionException} if the key was deleted at {@code version} or later or holds
@@ -126,6 +146,8 @@ public final class ClientCache<K, S, C> implements AutoCloseable {
    * Deletes {@code key} at {@code version}, leaving a tombstone so that older upserts are ignored;
    * its client is released when its last lease closes.
    *
+   * @param key the key to delete; not null, and not blank if it is text
+   * @param version the store's version of the delete, zero or more
    * @return completes when the key is removed; fails with {@link StaleVersionException} if the
    *     key holds {@code version} or newer
    */
@@ -137,6 +159,8 @@ public final class ClientCache<K, S, C> implements AutoCloseable {
    * Applies {@code all} as the complete truth: upserts every entry, deletes every absent key. The
    * deletions leave soft tombstones, which a later resync listing the key at the same version
    * undoes: a snapshot that does not say how old it is may be older than what it deletes.
+   *
+   * @param all every key with its spec and version; copied, no key or value may be null
    */
   public final void resync(Map<K, Versioned<S>> all) {
     intake.resync(Arguments.copyOf(all), EventIntake.API, SourceSupervisor.UNKNOWN);
@@ -146,19 +170,31 @@ public final class ClientCache<K, S, C> implements AutoCloseable {
    * Applies {@code all} as the complete truth as of version {@code asOfVersion} (an etcd header
    * revision, a Kubernetes list resourceVersion): upserts every entry, and deletes every absent
    * key not newer than {@code asOfVersion}, leaving a tombstone at that version.
+   *
+   * @param all every key with its spec and version; copied, no key or value may be null
+   * @param asOfVersion the store version the listing was taken at, zero or more
    */
   public final void resync(Map<K, Versioned<S>> all, long asOfVersion) {
     long asOf = Arguments.version(asOfVersion, "resync");
     intake.resync(Arguments.copyOf(all), EventIntake.API, asOf);
   }
 
-  /** The entry of {@code key} (a tombstone for a deleted key); never blocks or allocates a lock. */
+  /**
+   * The entry of {@code key} (a tombstone for a deleted key); never blocks or allocates a lock.
+   *
+   * @param key the key to look up; not null
+   * @return the entry as of now; empty for a key never seen or whose tombstone was purged
+   */
   public final Optional<Snapshot<K, S, C>> snapshot(K key) {
     Entry<K, S, C> entry = table.get(Objects.requireNonNull(key, "key"));
     return entry == null ? Optional.empty() : entry.node().view();
   }
 
-  /** Every live entry; each snapshot is consistent on its own. */
+  /**
+   * Every live entry; each snapshot is consistent on its own.
+   *
+   * @return a new list, in no particular order, without tombstones; not one consistent cut
+   */
   public final List<Snapshot<K, S, C>> list() {
     List<Snapshot<K, S, C>> live = new ArrayList<>(table.size());
     for (Entry<K, S, C> entry : table.entries()) {
@@ -192,6 +228,8 @@ public final class ClientCache<K, S, C> implements AutoCloseable {
    * A lease on the client of {@code key}, as fresh as the cache's {@link Freshness} requires,
    * waiting up to the acquire timeout. The holder is the calling thread's name.
    *
+   * @param key the key whose client to lease
+   * @return an open lease; close it (try-with-resources) when done with the client
    * @throws NoSuchElementException if the key was never seen or was removed
    * @throws ClientUnavailableException if no client could be served in time, or at once when the
    *     build it waits for fails (its cause is that build's error)
@@ -203,6 +241,9 @@ public final class ClientCache<K, S, C> implements AutoCloseable {
   /**
    * {@link #acquire} without blocking: completes with a lease as fresh as the cache's
    * {@link Freshness} requires, or fails as {@code acquire} would throw.
+   *
+   * @param key the key whose client to lease
+   * @return completes with an open lease, which the caller closes
    */
   public final CompletableFuture<ClientLease<C>> acquireAsync(K key) {
     Arguments.key(key);
@@ -213,6 +254,10 @@ public final class ClientCache<K, S, C> implements AutoCloseable {
    * A lease on a client of {@code key} built from version {@code minVersion} or newer, once there
    * is one; fails after the acquire timeout with {@link ClientUnavailableException}, at once with
    * {@link NoSuchElementException} for a key never seen or removed.
+   *
+   * @param key the key whose client to lease
+   * @param minVersion the oldest spec version the leased client may be built from
+   * @return completes with an open lease, which the caller closes
    */
   public final CompletableFuture<ClientLease<C>> acquireAsync(K key, long minVersion) {
     return leases.acquireAsync(Arguments.key(key), minVersion);
@@ -264,6 +309,7 @@ public final class ClientCache<K, S, C> implements AutoCloseable {
    * {@link Freshness#boundedStaleness}, never under {@link Freshness#strict()} (C11). Its leases are
    * told once the replacement is served (C10). {@link ClientLease#reportFailure} reports one client.
    *
+   * @param key the key whose served client failed
    * @param cause recorded as the key's last error
    * @return whether a client was served to mark (false: nothing served yet)
    * @throws NoSuchElementException if the key was never seen or was removed
@@ -274,8 +320,10 @@ public final class ClientCache<K, S, C> implements AutoCloseable {
 
   /**
    * Rebuilds every entry whose spec depends on {@code dependency} (as {@code dependsOn} says), in
-   * the builder's {@link Builder#dependencyWave wave}.
+   * the builder's {@link ClientCacheBuilder#dependencyWave wave}.
    *
+   * @param dependency what changed, matched with {@code equals} against what {@code dependsOn}
+   *     gave
    * @return completes when all of them serve a client built after this call; fails with the
    *     error of a failed canary, or of a dependent's build
    */
@@ -303,6 +351,12 @@ public final class ClientCache<K, S, C> implements AutoCloseable {
     effects.afterUpdate(entry, prev, next, settled, reborn);
   }
 
+  /** Starts the sources: the builder's last step, once the cache exists for them to feed. */
+  ClientCache<K, S, C> startSources() {
+    sources.startAll();
+    return this;
+  }
+
   /** Number of dependencies indexed; for tests. */
   int indexedDependencies() {
     return index.dependencies();
@@ -311,160 +365,5 @@ public final class ClientCache<K, S, C> implements AutoCloseable {
   @Override
   public String toString() {
     return "ClientCache[" + name + ", " + table.size() + " entries]";
-  }
-
-  // ---------------------------------------------------------------- builder
-
-  /**
-   * Configures a {@link ClientCache}. Not thread-safe; {@link #build()} may be called once.
-   *
-   * @param <K> the key type
-   * @param <S> the spec type
-   * @param <C> the client type
-   */
-  public static final class Builder<K, S, C> {
-    /** Exactly one of the two factories is set. */
-    private final AsyncClientFactory<K, S, C> asyncFactory;
-    private final ClientFactory<K, S, C> factory;
-    private String name = "client-cache";
-    private ChangePolicy<S> changePolicy = ChangePolicy.byEquality();
-    private Freshness freshness = Freshness.strict();
-    /** Null until set: the shared system scheduler is created only if the cache uses it. */
-    private Scheduler scheduler;
-    private Backoff backoff = Backoff.exponential(Duration.ofMillis(100), Duration.ofSeconds(30));
-    private int maxConcurrentBuilds = 16;
-    private Duration buildTimeout = Duration.ofMinutes(2);
-    private Duration acquireTimeout = Duration.ofSeconds(30);
-    private Duration tombstoneRetention = Duration.ofMinutes(10);
-    private Duration supersede;
-    private Duration leaseWarning;
-    private Function<? super S, ? extends Collection<?>> dependsOn = spec -> List.of();
-    private Wave wave = Wave.all();
-    private Consumer<? super C> closer = UserCode::closeIfCloseable;
-    private CacheListener<K> listener = new CacheListener<>() { };
-    private final List<EventSource<K, S>> sources = new ArrayList<>();
-
-    private Builder(AsyncClientFactory<K, S, C> asyncFactory, ClientFactory<K, S, C> factory) {
-      this.asyncFactory = asyncFactory;
-      this.factory = factory;
-    }
-
-    /** A name for logs, messages and JFR events. */
-    public Builder<K, S, C> name(String name) {
-      if (Objects.requireNonNull(name, "name").isBlank()) {
-        throw new IllegalArgumentException("name must not be blank");
-      }
-      this.name = name;
-      return this;
-    }
-
-    /** Which spec changes need a new client; default {@link ChangePolicy#byEquality()}. */
-    public Builder<K, S, C> changePolicy(ChangePolicy<S> changePolicy) {
-      this.changePolicy = Objects.requireNonNull(changePolicy, "changePolicy");
-      return this;
-    }
-
-    /** How fresh an acquired client must be; default {@link Freshness#strict()}. */
-    public Builder<K, S, C> freshness(Freshness freshness) {
-      this.freshness = Objects.requireNonNull(freshness, "freshness");
-      return this;
-    }
-
-    /** Time and threads; default {@link Scheduler#system()}. */
-    public Builder<K, S, C> scheduler(Scheduler scheduler) {
-      this.scheduler = Objects.requireNonNull(scheduler, "scheduler");
-      return this;
-    }
-
-    /** Delay between retries of a failing build; default exponential 100 ms to 30 s, jittered. */
-    public Builder<K, S, C> backoff(Backoff backoff) {
-      this.backoff = Objects.requireNonNull(backoff, "backoff");
-      return this;
-    }
-
-    /** The bulkhead: builds running at once across keys; default 16. */
-    public Builder<K, S, C> maxConcurrentBuilds(int maxConcurrentBuilds) {
-      this.maxConcurrentBuilds = Arguments.atLeastOne(maxConcurrentBuilds, "maxConcurrentBuilds");
-      return this;
-    }
-
-    /**
-     * A build running longer fails, is interrupted, and its late result is closed; default
-     * 2 minutes, {@link Duration#ZERO} for none.
-     */
-    public Builder<K, S, C> buildTimeout(Duration buildTimeout) {
-      this.buildTimeout = Arguments.notNegative(buildTimeout, "buildTimeout");
-      return this;
-    }
-
-    /**
-     * When a newer spec that needs a rebuild arrives while a build has run at least
-     * {@code after}, that build is abandoned at once (interrupted or cancelled, its late result
-     * released) and the newest spec queues for a permit; default: never, the build runs until it
-     * ends or times out. {@link Duration#ZERO} abandons any build in flight. The abandoned call
-     * holds its bulkhead permit until it returns (C8).
-     */
-    public Builder<K, S, C> supersede(Duration after) {
-      this.supersede = Arguments.notNegative(after, "supersede");
-      return this;
-    }
-
-    /**
-     * Logs (WARNING, naming the holders) leases that still pin a client this long after it was
-     * replaced or removed; default: off, and leases do not record their holders.
-     */
-    public Builder<K, S, C> leaseWarning(Duration after) {
-      this.leaseWarning = Arguments.notNegative(after, "leaseWarning");
-      return this;
-    }
-
-    /** How long {@code acquire} waits for a fresh enough client; default 30 seconds. */
-    public Builder<K, S, C> acquireTimeout(Duration acquireTimeout) {
-      this.acquireTimeout = Arguments.notNegative(acquireTimeout, "acquireTimeout");
-      return this;
-    }
-
-    /** How long a deleted key's tombstone outlives the delete; default 10 minutes. */
-    public Builder<K, S, C> tombstoneRetention(Duration tombstoneRetention) {
-      this.tombstoneRetention = Arguments.notNegative(tombstoneRetention, "tombstoneRetention");
-      return this;
-    }
-
-    /** What else a spec reads (the Secret holding its token), for {@code dependencyChanged}. */
-    public Builder<K, S, C> dependsOn(Function<? super S, ? extends Collection<?>> dependsOn) {
-      this.dependsOn = Objects.requireNonNull(dependsOn, "dependsOn");
-      return this;
-    }
-
-    /** How a dependency change rebuilds its dependents (canaries, a rate); default {@link Wave#all()}. */
-    public Builder<K, S, C> dependencyWave(Wave wave) {
-      this.wave = Objects.requireNonNull(wave, "wave");
-      return this;
-    }
-
-    /** Releases a client; default: {@code close()} it if it is {@link AutoCloseable}. */
-    public Builder<K, S, C> closer(Consumer<? super C> closer) {
-      this.closer = Objects.requireNonNull(closer, "closer");
-      return this;
-    }
-
-    /** Metrics and monitoring callbacks. */
-    public Builder<K, S, C> listener(CacheListener<K> listener) {
-      this.listener = Objects.requireNonNull(listener, "listener");
-      return this;
-    }
-
-    /** Adds an event source, started by {@link #build()} and closed with the cache. */
-    public Builder<K, S, C> source(EventSource<K, S> source) {
-      sources.add(Objects.requireNonNull(source, "source"));
-      return this;
-    }
-
-    /** The cache, with its sources started. */
-    public ClientCache<K, S, C> build() {
-      ClientCache<K, S, C> cache = new ClientCache<>(this);
-      cache.sources.startAll();
-      return cache;
-    }
   }
 }

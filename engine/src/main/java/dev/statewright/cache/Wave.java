@@ -34,7 +34,11 @@ public final class Wave {
     this.per = per;
   }
 
-  /** Every dependent rebuilds at once (the bulkhead still bounds the builds running); the default. */
+  /**
+   * Every dependent rebuilds at once (the bulkhead still bounds the builds running); the default.
+   *
+   * @return the wave without canaries or rate
+   */
   public static Wave all() {
     return ALL;
   }
@@ -43,6 +47,8 @@ public final class Wave {
    * Rebuilds {@code n} dependents first; the rest follow, all at once unless
    * {@link #thenAtMost(int, Duration)} says otherwise, only if every canary succeeds.
    *
+   * @param n how many dependents rebuild first, at least 1
+   * @return a wave of {@code n} canaries, the rest released at once after them
    * @throws IllegalArgumentException if {@code n < 1}
    */
   public static Wave canaryFirst(int n) {
@@ -57,6 +63,9 @@ public final class Wave {
    * {@code per}: in fixed windows of {@code per}, on the cache's scheduler, starting when the last
    * canary succeeded.
    *
+   * @param builds dependents released per window, at least 1
+   * @param per the window's length, positive
+   * @return a new wave with this one's canaries and that rate
    * @throws IllegalArgumentException if {@code builds < 1} or {@code per} is not positive
    */
   public Wave thenAtMost(int builds, Duration per) {
@@ -72,17 +81,29 @@ public final class Wave {
     return new Wave(canaries, builds, per);
   }
 
-  /** Dependents rebuilt first, before the others; 0 for none. */
+  /**
+   * Dependents rebuilt first, before the others.
+   *
+   * @return the number of canaries; 0 for none
+   */
   public int canaries() {
     return canaries;
   }
 
-  /** Dependents released per {@link #per()} after the canaries; 0 when unbounded. */
+  /**
+   * Dependents released per {@link #per()} after the canaries.
+   *
+   * @return builds per window; 0 when unbounded
+   */
   public int builds() {
     return builds;
   }
 
-  /** The window of {@link #builds()}; empty when the rest are released at once. */
+  /**
+   * The window of {@link #builds()}.
+   *
+   * @return the window's length; empty when the rest are released at once
+   */
   public Optional<Duration> per() {
     return Optional.ofNullable(per);
   }

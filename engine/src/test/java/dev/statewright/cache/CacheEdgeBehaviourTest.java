@@ -45,7 +45,7 @@ class CacheEdgeBehaviourTest {
     return c;
   }
 
-  private ClientCache.Builder<String, Repo, Client> async(AsyncClientFactory<String, Repo, Client> f) {
+  private ClientCacheBuilder<String, Repo, Client> async(AsyncClientFactory<String, Repo, Client> f) {
     return ClientCache.asyncBuilder(f).scheduler(scheduler).backoff(Backoff.fixed(Duration.ofMinutes(1)));
   }
 

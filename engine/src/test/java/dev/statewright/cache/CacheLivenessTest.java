@@ -56,12 +56,12 @@ class CacheLivenessTest {
     return c;
   }
 
-  private ClientCache.Builder<String, Repo, Client> blocking(ClientFactory<String, Repo, Client> f) {
+  private ClientCacheBuilder<String, Repo, Client> blocking(ClientFactory<String, Repo, Client> f) {
     return ClientCache.builder(f).scheduler(scheduler)
         .backoff(Backoff.fixed(Duration.ofMinutes(1)));
   }
 
-  private ClientCache.Builder<String, Repo, Client> async(AsyncClientFactory<String, Repo, Client> f) {
+  private ClientCacheBuilder<String, Repo, Client> async(AsyncClientFactory<String, Repo, Client> f) {
     return ClientCache.asyncBuilder(f).scheduler(scheduler)
         .backoff(Backoff.fixed(Duration.ofMinutes(1)));
   }
@@ -632,7 +632,7 @@ class CacheLivenessTest {
   class FormerlyUntested { // item 10: each test kills a mutant that used to survive
     private final Factory factory = new Factory();
 
-    private ClientCache<String, Repo, Client> cache(ClientCache.Builder<String, Repo, Client> b) {
+    private ClientCache<String, Repo, Client> cache(ClientCacheBuilder<String, Repo, Client> b) {
       return closing(b.build());
     }
 

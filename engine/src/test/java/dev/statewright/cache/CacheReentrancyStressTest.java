@@ -52,7 +52,7 @@ class CacheReentrancyStressTest {
       built.add(c);
       return c;
     };
-    ClientCache.Builder<String, Repo, Client> builder = async
+    ClientCacheBuilder<String, Repo, Client> builder = async
         ? ClientCache.asyncBuilder((key, spec) -> {
           try {
             return CompletableFuture.completedFuture(blocking.build(key, spec));

@@ -19,12 +19,14 @@ import org.junit.jupiter.api.Test;
 
 /**
  * The cache package's shape, pinned: its classes form layers and every arrow points down (a class
- * uses only classes in layers below its own), and no file dominates the package.
+ * uses only classes in layers below its own; the one exception is the builder's {@code build()},
+ * which names the cache it builds), and no file dominates the package.
  */
 class CacheShapeTest {
   /** Top to bottom. A class in none of them fails the test: place it. */
   private static final List<List<String>> LAYERS = List.of(
       List.of("ClientCache"),
+      List.of("ClientCacheBuilder"),
       List.of("UpdateEffects"),
       List.of("EventIntake"),
       List.of("SourceSupervisor", "LeaseIssuer", "BuildLauncher", "DependencyWaves"),
@@ -65,7 +67,8 @@ class CacheShapeTest {
           continue;
         }
         String to = topLevel(target);
-        if (!to.equals(from) && layerOf.getOrDefault(to, -1) <= layerOf.get(from)) {
+        boolean builds = from.equals("ClientCacheBuilder") && to.equals("ClientCache");
+        if (!to.equals(from) && !builds && layerOf.getOrDefault(to, -1) <= layerOf.get(from)) {
           upward.add(from + " -> " + to + " (" + d.getDescription() + ")");
         }
       }

@@ -41,12 +41,12 @@ class ClientCacheEdgesTest {
     }
   }
 
-  private ClientCache.Builder<String, Repo, Client> blocking() {
+  private ClientCacheBuilder<String, Repo, Client> blocking() {
     return ClientCache.builder(factory).scheduler(scheduler)
         .backoff(Backoff.fixed(Duration.ofMinutes(1)));
   }
 
-  private ClientCache.Builder<String, Repo, Client> hanging() {
+  private ClientCacheBuilder<String, Repo, Client> hanging() {
     return ClientCache.<String, Repo, Client>asyncBuilder((key, spec) -> {
       CompletableFuture<Client> f = new CompletableFuture<>();
       pending.add(f);

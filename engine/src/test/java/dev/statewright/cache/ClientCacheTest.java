@@ -39,7 +39,7 @@ class ClientCacheTest {
   private final AtomicInteger maxBuildsRunning = new AtomicInteger();
   private ClientCache<String, Repo, Client> cache = builder().build();
 
-  private ClientCache.Builder<String, Repo, Client> builder() {
+  private ClientCacheBuilder<String, Repo, Client> builder() {
     return ClientCache.builder(factory)
         .name("repositories")
         .scheduler(scheduler)

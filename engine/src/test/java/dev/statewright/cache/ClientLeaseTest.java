@@ -34,7 +34,7 @@ class ClientLeaseTest {
   private final List<String> pinned = Collections.synchronizedList(new ArrayList<>());
   private ClientCache<String, Repo, Client> cache = builder().build();
 
-  private ClientCache.Builder<String, Repo, Client> builder() {
+  private ClientCacheBuilder<String, Repo, Client> builder() {
     return ClientCache.builder(factory)
         .name("repositories")
         .scheduler(scheduler)

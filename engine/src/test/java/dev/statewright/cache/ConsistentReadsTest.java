@@ -35,7 +35,7 @@ class ConsistentReadsTest {
   private ManualEventSource<String, Repo> store = new ManualEventSource<>();
   private ClientCache<String, Repo, Client> cache = builder().source(store).build();
 
-  private ClientCache.Builder<String, Repo, Client> builder() {
+  private ClientCacheBuilder<String, Repo, Client> builder() {
     return ClientCache.builder(factory).name("replica").scheduler(scheduler)
         .acquireTimeout(TIMEOUT);
   }

@@ -2,6 +2,7 @@ package dev.statewright.josdk;
 
 import dev.statewright.cache.ChangePolicy;
 import dev.statewright.cache.ClientCache;
+import dev.statewright.cache.ClientCacheBuilder;
 import dev.statewright.cache.ClientFactory;
 import dev.statewright.cache.ClientLease;
 import dev.statewright.cache.ClientUnavailableException;
@@ -82,7 +83,7 @@ public final class ClientPerResource<P extends HasMetadata, S, C> implements Aut
     this.secretsOf = builder.secretsOf;
     this.acquireTimeout = builder.acquireTimeout;
     ClientFactory<String, S, C> factory = builder.factory;
-    ClientCache.Builder<String, Desired<S>, C> cacheBuilder = ClientCache
+    ClientCacheBuilder<String, Desired<S>, C> cacheBuilder = ClientCache
         .<String, Desired<S>, C>builder((key, desired) -> factory.build(key, desired.spec()))
         .name(primaryType.getSimpleName())
         .freshness(builder.freshness)
@@ -327,7 +328,7 @@ public final class ClientPerResource<P extends HasMetadata, S, C> implements Aut
     private Duration acquireTimeout = Duration.ofSeconds(30);
     private ChangePolicy<S> changePolicy;
     private Consumer<? super C> closer;
-    private Consumer<ClientCache.Builder<String, Desired<S>, C>> cacheSettings = cache -> { };
+    private Consumer<ClientCacheBuilder<String, Desired<S>, C>> cacheSettings = cache -> { };
 
     private Builder(Class<P> primaryType, Function<? super P, ? extends S> specOf,
         ClientFactory<String, S, C> factory) {
@@ -405,7 +406,7 @@ public final class ClientPerResource<P extends HasMetadata, S, C> implements Aut
      * @param settings configures the cache's builder
      * @return this builder
      */
-    public Builder<P, S, C> cache(Consumer<ClientCache.Builder<String, Desired<S>, C>> settings) {
+    public Builder<P, S, C> cache(Consumer<ClientCacheBuilder<String, Desired<S>, C>> settings) {
       this.cacheSettings = Objects.requireNonNull(settings, "settings");
       return this;
     }

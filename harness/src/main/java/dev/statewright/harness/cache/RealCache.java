@@ -2,6 +2,7 @@ package dev.statewright.harness.cache;
 
 import dev.statewright.cache.Backoff;
 import dev.statewright.cache.ClientCache;
+import dev.statewright.cache.ClientCacheBuilder;
 import dev.statewright.cache.EntryState;
 import dev.statewright.cache.StaleVersionException;
 import dev.statewright.cache.ClientLease;
@@ -43,7 +44,7 @@ public final class RealCache implements CacheUnderTest {
    * The engine's cache among hostile user code: the run's factory (blocking or not), listener
    * and source; one permit; a tombstone retention shorter than the settle time.
    */
-  private static ClientCache.Builder<String, SimSpec, SimClient> hostile(CacheModel.Wiring wiring) {
+  private static ClientCacheBuilder<String, SimSpec, SimClient> hostile(CacheModel.Wiring wiring) {
     SimFactory factory = wiring.factory();
     var builder = wiring.hostility().blocking()
         ? ClientCache.<String, SimSpec, SimClient>builder(factory::buildBlocking)
