@@ -15,6 +15,7 @@ import java.util.Objects;
 import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.function.Consumer;
+import java.util.function.Supplier;
 
 /**
  * A value shared by several holders and released exactly once, when its owner has
@@ -86,7 +87,7 @@ public final class LeasedResource<T> {
   private final T value;
   private final Consumer<? super T> releaseAction;
   private final TransitionListener<ResourceState, ResourceEvent> listener;
-  private final Scheduler scheduler;
+  private final Supplier<Instant> clock; // stamps retire and release times, for messages
   /** The open leases, for holders(); null for a resource that only counts them. */
   private final Set<Claim<T>> open;
   @SuppressWarnings("unused") // accessed through WORD
@@ -96,19 +97,19 @@ public final class LeasedResource<T> {
   private volatile String releasedBy;
 
   private LeasedResource(String name, T value, Consumer<? super T> releaseAction,
-      TransitionListener<ResourceState, ResourceEvent> listener, Scheduler scheduler,
+      TransitionListener<ResourceState, ResourceEvent> listener, Supplier<Instant> clock,
       boolean named) {
     this.open = named ? ConcurrentHashMap.newKeySet() : null;
     this.name = name;
     this.value = value;
     this.releaseAction = releaseAction;
     this.listener = listener;
-    this.scheduler = scheduler;
+    this.clock = clock;
   }
 
   /**
    * A resource that runs {@code releaseAction} once, after retirement and the last lease. Times in
-   * messages are read from {@link Scheduler#system()}.
+   * messages are read from the wall clock ({@link Instant#now()}); no scheduler is created.
    *
    * @param <T> the leased value
    * @param name the resource's name for messages, holders lists and JFR events; not blank
@@ -120,7 +121,7 @@ public final class LeasedResource<T> {
    * @throws NullPointerException if any other argument is null
    */
   public static <T> LeasedResource<T> of(String name, T value, Consumer<? super T> releaseAction) {
-    return of(name, value, releaseAction, NO_LISTENER, Scheduler.system());
+    return create(name, value, releaseAction, NO_LISTENER, Instant::now, true);
   }
 
   /**
@@ -158,7 +159,7 @@ public final class LeasedResource<T> {
    */
   public static <T> LeasedResource<T> of(String name, T value, Consumer<? super T> releaseAction,
       TransitionListener<ResourceState, ResourceEvent> listener, Scheduler scheduler) {
-    return create(name, value, releaseAction, listener, scheduler, true);
+    return create(name, value, releaseAction, listener, clockOf(scheduler), true);
   }
 
   /**
@@ -178,19 +179,22 @@ public final class LeasedResource<T> {
    */
   public static <T> LeasedResource<T> counted(String name, T value, Consumer<? super T> releaseAction,
       Scheduler scheduler) {
-    return create(name, value, releaseAction, NO_LISTENER, scheduler, false);
+    return create(name, value, releaseAction, NO_LISTENER, clockOf(scheduler), false);
   }
 
   private static <T> LeasedResource<T> create(String name, T value,
       Consumer<? super T> releaseAction, TransitionListener<ResourceState, ResourceEvent> listener,
-      Scheduler scheduler, boolean named) {
+      Supplier<Instant> clock, boolean named) {
     if (name == null || name.isBlank()) {
       throw new IllegalArgumentException("a leased resource needs a non-blank name");
     }
     return new LeasedResource<>(name, Objects.requireNonNull(value, "value"),
         Objects.requireNonNull(releaseAction, "releaseAction"),
-        Objects.requireNonNull(listener, "listener"), Objects.requireNonNull(scheduler, "scheduler"),
-        named);
+        Objects.requireNonNull(listener, "listener"), clock, named);
+  }
+
+  private static Supplier<Instant> clockOf(Scheduler scheduler) {
+    return Objects.requireNonNull(scheduler, "scheduler")::now;
   }
 
   /**
@@ -213,7 +217,7 @@ public final class LeasedResource<T> {
         return;
       }
       if (WORD.compareAndSet(this, w, w | RETIRED)) {
-        retiredAt = scheduler.now();
+        retiredAt = clock.get();
         if (count(w) == 0) {
           release(w | RETIRED, OWNER, ResourceState.STAGED, ResourceEvent.RETIRED);
         } else {
@@ -315,7 +319,7 @@ public final class LeasedResource<T> {
       return; // the other party of a close/retire race releases
     }
     releasedBy = by;
-    releasedAt = scheduler.now();
+    releasedAt = clock.get();
     try {
       releaseAction.accept(value);
     } catch (Throwable t) { // user code: whatever it throws, the resource is released

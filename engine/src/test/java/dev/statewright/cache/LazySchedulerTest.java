@@ -8,6 +8,7 @@ import java.lang.reflect.Proxy;
 import java.net.URL;
 import java.net.URLClassLoader;
 import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.function.Consumer;
 import org.junit.jupiter.api.Test;
 
 /**
@@ -42,6 +43,27 @@ class LazySchedulerTest {
     }
   }
 
+  @Test
+  void aLeasedResourceWithoutASchedulerNeverStartsTheSystemTimer() throws Exception {
+    URL engine = ClientCache.class.getProtectionDomain().getCodeSource().getLocation();
+    try (Isolated isolated = new Isolated(engine)) {
+      Class<?> resourceType = isolated.loadClass("dev.statewright.lease.LeasedResource");
+      long timersBefore = timerThreads();
+
+      Consumer<Object> release = value -> { };
+      Object resource = resourceType.getMethod("of", String.class, Object.class, Consumer.class)
+          .invoke(null, "repo", "client", release);
+      Object lease = resourceType.getMethod("acquire", String.class).invoke(resource, "reader");
+      resourceType.getMethod("retire").invoke(resource);
+      lease.getClass().getMethod("close").invoke(lease);
+
+      assertThat(resourceType.getMethod("state").invoke(resource)).hasToString("RELEASED");
+      assertThat(timerThreads()).as("no system timer started").isEqualTo(timersBefore);
+      assertThat(isolated.loaded("dev.statewright.time.SystemScheduler"))
+          .as("the system scheduler's class, never even loaded").isFalse();
+    }
+  }
+
   private static Object proxy(ClassLoader loader, Class<?> type, InvocationHandler handler) {
     return Proxy.newProxyInstance(loader, new Class<?>[] {type}, (p, m, args) ->
         m.getDeclaringClass() == Object.class ? objectMethod(p, m, args) : handler.invoke(p, m, args));
@@ -53,6 +75,17 @@ class LazySchedulerTest {
       case "equals" -> proxy == args[0];
       default -> "proxy";
     };
+  }
+
+  /** A loader of the engine alone, which says whether it loaded a class. */
+  private static final class Isolated extends URLClassLoader {
+    Isolated(URL engine) {
+      super(new URL[] {engine}, ClassLoader.getPlatformClassLoader());
+    }
+
+    boolean loaded(String name) {
+      return findLoadedClass(name) != null;
+    }
   }
 
   private static long timerThreads() {
