@@ -17,6 +17,7 @@ import java.util.SplittableRandom;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionException;
 import java.util.concurrent.CompletionStage;
+import java.util.concurrent.TimeoutException;
 import java.util.function.Function;
 import java.util.function.IntFunction;
 import java.util.random.RandomGenerator;
@@ -33,6 +34,16 @@ import java.util.random.RandomGenerator;
 public final class CacheModel implements Model<CacheModel.State, CacheModel.Wired> {
   static final List<String> KEYS = List.of("k1", "k2");
   static final int MAX_BUILDS = 2;
+  /**
+   * An upsert or strict acquire that failed with a build timeout while the factory saw the cache
+   * give up a build it waited for: a failed build (C7), which C4 lets the command fail with.
+   */
+  static final String BUILD_GIVEN_UP = "failed: its build timed out";
+  /**
+   * How long, in scheduler time, a command that failed with a build timeout waits for the factory
+   * to see that build given up (the cache may answer before the factory's own thread sees it).
+   */
+  static final Duration WITNESS_WAIT = Duration.ofSeconds(5);
 
   private final String name;
   private final Function<Wiring, CacheUnderTest> implementation;
@@ -351,6 +362,19 @@ public final class CacheModel implements Model<CacheModel.State, CacheModel.Wire
     return state.keys().get(key);
   }
 
+  /**
+   * {@code result}, or {@link #BUILD_GIVEN_UP} if it is a build timeout and the factory sees a
+   * build of {@code key} at {@code minVersion} or newer given up since {@code mark}.
+   */
+  private static CompletionStage<Object> witnessed(Wired system, Object result, String key,
+      long minVersion, long mark) {
+    if (!"failed: TimeoutException".equals(result)) {
+      return CompletableFuture.completedFuture(result);
+    }
+    return system.factory.gaveUp(key, minVersion, mark, WITNESS_WAIT)
+        .thenApply(seen -> seen ? BUILD_GIVEN_UP : result);
+  }
+
   /** Upsert(key, version): "ok" once served; "stale" below a tombstone. */
   record Upsert(String key, long version, boolean faults) implements Command<State, Wired> {
     @Override
@@ -361,7 +385,7 @@ public final class CacheModel implements Model<CacheModel.State, CacheModel.Wire
         return "stale".equals(result) || faults ? Optional.of(state) : Optional.empty();
       }
       State next = state.with(key, new KeyState(k == null || !k.live() ? version : Math.max(k.version(), version), true));
-      boolean allowed = "ok".equals(result) || "deleted".equals(result)
+      boolean allowed = "ok".equals(result) || "deleted".equals(result) || BUILD_GIVEN_UP.equals(result)
           || (faults && String.valueOf(result).startsWith("failed"));
       return allowed ? Optional.of(next) : Optional.empty();
     }
@@ -372,9 +396,17 @@ public final class CacheModel implements Model<CacheModel.State, CacheModel.Wire
       return apply(state, k != null && !k.live() && version <= k.version() ? "stale" : "ok");
     }
 
+    /**
+     * On real threads a build that is merely slow (a loaded machine) exceeds the build timeout;
+     * the cache then fails the upsert with that build's error (C4, C7). The model accepts that as
+     * {@link #BUILD_GIVEN_UP} only when the factory saw the cache give up a build of this key at
+     * this version or newer while the upsert ran; any other failure stays a violation.
+     */
     @Override
     public CompletionStage<Object> run(Wired system) {
-      return system.cache.upsert(key, version).thenApply(result -> {
+      long mark = system.factory.givenUpMark();
+      return system.cache.upsert(key, version)
+          .thenCompose(result -> witnessed(system, result, key, version, mark)).thenApply(result -> {
         if ("ok".equals(result)) {
           system.cache.view(key).filter(v -> v.servedVersion() < version).ifPresent(v ->
               system.monitor.violation("C4: upsert of " + key + " v" + version
@@ -539,7 +571,7 @@ public final class CacheModel implements Model<CacheModel.State, CacheModel.Wire
     public Optional<State> apply(State state, Object result) {
       KeyState k = stateOf(state, key);
       Object expected = k != null && k.live() ? (Object) k.version() : "none";
-      boolean allowed = expected.equals(result)
+      boolean allowed = expected.equals(result) || (BUILD_GIVEN_UP.equals(result) && !(expected instanceof String))
           || (faults && !"none".equals(result) && !(expected instanceof String));
       return allowed ? Optional.of(state) : Optional.empty();
     }
@@ -553,10 +585,17 @@ public final class CacheModel implements Model<CacheModel.State, CacheModel.Wire
     public CompletionStage<Object> run(Wired system) {
       CompletableFuture<Object> result = new CompletableFuture<>();
       long brokenAtStart = system.monitor.invalidatedGeneration(key);
+      long mark = system.factory.givenUpMark();
       system.cache.acquire(key).whenComplete((lease, error) -> {
         if (error != null) {
           Throwable cause = error instanceof CompletionException ? error.getCause() : error;
-          result.complete(cause instanceof NoSuchElementException ? "none" : "unavailable");
+          if (cause instanceof NoSuchElementException || !(cause.getCause() instanceof TimeoutException)) {
+            result.complete(cause instanceof NoSuchElementException ? "none" : "unavailable");
+            return;
+          }
+          // a strict acquire fails with the build it waits for: judged as an upsert is
+          witnessed(system, "failed: TimeoutException", key, 0, mark).thenAccept(r ->
+              result.complete(BUILD_GIVEN_UP.equals(r) ? r : "unavailable"));
           return;
         }
         result.complete(hold(system, lease, brokenAtStart));

@@ -4,6 +4,8 @@ import dev.statewright.cache.AsyncClientFactory;
 import dev.statewright.time.Scheduler;
 import java.io.IOException;
 import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionStage;
 import java.util.concurrent.atomic.AtomicBoolean;
@@ -18,6 +20,11 @@ import java.util.function.BiConsumer;
  * the next N builds and then succeeds. A {@link Hostility} gives builds other {@link BuildShape}s:
  * complete or fail synchronously, throw, throw an {@link Error}, or call back into the cache
  * through {@link #reenter} (never from inside another such call).
+ *
+ * <p>It also witnesses which builds the cache gave up ({@link #gaveUp}): a stage the cache
+ * cancelled before the factory delivered its client, or a delivered client the cache closed at
+ * once, unserved. That is the factory's own sight of a build abandoned (a timeout, in the two-key
+ * property), independent of what the cache says about it.
  */
 public final class SimFactory implements AsyncClientFactory<String, SimSpec, SimClient> {
   private final Scheduler scheduler;
@@ -31,6 +38,16 @@ public final class SimFactory implements AsyncClientFactory<String, SimSpec, Sim
   private volatile Hostility hostility = Hostility.calm();
   private volatile BiConsumer<String, SimSpec> reentry = (key, spec) -> { };
   private boolean reentering; // simulation only: one thread
+  private volatile Duration delay = Duration.ZERO;
+  /** Builds the cache gave up, in order; and checks waiting for one. */
+  private final List<GivenUp> givenUp = new ArrayList<>(); // guarded by itself
+  private final List<Witness> witnesses = new ArrayList<>(); // guarded by givenUp
+
+  /** A build of {@code key} at {@code version} that the cache gave up. */
+  private record GivenUp(String key, long version) { }
+
+  /** A wait for a build of {@code key} at {@code minVersion} or newer given up after {@code mark}. */
+  private record Witness(String key, long minVersion, CompletableFuture<Boolean> seen) { }
 
   /**
    * Builds take up to {@code maxLatency}; {@code monitor} sees every build.
@@ -84,6 +101,58 @@ public final class SimFactory implements AsyncClientFactory<String, SimSpec, Sim
   }
 
   /**
+   * From now on, builds that complete later (neither hanging nor synchronous) take {@code delay}
+   * longer: a loaded machine, where a build that is merely slow can exceed the build timeout.
+   *
+   * @param delay the extra time each later build takes; {@link Duration#ZERO} for none
+   */
+  public void delay(Duration delay) {
+    this.delay = delay;
+  }
+
+  /** How many builds the cache has given up so far: a mark for {@link #gaveUp}. */
+  long givenUpMark() {
+    synchronized (givenUp) {
+      return givenUp.size();
+    }
+  }
+
+  /**
+   * Whether the cache gives up a build of {@code key} at {@code minVersion} or newer, after
+   * {@code mark} and within {@code within} of scheduler time: completes true as soon as the factory
+   * sees one (at once if it has), false when {@code within} passes without one.
+   */
+  CompletableFuture<Boolean> gaveUp(String key, long minVersion, long mark, Duration within) {
+    CompletableFuture<Boolean> seen = new CompletableFuture<>();
+    synchronized (givenUp) {
+      for (GivenUp g : givenUp.subList((int) mark, givenUp.size())) {
+        if (g.key.equals(key) && g.version >= minVersion) {
+          return CompletableFuture.completedFuture(true);
+        }
+      }
+      witnesses.add(new Witness(key, minVersion, seen));
+    }
+    var timer = scheduler.schedule(() -> seen.complete(false), within);
+    seen.whenComplete((ok, error) -> timer.cancel());
+    return seen;
+  }
+
+  /** The cache gave up the build of {@code key} at {@code version}. */
+  private void givenUp(String key, long version) {
+    List<Witness> told = new ArrayList<>();
+    synchronized (givenUp) {
+      givenUp.add(new GivenUp(key, version));
+      witnesses.removeIf(w -> w.seen.isDone());
+      for (Witness w : witnesses) {
+        if (w.key.equals(key) && version >= w.minVersion) {
+          told.add(w);
+        }
+      }
+      witnesses.removeAll(told);
+    }
+    told.forEach(w -> w.seen.complete(true)); // outside the lock: it answers a command
+  }
+
    * Builds started so far.
    *
    * @return the number of factory calls made, failed and hanging ones included
@@ -165,7 +234,8 @@ public final class SimFactory implements AsyncClientFactory<String, SimSpec, Sim
 
   /**
    * A stage that tells the monitor of the build's end before anyone else: a cancelled build
-   * inside cancel(), ahead of every callback; {@code over} is set by whoever ends it first.
+   * inside cancel(), ahead of every callback; {@code over} is set by whoever ends it first. A
+   * cancel that takes effect (before the client was delivered) is a build the cache gave up.
    */
   private CompletableFuture<SimClient> cancellable(String key, SimSpec spec, AtomicBoolean over) {
     return new CompletableFuture<>() {
@@ -174,7 +244,11 @@ public final class SimFactory implements AsyncClientFactory<String, SimSpec, Sim
         if (over.compareAndSet(false, true)) {
           monitor.buildFinished(key, spec.version(), null);
         }
-        return super.cancel(mayInterrupt);
+        boolean cancelled = super.cancel(mayInterrupt);
+        if (cancelled) {
+          givenUp(key, spec.version());
+        }
+        return cancelled;
       }
     };
   }
@@ -198,7 +272,7 @@ public final class SimFactory implements AsyncClientFactory<String, SimSpec, Sim
       return result; // completes only when the cache cancels it
     }
     boolean fails = dice < hangRate + failureRate || failFirst.getAndUpdate(n -> Math.max(0, n - 1)) > 0;
-    long nanos = 1 + scheduler.random().nextLong(Math.max(1, maxLatency.toNanos()));
+    long nanos = 1 + scheduler.random().nextLong(Math.max(1, maxLatency.toNanos())) + delay.toNanos();
     scheduler.schedule(() -> {
       if (!over.compareAndSet(false, true)) {
         return; // the cache gave up on this build
@@ -211,6 +285,8 @@ public final class SimFactory implements AsyncClientFactory<String, SimSpec, Sim
         monitor.buildFinished(key, spec.version(), client);
         if (!result.complete(client)) {
           client.close(); // cancelled in the instant since: nobody will ever receive it
+        } else if (client.closes.get() > 0 && client.leases.get() == 0) {
+          givenUp(key, spec.version()); // delivered, and closed at once unserved: given up as it ended
         }
       }
     }, Duration.ofNanos(nanos));

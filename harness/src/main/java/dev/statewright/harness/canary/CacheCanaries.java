@@ -43,7 +43,9 @@ final class CacheCanaries {
         cache("serves-invalidated-under-strict", "a client reported failing is still handed to "
             + "strict readers until its replacement is built", ServesInvalidated::new, "C11:"),
         cache("generation-misses-rebuilds", "a rebuild that keeps the version does not count as a "
-            + "new generation, so the listing hides it", GenerationMissesRebuilds::new, "C15:"));
+            + "new generation, so the listing hides it", GenerationMissesRebuilds::new, "C15:"),
+        cache("times-out-without-a-build", "an upsert fails with a build timeout although no build "
+            + "of it was given up", TimesOutWithoutBuild::new, "not linearizable", "postcondition"));
   }
 
   private static Canary cache(String name, String bug, Function<CacheModel.Wiring, CacheUnderTest> impl,
@@ -125,6 +127,22 @@ final class CacheCanaries {
       s.desired = Math.max(s.desired, version);
       return s.served == null && !s.building ? buildAndServe(key, version)
           : CompletableFuture.completedFuture("ok");
+    }
+  }
+
+  /**
+   * An upsert of an even version reports a build timeout once its version is served: the failure
+   * the two-key property accepts only when the factory saw a build given up.
+   */
+  static final class TimesOutWithoutBuild extends Serializing {
+    TimesOutWithoutBuild(CacheModel.Wiring wiring) {
+      super(wiring);
+    }
+
+    @Override
+    CompletionStage<Object> admitted(String key, Slot s, long version) {
+      return super.admitted(key, s, version).thenApply(result -> // the bug: no build failed
+          "ok".equals(result) && version % 2 == 0 ? "failed: TimeoutException" : result);
     }
   }
 
