@@ -153,6 +153,7 @@ public final class SimFactory implements AsyncClientFactory<String, SimSpec, Sim
     told.forEach(w -> w.seen.complete(true)); // outside the lock: it answers a command
   }
 
+  /**
    * Builds started so far.
    *
    * @return the number of factory calls made, failed and hanging ones included
