@@ -15,6 +15,7 @@ import java.util.NoSuchElementException;
 import java.util.Objects;
 import java.util.Optional;
 import java.util.concurrent.CompletableFuture;
+import java.util.function.BiFunction;
 import java.util.function.Consumer;
 import java.util.function.Function;
 
@@ -30,7 +31,8 @@ import java.util.function.Function;
  * built from (C5); a replaced client is released after its last lease (C6); a failing build keeps
  * the last good client, records the error and retries with backoff (C7); no more than
  * {@code maxConcurrentBuilds} factory calls run at once, abandoned calls that have not returned
- * included (C8); a change to a dependency rebuilds its dependents (C9).
+ * included (C8); a change to a dependency rebuilds its dependents (C9); an expired client is never
+ * served (C12); a reconfigured client's served spec is the new spec (C13).
  *
  * <p>Liveness: nothing a factory, closer, listener, source, change policy or caller does (block,
  * throw any {@code Throwable}, complete synchronously, call back into the cache, {@code delete}
@@ -81,14 +83,15 @@ public final class ClientCache<K, S, C> implements AutoCloseable {
     this.table = new EntryTable<>(name, this::afterUpdate);
     this.index = new DependencyIndex<>(table::get);
     this.launcher = new BuildLauncher<>(b.asyncFactory, b.factory, b.maxConcurrentBuilds,
-        scheduler, b.backoff, b.buildTimeout, user, table);
+        scheduler, b.backoff, b.buildTimeout, new ClientExpiry<>(b.lifetime, b.refreshAhead), user,
+        table);
     this.leases = new LeaseIssuer<>(b.freshness, scheduler, b.acquireTimeout, table);
     this.reads = new ConsistentReads<>(name, b.sources, scheduler, b.acquireTimeout, leases);
-    this.intake = new EventIntake<>(b.changePolicy, b.dependsOn, b.supersede, scheduler, user,
-        table, index, reads);
+    this.intake = new EventIntake<>(b.changePolicy, b.dependsOn, b.supersede,
+        b.reconfigurer != null, scheduler, user, table, index, reads);
     this.sources = new SourceSupervisor<>(name, b.sources, intake, scheduler, b.backoff);
-    this.effects = new UpdateEffects<>(table, user, index, launcher, intake, scheduler,
-        b.tombstoneRetention);
+    this.effects = new UpdateEffects<>(table, user, index, launcher, intake, new ClientRenewal<>(
+        b.reconfigurer, scheduler, b.buildTimeout, table), scheduler, b.tombstoneRetention);
   }
 
   /** Starts configuring a cache whose clients {@code factory} builds, blocking a worker thread. */
@@ -320,6 +323,9 @@ public final class ClientCache<K, S, C> implements AutoCloseable {
     private Duration tombstoneRetention = Duration.ofMinutes(10);
     private Duration supersede;
     private Function<? super S, ? extends Collection<?>> dependsOn = spec -> List.of();
+    private BiFunction<? super S, ? super C, Duration> lifetime; // null: clients never expire
+    private double refreshAhead = ClientExpiry.DEFAULT_REFRESH_AHEAD;
+    private Reconfigurer<? super S, ? super C> reconfigurer; // null: RECONFIGURE rebuilds
     private Consumer<? super C> closer = UserCode::closeIfCloseable;
     private CacheListener<K> listener = new CacheListener<>() { };
     private final List<EventSource<K, S>> sources = new ArrayList<>();
@@ -404,6 +410,27 @@ public final class ClientCache<K, S, C> implements AutoCloseable {
     /** What else a spec reads (the Secret holding its token), for {@code dependencyChanged}. */
     public Builder<K, S, C> dependsOn(Function<? super S, ? extends Collection<?>> dependsOn) {
       this.dependsOn = Objects.requireNonNull(dependsOn, "dependsOn");
+      return this;
+    }
+
+    /**
+     * Clients expire {@code lifetime(spec, client)} after their build, are rebuilt at
+     * {@link #refreshAhead} of it and never served after it (C12); default: never.
+     */
+    public Builder<K, S, C> expiry(BiFunction<? super S, ? super C, Duration> lifetime) {
+      this.lifetime = Objects.requireNonNull(lifetime, "lifetime");
+      return this;
+    }
+
+    /** The share of a client's lifetime after which it is rebuilt, in (0, 1]; default 0.8. */
+    public Builder<K, S, C> refreshAhead(double fraction) {
+      this.refreshAhead = ClientExpiry.fraction(fraction);
+      return this;
+    }
+
+    /** Updates the live client for a {@link Change#RECONFIGURE} (C13); default none: it rebuilds. */
+    public Builder<K, S, C> reconfigure(Reconfigurer<? super S, ? super C> reconfigurer) {
+      this.reconfigurer = Objects.requireNonNull(reconfigurer, "reconfigurer");
       return this;
     }
 

@@ -27,15 +27,17 @@ class CacheShapeTest {
       List.of("ClientCache"),
       List.of("UpdateEffects"),
       List.of("EventIntake"),
-      List.of("SourceSupervisor", "LeaseIssuer", "BuildLauncher"),
+      List.of("SourceSupervisor", "LeaseIssuer", "BuildLauncher", "ClientRenewal"),
       List.of("ConsistentReads", "DependencyIndex", "BuildGate"),
       List.of("SourceProgress", "EntryTable"),
       List.of("Entry"),
       List.of("Node"),
       List.of("Waiter"),
-      List.of("BuildRun", "Served", "UserCode", "Arguments"),
+      List.of("ClientExpiry"),
+      List.of("BuildRun", "Served", "ReconfigureRun", "UserCode", "Arguments"),
       List.of("AsyncClientFactory", "Backoff", "CacheListener", "ChangePolicy", "ClientFactory",
-          "ClientUnavailableException", "Freshness", "Snapshot", "StaleVersionException"),
+          "ClientUnavailableException", "Freshness", "Reconfigurer", "Snapshot",
+          "StaleVersionException"),
       List.of("Change", "EntryEvent", "EntryState"));
   private static final Path SOURCES = Path.of("src/main/java/dev/statewright/cache");
 
