@@ -17,6 +17,6 @@ class ClientCachePropertyTest {
 
   @Test
   void expiredClientsAreNeverServedAndReconfiguredClientsListTheirNewSpec() { // C12, C13
-    PropertyRunner.check(CacheModel.clientCacheRenewing(), Settings.defaults().simulatedOnly().runs(200));
+    PropertyRunner.check(CacheModel.clientCacheRenewing(), Settings.defaults().simulatedOnly().runs(100));
   }
 }
