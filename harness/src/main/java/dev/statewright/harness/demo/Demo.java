@@ -32,6 +32,8 @@ public final class Demo {
     try (Workspace workspace = Workspace.create()) {
       new RepositoryDemo(out, checks, workspace.root).run();
       new BundleDemo(out, checks, workspace.root).run();
+      new ExpiringCredentialsScene(out, checks).run();
+      new ReconfigureScene(out, checks).run();
     }
     if (explore) {
       out.println();
