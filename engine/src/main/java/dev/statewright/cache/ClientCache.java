@@ -428,7 +428,7 @@ public final class ClientCache<K, S, C> implements AutoCloseable {
       return this;
     }
 
-    /** Updates the live client for a {@link Change#RECONFIGURE} (C13); default none: it rebuilds. */
+    /** Updates the live client for a {@link Change#RECONFIGURE} (C13); default none: rebuild. */
     public Builder<K, S, C> reconfigure(Reconfigurer<? super S, ? super C> reconfigurer) {
       this.reconfigurer = Objects.requireNonNull(reconfigurer, "reconfigurer");
       return this;

@@ -48,7 +48,7 @@ final class ClientRenewal<K, S, C> {
     this.table = table;
   }
 
-  /** The effects of {@code prev -> next}: timers for a newly served client, a reconfigure to run. */
+  /** The effects of {@code prev -> next}: a newly served client's timers, a reconfigure to run. */
   void afterUpdate(Entry<K, S, C> entry, Node<K, S, C> prev, Node<K, S, C> next) {
     Served<S, C> s = next.served;
     if (s != null && (prev == null || prev.served == null || prev.served.client() != s.client())) {

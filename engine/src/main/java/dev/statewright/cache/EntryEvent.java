@@ -29,7 +29,7 @@ public enum EntryEvent {
   REFRESH_DUE,
   /** The served client's lifetime ended: it is served no more, readers wait for its replacement. */
   CLIENT_EXPIRED,
-  /** A spec classified {@link Change#RECONFIGURE} arrived: the reconfigurer updates the live client. */
+  /** A spec classified {@link Change#RECONFIGURE} arrived: the reconfigurer updates the client. */
   RECONFIGURE_STARTED,
   /** The reconfigurer returned: the same client now serves the new spec. */
   RECONFIGURED,

@@ -45,7 +45,7 @@ final class EventIntake<K, S, C> implements SourceSupervisor.Events<K, S> {
   private final Function<? super S, ? extends Collection<?>> dependsOn;
   /** Abandon a build that ran this long when a newer rebuild-worthy spec arrives; null: never. */
   private final Duration supersede;
-  /** Whether a {@link Change#RECONFIGURE} may update the live client in place (a reconfigurer is set). */
+  /** Whether a {@link Change#RECONFIGURE} may update the live client (a reconfigurer is set). */
   private final boolean reconfigurable;
   private final Scheduler scheduler;
   private final UserCode<K, C> user;

@@ -93,7 +93,8 @@ final class UpdateEffects<K, S, C> {
         }
       }
     } else if (reborn || next.cause == EntryEvent.SPEC_CHANGED
-        || next.cause == EntryEvent.METADATA_CHANGED || next.cause == EntryEvent.RECONFIGURE_STARTED) {
+        || next.cause == EntryEvent.METADATA_CHANGED
+        || next.cause == EntryEvent.RECONFIGURE_STARTED) {
       if (next.cause == EntryEvent.SPEC_CHANGED) {
         intake.supersedeOverdueBuild(entry);
       }
