@@ -1,8 +1,8 @@
 package dev.statewright.benchmarks;
 
 import dev.statewright.cache.ClientCache;
+import dev.statewright.cache.ClientLease;
 import dev.statewright.cache.Freshness;
-import dev.statewright.lease.Lease;
 import java.time.Duration;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ConcurrentHashMap;
@@ -93,11 +93,11 @@ public class ReadsDuringRebuildsBenchmark {
   @Group("statewright")
   @GroupThreads(1)
   public Object read(Shared shared, Cursor cursor) {
-    CompletableFuture<Lease<Object>> lease = shared.cache.acquireAsync(cursor.key(shared));
+    CompletableFuture<ClientLease<Object>> lease = shared.cache.acquireAsync(cursor.key(shared));
     if (!lease.isDone()) {
       shared.blockedReads.incrementAndGet();
     }
-    try (Lease<Object> held = lease.join()) {
+    try (ClientLease<Object> held = lease.join()) {
       return held.get();
     }
   }

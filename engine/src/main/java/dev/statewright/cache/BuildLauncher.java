@@ -1,9 +1,9 @@
 package dev.statewright.cache;
 
 import dev.statewright.internal.BuildEvent;
-import dev.statewright.lease.LeasedResource;
 import dev.statewright.time.Scheduler;
 import java.time.Duration;
+import java.util.List;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionException;
 import java.util.concurrent.TimeoutException;
@@ -46,10 +46,13 @@ final class BuildLauncher<K, S, C> {
   private final UserCode<K, C> user;
   private final EntryTable<K, S, C> table;
   private final BuildGate gate;
+  /** Warn about leases pinning a replaced client this long; null for never. */
+  private final Duration leaseWarning;
 
   BuildLauncher(AsyncClientFactory<K, S, C> asyncFactory, ClientFactory<K, S, C> blockingFactory,
       int maxConcurrentBuilds, Scheduler scheduler, Backoff backoff, Duration buildTimeout,
-      ClientExpiry<S, C> expiry, UserCode<K, C> user, EntryTable<K, S, C> table) {
+      ClientExpiry<S, C> expiry, UserCode<K, C> user, EntryTable<K, S, C> table,
+      Duration leaseWarning) {
     this.asyncFactory = asyncFactory;
     this.blockingFactory = blockingFactory;
     this.scheduler = scheduler;
@@ -58,6 +61,7 @@ final class BuildLauncher<K, S, C> {
     this.expiry = expiry;
     this.user = user;
     this.table = table;
+    this.leaseWarning = leaseWarning;
     this.gate = new BuildGate(maxConcurrentBuilds, this::tryStart);
   }
 
@@ -187,7 +191,7 @@ final class BuildLauncher<K, S, C> {
   private void apply(Entry<K, S, C> entry, BuildRun<S> run, C client, Throwable error,
       long[] term) {
     EntryTable.Update<K, S, C> u = table.update(entry, n -> n.build != run ? n
-        : error == null ? succeeded(n, run, client, term) : failed(n, run, error));
+        : error == null ? succeeded(entry, n, run, client, term) : failed(n, run, error));
     if (!u.changed()) { // deleted, closed or timed out meanwhile
       user.discard(client);
       returnPermit(run);
@@ -198,15 +202,33 @@ final class BuildLauncher<K, S, C> {
     }
   }
 
-  private Node<K, S, C> succeeded(Node<K, S, C> n, BuildRun<S> run, C client, long[] term) {
+  private Node<K, S, C> succeeded(Entry<K, S, C> entry, Node<K, S, C> n, BuildRun<S> run,
+      C client, long[] term) {
     long version = n.versionServedBy(run);
-    LeasedResource<C> served = LeasedResource.counted(n.key + "@v" + version, client,
-        c -> {
-          user.discard(c);
-          user.tell(l -> l.onClientReleased(n.key, version));
-        }, scheduler);
+    ServedClient<C> served = new ServedClient<>(n.key + "@v" + version, client, version, c -> {
+      user.discard(c);
+      user.tell(l -> l.onClientReleased(n.key, version));
+    }, n.retiredInUse, (target, cause) -> invalidate(entry, target, cause), scheduler,
+        leaseWarning, holders -> pinned(n.key, version, holders));
     BuildRun<S> next = run.revision == n.desiredRevision ? null : newestBuild(n);
     return n.buildSucceeded(run, served, next, term[0], term[1]);
+  }
+
+  /** Leases pin a replaced client longer than the lease warning: logged, and the listener told. */
+  private void pinned(K key, long version, List<String> holders) {
+    user.log(System.Logger.Level.WARNING, holders.size() + " lease(s) pin the client of '" + key
+        + "' built for version " + version + " longer than " + leaseWarning
+        + " after it was replaced, held by " + holders, null);
+    user.tell(l -> l.onLeasesPinned(key, version, holders));
+  }
+
+  /**
+   * Marks {@code target} (null: whichever client {@code entry} serves) broken, if still served.
+   *
+   * @return whether the entry changed
+   */
+  boolean invalidate(Entry<K, S, C> entry, ServedClient<C> target, Throwable cause) {
+    return table.update(entry, n -> n.invalidated(target, cause, scheduler.nanoTime())).changed();
   }
 
   private Node<K, S, C> failed(Node<K, S, C> n, BuildRun<S> run, Throwable error) {

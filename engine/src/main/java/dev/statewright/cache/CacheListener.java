@@ -1,6 +1,7 @@
 package dev.statewright.cache;
 
 import dev.statewright.lifecycle.Transition;
+import java.util.List;
 
 /**
  * Metrics and monitoring SPI: told of transitions, builds and releases, on the thread that caused
@@ -26,6 +27,12 @@ public interface CacheListener<K> {
 
   /** A client built for {@code version} was released: no lease holds it any more. */
   default void onClientReleased(K key, long version) { }
+
+  /**
+   * With the builder's {@code leaseWarning(d)}: {@code holders} still hold leases on the client of
+   * {@code key} built for {@code version}, {@code d} after it was replaced or removed (also logged).
+   */
+  default void onLeasesPinned(K key, long version, List<String> holders) { }
 
   /** A source reported an unusable spec for {@code key}. */
   default void onRejected(K key, Exception problem) { }

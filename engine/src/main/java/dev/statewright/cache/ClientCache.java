@@ -3,7 +3,6 @@ package dev.statewright.cache;
 import dev.statewright.event.EventSink;
 import dev.statewright.event.EventSource;
 import dev.statewright.event.Versioned;
-import dev.statewright.lease.Lease;
 import dev.statewright.lifecycle.Lifecycle;
 import dev.statewright.time.Scheduler;
 import java.time.Duration;
@@ -84,7 +83,7 @@ public final class ClientCache<K, S, C> implements AutoCloseable {
     this.index = new DependencyIndex<>(table::get);
     this.launcher = new BuildLauncher<>(b.asyncFactory, b.factory, b.maxConcurrentBuilds,
         scheduler, b.backoff, b.buildTimeout, new ClientExpiry<>(b.lifetime, b.refreshAhead), user,
-        table);
+        table, b.leaseWarning);
     this.leases = new LeaseIssuer<>(b.freshness, scheduler, b.acquireTimeout, table);
     this.reads = new ConsistentReads<>(name, b.sources, scheduler, b.acquireTimeout, leases);
     this.intake = new EventIntake<>(b.changePolicy, b.dependsOn, b.supersede,
@@ -197,7 +196,7 @@ public final class ClientCache<K, S, C> implements AutoCloseable {
    * @throws ClientUnavailableException if no client could be served in time, or at once when the
    *     build it waits for fails (its cause is that build's error)
    */
-  public final Lease<C> acquire(K key) {
+  public final ClientLease<C> acquire(K key) {
     return leases.acquire(Arguments.key(key));
   }
 
@@ -205,7 +204,7 @@ public final class ClientCache<K, S, C> implements AutoCloseable {
    * {@link #acquire} without blocking: completes with a lease as fresh as the cache's
    * {@link Freshness} requires, or fails as {@code acquire} would throw.
    */
-  public final CompletableFuture<Lease<C>> acquireAsync(K key) {
+  public final CompletableFuture<ClientLease<C>> acquireAsync(K key) {
     Arguments.key(key);
     return Arguments.failedIfThrows(() -> leases.acquireAsync(key));
   }
@@ -215,7 +214,7 @@ public final class ClientCache<K, S, C> implements AutoCloseable {
    * is one; fails after the acquire timeout with {@link ClientUnavailableException}, at once with
    * {@link NoSuchElementException} for a key never seen or removed.
    */
-  public final CompletableFuture<Lease<C>> acquireAsync(K key, long minVersion) {
+  public final CompletableFuture<ClientLease<C>> acquireAsync(K key, long minVersion) {
     return leases.acquireAsync(Arguments.key(key), minVersion);
   }
 
@@ -240,7 +239,7 @@ public final class ClientCache<K, S, C> implements AutoCloseable {
    *     exist as of then, with {@link UnsupportedOperationException} if no source's progress can
    *     cover it, and with {@link ClientUnavailableException} after the acquire timeout
    */
-  public final CompletableFuture<Lease<C>> acquireAsOf(K key, long storeVersion) {
+  public final CompletableFuture<ClientLease<C>> acquireAsOf(K key, long storeVersion) {
     return Arguments.failedIfThrows(() -> reads.acquireAsOf(Arguments.key(key),
         Arguments.version(storeVersion, key), Thread.currentThread().getName()));
   }
@@ -254,9 +253,23 @@ public final class ClientCache<K, S, C> implements AutoCloseable {
    * @return completes as {@link #acquireAsOf} does; fails with
    *     {@link UnsupportedOperationException} if the source cannot read its current version
    */
-  public final CompletableFuture<Lease<C>> acquireConsistent(K key) {
+  public final CompletableFuture<ClientLease<C>> acquireConsistent(K key) {
     return Arguments.failedIfThrows(() -> reads.acquireConsistent(Arguments.key(key),
         Thread.currentThread().getName()));
+  }
+
+  /**
+   * Reports that the client {@code key} serves fails in use (401, connection refused): the key goes
+   * STALE and rebuilds (a backoff in progress is kept); until then that client is served only under
+   * {@link Freshness#boundedStaleness}, never under {@link Freshness#strict()} (C11). Its leases are
+   * told once the replacement is served (C10). {@link ClientLease#reportFailure} reports one client.
+   *
+   * @param cause recorded as the key's last error
+   * @return whether a client was served to mark (false: nothing served yet)
+   * @throws NoSuchElementException if the key was never seen or was removed
+   */
+  public final boolean invalidate(K key, Throwable cause) {
+    return leases.invalidate(Arguments.key(key), Objects.requireNonNull(cause, "cause"));
   }
 
   /**
@@ -322,6 +335,7 @@ public final class ClientCache<K, S, C> implements AutoCloseable {
     private Duration acquireTimeout = Duration.ofSeconds(30);
     private Duration tombstoneRetention = Duration.ofMinutes(10);
     private Duration supersede;
+    private Duration leaseWarning;
     private Function<? super S, ? extends Collection<?>> dependsOn = spec -> List.of();
     private BiFunction<? super S, ? super C, Duration> lifetime; // null: clients never expire
     private double refreshAhead = ClientExpiry.DEFAULT_REFRESH_AHEAD;
@@ -392,6 +406,15 @@ public final class ClientCache<K, S, C> implements AutoCloseable {
      */
     public Builder<K, S, C> supersede(Duration after) {
       this.supersede = Arguments.notNegative(after, "supersede");
+      return this;
+    }
+
+    /**
+     * Logs (WARNING, naming the holders) leases that still pin a client this long after it was
+     * replaced or removed; default: off, and leases do not record their holders.
+     */
+    public Builder<K, S, C> leaseWarning(Duration after) {
+      this.leaseWarning = Arguments.notNegative(after, "leaseWarning");
       return this;
     }
 

@@ -1,7 +1,6 @@
 package dev.statewright.cache;
 
 import dev.statewright.lease.Lease;
-import dev.statewright.lease.LeasedResource;
 import dev.statewright.time.Scheduler;
 import java.time.Duration;
 import java.util.concurrent.TimeoutException;
@@ -24,7 +23,7 @@ final class ClientRenewal<K, S, C> {
    * thread, with the build timeout as its bound.
    *
    * Concurrency: no state of its own. A timer names the client it was armed for and does nothing
-   * if another is served by then (LeasedResource identity); a reconfigure's outcome is applied only
+   * if another is served by then (ServedClient identity); a reconfigure's outcome is applied only
    * if the entry still holds its run (ReconfigureRun identity), so a late outcome after a timeout,
    * a delete or an expiry changes nothing. The reconfigurer holds a lease on the client while it
    * runs, so the client is never closed under it (C6); it is user code, and whatever it throws is
@@ -62,7 +61,7 @@ final class ClientRenewal<K, S, C> {
   // ---------------------------------------------------------------- timers
 
   private void arm(Entry<K, S, C> entry, Served<S, C> s) {
-    LeasedResource<C> client = s.client();
+    ServedClient<C> client = s.client();
     if (s.refreshAt() != Served.NEVER) {
       at(s.refreshAt(), () -> {
         long now = scheduler.nanoTime();
@@ -90,8 +89,9 @@ final class ClientRenewal<K, S, C> {
             + "' to version " + run.version + " exceeded the build timeout of " + timeout)),
         timeout);
     Throwable error = null;
-    try (Lease<C> lease = run.client.acquire("reconfigure")) {
+    try (Lease<C> lease = run.client.resource.acquire("reconfigure")) {
       reconfigurer.reconfigure(lease.get(), run.spec);
+      run.client.reflects(run.version); // what its leases' version() says from now on
     } catch (Throwable t) { // any Throwable, a released client's included: fall back to a rebuild
       error = t;
     } finally {

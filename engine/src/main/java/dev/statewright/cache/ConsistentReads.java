@@ -1,7 +1,6 @@
 package dev.statewright.cache;
 
 import dev.statewright.event.EventSource;
-import dev.statewright.lease.Lease;
 import dev.statewright.time.Scheduler;
 import java.time.Duration;
 import java.util.ArrayList;
@@ -55,7 +54,7 @@ final class ConsistentReads<K, S, C> {
     int ownerOf(K key);
 
     /** A lease on a client built from the spec {@code key} wants now; fails if it has none. */
-    CompletableFuture<Lease<C>> leaseOnDesired(K key, String holder);
+    CompletableFuture<ClientLease<C>> leaseOnDesired(K key, String holder);
   }
 
   /** A key with no live entry. */
@@ -105,7 +104,7 @@ final class ConsistentReads<K, S, C> {
   // ---------------------------------------------------------------- the two reads
 
   /** A lease on {@code key} as of store version {@code storeVersion} (or later). */
-  CompletableFuture<Lease<C>> acquireAsOf(K key, long storeVersion, String holder) {
+  CompletableFuture<ClientLease<C>> acquireAsOf(K key, long storeVersion, String holder) {
     Read read = new Read(key, "version " + storeVersion, origin -> storeVersion, holder,
         scheduler.nanoTime() + timeout.toNanos());
     read.start();
@@ -116,7 +115,7 @@ final class ConsistentReads<K, S, C> {
    * A lease on {@code key} as of the owning source's current version (or later); asking for the
    * version and waiting for it share one acquire timeout.
    */
-  CompletableFuture<Lease<C>> acquireConsistent(K key, String holder) {
+  CompletableFuture<ClientLease<C>> acquireConsistent(K key, String holder) {
     long deadline = scheduler.nanoTime() + timeout.toNanos();
     List<Integer> origins;
     try {
@@ -131,7 +130,7 @@ final class ConsistentReads<K, S, C> {
     return CompletableFuture.allOf(versions.values().toArray(CompletableFuture<?>[]::new))
         .handle((ignored, error) -> {
           if (error != null) {
-            return CompletableFuture.<Lease<C>>failedFuture(unwrap(error));
+            return CompletableFuture.<ClientLease<C>>failedFuture(unwrap(error));
           }
           Read read = new Read(key, "the current version " + joined(versions),
               origin -> versions.containsKey(origin) ? versions.get(origin).join() : 0, holder,
@@ -207,7 +206,7 @@ final class ConsistentReads<K, S, C> {
 
   /** One read: resolve the owner, wait for its progress, lease the spec wanted then. */
   private final class Read {
-    final CompletableFuture<Lease<C>> result = new CompletableFuture<>();
+    final CompletableFuture<ClientLease<C>> result = new CompletableFuture<>();
     private final K key;
     private final String asOf;
     private final IntToLongFunction target;

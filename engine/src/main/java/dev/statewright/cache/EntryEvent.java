@@ -8,6 +8,12 @@ public enum EntryEvent {
   METADATA_CHANGED,
   /** Something the spec depends on (a Secret holding its token) changed. */
   DEPENDENCY_CHANGED,
+  /**
+   * The served client was reported failing ({@link ClientCache#invalidate},
+   * {@link ClientLease#reportFailure}): it is served only under bounded staleness until a
+   * replacement is built.
+   */
+  INVALIDATED,
   /** A build began. */
   BUILD_STARTED,
   /** A build finished and its client is the newest: the entry is current. */

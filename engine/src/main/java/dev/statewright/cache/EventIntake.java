@@ -9,7 +9,6 @@ import java.util.List;
 import java.util.Map;
 import java.util.Objects;
 import java.util.concurrent.CompletableFuture;
-import java.util.concurrent.atomic.AtomicInteger;
 import java.util.function.Function;
 
 /**
@@ -113,7 +112,7 @@ final class EventIntake<K, S, C> implements SourceSupervisor.Events<K, S> {
       boolean newer = n == null || p.version > n.desiredVersion
           || reAddsSoft && n.soft && p.version == n.desiredVersion;
       return !newer ? n : Node.created(p.key, p.spec, p.version, p.dependencies(), origin, p.now,
-          n == null ? new AtomicInteger() : n.abandonedRunning, waiter);
+          n, waiter);
     }
     if (p.version == n.desiredVersion && !sameSpec(n, p.spec)) {
       throw new RejectedSpec(new StaleVersionException("upsert of '" + n.key + "' at version "
@@ -196,8 +195,7 @@ final class EventIntake<K, S, C> implements SourceSupervisor.Events<K, S> {
     // read the old one fails its replace and reads again (C2)
     EntryTable.Update<K, S, C> u = table.update(key, n -> {
       if (n == null || !n.isLive()) {
-        return n != null && version <= n.desiredVersion ? n : Node.tombstone(key, version,
-            n == null ? null : n.displaced, n == null ? new AtomicInteger() : n.abandonedRunning);
+        return n != null && version <= n.desiredVersion ? n : Node.tombstone(key, version, n);
       }
       return version > n.desiredVersion ? n.removed(version) : n;
     });

@@ -1,6 +1,5 @@
 package dev.statewright.cache;
 
-import dev.statewright.lease.Lease;
 import dev.statewright.lease.ResourceReleasedException;
 import dev.statewright.time.Scheduler;
 import java.time.Duration;
@@ -47,23 +46,34 @@ final class LeaseIssuer<K, S, C> implements ConsistentReads.Entries<K, C> {
 
   // ---------------------------------------------------------------- the three reads
 
+  /**
+   * Marks the client {@code key} serves broken (C11): see {@link Node#invalidated}. (A lease's
+   * report goes through BuildLauncher, which made its client.)
+   *
+   * @return whether a client was served to mark
+   */
+  boolean invalidate(K key, Throwable cause) {
+    return table.update(liveEntry(key), n -> n.invalidated(null, cause, scheduler.nanoTime()))
+        .changed();
+  }
+
   /** A lease as fresh as the freshness policy asks, waiting up to the acquire timeout. */
-  Lease<C> acquire(K key) {
+  ClientLease<C> acquire(K key) {
     Entry<K, S, C> entry = entryOf(key);
-    Lease<C> lease = tryLease(entry); // checks that it is live: one read of the node
+    ClientLease<C> lease = tryLease(entry); // checks that it is live: one read of the node
     return lease != null ? lease : join(awaitFresh(entry, holder()));
   }
 
   /** {@link #acquire} without blocking. */
-  CompletableFuture<Lease<C>> acquireAsync(K key) {
+  CompletableFuture<ClientLease<C>> acquireAsync(K key) {
     Entry<K, S, C> entry = entryOf(key);
-    Lease<C> lease = tryLease(entry);
+    ClientLease<C> lease = tryLease(entry);
     return lease != null ? CompletableFuture.completedFuture(lease)
         : awaitFresh(entry, holder());
   }
 
   /** A lease on a client built from {@code minVersion} or newer, once there is one. */
-  CompletableFuture<Lease<C>> acquireAsync(K key, long minVersion) {
+  CompletableFuture<ClientLease<C>> acquireAsync(K key, long minVersion) {
     Entry<K, S, C> entry;
     try {
       entry = liveEntry(key);
@@ -83,7 +93,7 @@ final class LeaseIssuer<K, S, C> implements ConsistentReads.Entries<K, C> {
 
   /** For consistent reads: waits (strictly) for a client of the spec {@code key} wants now. */
   @Override
-  public CompletableFuture<Lease<C>> leaseOnDesired(K key, String holder) {
+  public CompletableFuture<ClientLease<C>> leaseOnDesired(K key, String holder) {
     Entry<K, S, C> entry = table.get(key);
     if (entry == null || !entry.node().isLive()) {
       return CompletableFuture.failedFuture(table.missing(key, entry));
@@ -108,7 +118,7 @@ final class LeaseIssuer<K, S, C> implements ConsistentReads.Entries<K, C> {
   }
 
   /** A lease on the served client if the freshness policy allows it now; null to wait. */
-  private Lease<C> tryLease(Entry<K, S, C> entry) {
+  private ClientLease<C> tryLease(Entry<K, S, C> entry) {
     for (;;) {
       Node<K, S, C> n = entry.node();
       if (!n.isLive()) {
@@ -121,7 +131,7 @@ final class LeaseIssuer<K, S, C> implements ConsistentReads.Entries<K, C> {
         continue; // dropped it (C12): read again
       }
       try {
-        return n.served.client().acquire(holder());
+        return n.served.client().lease(holder());
       } catch (ResourceReleasedException replaced) {
         // a newer client took its place between our read and our lease: read again
       }
@@ -151,12 +161,12 @@ final class LeaseIssuer<K, S, C> implements ConsistentReads.Entries<K, C> {
   // ---------------------------------------------------------------- waiting
 
   /** Waits for a client built from the spec known now (or newer). */
-  private CompletableFuture<Lease<C>> awaitFresh(Entry<K, S, C> entry, String holder) {
+  private CompletableFuture<ClientLease<C>> awaitFresh(Entry<K, S, C> entry, String holder) {
     return awaitLease(entry, 0, entry.node().desiredRevision, holder, true);
   }
 
   /** {@code failFast}: fail at once when the build waited for fails, instead of at the timeout. */
-  private CompletableFuture<Lease<C>> awaitLease(Entry<K, S, C> entry, long minVersion,
+  private CompletableFuture<ClientLease<C>> awaitLease(Entry<K, S, C> entry, long minVersion,
       long minRevision, String holder, boolean failFast) {
     LeaseWaiter waiter = new LeaseWaiter(entry, minVersion, minRevision, holder, failFast);
     Served<S, C> served = entry.node().served;
@@ -174,7 +184,7 @@ final class LeaseIssuer<K, S, C> implements ConsistentReads.Entries<K, C> {
     return waiter.future;
   }
 
-  private static <C> Lease<C> join(CompletableFuture<Lease<C>> future) {
+  private static <C> ClientLease<C> join(CompletableFuture<ClientLease<C>> future) {
     try {
       return future.join();
     } catch (CompletionException e) {
@@ -203,7 +213,7 @@ final class LeaseIssuer<K, S, C> implements ConsistentReads.Entries<K, C> {
 
   /** An acquire waiting for a fresh enough client: a lease once served. */
   private final class LeaseWaiter extends Waiter<K, S, C> {
-    final CompletableFuture<Lease<C>> future = new CompletableFuture<>();
+    final CompletableFuture<ClientLease<C>> future = new CompletableFuture<>();
     private final Entry<K, S, C> entry;
     private final String holder;
     private final boolean failFast;
@@ -233,6 +243,12 @@ final class LeaseIssuer<K, S, C> implements ConsistentReads.Entries<K, C> {
       return future.isDone();
     }
 
+    /** Under strict(), no invalidated client (C11); under bounded staleness, as before. */
+    @Override
+    boolean takesBroken() {
+      return freshness != Freshness.strict();
+    }
+
     @Override
     void serve(Served<S, C> served, Snapshot<K, S, C> view) {
       if (expiredNow(entry, served)) { // dropped now: wait for its replacement
@@ -240,7 +256,7 @@ final class LeaseIssuer<K, S, C> implements ConsistentReads.Entries<K, C> {
         return;
       }
       try {
-        Lease<C> lease = served.client().acquire(holder);
+        ClientLease<C> lease = served.client().lease(holder);
         if (!future.complete(lease)) {
           lease.close(); // timed out meanwhile
         }

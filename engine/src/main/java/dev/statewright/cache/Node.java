@@ -1,6 +1,5 @@
 package dev.statewright.cache;
 
-import dev.statewright.lease.LeasedResource;
 import dev.statewright.lifecycle.Lifecycle;
 import java.util.ArrayList;
 import java.util.Collection;
@@ -27,8 +26,9 @@ final class Node<K, S, C> {
    *   REBUILDING -> REBUILDING   buildSucceeded of a superseded revision (BUILD_SUPERSEDED)
    *   REBUILDING -> CURRENT      buildSucceeded of the newest revision
    *   REBUILDING -> STALE        buildFailed, buildAbandoned
-   *   CURRENT    -> STALE        upserted (SPEC_CHANGED), dependencyChanged, refreshDue,
-   *                              expired (CLIENT_EXPIRED; STALE and REBUILDING keep theirs)
+   *   CURRENT    -> STALE        upserted (SPEC_CHANGED), dependencyChanged, invalidated,
+   *                              refreshDue, expired (CLIENT_EXPIRED; STALE and REBUILDING keep
+   *                              theirs)
    *   CURRENT    -> REBUILDING   upserted (RECONFIGURE_STARTED: the reconfigurer runs)
    *   REBUILDING -> CURRENT      reconfigured of the newest revision (RECONFIGURED)
    *   REBUILDING -> STALE        reconfigured of a superseded one (RECONFIGURE_SUPERSEDED),
@@ -71,10 +71,17 @@ final class Node<K, S, C> {
   final long staleSinceNanos;
   final List<Waiter<K, S, C>> waiters;
   /**
+   * Clients served by this key so far (C15): 1 with the first, +1 with each new client served,
+   * never lower; kept by a tombstone and handed to a re-add, as {@link #abandonedRunning} is.
+   */
+  final long generation;
+  /**
    * Abandoned factory calls of this key that have not returned, shared by every incarnation of
    * the key (a tombstone hands it to a re-add); changed by {@link BuildRun}, not by CAS here.
    */
   final AtomicInteger abandonedRunning;
+  /** Clients of this key superseded but not yet released, shared like {@link #abandonedRunning}. */
+  final AtomicInteger retiredInUse;
   /**
    * Built on first use. Racy but benign, like {@code String.hash}: every thread builds an equal
    * value, and {@code Optional} and {@code Snapshot} are immutable with final fields, so a view
@@ -102,29 +109,37 @@ final class Node<K, S, C> {
     this.nextRetryNanos = d.nextRetryNanos;
     this.staleSinceNanos = d.staleSinceNanos;
     this.waiters = List.copyOf(d.waiters);
+    this.generation = d.generation;
     this.abandonedRunning = d.abandonedRunning;
+    this.retiredInUse = d.retiredInUse;
   }
 
   /**
    * This node as a {@link Snapshot}, the same instance on every call but the racing first ones
-   * and those after the count of abandoned builds still running changed.
+   * and those after a count the node does not hold changed (abandoned builds running, leases).
    */
   Optional<Snapshot<K, S, C>> view() {
     Optional<Snapshot<K, S, C>> v = view;
     int abandoned = abandonedRunning.get();
-    if (v == null || v.get().abandonedBuildsRunning() != abandoned) {
+    int leases = served == null ? 0 : served.client().openLeases();
+    int retired = retiredInUse.get();
+    if (v == null || v.get().abandonedBuildsRunning() != abandoned
+        || v.get().openLeases() != leases || v.get().retiredClientsInUse() != retired) {
       v = Optional.of(new Snapshot<>(key, state, desiredVersion, desiredSpec,
           served == null ? 0 : served.version(), served == null ? null : served.spec(),
-          lastError, nextRetryNanos, abandoned));
+          lastError, nextRetryNanos, abandoned, generation, leases, retired));
       view = v;
     }
     return v;
   }
 
-  /** A new entry that wants its first build, waited on by {@code waiter} (if not null). */
+  /**
+   * A new entry that wants its first build, waited on by {@code waiter} (if not null); it takes
+   * over what the key's {@code tombstone} (if not null) keeps for every incarnation.
+   */
   static <K, S, C> Node<K, S, C> created(K key, S spec, long version, Collection<?> dependencies,
-      int origin, long now, AtomicInteger abandonedRunning, Waiter<K, S, C> waiter) {
-    Draft<K, S, C> d = new Draft<>(key, abandonedRunning);
+      int origin, long now, Node<K, S, C> tombstone, Waiter<K, S, C> waiter) {
+    Draft<K, S, C> d = new Draft<>(key, tombstone);
     d.state = EntryState.STALE;
     d.origin = origin;
     d.desiredSpec = spec;
@@ -139,13 +154,15 @@ final class Node<K, S, C> {
     return new Node<>(d);
   }
 
-  /** A tombstone at {@code version}, still owing the cancellation of {@code displaced} if any. */
-  static <K, S, C> Node<K, S, C> tombstone(K key, long version, BuildRun<S> displaced,
-      AtomicInteger abandonedRunning) {
-    Draft<K, S, C> d = new Draft<>(key, abandonedRunning);
+  /**
+   * A tombstone at {@code version} where the key had none or the older {@code tombstone}, still
+   * owing the cancellation of the build that one displaced, if any.
+   */
+  static <K, S, C> Node<K, S, C> tombstone(K key, long version, Node<K, S, C> tombstone) {
+    Draft<K, S, C> d = new Draft<>(key, tombstone);
     d.state = EntryState.REMOVED;
     d.desiredVersion = version;
-    d.displaced = displaced;
+    d.displaced = tombstone == null ? null : tombstone.displaced;
     return new Node<>(d);
   }
 
@@ -220,14 +237,15 @@ final class Node<K, S, C> {
    * {@code run} built {@code client}; served at once. If a newer spec arrived meanwhile, {@code next}
    * builds it and the entry stays REBUILDING (C3).
    */
-  Node<K, S, C> buildSucceeded(BuildRun<S> run, LeasedResource<C> client, BuildRun<S> next,
+  Node<K, S, C> buildSucceeded(BuildRun<S> run, ServedClient<C> client, BuildRun<S> next,
       long refreshAt, long expiresAt) {
     boolean newest = run.revision == desiredRevision;
     Draft<K, S, C> d = edit(newest ? EntryEvent.BUILD_SUCCEEDED : EntryEvent.BUILD_SUPERSEDED);
     long version = newest ? desiredVersion : run.version;
     assert served == null || version >= served.version() : "served version went back";
     d.served = new Served<>(newest ? desiredSpec : run.spec, version, run.revision, client,
-        refreshAt, expiresAt);
+        false, refreshAt, expiresAt);
+    d.generation = generation + 1;
     d.lastError = null;
     d.failures = 0;
     d.nextRetryNanos = 0;
@@ -276,7 +294,7 @@ final class Node<K, S, C> {
    * revision is wanted, and the client keeps serving meanwhile, under any freshness. Nothing if
    * another client is served or a build is already due (STALE, REBUILDING).
    */
-  Node<K, S, C> refreshDue(LeasedResource<C> client, long now) {
+  Node<K, S, C> refreshDue(ServedClient<C> client, long now) {
     if (state != EntryState.CURRENT || served == null || served.client() != client) {
       return this;
     }
@@ -295,7 +313,7 @@ final class Node<K, S, C> {
    * its last lease) and readers wait for its replacement; a CURRENT entry wants that build now,
    * a STALE or REBUILDING one has it coming already (or its retry).
    */
-  Node<K, S, C> expired(LeasedResource<C> client, long now) {
+  Node<K, S, C> expired(ServedClient<C> client, long now) {
     if (served == null || served.client() != client) {
       return this;
     }
@@ -308,19 +326,45 @@ final class Node<K, S, C> {
   }
 
   /**
+   * The served client failed in use ({@code target}, or whichever is served if null): a rebuild,
+   * and until it is served the client is {@code broken}, served only under bounded staleness
+   * (C11). A report against a client no longer served changes nothing; one while a rebuild is
+   * due already only records {@code cause}. The backoff is not reset: a build that fails backs off
+   * as usual.
+   */
+  Node<K, S, C> invalidated(ServedClient<C> target, Throwable cause, long now) {
+    if (!isLive() || served == null || target != null && served.client() != target) {
+      return this;
+    }
+    Draft<K, S, C> d = edit(state == EntryState.CURRENT ? EntryEvent.INVALIDATED : null)
+        .staleFrom(now);
+    d.lastError = cause;
+    if (!served.broken()) {
+      d.served = served.markedBroken();
+    }
+    if (!behind()) { // CURRENT, or refreshing it (C12): a client of a newer revision is due
+      d.desiredRevision++;
+      d.buildWanted |= state == EntryState.CURRENT; // never backing off: a permit at once
+    }
+    return d.freeze();
+  }
+
+  /**
    * The reconfigurer of {@code run} returned (C13): the same client serves the new spec. If a
    * newer change arrived meanwhile, it serves the spec it was reconfigured to and a build of the
    * newest is wanted. If the client expired meanwhile, the reconfigure counts as failed.
    */
   Node<K, S, C> reconfigured(ReconfigureRun<S, C> run) {
-    if (served == null || served.client() != run.client) {
+    if (served == null || served.client() != run.client || served.broken()) {
       return reconfigureFailed(run, new IllegalStateException("the client of '" + key
-          + "' expired while it was being reconfigured to version " + run.version));
+          + "' expired or was reported failing while it was being reconfigured to version "
+          + run.version));
     }
     boolean newest = run.revision == desiredRevision;
     Draft<K, S, C> d = edit(newest ? EntryEvent.RECONFIGURED : EntryEvent.RECONFIGURE_SUPERSEDED);
     d.served = newest ? served.reflecting(desiredSpec, desiredVersion, run.revision)
         : served.reflecting(run.spec, run.version, run.revision);
+    d.generation = generation + 1; // served anew, in place (C15)
     d.reconfigure = null;
     d.lastError = null;
     d.failures = 0;
@@ -443,13 +487,18 @@ final class Node<K, S, C> {
     long nextRetryNanos;
     long staleSinceNanos;
     final List<Waiter<K, S, C>> waiters;
+    long generation;
     private final AtomicInteger abandonedRunning;
+    private final AtomicInteger retiredInUse;
     private final Node<K, S, C> previous;
 
-    private Draft(K key, AtomicInteger abandonedRunning) {
+    /** A first node of {@code key}, after {@code tombstone} (null if the key had none). */
+    private Draft(K key, Node<K, S, C> tombstone) {
       this.key = key;
       this.waiters = new ArrayList<>(1);
-      this.abandonedRunning = abandonedRunning;
+      this.generation = tombstone == null ? 0 : tombstone.generation;
+      this.abandonedRunning = tombstone == null ? new AtomicInteger() : tombstone.abandonedRunning;
+      this.retiredInUse = tombstone == null ? new AtomicInteger() : tombstone.retiredInUse;
       this.previous = null;
     }
 
@@ -473,7 +522,9 @@ final class Node<K, S, C> {
       this.nextRetryNanos = n.nextRetryNanos;
       this.staleSinceNanos = n.staleSinceNanos;
       this.waiters = new ArrayList<>(n.waiters);
+      this.generation = n.generation;
       this.abandonedRunning = n.abandonedRunning;
+      this.retiredInUse = n.retiredInUse;
       this.previous = n;
     }
 
@@ -508,6 +559,7 @@ final class Node<K, S, C> {
             .permit(EntryState.REBUILDING, EntryEvent.BUILD_ABANDONED, EntryState.STALE)
             .permit(EntryState.CURRENT, EntryEvent.SPEC_CHANGED, EntryState.STALE)
             .permit(EntryState.CURRENT, EntryEvent.DEPENDENCY_CHANGED, EntryState.STALE)
+            .permit(EntryState.CURRENT, EntryEvent.INVALIDATED, EntryState.STALE)
             .permit(EntryState.CURRENT, EntryEvent.METADATA_CHANGED, EntryState.CURRENT)
             .permit(EntryState.CURRENT, EntryEvent.REFRESH_DUE, EntryState.STALE)
             .permit(EntryState.CURRENT, EntryEvent.CLIENT_EXPIRED, EntryState.STALE)

@@ -1,7 +1,5 @@
 package dev.statewright.cache;
 
-import dev.statewright.lease.LeasedResource;
-
 /**
  * One call of the {@link Reconfigurer}, identified by object identity: the served client it
  * updates and the spec, version and revision it updates it to. Its outcome is applied only if the
@@ -11,9 +9,9 @@ final class ReconfigureRun<S, C> {
   final S spec;
   final long version;
   final long revision;
-  final LeasedResource<C> client;
+  final ServedClient<C> client;
 
-  ReconfigureRun(S spec, long version, long revision, LeasedResource<C> client) {
+  ReconfigureRun(S spec, long version, long revision, ServedClient<C> client) {
     this.spec = spec;
     this.version = version;
     this.revision = revision;

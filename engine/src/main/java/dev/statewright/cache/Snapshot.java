@@ -25,9 +25,13 @@ public final class Snapshot<K, S, C> {
   private final Throwable lastError;
   private final long nextRetryNanos;
   private final int abandonedBuildsRunning;
+  private final long generation;
+  private final int openLeases;
+  private final int retiredClientsInUse;
 
   Snapshot(K key, EntryState state, long desiredVersion, S desiredSpec, long servedVersion,
-      S servedSpec, Throwable lastError, long nextRetryNanos, int abandonedBuildsRunning) {
+      S servedSpec, Throwable lastError, long nextRetryNanos, int abandonedBuildsRunning,
+      long generation, int openLeases, int retiredClientsInUse) {
     this.key = key;
     this.state = state;
     this.desiredVersion = desiredVersion;
@@ -37,6 +41,9 @@ public final class Snapshot<K, S, C> {
     this.lastError = lastError;
     this.nextRetryNanos = nextRetryNanos;
     this.abandonedBuildsRunning = abandonedBuildsRunning;
+    this.generation = generation;
+    this.openLeases = openLeases;
+    this.retiredClientsInUse = retiredClientsInUse;
   }
 
   /** The key. */
@@ -87,6 +94,29 @@ public final class Snapshot<K, S, C> {
     return abandonedBuildsRunning;
   }
 
+  /**
+   * How many clients the key has served (C15): 1 with the first, one more each time a new client
+   * is served, a rebuild that keeps the version included (a dependency change, an
+   * invalidation); 0 before the first. It never goes back, not even across a delete and re-add,
+   * so a listing shows a rebuild that {@link #servedVersion()} does not.
+   */
+  public long generation() {
+    return generation;
+  }
+
+  /** Leases open on the served client when this snapshot was taken; 0 if none is served. */
+  public int openLeases() {
+    return openLeases;
+  }
+
+  /**
+   * Clients of this key replaced (or removed) but still leased when this snapshot was taken: each
+   * is released when its last lease closes (C6), and a lease on one has been told so (C10).
+   */
+  public int retiredClientsInUse() {
+    return retiredClientsInUse;
+  }
+
   @Override
   public boolean equals(Object o) {
     return o instanceof Snapshot<?, ?, ?> other
@@ -94,7 +124,9 @@ public final class Snapshot<K, S, C> {
         && desiredVersion == other.desiredVersion && Objects.equals(desiredSpec, other.desiredSpec)
         && servedVersion == other.servedVersion && Objects.equals(servedSpec, other.servedSpec)
         && Objects.equals(lastError, other.lastError) && nextRetryNanos == other.nextRetryNanos
-        && abandonedBuildsRunning == other.abandonedBuildsRunning;
+        && abandonedBuildsRunning == other.abandonedBuildsRunning
+        && generation == other.generation && openLeases == other.openLeases
+        && retiredClientsInUse == other.retiredClientsInUse;
   }
 
   @Override

@@ -108,7 +108,7 @@ final class UpdateEffects<K, S, C> {
       return;
     }
     if (prev.served != null && (next.served == null || next.served.client() != prev.served.client())) {
-      prev.served.client().retire(); // closed when its last lease closes
+      prev.served.client().supersede(); // tells its leases; closed when its last lease closes
     }
     if (prev.build != null && prev.build != next.build && !prev.build.hasEnded()) {
       launcher.abandon(prev.build); // timed out, superseded or removed: cancelled or interrupted

@@ -17,7 +17,13 @@ abstract class Waiter<K, S, C> {
   }
 
   final boolean satisfiedBy(Served<S, C> served) {
-    return served != null && served.version() >= minVersion && served.revision() >= minRevision;
+    return served != null && served.version() >= minVersion && served.revision() >= minRevision
+        && (!served.broken() || takesBroken());
+  }
+
+  /** Whether an invalidated client, still served, answers this waiter (C11: not for strict reads). */
+  boolean takesBroken() {
+    return true;
   }
 
   /** Whether a failed build of {@code run} answers this waiter. */

@@ -76,7 +76,7 @@ public final class LeasedResource<T> {
     try {
       MethodHandles.Lookup lookup = MethodHandles.lookup();
       WORD = lookup.findVarHandle(LeasedResource.class, "word", long.class);
-      CLOSED = lookup.findVarHandle(LeasedResource.Holding.class, "closed", boolean.class);
+      CLOSED = lookup.findVarHandle(LeasedResource.Claim.class, "closed", boolean.class);
     } catch (ReflectiveOperationException e) {
       throw new ExceptionInInitializerError(e);
     }
@@ -88,7 +88,7 @@ public final class LeasedResource<T> {
   private final TransitionListener<ResourceState, ResourceEvent> listener;
   private final Scheduler scheduler;
   /** The open leases, for holders(); null for a resource that only counts them. */
-  private final Set<Holding> open;
+  private final Set<Claim<T>> open;
   @SuppressWarnings("unused") // accessed through WORD
   private volatile long word;
   private volatile Instant retiredAt;
@@ -151,17 +151,7 @@ public final class LeasedResource<T> {
    * @throws ResourceReleasedException if the owner has retired the resource
    */
   public Lease<T> acquire(String holder) {
-    if (holder == null || holder.isBlank()) {
-      throw new IllegalArgumentException("a lease of '" + name + "' needs a non-blank holder");
-    }
-    long before = doAcquire(holder);
-    Holding lease = new Holding(holder);
-    if (open != null) {
-      open.add(lease);
-    }
-    changed(count(before) == 0 ? ResourceState.STAGED : ResourceState.IN_USE,
-        ResourceEvent.ACQUIRED, ResourceState.IN_USE);
-    return lease;
+    return new Holding<>(this, holder);
   }
 
   /** The owner lets go: released now if no lease is open, else when the last one closes. */
@@ -224,7 +214,16 @@ public final class LeasedResource<T> {
     }
   }
 
-  private void doClose(Holding lease) {
+  /** A new {@code lease} is counted ({@code before} is the word it CASed away): bookkeeping. */
+  private void opened(Claim<T> lease, long before) {
+    if (open != null) {
+      open.add(lease);
+    }
+    changed(count(before) == 0 ? ResourceState.STAGED : ResourceState.IN_USE,
+        ResourceEvent.ACQUIRED, ResourceState.IN_USE);
+  }
+
+  private void doClose(Claim<T> lease) {
     if (open != null) {
       open.remove(lease);
     }
@@ -282,44 +281,85 @@ public final class LeasedResource<T> {
         + ", holders=" + holders() + "]";
   }
 
-  /** One open claim; identity matters, so no equals/hashCode override. */
-  private final class Holding implements Lease<T> {
+  /**
+   * One open lease, of a type its resource's owner chooses: an owner that hands out more than
+   * {@link Lease} (a cache's client lease, which knows the client generation it holds) extends
+   * this class. Each instance is one lease, counted by its resource from its construction, so a
+   * richer lease costs no allocation beyond the lease itself. Identity matters: no
+   * {@code equals}/{@code hashCode} override.
+   *
+   * @param <T> the leased value
+   */
+  public abstract static class Claim<T> implements Lease<T> {
+    private final LeasedResource<T> resource;
     private final String holder;
     private final LeaseEvent jfr;
     @SuppressWarnings("unused") // accessed through CLOSED
     private volatile boolean closed;
 
-    Holding(String holder) {
-      this.holder = holder;
-      this.jfr = LeaseEvent.beginIfEnabled(name, holder);
-    }
-
-    @Override
-    public T get() {
-      if (closed) {
-        throw new IllegalStateException("the lease of '" + name + "' by " + holder + " is closed");
+    /**
+     * Opens a lease on {@code resource} for {@code holder}.
+     *
+     * @param resource the resource leased
+     * @param holder who holds the lease, for messages; not blank
+     * @throws ResourceReleasedException if the owner has retired the resource
+     */
+    protected Claim(LeasedResource<T> resource, String holder) {
+      if (holder == null || holder.isBlank()) {
+        throw new IllegalArgumentException("a lease of '" + resource.name
+            + "' needs a non-blank holder");
       }
-      return value;
+      long before = resource.doAcquire(holder);
+      this.resource = resource;
+      this.holder = holder;
+      this.jfr = LeaseEvent.beginIfEnabled(resource.name, holder);
+      resource.opened(this, before); // only the set of holders sees this lease before it returns
     }
 
     @Override
-    public String holder() {
+    public final T get() {
+      if (closed) {
+        throw new IllegalStateException("the lease of '" + resource.name + "' by " + holder
+            + " is closed");
+      }
+      return resource.value;
+    }
+
+    @Override
+    public final String holder() {
       return holder;
     }
 
+    /** The resource this lease holds. */
+    protected final LeasedResource<T> resource() {
+      return resource;
+    }
+
     @Override
-    public void close() {
+    public final void close() {
       if (CLOSED.compareAndSet(this, false, true)) {
         if (jfr != null) {
           jfr.commit();
         }
-        doClose(this);
+        resource.doClose(this);
       }
+    }
+
+    /** Whether {@link #close()} was called. */
+    protected final boolean isClosed() {
+      return closed;
     }
 
     @Override
     public String toString() {
-      return "Lease[" + name + " by " + holder + (closed ? ", closed]" : "]");
+      return "Lease[" + resource.name + " by " + holder + (closed ? ", closed]" : "]");
+    }
+  }
+
+  /** The lease {@link #acquire} hands out. */
+  private static final class Holding<T> extends Claim<T> {
+    Holding(LeasedResource<T> resource, String holder) {
+      super(resource, holder);
     }
   }
 }

@@ -502,7 +502,7 @@ class CacheLivenessTest {
       scheduler.runAll();
       cache.upsert("redis", V2, 2);
 
-      CompletableFuture<Lease<Client>> waiting = cache.acquireAsync("redis");
+      CompletableFuture<ClientLease<Client>> waiting = cache.acquireAsync("redis");
       scheduler.runAll();
 
       assertThat(waiting).isCompletedExceptionally();
@@ -518,10 +518,10 @@ class CacheLivenessTest {
       cache.upsert("redis", V1, 1);
       scheduler.runAll();
       cache.upsert("redis", V2, 2); // its build starts
-      CompletableFuture<Lease<Client>> forV2 = cache.acquireAsync("redis");
+      CompletableFuture<ClientLease<Client>> forV2 = cache.acquireAsync("redis");
       cache.upsert("redis", V3, 3);
-      CompletableFuture<Lease<Client>> forV3 = cache.acquireAsync("redis");
-      CompletableFuture<Lease<Client>> versioned = cache.acquireAsync("redis", 2);
+      CompletableFuture<ClientLease<Client>> forV3 = cache.acquireAsync("redis");
+      CompletableFuture<ClientLease<Client>> versioned = cache.acquireAsync("redis", 2);
 
       scheduler.runAll();
 
@@ -643,7 +643,7 @@ class CacheLivenessTest {
       scheduler.runAll();
       cache.upsert("redis", V2, 2);
 
-      CompletableFuture<Lease<Client>> fresh = cache.acquireAsync("redis");
+      CompletableFuture<ClientLease<Client>> fresh = cache.acquireAsync("redis");
 
       assertThat(fresh).as("V1 is stale under strict()").isNotDone();
       scheduler.runAll();

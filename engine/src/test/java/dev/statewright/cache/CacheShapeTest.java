@@ -35,8 +35,9 @@ class CacheShapeTest {
       List.of("Waiter"),
       List.of("ClientExpiry"),
       List.of("BuildRun", "Served", "ReconfigureRun", "UserCode", "Arguments"),
+      List.of("ServedClient"),
       List.of("AsyncClientFactory", "Backoff", "CacheListener", "ChangePolicy", "ClientFactory",
-          "ClientUnavailableException", "Freshness", "Reconfigurer", "Snapshot",
+          "ClientLease", "ClientUnavailableException", "Freshness", "Reconfigurer", "Snapshot",
           "StaleVersionException"),
       List.of("Change", "EntryEvent", "EntryState"));
   private static final Path SOURCES = Path.of("src/main/java/dev/statewright/cache");

@@ -147,14 +147,14 @@ class ClientCacheEdgesTest {
     cache.upsert("redis", V2, 2);
     scheduler.runAll();
 
-    CompletableFuture<Lease<Client>> waiting = cache.acquireAsync("redis", 2);
+    CompletableFuture<ClientLease<Client>> waiting = cache.acquireAsync("redis", 2);
     scheduler.advance(Duration.ofSeconds(6));
 
     assertThatThrownBy(waiting::join).hasMessageContaining("serving version 1")
         .hasMessageContaining("last error: java.io.IOException: refused");
     factory.failure = (key, spec) -> new IOException("down");
     cache.upsert("never", V1, 1);
-    CompletableFuture<Lease<Client>> nothing = cache.acquireAsync("never", 1);
+    CompletableFuture<ClientLease<Client>> nothing = cache.acquireAsync("never", 1);
     scheduler.advance(Duration.ofSeconds(6));
     assertThatThrownBy(nothing::join).hasMessageContaining("nothing served");
   }
@@ -184,22 +184,26 @@ class ClientCacheEdgesTest {
   @Test
   void snapshotsAreEqualExactlyWhenEveryFieldIs() {
     IOException e = new IOException("x");
-    Snapshot<String, String, String> s = new Snapshot<>("k", EntryState.CURRENT, 2, "b", 1, "a", e, 7, 0);
-    assertThat(s).isEqualTo(new Snapshot<>("k", EntryState.CURRENT, 2, "b", 1, "a", e, 7, 0))
-        .hasSameHashCodeAs(new Snapshot<>("k", EntryState.CURRENT, 2, "b", 1, "a", e, 7, 0))
-        .isNotEqualTo(new Snapshot<>("j", EntryState.CURRENT, 2, "b", 1, "a", e, 7, 0))
-        .isNotEqualTo(new Snapshot<>("k", EntryState.STALE, 2, "b", 1, "a", e, 7, 0))
-        .isNotEqualTo(new Snapshot<>("k", EntryState.CURRENT, 3, "b", 1, "a", e, 7, 0))
-        .isNotEqualTo(new Snapshot<>("k", EntryState.CURRENT, 2, "c", 1, "a", e, 7, 0))
-        .isNotEqualTo(new Snapshot<>("k", EntryState.CURRENT, 2, "b", 0, "a", e, 7, 0))
-        .isNotEqualTo(new Snapshot<>("k", EntryState.CURRENT, 2, "b", 1, "z", e, 7, 0))
-        .isNotEqualTo(new Snapshot<>("k", EntryState.CURRENT, 2, "b", 1, "a", null, 7, 0))
-        .isNotEqualTo(new Snapshot<>("k", EntryState.CURRENT, 2, "b", 1, "a", e, 8, 0))
-        .isNotEqualTo(new Snapshot<>("k", EntryState.CURRENT, 2, "b", 1, "a", e, 7, 1))
+    Snapshot<String, String, String> s = new Snapshot<>("k", EntryState.CURRENT, 2, "b", 1, "a", e, 7, 0, 4, 0, 0);
+    assertThat(s).isEqualTo(new Snapshot<>("k", EntryState.CURRENT, 2, "b", 1, "a", e, 7, 0, 4, 0, 0))
+        .hasSameHashCodeAs(new Snapshot<>("k", EntryState.CURRENT, 2, "b", 1, "a", e, 7, 0, 4, 0, 0))
+        .isNotEqualTo(new Snapshot<>("j", EntryState.CURRENT, 2, "b", 1, "a", e, 7, 0, 4, 0, 0))
+        .isNotEqualTo(new Snapshot<>("k", EntryState.STALE, 2, "b", 1, "a", e, 7, 0, 4, 0, 0))
+        .isNotEqualTo(new Snapshot<>("k", EntryState.CURRENT, 3, "b", 1, "a", e, 7, 0, 4, 0, 0))
+        .isNotEqualTo(new Snapshot<>("k", EntryState.CURRENT, 2, "c", 1, "a", e, 7, 0, 4, 0, 0))
+        .isNotEqualTo(new Snapshot<>("k", EntryState.CURRENT, 2, "b", 0, "a", e, 7, 0, 4, 0, 0))
+        .isNotEqualTo(new Snapshot<>("k", EntryState.CURRENT, 2, "b", 1, "z", e, 7, 0, 4, 0, 0))
+        .isNotEqualTo(new Snapshot<>("k", EntryState.CURRENT, 2, "b", 1, "a", null, 7, 0, 4, 0, 0))
+        .isNotEqualTo(new Snapshot<>("k", EntryState.CURRENT, 2, "b", 1, "a", e, 8, 0, 4, 0, 0))
+        .isNotEqualTo(new Snapshot<>("k", EntryState.CURRENT, 2, "b", 1, "a", e, 7, 1, 4, 0, 0))
+        .isNotEqualTo(new Snapshot<>("k", EntryState.CURRENT, 2, "b", 1, "a", e, 7, 0, 5, 0, 0))
+        .isNotEqualTo(new Snapshot<>("k", EntryState.CURRENT, 2, "b", 1, "a", e, 7, 0, 4, 1, 0))
+        .isNotEqualTo(new Snapshot<>("k", EntryState.CURRENT, 2, "b", 1, "a", e, 7, 0, 4, 0, 1))
         .isNotEqualTo("k");
     assertThat(s.hashCode()).isNotZero();
     assertThat(s.abandonedBuildsRunning()).isZero();
     assertThat(s.nextRetryNanos()).hasValue(7);
+    assertThat(s.generation()).isEqualTo(4);
   }
 
   @Test

@@ -407,7 +407,7 @@ class ClientCacheTest {
       factory.failure = (key, spec) -> refused;
       cache.upsert("redis", V1, 1);
 
-      CompletableFuture<Lease<Client>> lease = cache.acquireAsync("redis", 1);
+      CompletableFuture<ClientLease<Client>> lease = cache.acquireAsync("redis", 1);
       scheduler.runAll();
       assertThat(lease).isNotDone();
       scheduler.advance(Duration.ofSeconds(6));

@@ -91,6 +91,38 @@ class ClientExpiryTest {
   }
 
   @Test
+  void aRefreshCountsAsAGenerationAndSupersedesTheLeasesOnTheOldClient() { // C15, C10
+    start(builder(scheduler));
+    long before = snapshot().generation();
+    ClientLease<Client> held = cache.acquireAsync("redis").join();
+
+    scheduler.advance(Duration.ofSeconds(50));
+
+    assertThat(snapshot().generation()).isEqualTo(before + 1);
+    assertThat(held.isCurrent()).isFalse();
+    assertThat(held.superseded()).isCompleted();
+    held.close();
+  }
+
+  @Test
+  void aClientReportedFailingWhileItIsRefreshedIsNotServedUnderStrict() { // C11 beside C12
+    Client first = start(builder(scheduler));
+    factory.failure = (key, spec) -> new IOException("down");
+    scheduler.advance(Duration.ofSeconds(50)); // the refresh failed: STALE, backing off, still served
+    assertThat(leased()).isSameAs(first);
+
+    assertThat(cache.invalidate("redis", new IOException("401 from the registry"))).isTrue();
+
+    CompletableFuture<ClientLease<Client>> strict = cache.acquireAsync("redis");
+    assertThat(strict).isNotDone();
+    factory.failure = (key, spec) -> null;
+    scheduler.advance(Duration.ofSeconds(8));
+    try (ClientLease<Client> lease = strict.join()) {
+      assertThat(lease.get()).isNotSameAs(first);
+    }
+  }
+
+  @Test
   void aFailedRefreshKeepsTheClientUntilItsExpiryThenReadersWait() { // C7, C12
     Client first = start(builder(scheduler));
     factory.failure = (key, spec) -> new IOException("token endpoint down");
@@ -104,7 +136,7 @@ class ClientExpiryTest {
     scheduler.advance(Duration.ofSeconds(40)); // 100 s: expired
     assertThat(snapshot().servedSpec()).isEmpty();
     assertThat(first.closes).hasValue(1);
-    CompletableFuture<Lease<Client>> waiting = cache.acquireAsync("redis");
+    CompletableFuture<ClientLease<Client>> waiting = cache.acquireAsync("redis");
     assertThat(waiting).isNotDone();
     assertThat(transitions).contains("CLIENT_EXPIRED");
 
@@ -137,7 +169,7 @@ class ClientExpiryTest {
     factory.failure = (key, spec) -> new IOException("down");
     scheduler.advance(Duration.ofSeconds(101)); // the expiry timer was held back: never fires
 
-    CompletableFuture<Lease<Client>> waiting = cache.acquireAsync("redis");
+    CompletableFuture<ClientLease<Client>> waiting = cache.acquireAsync("redis");
 
     assertThat(waiting).isNotDone();
     assertThat(snapshot().servedSpec()).isEmpty();

@@ -51,7 +51,7 @@ class ConsistentReadsTest {
     store.progress(3);
     scheduler.runAll();
 
-    CompletableFuture<Lease<Client>> read = cache.acquireAsOf("redis", 7);
+    CompletableFuture<ClientLease<Client>> read = cache.acquireAsOf("redis", 7);
     store.upsert("redis", versioned(7), 7);
     scheduler.runAll();
     assertThat(read).as("the client of version 7 is built, but the source has not said it"
@@ -68,7 +68,7 @@ class ConsistentReadsTest {
     store.upsert("other", versioned(5), 5);
     scheduler.runAll();
 
-    CompletableFuture<Lease<Client>> read = cache.acquireAsOf("redis", 5);
+    CompletableFuture<ClientLease<Client>> read = cache.acquireAsOf("redis", 5);
     store.progress(5); // version 5 changed another key: redis as of 5 is its version 3
     scheduler.runAll();
 
@@ -83,7 +83,7 @@ class ConsistentReadsTest {
     store.upsert("redis", versioned(4), 4);
     store.progress(4);
 
-    CompletableFuture<Lease<Client>> read = cache.acquireAsOf("redis", 4);
+    CompletableFuture<ClientLease<Client>> read = cache.acquireAsOf("redis", 4);
     assertThat(read).as("version 3's client is served, version 4's not built yet").isNotDone();
 
     scheduler.runAll();
@@ -95,7 +95,7 @@ class ConsistentReadsTest {
     store.upsert("redis", versioned(3), 3);
     scheduler.runAll();
 
-    CompletableFuture<Lease<Client>> read = cache.acquireAsOf("postgres", 6);
+    CompletableFuture<ClientLease<Client>> read = cache.acquireAsOf("postgres", 6);
     assertThat(read).as("postgres might arrive up to version 6").isNotDone();
     store.progress(6);
     scheduler.runAll();
@@ -106,7 +106,7 @@ class ConsistentReadsTest {
 
   @Test
   void aKeyCreatedBeforeTheVersionIsFoundOnceTheSourceGetsThere() {
-    CompletableFuture<Lease<Client>> read = cache.acquireAsOf("postgres", 6);
+    CompletableFuture<ClientLease<Client>> read = cache.acquireAsOf("postgres", 6);
     store.upsert("postgres", versioned(5), 5);
     store.progress(6);
     scheduler.runAll();
@@ -120,7 +120,7 @@ class ConsistentReadsTest {
     store.progress(3);
     scheduler.runAll();
 
-    CompletableFuture<Lease<Client>> read = cache.acquireAsOf("redis", 8);
+    CompletableFuture<ClientLease<Client>> read = cache.acquireAsOf("redis", 8);
     store.delete("redis", 8);
     store.progress(8);
     scheduler.runAll();
@@ -134,7 +134,7 @@ class ConsistentReadsTest {
     store.upsert("redis", versioned(3), 3);
     scheduler.runAll();
 
-    CompletableFuture<Lease<Client>> read = cache.acquireAsOf("redis", 9);
+    CompletableFuture<ClientLease<Client>> read = cache.acquireAsOf("redis", 9);
     store.resync(Map.of("other", Versioned.of(versioned(9), 9)), 9); // a relist after compaction
     store.progress(9);
     scheduler.runAll();
@@ -148,7 +148,7 @@ class ConsistentReadsTest {
     store.progress(3);
     scheduler.runAll();
 
-    CompletableFuture<Lease<Client>> read = cache.acquireAsOf("redis", 10);
+    CompletableFuture<ClientLease<Client>> read = cache.acquireAsOf("redis", 10);
     scheduler.advance(TIMEOUT.minusMillis(1));
     assertThat(read).isNotDone();
     scheduler.advance(Duration.ofMillis(1));
@@ -162,7 +162,7 @@ class ConsistentReadsTest {
   void aTimedOutReadWithdrawsItsWaitAndALateProgressChangesNothing() {
     store.upsert("redis", versioned(3), 3);
     scheduler.runAll();
-    CompletableFuture<Lease<Client>> read = cache.acquireAsOf("redis", 10);
+    CompletableFuture<ClientLease<Client>> read = cache.acquireAsOf("redis", 10);
     scheduler.advance(TIMEOUT);
 
     store.progress(10);
@@ -182,8 +182,8 @@ class ConsistentReadsTest {
     other.upsert("postgres", versioned(40), 40);
     scheduler.runAll();
 
-    CompletableFuture<Lease<Client>> redis = cache.acquireAsOf("redis", 5);
-    CompletableFuture<Lease<Client>> postgres = cache.acquireAsOf("postgres", 50);
+    CompletableFuture<ClientLease<Client>> redis = cache.acquireAsOf("redis", 5);
+    CompletableFuture<ClientLease<Client>> postgres = cache.acquireAsOf("postgres", 50);
     other.progress(50);
     scheduler.runAll();
     assertThat(redis).as("the other source's progress says nothing about redis").isNotDone();
@@ -201,7 +201,7 @@ class ConsistentReadsTest {
     store = new ManualEventSource<>();
     cache = builder().source(store).source(other).build();
 
-    CompletableFuture<Lease<Client>> read = cache.acquireAsOf("mysql", 5);
+    CompletableFuture<ClientLease<Client>> read = cache.acquireAsOf("mysql", 5);
     store.progress(5);
     scheduler.runAll();
     assertThat(read).as("the other source may still deliver mysql").isNotDone();
@@ -267,7 +267,7 @@ class ConsistentReadsTest {
     store.storeVersion(12); // writes the replica has not seen yet
     scheduler.runAll();
 
-    CompletableFuture<Lease<Client>> read = cache.acquireConsistent("redis");
+    CompletableFuture<ClientLease<Client>> read = cache.acquireConsistent("redis");
     assertThat(read).isNotDone();
     store.upsert("redis", versioned(11), 11);
     store.progress(12);
@@ -321,7 +321,7 @@ class ConsistentReadsTest {
     inner.upsert("redis", versioned(3), 3);
     scheduler.runAll();
 
-    CompletableFuture<Lease<Client>> read = cache.acquireConsistent("redis");
+    CompletableFuture<ClientLease<Client>> read = cache.acquireConsistent("redis");
     scheduler.advance(TIMEOUT);
 
     assertThat(failure(read)).isInstanceOf(ClientUnavailableException.class)
@@ -335,7 +335,7 @@ class ConsistentReadsTest {
     scheduler.runAll();
 
     store.storeVersion(9); // never reached
-    CompletableFuture<Lease<Client>> read = cache.acquireConsistent("redis");
+    CompletableFuture<ClientLease<Client>> read = cache.acquireConsistent("redis");
     scheduler.advance(TIMEOUT);
 
     assertThat(failure(read)).isInstanceOf(ClientUnavailableException.class)
@@ -352,8 +352,8 @@ class ConsistentReadsTest {
     store.upsert("b", versioned(6), 6);
     store.progress(6);
 
-    CompletableFuture<Lease<Client>> a = cache.acquireAsOf("a", 6);
-    CompletableFuture<Lease<Client>> b = cache.acquireAsOf("b", 2); // asks for less, gets 6
+    CompletableFuture<ClientLease<Client>> a = cache.acquireAsOf("a", 6);
+    CompletableFuture<ClientLease<Client>> b = cache.acquireAsOf("b", 2); // asks for less, gets 6
     scheduler.runAll();
 
     assertThat(servedVersion(a)).isEqualTo(5);
@@ -363,7 +363,7 @@ class ConsistentReadsTest {
 
   @Test
   void closingTheCacheFailsWaitingReads() {
-    CompletableFuture<Lease<Client>> read = cache.acquireAsOf("redis", 4);
+    CompletableFuture<ClientLease<Client>> read = cache.acquireAsOf("redis", 4);
     cache.close();
 
     assertThat(failure(read)).isInstanceOf(IllegalStateException.class)
@@ -380,14 +380,14 @@ class ConsistentReadsTest {
     assertThat(servedVersion(cache.acquireAsOf("redis", 9))).isEqualTo(3);
   }
 
-  private static long servedVersion(CompletableFuture<Lease<Client>> read) {
+  private static long servedVersion(CompletableFuture<ClientLease<Client>> read) {
     assertThat(read).isDone();
     try (Lease<Client> lease = read.join()) {
       return versionOf(lease.get());
     }
   }
 
-  private static Throwable failure(CompletableFuture<Lease<Client>> read) {
+  private static Throwable failure(CompletableFuture<ClientLease<Client>> read) {
     assertThat(read).isCompletedExceptionally();
     try {
       read.join();

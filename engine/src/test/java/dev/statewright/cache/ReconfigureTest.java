@@ -123,6 +123,34 @@ class ReconfigureTest {
   }
 
   @Test
+  void aReconfigureCountsAsAGenerationAndLeasesSayTheVersionTheClientReflects() { // C15, C13
+    start(reconfiguring());
+    long before = snapshot().generation();
+    cache.upsert("repo", V2, 2);
+    scheduler.runAll();
+
+    assertThat(snapshot().generation()).isEqualTo(before + 1);
+    try (ClientLease<Conn> lease = cache.acquireAsync("repo").join()) {
+      assertThat(lease.version()).isEqualTo(2);
+      assertThat(lease.isCurrent()).isTrue();
+    }
+  }
+
+  @Test
+  void aClientReportedFailingWhileBeingReconfiguredIsRebuilt() { // C11 beside C13
+    Conn first = start(reconfiguring());
+    cache.upsert("repo", V2, 2); // the reconfigure is queued
+    cache.invalidate("repo", new IllegalStateException("401"));
+
+    scheduler.runAll();
+
+    assertThat(transitions).contains("RECONFIGURE_FAILED");
+    assertThat(leased()).isNotSameAs(first);
+    assertThat(snapshot().servedSpec()).contains(V2);
+    assertThat(snapshot().state()).isEqualTo(EntryState.CURRENT);
+  }
+
+  @Test
   void aReconfigurerThatThrowsFallsBackToARebuild() { // C13, any Throwable
     for (Throwable thrown : List.of(new IllegalStateException("no"), new StackOverflowError("injected"))) {
       Conn first = start(reconfiguring());
@@ -200,7 +228,7 @@ class ReconfigureTest {
   void strictReadersWaitForTheReconfigureBoundedOnesKeepTheClient() {
     Conn first = start(reconfiguring());
     cache.upsert("repo", V2, 2);
-    CompletableFuture<Lease<Conn>> strict = cache.acquireAsync("repo");
+    CompletableFuture<ClientLease<Conn>> strict = cache.acquireAsync("repo");
     assertThat(strict).isNotDone();
 
     scheduler.runAll();

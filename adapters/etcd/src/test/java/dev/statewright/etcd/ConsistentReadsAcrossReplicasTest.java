@@ -5,6 +5,7 @@ import static java.nio.charset.StandardCharsets.UTF_8;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import dev.statewright.cache.ClientCache;
+import dev.statewright.cache.ClientLease;
 import dev.statewright.event.EventSink;
 import dev.statewright.lease.Lease;
 import io.etcd.jetcd.Client;
@@ -333,13 +334,13 @@ class ConsistentReadsAcrossReplicasTest {
           ? into.read(replica.name + " " + how, key) : into.readAsOf(replica.name + " " + how, key);
       long revision = lastRevision.get();
       long started = System.nanoTime();
-      CompletableFuture<Lease<String>> lease = switch (how) {
+      CompletableFuture<ClientLease<String>> lease = switch (how) {
         case "acquireAsOf" -> replica.cache.acquireAsOf(key, revision);
         case "acquireConsistent" -> replica.cache.acquireConsistent(key);
         default -> replica.cache.acquireAsync(key); // what it has, without waiting for progress
       };
       long value;
-      try (Lease<String> held = lease.get(30, TimeUnit.SECONDS)) {
+      try (ClientLease<String> held = lease.get(30, TimeUnit.SECONDS)) {
         value = Long.parseLong(held.get().substring(1));
       } catch (ExecutionException e) {
         if (!(e.getCause() instanceof NoSuchElementException)) {

@@ -3,9 +3,9 @@ package dev.statewright.josdk;
 import dev.statewright.cache.ChangePolicy;
 import dev.statewright.cache.ClientCache;
 import dev.statewright.cache.ClientFactory;
+import dev.statewright.cache.ClientLease;
 import dev.statewright.cache.ClientUnavailableException;
 import dev.statewright.cache.Freshness;
-import dev.statewright.lease.Lease;
 import io.fabric8.kubernetes.api.model.HasMetadata;
 import io.fabric8.kubernetes.api.model.Secret;
 import io.javaoperatorsdk.operator.api.config.informer.InformerEventSourceConfiguration;
@@ -166,13 +166,13 @@ public final class ClientPerResource<P extends HasMetadata, S, C> implements Aut
    * @throws CompletionException if building this generation failed; its cause is the factory's
    *     own exception (JOSDK retries the reconciliation)
    */
-  public Lease<C> acquire(P primary) {
-    CompletableFuture<Lease<C>> lease = acquireAsync(primary);
+  public ClientLease<C> acquire(P primary) {
+    CompletableFuture<ClientLease<C>> lease = acquireAsync(primary);
     try {
       return lease.get();
     } catch (InterruptedException e) {
       Thread.currentThread().interrupt();
-      lease.thenAccept(Lease::close);
+      lease.thenAccept(ClientLease::close);
       throw new CompletionException("interrupted while waiting for the client of "
           + keyOf(primary), e);
     } catch (ExecutionException e) {
@@ -186,14 +186,14 @@ public final class ClientPerResource<P extends HasMetadata, S, C> implements Aut
    * @param primary the resource being reconciled
    * @return completes with the lease, or fails as {@code acquire} would throw
    */
-  public CompletableFuture<Lease<C>> acquireAsync(P primary) {
+  public CompletableFuture<ClientLease<C>> acquireAsync(P primary) {
     Objects.requireNonNull(primary, "primary");
     String key = keyOf(primary);
     Desired<S> desired = desired(primary);
     Incarnations.Advance advance = incarnations.advance(key, primary);
     CompletableFuture<?> written = advance.isNew()
         ? cache.upsert(key, desired, advance.version()) : CompletableFuture.completedFuture(null);
-    CompletableFuture<Lease<C>> result = new CompletableFuture<>();
+    CompletableFuture<ClientLease<C>> result = new CompletableFuture<>();
     written.whenComplete((served, failed) -> {
       if (failed != null) {
         result.completeExceptionally(failed);

@@ -3,7 +3,8 @@ package dev.statewright.harness.cache;
 import dev.statewright.harness.property.Command;
 import dev.statewright.harness.property.Model;
 import dev.statewright.harness.sim.SimulatedScheduler;
-import dev.statewright.lease.Lease;
+import dev.statewright.cache.ClientLease;
+import java.io.IOException;
 import dev.statewright.time.Scheduler;
 import java.time.Duration;
 import java.util.ArrayList;
@@ -25,8 +26,9 @@ import java.util.random.RandomGenerator;
  * {@link CacheUnderTest}: upserts, deletes and strict acquires on two keys with versions that
  * arrive out of order, builds that take virtual time, leases held for a while. Linearizability
  * (parallel programs) or postconditions (sequential ones) cover C2 and C4; {@link CacheMonitor}
- * covers C1, C3, C5, C6 and C8. With faults on, builds fail or hang (C7) and only the monitors
- * and convergence judge.
+ * covers C1, C3, C5, C6 and C8, and, with leases held across replacements, invalidations and
+ * failures reported through leases, C10, C11 and C15. With faults on, builds fail or hang (C7)
+ * and only the monitors and convergence judge.
  */
 public final class CacheModel implements Model<CacheModel.State, CacheModel.Wired> {
   static final List<String> KEYS = List.of("k1", "k2");
@@ -255,7 +257,11 @@ public final class CacheModel implements Model<CacheModel.State, CacheModel.Wire
     if (dice < 65) {
       return new Rotate();
     }
-    return new Acquire(key, Duration.ofMillis(random.nextInt(500)), faults);
+    if (dice < 70) {
+      return new Invalidate(key);
+    }
+    boolean reports = random.nextInt(4) == 0; // held longer, across replacements, then reported
+    return new Acquire(key, Duration.ofMillis(random.nextInt(reports ? 2000 : 500)), faults, reports);
   }
 
   @Override
@@ -422,11 +428,20 @@ public final class CacheModel implements Model<CacheModel.State, CacheModel.Wire
     public CompletionStage<Object> run(Wired system) {
       long before = system.factory.starts();
       List<String> live = KEYS.stream().filter(k -> system.cache.view(k).isPresent()).toList();
+      Map<String, Long> generations = new HashMap<>();
+      live.forEach(k -> system.cache.generation(k).ifPresent(g -> generations.put(k, g)));
       return system.cache.rotate(SimSpec.SECRET).thenApply(result -> {
         for (String key : "ok".equals(result) ? live : List.<String>of()) { // a failed rebuild says so
           system.cache.servedClient(key).filter(c -> c.startedAs <= before).ifPresent(stale ->
               system.monitor.violation("C9: after the secret changed, " + key + " still serves "
                   + stale + ", built before the change"));
+          long was = generations.getOrDefault(key, Long.MAX_VALUE);
+          system.cache.generation(key).ifPresent(g -> {
+            if (system.cache.view(key).filter(v -> v.servedVersion() >= 0).isPresent() && g <= was) {
+              system.monitor.violation("C15: " + key + " was rebuilt for the secret but its "
+                  + "generation stayed " + g);
+            }
+          });
         }
         return result;
       });
@@ -463,8 +478,57 @@ public final class CacheModel implements Model<CacheModel.State, CacheModel.Wire
     }
   }
 
-  /** Acquire(key): the version of a fresh client, held for a while; "none" for an absent key. */
-  record Acquire(String key, Duration hold, boolean faults) implements Command<State, Wired> {
+  /**
+   * Invalidate(key): the user reports the served client failing (C11), then acquires again, as a
+   * holder whose call failed would; "marked", "nothing" (none served yet), "none" for an absent key.
+   */
+  record Invalidate(String key) implements Command<State, Wired> {
+    @Override
+    public Optional<State> apply(State state, Object result) {
+      KeyState k = stateOf(state, key);
+      boolean live = k != null && k.live();
+      boolean allowed = live ? "marked".equals(result) || "nothing".equals(result)
+          : "none".equals(result);
+      return allowed ? Optional.of(state) : Optional.empty();
+    }
+
+    @Override
+    public Optional<State> applyUnknown(State state) {
+      return Optional.of(state);
+    }
+
+    @Override
+    public CompletionStage<Object> run(Wired system) {
+      long generation = system.cache.generation(key).orElse(-1);
+      return system.cache.invalidate(key).thenApply(result -> {
+        if ("marked".equals(result)) {
+          system.monitor.invalidated(key, generation);
+          system.cache.acquire(key).thenAccept(lease -> {
+            system.monitor.leaseHeld(key, lease, generation);
+            lease.close();
+          });
+        }
+        return result;
+      });
+    }
+
+    @Override
+    public Object partition() {
+      return key;
+    }
+
+    @Override
+    public String toString() {
+      return "invalidate(" + key + ")";
+    }
+  }
+
+  /**
+   * Acquire(key): the version of a fresh client, held for a while; "none" for an absent key. With
+   * {@code reports}, the holder reports its client failing when it lets go, replaced or not.
+   */
+  record Acquire(String key, Duration hold, boolean faults, boolean reports)
+      implements Command<State, Wired> {
     @Override
     public Optional<State> apply(State state, Object result) {
       KeyState k = stateOf(state, key);
@@ -482,18 +546,19 @@ public final class CacheModel implements Model<CacheModel.State, CacheModel.Wire
     @Override
     public CompletionStage<Object> run(Wired system) {
       CompletableFuture<Object> result = new CompletableFuture<>();
+      long brokenAtStart = system.monitor.invalidatedGeneration(key);
       system.cache.acquire(key).whenComplete((lease, error) -> {
         if (error != null) {
           Throwable cause = error instanceof CompletionException ? error.getCause() : error;
           result.complete(cause instanceof NoSuchElementException ? "none" : "unavailable");
           return;
         }
-        result.complete(hold(system, lease));
+        result.complete(hold(system, lease, brokenAtStart));
       });
       return result;
     }
 
-    private Object hold(Wired system, Lease<SimClient> lease) {
+    private Object hold(Wired system, ClientLease<SimClient> lease, long brokenAtStart) {
       SimClient client = lease.get();
       client.leases.incrementAndGet();
       system.monitor.leaseTaken();
@@ -506,7 +571,14 @@ public final class CacheModel implements Model<CacheModel.State, CacheModel.Wire
             system.monitor.violation("C5: the listing shows " + key + " v" + v.servedVersion()
                 + " while acquire handed out " + client));
       }
+      CacheMonitor.Held held = system.monitor.leaseHeld(key, lease, brokenAtStart);
       system.scheduler.schedule(() -> {
+        if (reports && held != null) {
+          boolean current = lease.isCurrent();
+          long before = system.cache.generation(key).orElse(-1);
+          boolean marked = lease.reportFailure(new IOException("connection refused, reported by its holder"));
+          system.monitor.reported(held, current, marked, before);
+        }
         client.leases.decrementAndGet();
         lease.close();
         system.monitor.leaseGiven();
@@ -521,7 +593,8 @@ public final class CacheModel implements Model<CacheModel.State, CacheModel.Wire
 
     @Override
     public String toString() {
-      return "acquire(" + key + ")";
+      return reports ? "acquire(" + key + ", held " + hold.toMillis() + " ms, then reported failing)"
+          : "acquire(" + key + ")";
     }
   }
 }

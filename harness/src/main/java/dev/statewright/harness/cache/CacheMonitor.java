@@ -1,5 +1,6 @@
 package dev.statewright.harness.cache;
 
+import dev.statewright.cache.ClientLease;
 import dev.statewright.time.Scheduler;
 import java.time.Duration;
 import java.util.ArrayList;
@@ -7,6 +8,7 @@ import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
+import java.util.OptionalLong;
 import java.util.concurrent.TimeUnit;
 
 /**
@@ -30,6 +32,11 @@ public final class CacheMonitor {
   private final List<SimClient> clients = new ArrayList<>(); // guarded by this
   private final List<SimClient> reconfigured = new ArrayList<>(); // guarded by this; this step's
   private Scheduler clock; // renewing runs only: clients expire
+  /** Per key, the highest generation seen (C15) and the highest one invalidated (C11). */
+  private final Map<String, Long> highestGeneration = new HashMap<>(); // guarded by this
+  private final Map<String, Long> invalidatedGeneration = new HashMap<>(); // guarded by this
+  /** Leases the property took, watched for C10 (simulation only). */
+  private final List<Held> held = new ArrayList<>(); // guarded by this
   private int building; // guarded by this
   private int leasesHeld; // guarded by this
   private CacheUnderTest cache;
@@ -206,6 +213,8 @@ public final class CacheMonitor {
     keys.forEach(this::keptServing);
     reconfigured.forEach(this::listsWhatItReflects);
     reconfigured.clear();
+    keys.forEach(this::generationKept);
+    checkTold();
     if (progress != null) {
       progress.afterStep();
     }
@@ -251,6 +260,121 @@ public final class CacheMonitor {
     });
   }
 
+  /** A lease the property took on the client of {@code generation}, watched for C10. */
+  static final class Held {
+    final String key;
+    final long generation;
+    final ClientLease<SimClient> lease;
+    int told; // guarded by the monitor
+    boolean flagged; // guarded by the monitor
+
+    Held(String key, long generation, ClientLease<SimClient> lease) {
+      this.key = key;
+      this.generation = generation;
+      this.lease = lease;
+    }
+
+    @Override
+    public String toString() {
+      return "the lease on " + key + " generation " + generation;
+    }
+  }
+
+  /** The highest generation of {@code key} invalidated so far; -1 if none (C11). */
+  synchronized long invalidatedGeneration(String key) {
+    return invalidatedGeneration.getOrDefault(key, -1L);
+  }
+
+  /** The client of {@code key} at {@code generation} was reported failing and marked (C11). */
+  synchronized void invalidated(String key, long generation) {
+    invalidatedGeneration.merge(key, generation, Math::max);
+    // unless a build at once (a synchronous factory) served the replacement already
+    if (stepwise && cache != null && cache.generation(key).orElse(-1) == generation
+        && cache.view(key).filter(v -> !v.errorRecorded()).isPresent()) {
+      violations.add("C11: the failure reported against " + key + " is not its last error");
+    }
+  }
+
+  /**
+   * The property was handed {@code lease} on {@code key} by a strict acquire that started when
+   * {@code brokenAtStart} was the highest generation invalidated: in a simulation, where the
+   * listing and the lease are read at one instant, the lease is watched for C10 and judged for
+   * C11. Null when not watched.
+   */
+  synchronized Held leaseHeld(String key, ClientLease<SimClient> lease, long brokenAtStart) {
+    OptionalLong generation = stepwise && cache != null ? cache.generation(key) : OptionalLong.empty();
+    if (generation.isEmpty()) {
+      return null;
+    }
+    long g = generation.getAsLong();
+    if (g <= brokenAtStart) {
+      violations.add("C11: a strict acquire of " + key + " that started after generation "
+          + brokenAtStart + " was invalidated was handed generation " + g);
+    }
+    Held h = new Held(key, g, lease);
+    held.add(h);
+    lease.superseded().thenRun(() -> told(h));
+    return h;
+  }
+
+  private synchronized void told(Held h) {
+    h.told++;
+    if (h.told > 1) {
+      violations.add("C10: " + h + " was told " + h.told + " times");
+    }
+    if (h.lease.isCurrent()) {
+      violations.add("C10: " + h + " is still current after superseded() completed");
+    }
+    if (cache.view(h.key).isPresent() && cache.generation(h.key).orElse(-1) == h.generation) {
+      violations.add("C10: " + h + " was told while its client is still served");
+    }
+  }
+
+  /**
+   * The holder of {@code h} reported its client failing, which the cache answered {@code marked}:
+   * a report against a replaced client changes nothing (C11).
+   */
+  synchronized void reported(Held h, boolean wasCurrent, boolean marked, long generationBefore) {
+    if (!wasCurrent && marked) {
+      violations.add("C11: a report against " + h + ", already replaced, marked a client");
+    }
+    long after = cache.generation(h.key).orElse(-1);
+    if (!wasCurrent && after != generationBefore) {
+      violations.add("C11: a report against " + h + ", already replaced, moved " + h.key
+          + " from generation " + generationBefore + " to " + after);
+    }
+    if (marked) {
+      invalidated(h.key, h.generation);
+    }
+  }
+
+  /** Every watched lease whose client was replaced or removed has been told (C10). */
+  private void checkTold() {
+    assert Thread.holdsLock(this);
+    for (Held h : held) {
+      if (h.told == 0 && !h.flagged && (cache.view(h.key).isEmpty()
+          || cache.generation(h.key).orElse(h.generation) > h.generation)) {
+        h.flagged = true;
+        violations.add("C10: " + h + " was not told that its client was replaced or removed");
+      }
+    }
+  }
+
+  /** Generations never go back, and a key serving a client has served at least one (C15). */
+  private void generationKept(String key) {
+    assert Thread.holdsLock(this);
+    OptionalLong g = cache.generation(key);
+    if (g.isEmpty()) {
+      return;
+    }
+    Long before = highestGeneration.put(key, Math.max(g.getAsLong(), highestGeneration.getOrDefault(key, -1L)));
+    if (before != null && g.getAsLong() < before) {
+      violations.add("C15: the generation of " + key + " went back from " + before + " to " + g.getAsLong());
+    }
+    cache.view(key).filter(v -> v.servedVersion() >= 0 && g.getAsLong() < 1).ifPresent(v ->
+        violations.add("C15: " + key + " serves v" + v.servedVersion() + " at generation " + g.getAsLong()));
+  }
+
   synchronized void leaseTaken() {
     leasesHeld++;
   }
@@ -275,12 +399,21 @@ public final class CacheMonitor {
     for (String key : keys) {
       cache.view(key).filter(v -> !v.current()).ifPresent(v -> violation("C3: " + key
           + " did not converge: desired v" + v.desiredVersion() + ", serving v" + v.servedVersion()));
+      long broken = invalidatedGeneration(key);
+      if (stepwise && cache.view(key).isPresent() && cache.generation(key).orElse(-1) <= broken) {
+        violation("C11: " + key + " still serves the client invalidated at generation " + broken);
+      }
     }
     cache.close();
     if (!stepwise) { // a build that finished as the cache closed is discarded on its own thread
       awaitClosed(Duration.ofSeconds(30));
     }
     synchronized (this) {
+      for (Held h : held) {
+        if (h.told != 1 && !h.flagged) {
+          violations.add("C10: " + h + " was told " + h.told + " times, its cache closed");
+        }
+      }
       for (SimClient client : clients) {
         if (client.closes.get() != 1) {
           violations.add("C6: " + client + " was closed " + client.closes.get() + " times in all");

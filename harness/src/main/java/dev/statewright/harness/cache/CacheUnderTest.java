@@ -1,8 +1,9 @@
 package dev.statewright.harness.cache;
 
-import dev.statewright.lease.Lease;
+import dev.statewright.cache.ClientLease;
 import java.util.Optional;
 import java.util.OptionalInt;
+import java.util.OptionalLong;
 import java.util.concurrent.CompletionStage;
 
 /**
@@ -19,7 +20,18 @@ public interface CacheUnderTest extends AutoCloseable {
   CompletionStage<Object> delete(String key, long version);
 
   /** A lease on a fresh client; fails with NoSuchElementException for an absent key. */
-  CompletionStage<Lease<SimClient>> acquire(String key);
+  CompletionStage<ClientLease<SimClient>> acquire(String key);
+
+  /**
+   * Reports the client {@code key} serves as failing (C11): {@code "marked"} if one was served,
+   * {@code "nothing"} if none is yet, {@code "none"} for an absent key.
+   */
+  CompletionStage<Object> invalidate(String key);
+
+  /** How many clients a key has served ({@code Snapshot.generation()}, C15), if it counts them. */
+  default OptionalLong generation(String key) {
+    return OptionalLong.empty();
+  }
 
   /** The secret every spec reads changed; completes when every dependent is rebuilt. */
   CompletionStage<Object> rotate(String secret);

@@ -1,9 +1,10 @@
 package dev.statewright.harness.cache;
 
-import dev.statewright.lease.Lease;
+import dev.statewright.cache.ClientLease;
 import java.util.NoSuchElementException;
 import java.util.Optional;
 import java.util.OptionalInt;
+import java.util.OptionalLong;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionStage;
 import java.util.function.Supplier;
@@ -48,9 +49,21 @@ final class IsolatingCache implements CacheUnderTest {
   }
 
   @Override
-  public CompletionStage<Lease<SimClient>> acquire(String key) {
+  public CompletionStage<ClientLease<SimClient>> acquire(String key) {
     return cache == null ? CompletableFuture.failedFuture(new NoSuchElementException(key))
         : guarded("acquire(" + key + ")", () -> cache.acquire(key));
+  }
+
+  @Override
+  public CompletionStage<Object> invalidate(String key) {
+    return cache == null ? CompletableFuture.completedFuture("none")
+        : guarded("invalidate(" + key + ")", () -> cache.invalidate(key))
+            .exceptionally(e -> "failed: " + e.getClass().getSimpleName());
+  }
+
+  @Override
+  public OptionalLong generation(String key) {
+    return cache == null ? OptionalLong.empty() : cache.generation(key);
   }
 
   @Override

@@ -5,12 +5,15 @@ import dev.statewright.cache.Change;
 import dev.statewright.cache.ClientCache;
 import dev.statewright.cache.EntryState;
 import dev.statewright.cache.StaleVersionException;
-import dev.statewright.lease.Lease;
+import dev.statewright.cache.ClientLease;
+import java.io.IOException;
 import java.time.Duration;
 import java.util.NoSuchElementException;
 import java.util.Optional;
 import java.util.OptionalInt;
+import java.util.OptionalLong;
 import java.util.Set;
+import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionException;
 import java.util.concurrent.CompletionStage;
 
@@ -105,8 +108,23 @@ public final class RealCache implements CacheUnderTest {
   }
 
   @Override
-  public CompletionStage<Lease<SimClient>> acquire(String key) {
+  public CompletionStage<ClientLease<SimClient>> acquire(String key) {
     return cache.acquireAsync(key);
+  }
+
+  @Override
+  public CompletionStage<Object> invalidate(String key) {
+    try {
+      boolean marked = cache.invalidate(key, new IOException("401 Unauthorized, reported by a user"));
+      return CompletableFuture.completedFuture(marked ? "marked" : "nothing");
+    } catch (NoSuchElementException | IllegalStateException absentOrClosed) {
+      return CompletableFuture.completedFuture("none");
+    }
+  }
+
+  @Override
+  public OptionalLong generation(String key) {
+    return cache.snapshot(key).map(s -> OptionalLong.of(s.generation())).orElse(OptionalLong.empty());
   }
 
   @Override

@@ -5,6 +5,7 @@ import dev.statewright.harness.cache.CacheUnderTest;
 import dev.statewright.harness.cache.SimClient;
 import dev.statewright.harness.cache.SimFactory;
 import dev.statewright.harness.cache.SimSpec;
+import dev.statewright.cache.ClientLease;
 import dev.statewright.lease.Lease;
 import dev.statewright.lease.LeasedResource;
 import dev.statewright.time.Scheduler;
@@ -14,6 +15,7 @@ import java.util.List;
 import java.util.Map;
 import java.util.NoSuchElementException;
 import java.util.Optional;
+import java.util.OptionalLong;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionStage;
 
@@ -39,7 +41,16 @@ abstract class BrokenCache implements CacheUnderTest {
     Throwable lastError;
     boolean retryScheduled;
     final Map<CompletableFuture<Object>, Long> waiters = new HashMap<>();
+    /** Clients served so far (C15). */
+    long generation;
+    /** The served client a user reported failing, until its replacement is served (C11). */
+    LeasedResource<SimClient> broken;
+    /** Completes when the invalidated client's replacement is served (or its build fails). */
+    CompletableFuture<Object> repair;
   }
+
+  /** Each served client's supersession stage, completed when it is replaced or removed (C10). */
+  final Map<LeasedResource<SimClient>, CompletableFuture<Void>> superseded = new HashMap<>();
 
   BrokenCache(CacheModel.Wiring wiring) {
     this.scheduler = wiring.scheduler();
@@ -59,10 +70,13 @@ abstract class BrokenCache implements CacheUnderTest {
     Slot s = slot(key);
     LeasedResource<SimClient> old = s.served;
     s.served = LeasedResource.of(key + "@v" + client.version(), client, SimClient::close, scheduler);
+    superseded.put(s.served, new CompletableFuture<>());
     s.servedVersion = client.version();
     s.builtAt = scheduler.nanoTime();
+    s.generation++;
     if (old != null) {
       replaced(old);
+      tell(old);
     }
     s.waiters.entrySet().removeIf(w -> w.getValue() <= s.servedVersion && w.getKey().complete("ok"));
   }
@@ -82,6 +96,14 @@ abstract class BrokenCache implements CacheUnderTest {
   /** What happens to a replaced client; right here, wrong in some canaries. */
   void replaced(LeasedResource<SimClient> old) {
     old.retire();
+  }
+
+  /** Tells the leases on {@code old} that it was replaced or removed; right here, never in one canary. */
+  void tell(LeasedResource<SimClient> old) {
+    CompletableFuture<Void> stage = superseded.remove(old);
+    if (stage != null) {
+      stage.complete(null);
+    }
   }
 
   /** Builds {@code version} and serves it; completes "ok" when served. */
@@ -107,6 +129,7 @@ abstract class BrokenCache implements CacheUnderTest {
     s.waiters.clear();
     if (s.served != null) {
       s.served.retire();
+      tell(s.served);
       s.served = null;
       s.servedVersion = -1;
     }
@@ -114,12 +137,59 @@ abstract class BrokenCache implements CacheUnderTest {
   }
 
   @Override
-  public CompletionStage<Lease<SimClient>> acquire(String key) {
+  public CompletionStage<ClientLease<SimClient>> acquire(String key) {
     Slot s = slots.get(key);
     if (s == null || !s.live || s.served == null) {
       return CompletableFuture.failedFuture(new NoSuchElementException(key));
     }
-    return CompletableFuture.completedFuture(s.served.acquire("property"));
+    if (s.broken == s.served && waitsForRepair()) { // strict: never the invalidated client (C11)
+      return s.repair.thenCompose(repaired -> acquire(key));
+    }
+    return CompletableFuture.completedFuture(leaseOn(key, s.served));
+  }
+
+  /** Whether a strict acquire waits for an invalidated client's replacement; true but in a canary. */
+  boolean waitsForRepair() {
+    return true;
+  }
+
+  private ClientLease<SimClient> leaseOn(String key, LeasedResource<SimClient> served) {
+    Lease<SimClient> lease = served.acquire("property");
+    CompletableFuture<Void> stage = superseded.get(served);
+    return new CanaryLease(lease, stage == null ? CompletableFuture.completedFuture(null) : stage,
+        () -> invalidated(key, served));
+  }
+
+  @Override
+  public CompletionStage<Object> invalidate(String key) {
+    Slot s = slots.get(key);
+    if (s == null || !s.live) {
+      return CompletableFuture.completedFuture("none");
+    }
+    return CompletableFuture.completedFuture(s.served == null ? "nothing"
+        : invalidated(key, s.served) ? "marked" : "nothing");
+  }
+
+  /** {@code client} failed in use: if still served, it is replaced by a rebuild of its version. */
+  boolean invalidated(String key, LeasedResource<SimClient> client) {
+    Slot s = slot(key);
+    if (!s.live || s.served != client) {
+      return false; // replaced already: changes nothing
+    }
+    s.lastError = new IllegalStateException("reported failing");
+    if (s.broken != client) {
+      s.broken = client;
+      CompletableFuture<Object> repair = new CompletableFuture<>();
+      s.repair = repair;
+      rebuild(key).whenComplete((result, error) -> repair.complete("repaired"));
+    }
+    return true;
+  }
+
+  @Override
+  public OptionalLong generation(String key) {
+    Slot s = slots.get(key);
+    return s == null ? OptionalLong.empty() : OptionalLong.of(s.generation);
   }
 
   @Override
@@ -170,6 +240,7 @@ abstract class BrokenCache implements CacheUnderTest {
     slots.values().forEach(s -> {
       if (s.served != null) {
         s.served.retire();
+        tell(s.served);
       }
     });
   }

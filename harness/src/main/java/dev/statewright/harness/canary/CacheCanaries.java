@@ -1,5 +1,6 @@
 package dev.statewright.harness.canary;
 
+import dev.statewright.cache.ClientLease;
 import dev.statewright.harness.cache.CacheModel;
 import dev.statewright.harness.cache.CacheUnderTest;
 import dev.statewright.harness.cache.SimClient;
@@ -42,7 +43,13 @@ final class CacheCanaries {
         renewing("stale-listing-after-reconfigure", "a token rotation reconfigures the live client, "
             + "but the listing keeps the old spec", StaleListingAfterReconfigure::new, "C13:"),
         Canary.ofModel("drops-client-on-failure", "a failing build throws the last good client away",
-            CacheModel.of("canary drops-client-on-failure", DropsClientOnFailure::new, true), "C7:"));
+            CacheModel.of("canary drops-client-on-failure", DropsClientOnFailure::new, true), "C7:"),
+        cache("never-tells-superseded", "superseded() never completes: a watch holds its replaced "
+            + "client forever", NeverTellsSuperseded::new, "C10:"),
+        cache("serves-invalidated-under-strict", "a client reported failing is still handed to "
+            + "strict readers until its replacement is built", ServesInvalidated::new, "C11:"),
+        cache("generation-misses-rebuilds", "a rebuild that keeps the version does not count as a "
+            + "new generation, so the listing hides it", GenerationMissesRebuilds::new, "C15:"));
   }
 
   private static Canary cache(String name, String bug, Function<CacheModel.Wiring, CacheUnderTest> impl,
@@ -109,7 +116,7 @@ final class CacheCanaries {
     }
 
     @Override
-    public CompletionStage<Lease<SimClient>> acquire(String key) {
+    public CompletionStage<ClientLease<SimClient>> acquire(String key) {
       Slot s = slots.get(key);
       if (s != null && s.live && s.served != null
           && scheduler.nanoTime() - s.builtAt > Duration.ofSeconds(30).toNanos()) {
@@ -308,10 +315,52 @@ final class CacheCanaries {
         s.building = false;
         if (s.served != null) { // the bug: the last good client goes with the failure
           s.served.retire();
+          tell(s.served);
           s.served = null;
           s.servedVersion = -1;
         }
         return "failed: " + error.getClass().getSimpleName();
+      });
+    }
+  }
+
+  /** Never completes a lease's superseded() stage. */
+  static final class NeverTellsSuperseded extends Serializing {
+    NeverTellsSuperseded(CacheModel.Wiring wiring) {
+      super(wiring);
+    }
+
+    @Override
+    void tell(LeasedResource<SimClient> old) {
+      // the bug: the holders of a replaced client are never told
+    }
+  }
+
+  /** Rebuilds an invalidated client, but hands it to strict readers until the rebuild is served. */
+  static final class ServesInvalidated extends Serializing {
+    ServesInvalidated(CacheModel.Wiring wiring) {
+      super(wiring);
+    }
+
+    @Override
+    boolean waitsForRepair() {
+      return false; // the bug: the broken client is as good as any while its replacement builds
+    }
+  }
+
+  /** Counts only builds of a new version as generations: a rebuild of the same one is not seen. */
+  static final class GenerationMissesRebuilds extends Serializing {
+    GenerationMissesRebuilds(CacheModel.Wiring wiring) {
+      super(wiring);
+    }
+
+    @Override
+    CompletionStage<Object> rebuild(String key) {
+      Slot s = slot(key);
+      long generation = s.generation;
+      return super.rebuild(key).thenApply(result -> {
+        s.generation = generation; // the bug
+        return result;
       });
     }
   }

@@ -1,6 +1,7 @@
 package dev.statewright.harness.cluster;
 
 import dev.statewright.cache.ClientCache;
+import dev.statewright.cache.ClientLease;
 import dev.statewright.event.EventSink;
 import dev.statewright.event.ManualEventSource;
 import dev.statewright.event.Versioned;
@@ -12,7 +13,6 @@ import dev.statewright.harness.cache.SimFactory;
 import dev.statewright.harness.cache.SimSpec;
 import dev.statewright.harness.sim.SimulatedScheduler;
 import dev.statewright.harness.sim.Strategy;
-import dev.statewright.lease.Lease;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.HashMap;
@@ -151,12 +151,12 @@ public final class ClusterSimulation {
           wrong.add(name + ": " + key + " serves " + seen.map(v -> "v" + v.servedVersion()).orElse("nothing")
               + ", the newest is v" + expected);
         } else if (expected != null) {
-          CompletableFuture<Lease<SimClient>> lease = cache.acquireAsync(key, expected);
+          CompletableFuture<ClientLease<SimClient>> lease = cache.acquireAsync(key, expected);
           if (!lease.isDone() || lease.join().get().version() != expected) {
             wrong.add(name + ": C5: the listing of " + key + " shows v" + expected
                 + " but acquire does not hand out that client");
           }
-          lease.thenAccept(Lease::close);
+          lease.thenAccept(ClientLease::close);
         }
       }
       return wrong;

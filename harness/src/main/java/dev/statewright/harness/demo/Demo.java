@@ -8,7 +8,8 @@ import java.util.logging.Level;
 import java.util.logging.Logger;
 
 /**
- * The main job: the repository scenario, the bundle scenario, then (optionally) a short
+ * The main job: the repository scenario, the bundle scenario, the client-lifecycle scenes
+ * (superseded leases, reported failures, generations), then (optionally) a short
  * exploration by the harness, one tally of checks. The last line is
  * {@code demo: N checks passed, F failed}.
  */
@@ -32,6 +33,9 @@ public final class Demo {
     try (Workspace workspace = Workspace.create()) {
       new RepositoryDemo(out, checks, workspace.root).run();
       new BundleDemo(out, checks, workspace.root).run();
+      new SupersededLeaseScene(out, checks).run();
+      new InvalidationScene(out, checks).run();
+      new GenerationScene(out, checks).run();
       new ExpiringCredentialsScene(out, checks).run();
       new ReconfigureScene(out, checks).run();
     }

@@ -2,6 +2,7 @@ package dev.statewright.harness.demo;
 
 import dev.statewright.cache.Backoff;
 import dev.statewright.cache.CacheListener;
+import dev.statewright.cache.ClientLease;
 import dev.statewright.cache.ClientCache;
 import dev.statewright.cache.EntryEvent;
 import dev.statewright.cache.EntryState;
@@ -99,7 +100,7 @@ final class ExpiringCredentialsScene {
         leased() == second && snapshot().lastError().isPresent() && snapshot().nextRetryNanos().isPresent(),
         "lastError: " + snapshot().lastError().map(Throwable::getMessage).orElse("none"));
     advance(Duration.ofMinutes(9)); // 109 min: its hour ended at 108 min
-    CompletableFuture<Lease<TokenClient>> waiting = cache.acquireAsync("registry");
+    CompletableFuture<ClientLease<TokenClient>> waiting = cache.acquireAsync("registry");
     advance(Duration.ofSeconds(1));
     checks.check("C12", "past its hour the client is served to no one: the listing shows none, acquire waits",
         !waiting.isDone() && snapshot().servedSpec().isEmpty() && second.closes.get() == 1,
@@ -124,7 +125,7 @@ final class ExpiringCredentialsScene {
   }
 
   private TokenClient leased() {
-    CompletableFuture<Lease<TokenClient>> lease = cache.acquireAsync("registry");
+    CompletableFuture<ClientLease<TokenClient>> lease = cache.acquireAsync("registry");
     time.runReady(1_000);
     try (Lease<TokenClient> held = lease.join()) {
       return held.get();

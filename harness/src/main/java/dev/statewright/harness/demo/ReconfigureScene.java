@@ -1,6 +1,7 @@
 package dev.statewright.harness.demo;
 
 import dev.statewright.cache.CacheListener;
+import dev.statewright.cache.ClientLease;
 import dev.statewright.cache.Change;
 import dev.statewright.cache.ClientCache;
 import dev.statewright.cache.EntryEvent;
@@ -128,7 +129,7 @@ final class ReconfigureScene {
   }
 
   private Connection leased() {
-    CompletableFuture<Lease<Connection>> lease = cache.acquireAsync("charts");
+    CompletableFuture<ClientLease<Connection>> lease = cache.acquireAsync("charts");
     settle();
     try (Lease<Connection> held = lease.join()) {
       return held.get();

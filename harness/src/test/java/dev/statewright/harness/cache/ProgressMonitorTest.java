@@ -5,7 +5,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.statewright.harness.sim.SimulatedScheduler;
 import dev.statewright.harness.sim.Strategy;
-import dev.statewright.lease.Lease;
+import dev.statewright.cache.ClientLease;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
@@ -34,7 +34,12 @@ class ProgressMonitorTest {
     }
 
     @Override
-    public CompletionStage<Lease<SimClient>> acquire(String key) {
+    public CompletionStage<ClientLease<SimClient>> acquire(String key) {
+      throw new UnsupportedOperationException();
+    }
+
+    @Override
+    public CompletionStage<Object> invalidate(String key) {
       throw new UnsupportedOperationException();
     }
 

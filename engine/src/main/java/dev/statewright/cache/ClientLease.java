@@ -1,0 +1,48 @@
+package dev.statewright.cache;
+
+import dev.statewright.lease.Lease;
+import java.util.concurrent.CompletionStage;
+
+/**
+ * A lease on one client of a {@link ClientCache}, which knows whether that client is still the one
+ * its key serves. A long-lived holder (a watch, a streaming call) listens to {@link #superseded()}
+ * and acquires again when it completes, so it never pins a replaced client; a holder whose calls
+ * fail (401, connection refused) tells the cache with {@link #reportFailure}.
+ *
+ * <p>Memory consistency effects: the cache's replacement or removal of the leased client
+ * <i>happens-before</i> the completion of {@link #superseded()} and {@link #isCurrent()} returning
+ * false.
+ *
+ * @param <C> the client type
+ */
+public interface ClientLease<C> extends Lease<C> {
+
+  /** The version of the spec the leased client reflects: built from, or reconfigured to. */
+  long version();
+
+  /**
+   * Whether the leased client is still the one its key serves; false, for good, once the cache
+   * replaced it (a rebuild, an invalidation) or removed it (a delete, the cache's close). The
+   * lease itself stays usable until it is closed.
+   */
+  boolean isCurrent();
+
+  /**
+   * Completes, exactly once and normally, when the leased client is replaced or removed (the
+   * cache's close included): the holder should acquire again. Every lease on one client shares
+   * one stage, created on first call; its dependents run on the thread that replaced the client,
+   * after the replacement, unless given an executor. It cannot be completed by its holders.
+   */
+  CompletionStage<Void> superseded();
+
+  /**
+   * Reports that the leased client failed in use: if it is still the one its key serves, the cache
+   * marks it broken, as {@link ClientCache#invalidate} does. A report against a client already
+   * replaced changes nothing.
+   *
+   * @param cause what failed, recorded as the key's last error
+   * @return whether this report marked the client broken or, if a rebuild was due already,
+   *     recorded {@code cause}; false if the client was replaced or removed before
+   */
+  boolean reportFailure(Throwable cause);
+}
