@@ -30,8 +30,11 @@ import java.util.function.Function;
  * built from (C5); a replaced client is released after its last lease (C6); a failing build keeps
  * the last good client, records the error and retries with backoff (C7); no more than
  * {@code maxConcurrentBuilds} factory calls run at once, abandoned calls that have not returned
- * included (C8); a change to a dependency rebuilds its dependents (C9); an expired client is never
- * served (C12); a reconfigured client's served spec is the new spec (C13).
+ * included (C8); a change to a dependency rebuilds its dependents (C9); every {@link ClientLease}
+ * is told once when its client is replaced (C10); a client reported failing is never served under
+ * {@link Freshness#strict()} (C11); an expired client is never served (C12); a reconfigured
+ * client's served spec is the new spec (C13); {@link Snapshot#generation()} counts served clients,
+ * a reconfigure included (C15).
  *
  * <p>Liveness: nothing a factory, closer, listener, source, change policy or caller does (block,
  * throw any {@code Throwable}, complete synchronously, call back into the cache, {@code delete}
