@@ -33,8 +33,8 @@ import java.util.function.Function;
  * included (C8); a change to a dependency rebuilds its dependents (C9); every {@link ClientLease}
  * is told once when its client is replaced (C10); a client reported failing is never served under
  * {@link Freshness#strict()} (C11); an expired client is never served (C12); a reconfigured
- * client's served spec is the new spec (C13); {@link Snapshot#generation()} counts served clients,
- * a reconfigure included (C15).
+ * client's served spec is the new spec (C13); {@link Snapshot#generation()} counts served clients
+ * (C15).
  *
  * <p>Liveness: nothing a factory, closer, listener, source, change policy or caller does (block,
  * throw any {@code Throwable}, complete synchronously, call back into the cache, {@code delete}

@@ -364,7 +364,7 @@ final class Node<K, S, C> {
     Draft<K, S, C> d = edit(newest ? EntryEvent.RECONFIGURED : EntryEvent.RECONFIGURE_SUPERSEDED);
     d.served = newest ? served.reflecting(desiredSpec, desiredVersion, run.revision)
         : served.reflecting(run.spec, run.version, run.revision);
-    d.generation = generation + 1; // served anew, in place (C15)
+    // generation stays: the same client is served, and C10 ties a generation to one client
     d.reconfigure = null;
     d.lastError = null;
     d.failures = 0;

@@ -325,7 +325,9 @@ public final class CacheMonitor {
     if (h.lease.isCurrent()) {
       violations.add("C10: " + h + " is still current after superseded() completed");
     }
-    if (cache.view(h.key).isPresent() && cache.generation(h.key).orElse(-1) == h.generation) {
+    // an expired client is dropped with nothing served until its replacement (C12): told, rightly
+    if (cache.view(h.key).filter(v -> v.servedVersion() >= 0).isPresent()
+        && cache.generation(h.key).orElse(-1) == h.generation) {
       violations.add("C10: " + h + " was told while its client is still served");
     }
   }
