@@ -42,6 +42,7 @@ final class BuildLauncher<K, S, C> {
   private final Scheduler scheduler;
   private final Backoff backoff;
   private final Duration buildTimeout;
+  private final ClientExpiry<S, C> expiry;
   private final UserCode<K, C> user;
   private final EntryTable<K, S, C> table;
   private final BuildGate gate;
@@ -50,12 +51,14 @@ final class BuildLauncher<K, S, C> {
 
   BuildLauncher(AsyncClientFactory<K, S, C> asyncFactory, ClientFactory<K, S, C> blockingFactory,
       int maxConcurrentBuilds, Scheduler scheduler, Backoff backoff, Duration buildTimeout,
-      UserCode<K, C> user, EntryTable<K, S, C> table, Duration leaseWarning) {
+      ClientExpiry<S, C> expiry, UserCode<K, C> user, EntryTable<K, S, C> table,
+      Duration leaseWarning) {
     this.asyncFactory = asyncFactory;
     this.blockingFactory = blockingFactory;
     this.scheduler = scheduler;
     this.backoff = backoff;
     this.buildTimeout = buildTimeout;
+    this.expiry = expiry;
     this.user = user;
     this.table = table;
     this.leaseWarning = leaseWarning;
@@ -149,20 +152,31 @@ final class BuildLauncher<K, S, C> {
   // ---------------------------------------------------------------- outcomes
 
   /** The build's call ended; nothing thrown here may lose its permit or leave it REBUILDING. */
-  private void ended(Entry<K, S, C> entry, BuildRun<S> run, BuildEvent jfr, C client,
+  private void ended(Entry<K, S, C> entry, BuildRun<S> run, BuildEvent jfr, C built,
       Throwable failure) {
     run.ended();
     try {
+      C client = built;
       Throwable error = failure instanceof CompletionException ? failure.getCause() : failure;
       if (error == null && client == null) {
         error = new NullPointerException("factory returned null for '" + entry.key
             + "' at version " + run.version);
       }
+      long[] term = null;
+      if (error == null) {
+        try {
+          term = expiry.termOf(entry.key, run.version, run.spec, client, scheduler.nanoTime());
+        } catch (IllegalStateException noLifetime) { // a client of unknown lifetime is not served
+          user.discard(client);
+          client = null;
+          error = noLifetime;
+        }
+      }
       long nanos = scheduler.nanoTime() - run.startNanos;
       recordBuild(jfr, entry.key, run.version, error);
       Throwable outcome = error;
       user.tell(l -> l.onBuildFinished(entry.key, run.version, nanos, outcome));
-      apply(entry, run, client, error);
+      apply(entry, run, client, error, term);
     } catch (Throwable t) {
       user.log(System.Logger.Level.ERROR, "finishing the build of '" + entry.key + "' failed", t);
       try {
@@ -174,9 +188,10 @@ final class BuildLauncher<K, S, C> {
   }
 
   /** The outcome, as one update of the entry that still holds {@code run}. */
-  private void apply(Entry<K, S, C> entry, BuildRun<S> run, C client, Throwable error) {
+  private void apply(Entry<K, S, C> entry, BuildRun<S> run, C client, Throwable error,
+      long[] term) {
     EntryTable.Update<K, S, C> u = table.update(entry, n -> n.build != run ? n
-        : error == null ? succeeded(entry, n, run, client) : failed(n, run, error));
+        : error == null ? succeeded(entry, n, run, client, term) : failed(n, run, error));
     if (!u.changed()) { // deleted, closed or timed out meanwhile
       user.discard(client);
       returnPermit(run);
@@ -188,7 +203,7 @@ final class BuildLauncher<K, S, C> {
   }
 
   private Node<K, S, C> succeeded(Entry<K, S, C> entry, Node<K, S, C> n, BuildRun<S> run,
-      C client) {
+      C client, long[] term) {
     long version = n.versionServedBy(run);
     ServedClient<C> served = new ServedClient<>(n.key + "@v" + version, client, version, c -> {
       user.discard(c);
@@ -196,7 +211,7 @@ final class BuildLauncher<K, S, C> {
     }, n.retiredInUse, (target, cause) -> invalidate(entry, target, cause), scheduler,
         leaseWarning, holders -> pinned(n.key, version, holders));
     BuildRun<S> next = run.revision == n.desiredRevision ? null : newestBuild(n);
-    return n.buildSucceeded(run, served, next);
+    return n.buildSucceeded(run, served, next, term[0], term[1]);
   }
 
   /** Leases pin a replaced client longer than the lease warning: logged, and the listener told. */

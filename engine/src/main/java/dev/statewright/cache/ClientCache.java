@@ -31,8 +31,10 @@ import java.util.function.Function;
  * {@code maxConcurrentBuilds} factory calls run at once, abandoned calls that have not returned
  * included (C8); a change to a dependency rebuilds its dependents (C9); every {@link ClientLease}
  * is told once when its client is replaced (C10); a client reported failing is never served under
- * {@link Freshness#strict()} (C11); {@link Snapshot#generation()} counts served clients (C15); a
- * dependency change runs in a wave that never exceeds its rate and stops on a failed canary (C14).
+ * {@link Freshness#strict()} (C11); an expired client is never served (C12); a reconfigured
+ * client's served spec is the new spec (C13); a dependency change runs in a wave that never
+ * exceeds its rate and stops on a failed canary (C14); {@link Snapshot#generation()} counts served
+ * clients (C15).
  *
  * <p>Liveness: nothing a factory, closer, listener, source, change policy or caller does (block,
  * throw any {@code Throwable}, complete synchronously, call back into the cache, {@code delete}
@@ -83,14 +85,15 @@ public final class ClientCache<K, S, C> implements AutoCloseable {
     this.table = new EntryTable<>(name, this::afterUpdate);
     this.index = new DependencyIndex<>(table::get);
     this.launcher = new BuildLauncher<>(b.asyncFactory, b.factory, b.maxConcurrentBuilds,
-        scheduler, b.backoff, b.buildTimeout, user, table, b.leaseWarning);
+        scheduler, b.backoff, b.buildTimeout, new ClientExpiry<>(b.lifetime, b.refreshAhead), user,
+        table, b.leaseWarning);
     this.leases = new LeaseIssuer<>(b.freshness, scheduler, b.acquireTimeout, table);
     this.reads = new ConsistentReads<>(name, b.sources, scheduler, b.acquireTimeout, leases);
-    this.intake = new EventIntake<>(b.changePolicy, b.dependsOn, b.supersede, scheduler, user,
-        table, index, reads, b.wave);
+    this.intake = new EventIntake<>(b.changePolicy, b.dependsOn, b.supersede,
+        b.reconfigurer != null, scheduler, user, table, index, reads, b.wave);
     this.sources = new SourceSupervisor<>(name, b.sources, intake, scheduler, b.backoff);
-    this.effects = new UpdateEffects<>(table, user, index, launcher, intake, scheduler,
-        b.tombstoneRetention);
+    this.effects = new UpdateEffects<>(table, user, index, launcher, intake, new ClientRenewal<>(
+        b.reconfigurer, scheduler, b.buildTimeout, table), scheduler, b.tombstoneRetention);
   }
 
   /**

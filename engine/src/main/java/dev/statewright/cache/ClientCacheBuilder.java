@@ -36,6 +36,9 @@ public final class ClientCacheBuilder<K, S, C> {
   Duration leaseWarning;
   Function<? super S, ? extends Collection<?>> dependsOn = spec -> List.of();
   Wave wave = Wave.all();
+  BiFunction<? super S, ? super C, Duration> lifetime; // null: clients never expire
+  double refreshAhead = ClientExpiry.DEFAULT_REFRESH_AHEAD;
+  Reconfigurer<? super S, ? super C> reconfigurer; // null: RECONFIGURE rebuilds
   Consumer<? super C> closer = UserCode::closeIfCloseable;
   CacheListener<K> listener = new CacheListener<>() { };
   final List<EventSource<K, S>> sources = new ArrayList<>();
@@ -196,6 +199,44 @@ public final class ClientCacheBuilder<K, S, C> {
    */
   public ClientCacheBuilder<K, S, C> dependencyWave(Wave wave) {
     this.wave = Objects.requireNonNull(wave, "wave");
+    return this;
+  }
+
+  /**
+   * Clients expire {@code lifetime(spec, client)} after their build, are rebuilt at
+   * {@link #refreshAhead} of it and never served after it (C12); default: never. A lifetime
+   * function that throws or returns null, zero or a negative duration fails that build (its
+   * client is closed unseen, the error recorded, the build retried with backoff).
+   *
+   * @param lifetime how long a client built from a spec may be served; asked once per build
+   * @return this builder
+   */
+  public ClientCacheBuilder<K, S, C> expiry(BiFunction<? super S, ? super C, Duration> lifetime) {
+    this.lifetime = Objects.requireNonNull(lifetime, "lifetime");
+    return this;
+  }
+
+  /**
+   * When, within its lifetime, a client is rebuilt; default 0.8.
+   *
+   * @param fraction the share of a client's lifetime after which it is rebuilt, in (0, 1]
+   * @return this builder
+   * @throws IllegalArgumentException if {@code fraction} is NaN or outside (0, 1]
+   */
+  public ClientCacheBuilder<K, S, C> refreshAhead(double fraction) {
+    this.refreshAhead = ClientExpiry.fraction(fraction);
+    return this;
+  }
+
+  /**
+   * Updates the live client for a {@link Change#RECONFIGURE} (C13); default none: such a change
+   * rebuilds. A reconfigurer that throws falls back to a rebuild.
+   *
+   * @param reconfigurer applies a new spec to a live client in place
+   * @return this builder
+   */
+  public ClientCacheBuilder<K, S, C> reconfigure(Reconfigurer<? super S, ? super C> reconfigurer) {
+    this.reconfigurer = Objects.requireNonNull(reconfigurer, "reconfigurer");
     return this;
   }
 

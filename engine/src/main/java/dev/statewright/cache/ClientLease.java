@@ -18,7 +18,7 @@ import java.util.concurrent.CompletionStage;
 public interface ClientLease<C> extends Lease<C> {
 
   /**
-   * The version of the spec the leased client was built from.
+   * The version of the spec the leased client reflects: built from, or reconfigured to.
    *
    * @return the spec's version; several generations of clients may share it
    */

@@ -28,6 +28,27 @@ public enum EntryEvent {
    * spec waits for a permit.
    */
   BUILD_ABANDONED,
+  /**
+   * The served client reached {@code refreshAhead × lifetime} of its expiry lifetime: a rebuild of
+   * the same spec is wanted; the client keeps serving until it expires.
+   */
+  REFRESH_DUE,
+  /** The served client's lifetime ended: it is served no more, readers wait for its replacement. */
+  CLIENT_EXPIRED,
+  /** A spec classified {@link Change#RECONFIGURE} arrived: the reconfigurer updates the client. */
+  RECONFIGURE_STARTED,
+  /** The reconfigurer returned: the same client now serves the new spec. */
+  RECONFIGURED,
+  /**
+   * The reconfigurer returned, but a newer change arrived meanwhile: the same client serves the
+   * spec it was reconfigured to, and a build of the newest spec is wanted.
+   */
+  RECONFIGURE_SUPERSEDED,
+  /**
+   * The reconfigurer threw (any {@code Throwable}), exceeded the build timeout, or its client was
+   * replaced or expired meanwhile: the cache falls back to a rebuild, at once.
+   */
+  RECONFIGURE_FAILED,
   /** The key was deleted. */
   DELETED
 }

@@ -44,6 +44,8 @@ final class EventIntake<K, S, C> implements SourceSupervisor.Events<K, S> {
   private final Function<? super S, ? extends Collection<?>> dependsOn;
   /** Abandon a build that ran this long when a newer rebuild-worthy spec arrives; null: never. */
   private final Duration supersede;
+  /** Whether a {@link Change#RECONFIGURE} may update the live client (a reconfigurer is set). */
+  private final boolean reconfigurable;
   private final Scheduler scheduler;
   private final UserCode<K, C> user;
   private final EntryTable<K, S, C> table;
@@ -54,11 +56,12 @@ final class EventIntake<K, S, C> implements SourceSupervisor.Events<K, S> {
 
   EventIntake(ChangePolicy<S> changePolicy,
       Function<? super S, ? extends Collection<?>> dependsOn, Duration supersede,
-      Scheduler scheduler, UserCode<K, C> user, EntryTable<K, S, C> table,
+      boolean reconfigurable, Scheduler scheduler, UserCode<K, C> user, EntryTable<K, S, C> table,
       DependencyIndex<K> index, ConsistentReads<K, S, C> consistentReads, Wave wave) {
     this.changePolicy = changePolicy;
     this.dependsOn = dependsOn;
     this.supersede = supersede;
+    this.reconfigurable = reconfigurable;
     this.scheduler = scheduler;
     this.user = user;
     this.table = table;
@@ -124,7 +127,7 @@ final class EventIntake<K, S, C> implements SourceSupervisor.Events<K, S> {
       return n.withWaiter(waiter); // duplicate or reordered: wait for what is already coming
     }
     return n.upserted(p.spec, p.version, origin, p.dependencies(), classify(n, p.spec, p.version),
-        p.now, waiter);
+        reconfigurable, p.now, waiter);
   }
 
   /** What an upsert's move takes, its dependencies asked of {@code dependsOn} once, if needed. */

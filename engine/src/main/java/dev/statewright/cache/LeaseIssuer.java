@@ -127,6 +127,9 @@ final class LeaseIssuer<K, S, C> implements ConsistentReads.Entries<K, C> {
       if (n.served == null || !servable(n)) {
         return null;
       }
+      if (expiredNow(entry, n.served)) {
+        continue; // dropped it (C12): read again
+      }
       try {
         return n.served.client().lease(holder());
       } catch (ResourceReleasedException replaced) {
@@ -137,6 +140,22 @@ final class LeaseIssuer<K, S, C> implements ConsistentReads.Entries<K, C> {
 
   private boolean servable(Node<K, S, C> n) {
     return !n.behind() || freshness.tolerates(scheduler.nanoTime() - n.staleSinceNanos);
+  }
+
+  /**
+   * Whether {@code served} has expired by now (C12); if so, drops it from the entry at once,
+   * ahead of its timer, so no waiter added after this is answered with it.
+   */
+  private boolean expiredNow(Entry<K, S, C> entry, Served<S, C> served) {
+    if (served.expiresAt() == Served.NEVER) {
+      return false;
+    }
+    long now = scheduler.nanoTime();
+    if (!served.expiredAt(now)) {
+      return false;
+    }
+    table.update(entry, n -> n.expiredIfDue(now));
+    return true;
   }
 
   // ---------------------------------------------------------------- waiting
@@ -150,6 +169,10 @@ final class LeaseIssuer<K, S, C> implements ConsistentReads.Entries<K, C> {
   private CompletableFuture<ClientLease<C>> awaitLease(Entry<K, S, C> entry, long minVersion,
       long minRevision, String holder, boolean failFast) {
     LeaseWaiter waiter = new LeaseWaiter(entry, minVersion, minRevision, holder, failFast);
+    Served<S, C> served = entry.node().served;
+    if (served != null) {
+      expiredNow(entry, served); // an expired client must not answer the waiter
+    }
     EntryTable.Update<K, S, C> u = table.update(entry, n -> n.isLive() ? n.withWaiter(waiter) : n);
     if (!u.next().isLive()) {
       waiter.fail(table.missing(entry.key, entry));
@@ -228,20 +251,29 @@ final class LeaseIssuer<K, S, C> implements ConsistentReads.Entries<K, C> {
 
     @Override
     void serve(Served<S, C> served, Snapshot<K, S, C> view) {
+      if (expiredNow(entry, served)) { // dropped now: wait for its replacement
+        waitAgain();
+        return;
+      }
       try {
         ClientLease<C> lease = served.client().lease(holder);
         if (!future.complete(lease)) {
           lease.close(); // timed out meanwhile
         }
       } catch (ResourceReleasedException replaced) {
-        awaitLease(entry, minVersion, minRevision, holder, failFast).whenComplete((lease, error) -> {
-          if (error != null) {
-            future.completeExceptionally(error);
-          } else if (!future.complete(lease)) {
-            lease.close();
-          }
-        });
+        waitAgain();
       }
+    }
+
+    /** Its client went (replaced, expired) between the answer and the lease: wait again. */
+    private void waitAgain() {
+      awaitLease(entry, minVersion, minRevision, holder, failFast).whenComplete((lease, error) -> {
+        if (error != null) {
+          future.completeExceptionally(error);
+        } else if (!future.complete(lease)) {
+          lease.close();
+        }
+      });
     }
 
     @Override

@@ -26,7 +26,13 @@ final class Node<K, S, C> {
    *   REBUILDING -> REBUILDING   buildSucceeded of a superseded revision (BUILD_SUPERSEDED)
    *   REBUILDING -> CURRENT      buildSucceeded of the newest revision
    *   REBUILDING -> STALE        buildFailed, buildAbandoned
-   *   CURRENT    -> STALE        upserted (SPEC_CHANGED), dependencyChanged, invalidated
+   *   CURRENT    -> STALE        upserted (SPEC_CHANGED), dependencyChanged, invalidated,
+   *                              refreshDue, expired (CLIENT_EXPIRED; STALE and REBUILDING keep
+   *                              theirs)
+   *   CURRENT    -> REBUILDING   upserted (RECONFIGURE_STARTED: the reconfigurer runs)
+   *   REBUILDING -> CURRENT      reconfigured of the newest revision (RECONFIGURED)
+   *   REBUILDING -> STALE        reconfigured of a superseded one (RECONFIGURE_SUPERSEDED),
+   *                              reconfigureFailed: a rebuild is wanted at once
    *   any live   -> same state   upserted (METADATA_CHANGED; SPEC_CHANGED and DEPENDENCY_CHANGED
    *                              keep STALE and REBUILDING)
    *   any live   -> REMOVED      removed (DELETED)
@@ -51,6 +57,8 @@ final class Node<K, S, C> {
   final int origin;
   final Served<S, C> served;
   final BuildRun<S> build;
+  /** The reconfigurer's call in flight (state REBUILDING, no build); null if none. */
+  final ReconfigureRun<S, C> reconfigure;
   /** On a tombstone: the build its removal displaced, cancelled before any re-add builds (C1). */
   final BuildRun<S> displaced;
   /** On a tombstone: made by a resync that did not say its version; a later resync may re-add. */
@@ -92,6 +100,7 @@ final class Node<K, S, C> {
     this.origin = d.origin;
     this.served = d.served;
     this.build = d.build;
+    this.reconfigure = d.reconfigure;
     this.displaced = d.displaced;
     this.soft = d.soft;
     this.buildWanted = d.buildWanted;
@@ -178,17 +187,22 @@ final class Node<K, S, C> {
    * served client is now known to fit it too.
    */
   Node<K, S, C> upserted(S spec, long version, int origin, Collection<?> deps, Change change,
-      long now, Waiter<K, S, C> waiter) {
+      boolean reconfigurable, long now, Waiter<K, S, C> waiter) {
     assert isLive() && version > desiredVersion;
     Draft<K, S, C> d;
-    if (change == Change.REBUILD) {
+    if (change == Change.RECONFIGURE && reconfigurable && state == EntryState.CURRENT
+        && !behind() && !served.expiredAt(now)) { // the live client takes the spec in place
+      d = edit(EntryEvent.RECONFIGURE_STARTED).staleFrom(now);
+      d.desiredRevision++;
+      d.reconfigure = new ReconfigureRun<>(spec, version, d.desiredRevision, served.client());
+    } else if (change == Change.REBUILD || change == Change.RECONFIGURE) {
       d = edit(EntryEvent.SPEC_CHANGED).staleFrom(now);
       d.desiredRevision++;
       d.rebuildSoon();
     } else {
       d = edit(EntryEvent.METADATA_CHANGED);
-      if (served != null && !behind()) { // same client, now known to fit the new spec
-        d.served = new Served<>(spec, version, served.revision(), served.client());
+      if (served != null && !behind() && !served.expiredAt(now)) { // same client, fits the new spec
+        d.served = served.reflecting(spec, version, served.revision());
         d.lastError = null; // a valid spec supersedes an earlier rejected one
       }
     }
@@ -223,12 +237,14 @@ final class Node<K, S, C> {
    * {@code run} built {@code client}; served at once. If a newer spec arrived meanwhile, {@code next}
    * builds it and the entry stays REBUILDING (C3).
    */
-  Node<K, S, C> buildSucceeded(BuildRun<S> run, ServedClient<C> client, BuildRun<S> next) {
+  Node<K, S, C> buildSucceeded(BuildRun<S> run, ServedClient<C> client, BuildRun<S> next,
+      long refreshAt, long expiresAt) {
     boolean newest = run.revision == desiredRevision;
     Draft<K, S, C> d = edit(newest ? EntryEvent.BUILD_SUCCEEDED : EntryEvent.BUILD_SUPERSEDED);
     long version = newest ? desiredVersion : run.version;
     assert served == null || version >= served.version() : "served version went back";
-    d.served = new Served<>(newest ? desiredSpec : run.spec, version, run.revision, client);
+    d.served = new Served<>(newest ? desiredSpec : run.spec, version, run.revision, client,
+        false, refreshAt, expiresAt);
     d.generation = generation + 1;
     d.lastError = null;
     d.failures = 0;
@@ -274,6 +290,42 @@ final class Node<K, S, C> {
   }
 
   /**
+   * The served {@code client} reached its refresh point (C12): a rebuild of the same spec and
+   * revision is wanted, and the client keeps serving meanwhile, under any freshness. Nothing if
+   * another client is served or a build is already due (STALE, REBUILDING).
+   */
+  Node<K, S, C> refreshDue(ServedClient<C> client, long now) {
+    if (state != EntryState.CURRENT || served == null || served.client() != client) {
+      return this;
+    }
+    Draft<K, S, C> d = edit(EntryEvent.REFRESH_DUE).staleFrom(now);
+    d.rebuildSoon();
+    return d.freeze();
+  }
+
+  /** This node with its served client dropped if that client's lifetime is over at {@code now}. */
+  Node<K, S, C> expiredIfDue(long now) {
+    return served != null && served.expiredAt(now) ? expired(served.client(), now) : this;
+  }
+
+  /**
+   * The served {@code client}'s lifetime ended (C12): it is served no more (retired, closed after
+   * its last lease) and readers wait for its replacement; a CURRENT entry wants that build now,
+   * a STALE or REBUILDING one has it coming already (or its retry).
+   */
+  Node<K, S, C> expired(ServedClient<C> client, long now) {
+    if (served == null || served.client() != client) {
+      return this;
+    }
+    Draft<K, S, C> d = edit(EntryEvent.CLIENT_EXPIRED).staleFrom(now);
+    d.served = null;
+    if (state == EntryState.CURRENT) {
+      d.rebuildSoon();
+    }
+    return d.freeze();
+  }
+
+  /**
    * The served client failed in use ({@code target}, or whichever is served if null): a rebuild,
    * and until it is served the client is {@code broken}, served only under bounded staleness
    * (C11). A report against a client no longer served changes nothing; one while a rebuild is
@@ -284,16 +336,51 @@ final class Node<K, S, C> {
     if (!isLive() || served == null || target != null && served.client() != target) {
       return this;
     }
-    Draft<K, S, C> d = edit(behind() ? null : EntryEvent.INVALIDATED).staleFrom(now);
+    Draft<K, S, C> d = edit(state == EntryState.CURRENT ? EntryEvent.INVALIDATED : null)
+        .staleFrom(now);
     d.lastError = cause;
     if (!served.broken()) {
-      d.served = new Served<>(served.spec(), served.version(), served.revision(), served.client(),
-          true);
+      d.served = served.markedBroken();
     }
-    if (!behind()) { // CURRENT: never backing off, so the rebuild wants a permit at once
+    if (!behind()) { // CURRENT, or refreshing it (C12): a client of a newer revision is due
       d.desiredRevision++;
-      d.buildWanted = true;
+      d.buildWanted |= state == EntryState.CURRENT; // never backing off: a permit at once
     }
+    return d.freeze();
+  }
+
+  /**
+   * The reconfigurer of {@code run} returned (C13): the same client serves the new spec. If a
+   * newer change arrived meanwhile, it serves the spec it was reconfigured to and a build of the
+   * newest is wanted. If the client expired meanwhile, the reconfigure counts as failed.
+   */
+  Node<K, S, C> reconfigured(ReconfigureRun<S, C> run) {
+    if (served == null || served.client() != run.client || served.broken()) {
+      return reconfigureFailed(run, new IllegalStateException("the client of '" + key
+          + "' expired or was reported failing while it was being reconfigured to version "
+          + run.version));
+    }
+    boolean newest = run.revision == desiredRevision;
+    Draft<K, S, C> d = edit(newest ? EntryEvent.RECONFIGURED : EntryEvent.RECONFIGURE_SUPERSEDED);
+    d.served = newest ? served.reflecting(desiredSpec, desiredVersion, run.revision)
+        : served.reflecting(run.spec, run.version, run.revision);
+    // generation stays: the same client is served, and C10 ties a generation to one client
+    d.reconfigure = null;
+    d.lastError = null;
+    d.failures = 0;
+    d.nextRetryNanos = 0;
+    d.buildWanted = !newest;
+    return d.freeze();
+  }
+
+  /** The reconfigurer of {@code run} failed with {@code error}: a rebuild is wanted at once. */
+  Node<K, S, C> reconfigureFailed(ReconfigureRun<S, C> run, Throwable error) {
+    Draft<K, S, C> d = edit(EntryEvent.RECONFIGURE_FAILED);
+    d.reconfigure = null;
+    d.lastError = error;
+    d.failures = 0;
+    d.nextRetryNanos = 0;
+    d.buildWanted = true;
     return d.freeze();
   }
 
@@ -335,6 +422,7 @@ final class Node<K, S, C> {
     d.served = null;
     d.displaced = build;
     d.build = null;
+    d.reconfigure = null;
     d.buildWanted = false;
     d.nextRetryNanos = 0;
     d.waiters.clear();
@@ -400,6 +488,7 @@ final class Node<K, S, C> {
     int origin;
     Served<S, C> served;
     BuildRun<S> build;
+    ReconfigureRun<S, C> reconfigure;
     BuildRun<S> displaced;
     boolean soft;
     boolean buildWanted;
@@ -434,6 +523,7 @@ final class Node<K, S, C> {
       this.origin = n.origin;
       this.served = n.served;
       this.build = n.build;
+      this.reconfigure = n.reconfigure;
       this.displaced = n.displaced;
       this.soft = n.soft;
       this.buildWanted = n.buildWanted;
@@ -480,7 +570,15 @@ final class Node<K, S, C> {
             .permit(EntryState.CURRENT, EntryEvent.SPEC_CHANGED, EntryState.STALE)
             .permit(EntryState.CURRENT, EntryEvent.DEPENDENCY_CHANGED, EntryState.STALE)
             .permit(EntryState.CURRENT, EntryEvent.INVALIDATED, EntryState.STALE)
-            .permit(EntryState.CURRENT, EntryEvent.METADATA_CHANGED, EntryState.CURRENT);
+            .permit(EntryState.CURRENT, EntryEvent.METADATA_CHANGED, EntryState.CURRENT)
+            .permit(EntryState.CURRENT, EntryEvent.REFRESH_DUE, EntryState.STALE)
+            .permit(EntryState.CURRENT, EntryEvent.CLIENT_EXPIRED, EntryState.STALE)
+            .permit(EntryState.STALE, EntryEvent.CLIENT_EXPIRED, EntryState.STALE)
+            .permit(EntryState.REBUILDING, EntryEvent.CLIENT_EXPIRED, EntryState.REBUILDING)
+            .permit(EntryState.CURRENT, EntryEvent.RECONFIGURE_STARTED, EntryState.REBUILDING)
+            .permit(EntryState.REBUILDING, EntryEvent.RECONFIGURED, EntryState.CURRENT)
+            .permit(EntryState.REBUILDING, EntryEvent.RECONFIGURE_SUPERSEDED, EntryState.STALE)
+            .permit(EntryState.REBUILDING, EntryEvent.RECONFIGURE_FAILED, EntryState.STALE);
     for (EntryState s : List.of(EntryState.STALE, EntryState.REBUILDING)) {
       b.permit(s, EntryEvent.SPEC_CHANGED, s)
           .permit(s, EntryEvent.METADATA_CHANGED, s)

@@ -57,7 +57,8 @@ final class ServedClient<C> {
     boolean failed(ServedClient<C> client, Throwable cause);
   }
 
-  final long version;
+  /** The version of the spec it reflects: built from, or reconfigured to in place (C13). */
+  volatile long version;
   final LeasedResource<C> resource;
   private final Reports<C> reports;
   private final Scheduler scheduler;
@@ -103,6 +104,11 @@ final class ServedClient<C> {
   /** Open leases on this client. */
   int openLeases() {
     return resource.leaseCount();
+  }
+
+  /** The client now reflects {@code version}: a reconfigurer updated it in place (C13). */
+  void reflects(long version) {
+    this.version = version;
   }
 
   // ---------------------------------------------------------------- supersession

@@ -9,7 +9,8 @@ import java.util.List;
 /**
  * The effects of one update, run exactly once by the thread whose CAS installed the new node, and
  * derived only from the two nodes: announcing the transition, retiring a replaced client,
- * abandoning a build no longer held, launching or queueing a build, scheduling a retry, answering
+ * abandoning a build no longer held, launching or queueing a build, scheduling a retry, arming a
+ * new client's refresh and expiry timers and running a reconfigurer (ClientRenewal), answering
  * waiters, keeping the dependency index, purging a tombstone later and telling dependents.
  *
  * @param <K> the key type
@@ -39,17 +40,19 @@ final class UpdateEffects<K, S, C> {
   private final DependencyIndex<K> index;
   private final BuildLauncher<K, S, C> launcher;
   private final EventIntake<K, S, C> intake;
+  private final ClientRenewal<K, S, C> renewal;
   private final Scheduler scheduler;
   private final Duration tombstoneRetention;
 
   UpdateEffects(EntryTable<K, S, C> table, UserCode<K, C> user, DependencyIndex<K> index,
-      BuildLauncher<K, S, C> launcher, EventIntake<K, S, C> intake, Scheduler scheduler,
-      Duration tombstoneRetention) {
+      BuildLauncher<K, S, C> launcher, EventIntake<K, S, C> intake, ClientRenewal<K, S, C> renewal,
+      Scheduler scheduler, Duration tombstoneRetention) {
     this.table = table;
     this.user = user;
     this.index = index;
     this.launcher = launcher;
     this.intake = intake;
+    this.renewal = renewal;
     this.scheduler = scheduler;
     this.tombstoneRetention = tombstoneRetention;
   }
@@ -68,7 +71,8 @@ final class UpdateEffects<K, S, C> {
     }
     if (next.cause != null && prev != null) {
       emit(key, new Transition<>(prev.state, next.cause, next.state),
-          next.cause == EntryEvent.BUILD_FAILED ? next.lastError : null);
+          next.cause == EntryEvent.BUILD_FAILED || next.cause == EntryEvent.RECONFIGURE_FAILED
+              ? next.lastError : null);
     }
     endPrevious(prev, next, reborn);
     if (reborn && next.isLive() && table.closed()) { // close() may have passed this key already
@@ -76,6 +80,7 @@ final class UpdateEffects<K, S, C> {
       return;
     }
     startNext(entry, prev, next, reborn);
+    renewal.afterUpdate(entry, prev, next); // expiry timers of a new client, a reconfigure to run
     settleWaiters(entry, prev, next, settled);
     if (!next.isLive()) {
       if (prev != null && prev.isLive()) {
@@ -88,7 +93,8 @@ final class UpdateEffects<K, S, C> {
         }
       }
     } else if (reborn || next.cause == EntryEvent.SPEC_CHANGED
-        || next.cause == EntryEvent.METADATA_CHANGED) {
+        || next.cause == EntryEvent.METADATA_CHANGED
+        || next.cause == EntryEvent.RECONFIGURE_STARTED) {
       if (next.cause == EntryEvent.SPEC_CHANGED) {
         intake.supersedeOverdueBuild(entry);
       }

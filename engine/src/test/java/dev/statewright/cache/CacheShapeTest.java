@@ -29,17 +29,19 @@ class CacheShapeTest {
       List.of("ClientCacheBuilder"),
       List.of("UpdateEffects"),
       List.of("EventIntake"),
-      List.of("SourceSupervisor", "LeaseIssuer", "BuildLauncher", "DependencyWaves"),
+      List.of("SourceSupervisor", "LeaseIssuer", "BuildLauncher", "DependencyWaves",
+          "ClientRenewal"),
       List.of("ConsistentReads", "DependencyIndex", "BuildGate"),
       List.of("SourceProgress", "EntryTable"),
       List.of("Entry"),
       List.of("Node"),
       List.of("Waiter"),
-      List.of("BuildRun", "Served", "UserCode", "Arguments"),
+      List.of("ClientExpiry"),
+      List.of("BuildRun", "Served", "ReconfigureRun", "UserCode", "Arguments"),
       List.of("ServedClient"),
       List.of("AsyncClientFactory", "Backoff", "CacheListener", "ChangePolicy", "ClientFactory",
-          "ClientLease",
-          "ClientUnavailableException", "Freshness", "Snapshot", "StaleVersionException", "Wave"),
+          "ClientLease", "ClientUnavailableException", "Freshness", "Reconfigurer", "Snapshot",
+          "StaleVersionException", "Wave"),
       List.of("Change", "EntryEvent", "EntryState"));
   private static final Path SOURCES = Path.of("src/main/java/dev/statewright/cache");
 

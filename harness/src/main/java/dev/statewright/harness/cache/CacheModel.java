@@ -49,6 +49,7 @@ public final class CacheModel implements Model<CacheModel.State, CacheModel.Wire
   private final Function<Wiring, CacheUnderTest> implementation;
   private final boolean faults;
   private final Liveness liveness; // null: the two-key programs only
+  private final boolean renewing; // clients expire, even versions are reconfigured in place
 
   /**
    * What an implementation is built from.
@@ -168,11 +169,12 @@ public final class CacheModel implements Model<CacheModel.State, CacheModel.Wire
   }
 
   private CacheModel(String name, Function<Wiring, CacheUnderTest> implementation, boolean faults,
-      Liveness liveness) {
+      Liveness liveness, boolean renewing) {
     this.name = name;
     this.implementation = implementation;
     this.faults = faults;
     this.liveness = liveness;
+    this.renewing = renewing;
   }
 
   /**
@@ -235,7 +237,33 @@ public final class CacheModel implements Model<CacheModel.State, CacheModel.Wire
    */
   public static CacheModel liveness(String name, Function<Wiring, CacheUnderTest> implementation,
       Liveness liveness) {
-    return new CacheModel(name, implementation, true, liveness);
+    return new CacheModel(name, implementation, true, liveness, false);
+  }
+
+  /**
+   * The property of the engine's own cache with expiring clients (C12: lifetimes of 400 ms to
+   * 1 s, refreshed at half, programs that pause past them) and token rotations reconfigured in
+   * place by a reconfigurer that fails one call in four (C13); builds fail as with faults (a
+   * failed refresh), but do not hang. Simulation only: the checks compare the factory's clock
+   * with the cache's.
+   *
+   * @return the renewing property of {@code ClientCache}, with faults
+   */
+  public static CacheModel clientCacheRenewing() {
+    return renewing("client cache with expiry and reconfigure", RealCache::build, true);
+  }
+
+  /**
+   * The renewing property for any implementation, under {@code name}.
+   *
+   * @param name the property's name, as runs and failures print it
+   * @param implementation builds the cache under test from the run's wiring
+   * @param faults whether builds fail (never hang) at the injected rate
+   * @return the property
+   */
+  public static CacheModel renewing(String name, Function<Wiring, CacheUnderTest> implementation,
+      boolean faults) {
+    return new CacheModel(name, implementation, faults, null, true);
   }
 
   /**
@@ -266,7 +294,7 @@ public final class CacheModel implements Model<CacheModel.State, CacheModel.Wire
    */
   public static CacheModel of(String name, Function<Wiring, CacheUnderTest> implementation,
       boolean faults) {
-    return new CacheModel(name, implementation, faults, null);
+    return new CacheModel(name, implementation, faults, null, false);
   }
 
   @Override
@@ -289,6 +317,9 @@ public final class CacheModel implements Model<CacheModel.State, CacheModel.Wire
     String key = KEYS.get(random.nextInt(KEYS.size()));
     long version = 1 + random.nextInt(8);
     int dice = random.nextInt(100);
+    if (renewing && dice < 12) {
+      return new Pause(Duration.ofMillis(100 + random.nextInt(1_400)));
+    }
     if (dice < 45) {
       return new Upsert(key, version, faults);
     }
@@ -314,7 +345,11 @@ public final class CacheModel implements Model<CacheModel.State, CacheModel.Wire
     CacheMonitor monitor = new CacheMonitor(MAX_BUILDS, simulated);
     SimFactory factory = new SimFactory(scheduler, monitor, Duration.ofMillis(simulated ? 200 : 2));
     if (faults) {
-      factory.faults(0.3, 0.05);
+      factory.faults(0.3, renewing ? 0 : 0.05); // renewing: failed refreshes, no 30 s hangs
+    }
+    if (renewing) {
+      factory.renewing(0.25);
+      monitor.clock(scheduler);
     }
     CacheUnderTest cache = implementation.apply(new Wiring(scheduler, factory, MAX_BUILDS, simulated));
     monitor.watch(cache, KEYS);
@@ -334,7 +369,7 @@ public final class CacheModel implements Model<CacheModel.State, CacheModel.Wire
 
   @Override
   public Duration settle() {
-    return faults ? Duration.ofMinutes(10) : Duration.ofMinutes(2);
+    return faults && !renewing ? Duration.ofMinutes(10) : Duration.ofMinutes(2);
   }
 
   @Override
@@ -516,6 +551,26 @@ public final class CacheModel implements Model<CacheModel.State, CacheModel.Wire
     }
   }
 
+  /** Pause(d): the program waits while time passes, past refresh and expiry points (C12). */
+  record Pause(Duration pause) implements HostileCommands.ModelUnchanged {
+    @Override
+    public CompletionStage<Object> run(Wired system) {
+      CompletableFuture<Object> done = new CompletableFuture<>();
+      system.scheduler.schedule(() -> done.complete("ok"), pause);
+      return done;
+    }
+
+    @Override
+    public Object partition() {
+      return "time";
+    }
+
+    @Override
+    public String toString() {
+      return "pause(" + pause.toMillis() + " ms)";
+    }
+  }
+
   /**
    * Invalidate(key): the user reports the served client failing (C11), then acquires again, as a
    * holder whose call failed would; "marked", "nothing" (none served yet), "none" for an absent key.
@@ -607,6 +662,7 @@ public final class CacheModel implements Model<CacheModel.State, CacheModel.Wire
       SimClient client = lease.get();
       client.leases.incrementAndGet();
       system.monitor.leaseTaken();
+      system.monitor.handedOut(client);
       if (client.closes.get() > 0) {
         system.monitor.violation("C6: " + client + " was handed out already closed");
       }

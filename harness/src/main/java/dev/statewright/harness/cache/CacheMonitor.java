@@ -30,6 +30,8 @@ public final class CacheMonitor {
   private final Map<String, Long> finishedNewer = new HashMap<>(); // guarded by this
   private final Map<String, Boolean> wasServing = new HashMap<>(); // guarded by this
   private final List<SimClient> clients = new ArrayList<>(); // guarded by this
+  private final List<SimClient> reconfigured = new ArrayList<>(); // guarded by this; this step's
+  private Scheduler clock; // renewing runs only: clients expire
   /** Per key, the highest generation seen (C15) and the highest one invalidated (C11). */
   private final Map<String, Long> highestGeneration = new HashMap<>(); // guarded by this
   private final Map<String, Long> invalidatedGeneration = new HashMap<>(); // guarded by this
@@ -74,6 +76,32 @@ public final class CacheMonitor {
    */
   synchronized void startsAreNewest(boolean check) {
     startsAreNewest = check;
+  }
+
+  /**
+   * Clients expire in this run, in the time of {@code clock}: a key may lose its client when its
+   * lifetime ends (C12 instead of C7).
+   *
+   * @param clock the scheduler whose time the lifetimes run on
+   */
+  public synchronized void clock(Scheduler clock) {
+    this.clock = clock;
+  }
+
+  /** The reconfigurer was called on {@code client} (it may have thrown): checked after the step. */
+  synchronized void reconfigured(SimClient client) {
+    reconfigured.add(client);
+  }
+
+  /**
+   * C12 at the moment {@code client} is handed out: its lifetime is not over. Simulation only,
+   * where the factory's lifetime and the cache's start at the same instant.
+   */
+  synchronized void handedOut(SimClient client) {
+    if (clock != null && clock.nanoTime() - client.expiresAt >= 0 && client.expiresAt != Long.MAX_VALUE) {
+      violations.add("C12: " + client + " was handed out " + (clock.nanoTime() - client.expiresAt) / 1_000_000
+          + " ms after its lifetime of " + client.lifetime + " ended");
+    }
   }
 
   /** The program closed the cache: finish() checks what a closed cache may still hold. */
@@ -196,6 +224,8 @@ public final class CacheMonitor {
     }
     keys.forEach(this::served);
     keys.forEach(this::keptServing);
+    reconfigured.forEach(this::listsWhatItReflects);
+    reconfigured.clear();
     keys.forEach(this::generationKept);
     checkTold();
     if (progress != null) {
@@ -203,15 +233,34 @@ public final class CacheMonitor {
     }
   }
 
-  /** A live key that served a client keeps serving one until it is deleted, failures or not (C7). */
+  /**
+   * A live key that served a client keeps serving one until it is deleted, failures or not (C7),
+   * or until that client's lifetime ends, which is exactly now (C12).
+   */
   private void keptServing(String key) {
     assert Thread.holdsLock(this);
     Optional<CacheUnderTest.View> view = cache.view(key);
     boolean serving = view.filter(v -> v.servedVersion() >= 0).isPresent();
-    if (view.isPresent() && !serving && wasServing.getOrDefault(key, false)) {
+    boolean expiredNow = clock != null
+        && clients.stream().anyMatch(c -> c.key.equals(key) && c.expiresAt == clock.nanoTime());
+    if (view.isPresent() && !serving && wasServing.getOrDefault(key, false) && !expiredNow) {
       violations.add("C7: " + key + " is live but lost its last good client");
     }
     wasServing.put(key, serving);
+  }
+
+  /**
+   * After the reconfigurer ran on {@code client} (and returned or threw), a listing that still
+   * serves it shows the version it now reflects (C13): the new one, or the old one if it threw.
+   */
+  private void listsWhatItReflects(SimClient client) {
+    assert Thread.holdsLock(this);
+    if (client.closes.get() > 0) {
+      return; // released meanwhile: no longer the served client
+    }
+    cache.view(client.key).filter(v -> v.servedVersion() >= 0 && v.servedVersion() != client.version)
+        .ifPresent(v -> violations.add("C13: the reconfigurer left " + client + " reflecting v"
+            + client.version + ", but the listing shows " + client.key + " serving v" + v.servedVersion()));
   }
 
   private void served(String key) {
@@ -289,7 +338,9 @@ public final class CacheMonitor {
     if (h.lease.isCurrent()) {
       violations.add("C10: " + h + " is still current after superseded() completed");
     }
-    if (cache.view(h.key).isPresent() && cache.generation(h.key).orElse(-1) == h.generation) {
+    // an expired client is dropped with nothing served until its replacement (C12): told, rightly
+    if (cache.view(h.key).filter(v -> v.servedVersion() >= 0).isPresent()
+        && cache.generation(h.key).orElse(-1) == h.generation) {
       violations.add("C10: " + h + " was told while its client is still served");
     }
   }

@@ -1,6 +1,7 @@
 package dev.statewright.harness.cache;
 
 import dev.statewright.cache.Backoff;
+import dev.statewright.cache.Change;
 import dev.statewright.cache.ClientCache;
 import dev.statewright.cache.ClientCacheBuilder;
 import dev.statewright.cache.EntryState;
@@ -27,7 +28,7 @@ public final class RealCache implements CacheUnderTest {
     if (wiring.liveness() != null) {
       return new RealCache(hostile(wiring).build(), wiring.maxConcurrentBuilds());
     }
-    return new RealCache(ClientCache.asyncBuilder(wiring.factory())
+    var builder = ClientCache.asyncBuilder(wiring.factory())
         .name("property")
         .scheduler(wiring.scheduler())
         .maxConcurrentBuilds(wiring.maxConcurrentBuilds())
@@ -36,8 +37,28 @@ public final class RealCache implements CacheUnderTest {
             : Backoff.exponential(Duration.ofMillis(5), Duration.ofMillis(100)))
         .acquireTimeout(Duration.ofMinutes(5))
         .tombstoneRetention(Duration.ofDays(1))
-        .dependsOn(spec -> Set.of(SimSpec.SECRET))
-        .build());
+        .dependsOn(spec -> Set.of(SimSpec.SECRET));
+    return new RealCache(wiring.factory().renewing() ? renewing(builder, wiring.factory()).build()
+        : builder.build());
+  }
+
+  /**
+   * Expiring clients (the factory's lifetimes, refreshed at half of them, C12) and specs
+   * reconfigured in place (an even version is a token rotation, C13), through the factory's
+   * reconfigurer, which fails now and then.
+   */
+  private static ClientCacheBuilder<String, SimSpec, SimClient> renewing(
+      ClientCacheBuilder<String, SimSpec, SimClient> builder, SimFactory factory) {
+    return builder.expiry((spec, client) -> client.lifetime())
+        .refreshAhead(0.5)
+        .changePolicy(RealCache::tokenRotations)
+        .reconfigure(factory::reconfigure);
+  }
+
+  /** A newer even version is a token rotation, which the live client can take in place. */
+  static Change tokenRotations(SimSpec previous, SimSpec next) {
+    return previous.equals(next) ? Change.NONE
+        : next.version() % 2 == 0 ? Change.RECONFIGURE : Change.REBUILD;
   }
 
   /**

@@ -37,6 +37,8 @@ public final class SimFactory implements AsyncClientFactory<String, SimSpec, Sim
   private final AtomicInteger failFirst = new AtomicInteger();
   private volatile Hostility hostility = Hostility.calm();
   private volatile BiConsumer<String, SimSpec> reentry = (key, spec) -> { };
+  private volatile boolean renewing;
+  private volatile double reconfigureFailureRate;
   private boolean reentering; // simulation only: one thread
   private volatile Duration delay = Duration.ZERO;
   /** Builds the cache gave up, in order; and checks waiting for one. */
@@ -98,6 +100,50 @@ public final class SimFactory implements AsyncClientFactory<String, SimSpec, Sim
    */
   public void reenter(BiConsumer<String, SimSpec> reentry) {
     this.reentry = reentry;
+  }
+
+  /**
+   * From now on, give every client a lifetime (400, 700 or 1,000 ms by its version, C12) and fail
+   * this share of {@link #reconfigure} calls (C13).
+   *
+   * @param reconfigureFailureRate the share of reconfigure calls that throw, in [0, 1]
+   */
+  public void renewing(double reconfigureFailureRate) {
+    this.renewing = true;
+    this.reconfigureFailureRate = reconfigureFailureRate;
+  }
+
+  /**
+   * Whether clients get lifetimes and specs may be reconfigured in place.
+   *
+   * @return true once {@link #renewing(double)} was called
+   */
+  public boolean renewing() {
+    return renewing;
+  }
+
+  /** The lifetime of a client of {@code version}: short enough that programs outlive it. */
+  static Duration lifetimeOf(long version) {
+    return Duration.ofMillis(400 + 300 * (version % 3));
+  }
+
+  /**
+   * The cache's reconfigurer: makes {@code client} reflect {@code spec} in place, or throws
+   * (at the injected rate) leaving it as it was; the monitor checks the listing after it (C13).
+   *
+   * @param client the live client to change
+   * @param spec the spec it should now reflect
+   * @throws IOException the injected failure, the client left as it was
+   */
+  public void reconfigure(SimClient client, SimSpec spec) throws IOException {
+    try {
+      if (scheduler.random().nextDouble() < reconfigureFailureRate) {
+        throw new IOException("injected reconfigure failure for " + client + " to " + spec);
+      }
+      client.version = spec.version();
+    } finally {
+      monitor.reconfigured(client);
+    }
   }
 
   /**
@@ -222,8 +268,17 @@ public final class SimFactory implements AsyncClientFactory<String, SimSpec, Sim
   }
 
   private SimClient finished(String key, SimSpec spec, long startedAs) {
-    SimClient client = new SimClient(key, spec.version(), serials.incrementAndGet(), startedAs, monitor);
+    SimClient client = stamped(new SimClient(key, spec.version(), serials.incrementAndGet(), startedAs, monitor));
     monitor.buildFinished(key, spec.version(), client);
+    return client;
+  }
+
+  /** A renewing factory's client gets its lifetime, counted from now: the end of its build. */
+  private SimClient stamped(SimClient client) {
+    if (renewing) {
+      client.lifetime = lifetimeOf(client.version);
+      client.expiresAt = scheduler.nanoTime() + client.lifetime.toNanos();
+    }
     return client;
   }
 
@@ -282,7 +337,8 @@ public final class SimFactory implements AsyncClientFactory<String, SimSpec, Sim
         monitor.buildFinished(key, spec.version(), null);
         result.completeExceptionally(new IOException("injected build failure for " + key + " " + spec));
       } else {
-        SimClient client = new SimClient(key, spec.version(), serials.incrementAndGet(), startedAs, monitor);
+        SimClient client = stamped(new SimClient(key, spec.version(), serials.incrementAndGet(), startedAs,
+            monitor));
         monitor.buildFinished(key, spec.version(), client);
         if (!result.complete(client)) {
           client.close(); // cancelled in the instant since: nobody will ever receive it

@@ -4,6 +4,8 @@ import dev.statewright.cache.ClientLease;
 import dev.statewright.harness.cache.CacheModel;
 import dev.statewright.harness.cache.CacheUnderTest;
 import dev.statewright.harness.cache.SimClient;
+import dev.statewright.harness.cache.SimSpec;
+import java.io.IOException;
 import dev.statewright.lease.Lease;
 import dev.statewright.lease.LeasedResource;
 import java.time.Duration;
@@ -36,6 +38,10 @@ final class CacheCanaries {
             + "never noticed", IgnoresSecretChanges::new, "C9:"),
         cache("listing-ahead-of-client", "the field failure: the listing shows the new spec beside "
             + "the old client", ListingAheadOfClient::new, "C5:"),
+        renewing("serves-expired-client", "a client's lifetime is ignored: it is never refreshed and "
+            + "served after it expired", ServesExpired::new, "C12:"),
+        renewing("stale-listing-after-reconfigure", "a token rotation reconfigures the live client, "
+            + "but the listing keeps the old spec", StaleListingAfterReconfigure::new, "C13:"),
         Canary.ofModel("drops-client-on-failure", "a failing build throws the last good client away",
             CacheModel.of("canary drops-client-on-failure", DropsClientOnFailure::new, true), "C7:"),
         cache("never-tells-superseded", "superseded() never completes: a watch holds its replaced "
@@ -51,6 +57,12 @@ final class CacheCanaries {
   private static Canary cache(String name, String bug, Function<CacheModel.Wiring, CacheUnderTest> impl,
       String... catches) {
     return Canary.ofModel(name, bug, CacheModel.of("canary " + name, impl, false), catches);
+  }
+
+  /** A canary run through the renewing property: clients expire, token rotations reconfigure (C12, C13). */
+  private static Canary renewing(String name, String bug, Function<CacheModel.Wiring, CacheUnderTest> impl,
+      String... catches) {
+    return Canary.ofModel(name, bug, CacheModel.renewing("canary " + name, impl, false), catches);
   }
 
   /** Serves the newest version it built; upserts complete when served. Base of most canaries. */
@@ -273,6 +285,35 @@ final class CacheCanaries {
     @Override
     public Optional<View> view(String key) {
       return super.view(key).map(v -> new View(v.desiredVersion(), v.desiredVersion())); // the bug
+    }
+  }
+
+  /** Knows nothing of lifetimes: a client serves until a newer spec replaces it. */
+  static final class ServesExpired extends Serializing {
+    ServesExpired(CacheModel.Wiring wiring) {
+      super(wiring); // the bug: no refresh, no expiry
+    }
+  }
+
+  /** Reconfigures the live client for a token rotation, and lists the spec it had before. */
+  static final class StaleListingAfterReconfigure extends Serializing {
+    StaleListingAfterReconfigure(CacheModel.Wiring wiring) {
+      super(wiring);
+    }
+
+    @Override
+    CompletionStage<Object> admitted(String key, Slot s, long version) {
+      Optional<SimClient> live = servedClient(key);
+      if (version > s.desired && version % 2 == 0 && !s.building && live.isPresent()) {
+        try {
+          factory.reconfigure(live.get(), new SimSpec(version));
+          s.desired = version; // the bug: servedVersion stays the version before
+          return CompletableFuture.completedFuture("ok");
+        } catch (IOException failed) {
+          // the reconfigurer threw: rebuild, as the contract says
+        }
+      }
+      return super.admitted(key, s, version);
     }
   }
 

@@ -37,6 +37,8 @@ public final class Demo {
       new InvalidationScene(out, checks).run();
       new GenerationScene(out, checks).run();
       new WaveDemo(out, checks).run();
+      new ExpiringCredentialsScene(out, checks).run();
+      new ReconfigureScene(out, checks).run();
     }
     if (explore) {
       out.println();

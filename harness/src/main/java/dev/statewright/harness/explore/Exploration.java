@@ -18,7 +18,8 @@ import java.util.SplittableRandom;
 
 /**
  * {@code explore}: both lifecycles' properties, the cache's liveness properties (each kind of hostility
- * alone and all of them mixed, one run in a hundred each),
+ * alone and all of them mixed, one run in a hundred each), its renewing property (expiry and
+ * reconfigure, one run in ten),
  * the multi-node simulation and every canary, from one seed and within a run budget. The last line is exactly
  * {@code explore: R runs, V violations, canaries C/T caught}.
  */
@@ -26,6 +27,7 @@ public final class Exploration {
   private static final int CANARY_BUDGET = 300;
   private static final int LIVENESS_SHARE = 100; // per kind: seven kinds and their mixture
   private static final int LIVENESS_BACKLOG = 1_000;
+  private static final int RENEWING_SHARE = 10; // its runs settle through many refreshes: slower
 
   private final PrintStream out;
 
@@ -77,9 +79,13 @@ public final class Exploration {
         Liveness.of(LIVENESS_BACKLOG, Hostility::draw, true)));
     List<CacheModel> models = new ArrayList<>(List.of(CacheModel.clientCache(), CacheModel.clientCacheWithFaults()));
     models.addAll(liveness);
+    CacheModel renewing = CacheModel.clientCacheRenewing();
+    models.add(renewing);
     for (var model : models) {
       Settings settings = Settings.defaults().seed(seeds.nextLong());
-      settings = liveness.contains(model) ? settings.simulatedOnly().runs(livenessRuns) : settings.runs(runs);
+      settings = liveness.contains(model) ? settings.simulatedOnly().runs(livenessRuns)
+          : model == renewing ? settings.simulatedOnly().runs(Math.max(5, runs / RENEWING_SHARE))
+          : settings.runs(runs);
       PropertyRunner.Summary summary = PropertyRunner.explore(model, settings);
       out.println("  " + summary);
       summary.failure().ifPresent(f -> out.println(f.report()));
