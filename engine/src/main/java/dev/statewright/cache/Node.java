@@ -66,6 +66,11 @@ final class Node<K, S, C> {
   /** A build should start as soon as a bulkhead permit is free (false while backing off). */
   final boolean buildWanted;
   final Throwable lastError;
+  /**
+   * The build that was in flight when a failed canary held this key back (C14): it started before
+   * the change, so its client does not release the key and the canary's error stays; null if none.
+   */
+  final BuildRun<S> heldDuring;
   final int failures;
   final long nextRetryNanos;
   final long staleSinceNanos;
@@ -105,6 +110,7 @@ final class Node<K, S, C> {
     this.soft = d.soft;
     this.buildWanted = d.buildWanted;
     this.lastError = d.lastError;
+    this.heldDuring = d.heldDuring;
     this.failures = d.failures;
     this.nextRetryNanos = d.nextRetryNanos;
     this.staleSinceNanos = d.staleSinceNanos;
@@ -210,6 +216,7 @@ final class Node<K, S, C> {
     d.desiredSpec = spec;
     d.desiredVersion = version;
     d.dependencies = deps;
+    d.heldDuring = null; // a spec change of its own releases a held key
     if (waiter != null) {
       d.waiters.add(waiter);
     }
@@ -219,6 +226,7 @@ final class Node<K, S, C> {
   /** A dependency of this entry changed: a rebuild, which {@code waiter} waits for. */
   Node<K, S, C> dependencyChanged(long now, Waiter<K, S, C> waiter) {
     Draft<K, S, C> d = edit(EntryEvent.DEPENDENCY_CHANGED).staleFrom(now);
+    d.heldDuring = null; // released: the build after this one reads the change
     d.desiredRevision++;
     d.rebuildSoon();
     d.waiters.add(waiter);
@@ -246,7 +254,8 @@ final class Node<K, S, C> {
     d.served = new Served<>(newest ? desiredSpec : run.spec, version, run.revision, client,
         false, refreshAt, expiresAt);
     d.generation = generation + 1;
-    d.lastError = null;
+    d.lastError = run == heldDuring ? lastError : null; // built before the held change: still held
+    d.heldDuring = null;
     d.failures = 0;
     d.nextRetryNanos = 0;
     d.build = newest ? null : next;
@@ -266,6 +275,7 @@ final class Node<K, S, C> {
     Draft<K, S, C> d = edit(EntryEvent.BUILD_FAILED);
     d.build = null;
     d.lastError = error;
+    d.heldDuring = null;
     d.waiters.removeIf(w -> w.failsWith(run));
     if (!retriesAfter(run)) { // a newer spec arrived meanwhile: try it at once
       d.failures = 0;
@@ -412,6 +422,7 @@ final class Node<K, S, C> {
     }
     Draft<K, S, C> d = edit(null);
     d.lastError = error;
+    d.heldDuring = build;
     return d.freeze();
   }
 
@@ -493,6 +504,7 @@ final class Node<K, S, C> {
     boolean soft;
     boolean buildWanted;
     Throwable lastError;
+    BuildRun<S> heldDuring;
     int failures;
     long nextRetryNanos;
     long staleSinceNanos;
@@ -528,6 +540,7 @@ final class Node<K, S, C> {
       this.soft = n.soft;
       this.buildWanted = n.buildWanted;
       this.lastError = n.lastError;
+      this.heldDuring = n.heldDuring;
       this.failures = n.failures;
       this.nextRetryNanos = n.nextRetryNanos;
       this.staleSinceNanos = n.staleSinceNanos;

@@ -331,6 +331,75 @@ class DependencyWaveTest {
     assertThat(second).isCompleted();
   }
 
+  /**
+   * Found by WavePropertyTest (run seed 1954966227978790883): a key whose own build was in flight
+   * when the canary failed was held back, then that build, started before the change, served and
+   * cleared the canary's error, so the key was held with no error to show for it.
+   */
+  @Test
+  void aHeldKeyWhoseBuildStartedBeforeTheChangeKeepsTheCanarysError() {
+    Map<String, List<CompletableFuture<Client>>> builds = new HashMap<>();
+    cache = ClientCache.<String, Repo, Client>asyncBuilder((key, spec) -> {
+          CompletableFuture<Client> build = new CompletableFuture<>();
+          builds.computeIfAbsent(key, k -> new ArrayList<>()).add(build);
+          return build;
+        })
+        .scheduler(scheduler)
+        .maxConcurrentBuilds(8)
+        .dependsOn(repo -> Set.of(repo.tokenRef()))
+        .dependencyWave(Wave.canaryFirst(1).thenAtMost(1, Duration.ofSeconds(1)))
+        .listener(new CacheListener<>() {
+          @Override
+          public void onTransition(String key, Transition<EntryState, EntryEvent> t) {
+            if (t.event() == EntryEvent.DEPENDENCY_CHANGED) {
+              marked.add(key);
+            }
+          }
+        })
+        .build();
+    int keys = 3;
+    for (int i = 0; i < keys; i++) {
+      cache.upsert(key(i), repo(i), 1);
+    }
+    scheduler.runAll();
+    builds.forEach((k, b) -> b.get(0).complete(new Client(k, repo(0), 0)));
+    scheduler.runAll();
+    for (int i = 0; i < keys; i++) { // every key rebuilds a spec change of its own, before the change
+      cache.upsert(key(i), repo(i).withDescription("v2"), 2);
+    }
+    scheduler.runAll();
+    assertThat(builds.values()).allSatisfy(b -> assertThat(b).hasSize(2));
+
+    CompletableFuture<Void> wave = cache.dependencyChanged(SECRET);
+    assertThat(marked).hasSize(1);
+    String canary = marked.get(0);
+    builds.get(canary).get(1).complete(new Client(canary, repo(0), 0)); // superseded by the change
+    scheduler.runAll();
+    assertThat(builds.get(canary)).as("the canary's build for the change").hasSize(3);
+    IOException badToken = new IOException("401: the new token is wrong");
+    builds.get(canary).get(2).completeExceptionally(badToken);
+    scheduler.runAll();
+    assertThat(wave).isCompletedExceptionally();
+
+    builds.forEach((k, b) -> { // the held keys' builds, started before the change, now serve
+      if (!k.equals(canary)) {
+        b.get(1).complete(new Client(k, repo(0), 0));
+      }
+    });
+    scheduler.runAll();
+
+    assertThat(marked).as("nothing released after the failed canary").containsExactly(canary);
+    for (int i = 0; i < keys; i++) {
+      if (key(i).equals(canary)) {
+        continue;
+      }
+      Snapshot<String, Repo, Client> s = snapshot(key(i));
+      assertThat(s.servedVersion()).as(key(i) + " serves its own spec change").hasValue(2);
+      assertThat(s.lastError()).as(key(i) + " is still held: it records the canary's error")
+          .containsSame(badToken);
+    }
+  }
+
   @Test
   void aSecondChangeAfterAFailedCanaryStartsAFreshWave() {
     start(Wave.canaryFirst(1).thenAtMost(20, Duration.ofSeconds(1)));
