@@ -241,12 +241,17 @@ public final class CacheMonitor {
     assert Thread.holdsLock(this);
     Optional<CacheUnderTest.View> view = cache.view(key);
     boolean serving = view.filter(v -> v.servedVersion() >= 0).isPresent();
-    boolean expiredNow = clock != null
-        && clients.stream().anyMatch(c -> c.key.equals(key) && c.expiresAt == clock.nanoTime());
-    if (view.isPresent() && !serving && wasServing.getOrDefault(key, false) && !expiredNow) {
+    if (view.isPresent() && !serving && wasServing.getOrDefault(key, false) && !expiredNow(key)) {
       violations.add("C7: " + key + " is live but lost its last good client");
     }
     wasServing.put(key, serving);
+  }
+
+  /** Whether a client of {@code key} reaches the end of its lifetime exactly now (C12). */
+  private boolean expiredNow(String key) {
+    assert Thread.holdsLock(this);
+    return clock != null
+        && clients.stream().anyMatch(c -> c.key.equals(key) && c.expiresAt == clock.nanoTime());
   }
 
   /**
