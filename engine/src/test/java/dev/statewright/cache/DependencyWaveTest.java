@@ -31,6 +31,15 @@ class DependencyWaveTest {
   private final Factory factory = new Factory();
   /** Keys in the order a dependency change reached them (DEPENDENCY_CHANGED transitions). */
   private final List<String> marked = Collections.synchronizedList(new ArrayList<>());
+  /** Records each key a dependency change marks stale, in order. */
+  private final CacheListener<String> marking = new CacheListener<>() {
+    @Override
+    public void onTransition(String key, Transition<EntryState, EntryEvent> t) {
+      if (t.event() == EntryEvent.DEPENDENCY_CHANGED) {
+        marked.add(key);
+      }
+    }
+  };
   private final ManualEventSource<String, Repo> source = new ManualEventSource<>();
   private ClientCache<String, Repo, Client> cache;
 
@@ -42,14 +51,7 @@ class DependencyWaveTest {
         .dependsOn(repo -> repo.tokenRef() == null ? Set.of() : Set.of(repo.tokenRef()))
         .dependencyWave(wave)
         .source(source)
-        .listener(new CacheListener<>() {
-          @Override
-          public void onTransition(String key, Transition<EntryState, EntryEvent> t) {
-            if (t.event() == EntryEvent.DEPENDENCY_CHANGED) {
-              marked.add(key);
-            }
-          }
-        })
+        .listener(marking)
         .build();
     for (int i = 0; i < DEPENDENTS; i++) {
       cache.upsert(key(i), repo(i), 1);
@@ -293,14 +295,7 @@ class DependencyWaveTest {
         .scheduler(scheduler)
         .dependsOn(repo -> Set.of(repo.tokenRef()))
         .dependencyWave(Wave.canaryFirst(1).thenAtMost(3, Duration.ofSeconds(1)))
-        .listener(new CacheListener<>() {
-          @Override
-          public void onTransition(String key, Transition<EntryState, EntryEvent> t) {
-            if (t.event() == EntryEvent.DEPENDENCY_CHANGED) {
-              marked.add(key);
-            }
-          }
-        })
+        .listener(marking)
         .build();
     for (int i = 0; i < DEPENDENTS; i++) {
       cache.upsert(key(i), repo(i), 1);
@@ -348,14 +343,7 @@ class DependencyWaveTest {
         .maxConcurrentBuilds(8)
         .dependsOn(repo -> Set.of(repo.tokenRef()))
         .dependencyWave(Wave.canaryFirst(1).thenAtMost(1, Duration.ofSeconds(1)))
-        .listener(new CacheListener<>() {
-          @Override
-          public void onTransition(String key, Transition<EntryState, EntryEvent> t) {
-            if (t.event() == EntryEvent.DEPENDENCY_CHANGED) {
-              marked.add(key);
-            }
-          }
-        })
+        .listener(marking)
         .build();
     int keys = 3;
     for (int i = 0; i < keys; i++) {
