@@ -2,6 +2,7 @@ package dev.statewright.lifecycle;
 
 import java.util.ArrayDeque;
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.Collections;
 import java.util.EnumMap;
 import java.util.EnumSet;
@@ -25,12 +26,22 @@ import java.util.Set;
  * @param <E> the event type
  */
 public final class Lifecycle<S extends Enum<S>, E extends Enum<E>> {
+  /** In {@link #next}: the event is not permitted in the state. */
+  static final int REFUSED = -1;
+
   private final String name;
   private final S initial;
   private final EnumSet<S> terminal;
   private final Map<S, Map<E, S>> table;
-  /** next[state.ordinal()][event.ordinal()]: the same table, for the hot path; null = refused. */
-  private final Enum<?>[][] next;
+  /** Every state, by ordinal. */
+  private final S[] states;
+  /** The number of events: the stride of {@link #next}. */
+  private final int events;
+  /**
+   * next[state.ordinal() * events + event.ordinal()]: the target's ordinal, or {@link #REFUSED};
+   * the same table as a flat array of ints, for the hot path.
+   */
+  private final int[] next;
   private final List<Transition<S, E>> transitions;
 
   private Lifecycle(Builder<S, E> builder) {
@@ -44,11 +55,12 @@ public final class Lifecycle<S extends Enum<S>, E extends Enum<E>> {
     }
     byState.replaceAll((state, exits) -> Collections.unmodifiableMap(exits));
     this.table = Collections.unmodifiableMap(byState);
-    this.next = new Enum<?>[builder.stateType.getEnumConstants().length][];
-    for (int i = 0; i < next.length; i++) {
-      next[i] = new Enum<?>[builder.eventType.getEnumConstants().length];
-    }
-    transitions.forEach(t -> next[t.from().ordinal()][t.event().ordinal()] = t.to());
+    this.states = builder.stateType.getEnumConstants();
+    this.events = builder.eventType.getEnumConstants().length;
+    this.next = new int[states.length * events];
+    Arrays.fill(next, REFUSED);
+    transitions.forEach(t -> next[t.from().ordinal() * events + t.event().ordinal()] =
+        t.to().ordinal());
   }
 
   /**
@@ -115,7 +127,8 @@ public final class Lifecycle<S extends Enum<S>, E extends Enum<E>> {
    * @return the target state; empty if {@code event} is not permitted in {@code state}
    */
   public Optional<S> next(S state, E event) {
-    return Optional.ofNullable(target(state, event));
+    int to = target(state.ordinal(), event.ordinal());
+    return to == REFUSED ? Optional.empty() : Optional.of(states[to]);
   }
 
   /**
@@ -139,11 +152,11 @@ public final class Lifecycle<S extends Enum<S>, E extends Enum<E>> {
    * @throws IllegalTransitionException naming {@code key} if the event is not permitted there
    */
   public S step(Object key, S state, E event) {
-    S to = target(state, event);
-    if (to == null) {
-      throw new IllegalTransitionException(name, key, state, event, permitted(state));
+    int to = target(state.ordinal(), event.ordinal());
+    if (to == REFUSED) {
+      throw refused(key, state, event);
     }
-    return to;
+    return states[to];
   }
 
   /**
@@ -189,9 +202,18 @@ public final class Lifecycle<S extends Enum<S>, E extends Enum<E>> {
     return out.toString();
   }
 
-  @SuppressWarnings("unchecked") // filled from transitions of S only
-  private S target(S state, E event) {
-    return (S) next[state.ordinal()][event.ordinal()];
+  /** The ordinal of the state {@code event} leads to from {@code state}, or {@link #REFUSED}. */
+  int target(int state, int event) {
+    return next[state * events + event];
+  }
+
+  /** The state of ordinal {@code ordinal}. */
+  S state(int ordinal) {
+    return states[ordinal];
+  }
+
+  IllegalTransitionException refused(Object key, S state, E event) {
+    return new IllegalTransitionException(name, key, state, event, permitted(state));
   }
 
   private Map<E, S> exits(S state) {

@@ -16,7 +16,8 @@ import java.util.Objects;
  */
 public final class StateMachine<S extends Enum<S>, E extends Enum<E>> {
   /*
-   * Overview: the whole state is one volatile reference to an enum constant.
+   * Overview: the whole state is one volatile int, the ordinal of an enum constant; the
+   * lifecycle's flat table maps (state, event) ordinals to the target's.
    *
    * Concurrency: a transition reads the state, asks the lifecycle where the event leads, and CASes
    * the word; a lost race re-reads and tries again, so every event is applied to the state it was
@@ -37,11 +38,11 @@ public final class StateMachine<S extends Enum<S>, E extends Enum<E>> {
    * Ordering of this file: fields, queries, transitions, helpers.
    */
   private static final System.Logger LOG = System.getLogger(StateMachine.class.getName());
-  private static final VarHandle STATE;
+  private static final VarHandle ORDINAL;
 
   static {
     try {
-      STATE = MethodHandles.lookup().findVarHandle(StateMachine.class, "state", Enum.class);
+      ORDINAL = MethodHandles.lookup().findVarHandle(StateMachine.class, "ordinal", int.class);
     } catch (ReflectiveOperationException e) {
       throw new ExceptionInInitializerError(e);
     }
@@ -51,14 +52,15 @@ public final class StateMachine<S extends Enum<S>, E extends Enum<E>> {
   private final Object key;
   /** Null when nobody listens, so the hot path skips the Transition it would be told. */
   private final TransitionListener<S, E> listener;
-  @SuppressWarnings("unused") // accessed through STATE
-  private volatile S state;
+  /** The state's ordinal: an int word, so a transition is an int CAS (no GC barrier). */
+  @SuppressWarnings("unused") // accessed through ORDINAL
+  private volatile int ordinal;
 
   StateMachine(Lifecycle<S, E> lifecycle, Object key, TransitionListener<S, E> listener) {
     this.lifecycle = lifecycle;
     this.key = Objects.requireNonNull(key, "key");
     this.listener = listener; // null: nobody listens (Lifecycle.newMachine(key))
-    this.state = lifecycle.initial();
+    this.ordinal = lifecycle.initial().ordinal();
   }
 
   /**
@@ -67,7 +69,7 @@ public final class StateMachine<S extends Enum<S>, E extends Enum<E>> {
    * @return the state after the last transition made, as a volatile read
    */
   public S state() {
-    return state;
+    return lifecycle.state(ordinal);
   }
 
   /**
@@ -96,15 +98,15 @@ public final class StateMachine<S extends Enum<S>, E extends Enum<E>> {
    * @throws IllegalTransitionException if the event is not permitted in the current state
    */
   public S fire(E event) {
-    Objects.requireNonNull(event, "event");
+    int e = Objects.requireNonNull(event, "event").ordinal();
     for (;;) {
-      S from = state;
-      S to = lifecycle.step(key, from, event);
-      if (STATE.compareAndSet(this, from, to)) {
-        if (listener != null) {
-          notifyListener(new Transition<>(from, event, to));
-        }
-        return to;
+      int from = ordinal;
+      int to = lifecycle.target(from, e);
+      if (to == Lifecycle.REFUSED) {
+        throw lifecycle.refused(key, lifecycle.state(from), event);
+      }
+      if (ORDINAL.compareAndSet(this, from, to)) {
+        return moved(from, event, to);
       }
     }
   }
@@ -118,14 +120,22 @@ public final class StateMachine<S extends Enum<S>, E extends Enum<E>> {
    * @throws IllegalTransitionException if the event is not permitted in {@code expected}
    */
   public boolean fireIf(S expected, E event) {
-    S to = lifecycle.step(key, expected, event);
-    if (!STATE.compareAndSet(this, expected, to)) {
+    int from = expected.ordinal();
+    int to = lifecycle.step(key, expected, event).ordinal();
+    if (!ORDINAL.compareAndSet(this, from, to)) {
       return false;
     }
-    if (listener != null) {
-      notifyListener(new Transition<>(expected, event, to));
-    }
+    moved(from, event, to);
     return true;
+  }
+
+  /** After the CAS from {@code from} to {@code to}: tells the listener, if any; the new state. */
+  private S moved(int from, E event, int to) {
+    S entered = lifecycle.state(to);
+    if (listener != null) {
+      notifyListener(new Transition<>(lifecycle.state(from), event, entered));
+    }
+    return entered;
   }
 
   private void notifyListener(Transition<S, E> transition) {
@@ -139,6 +149,6 @@ public final class StateMachine<S extends Enum<S>, E extends Enum<E>> {
 
   @Override
   public String toString() {
-    return lifecycle.name() + "[" + key + ": " + state + "]";
+    return lifecycle.name() + "[" + key + ": " + state() + "]";
   }
 }
