@@ -205,11 +205,12 @@ final class BuildLauncher<K, S, C> {
   private Node<K, S, C> succeeded(Entry<K, S, C> entry, Node<K, S, C> n, BuildRun<S> run,
       C client, long[] term) {
     long version = n.versionServedBy(run);
-    ServedClient<C> served = new ServedClient<>(n.key + "@v" + version, client, version, c -> {
+    K key = n.key; // the client's closures keep the key, never this node (its build, its waiters)
+    ServedClient<C> served = new ServedClient<>(key + "@v" + version, client, version, c -> {
       user.discard(c);
-      user.tell(l -> l.onClientReleased(n.key, version));
+      user.tell(l -> l.onClientReleased(key, version));
     }, n.retiredInUse, (target, cause) -> invalidate(entry, target, cause), scheduler,
-        leaseWarning, holders -> pinned(n.key, version, holders));
+        leaseWarning, holders -> pinned(key, version, holders));
     BuildRun<S> next = run.revision == n.desiredRevision ? null : newestBuild(n);
     return n.buildSucceeded(run, served, next, term[0], term[1]);
   }
