@@ -16,8 +16,9 @@ import javax.management.ObjectName;
  * CURRENT, with one shared client, exactly as {@link ScaleBenchmark#fill()} does, and prints the
  * same number (retained heap after full GCs, per entry, minus the spec) and, from two class
  * histograms taken in this process (before the cache and after the fill), what each entry holds:
- * the classes whose instance count grew by at least a tenth of an instance per entry, with their
- * instances and bytes per entry and their shallow size.
+ * the classes whose instance count grew by at least a tenth of an instance per entry or whose
+ * bytes grew by at least a byte per entry (the map's table), with their instances and bytes per
+ * entry and their shallow size.
  *
  * <p>Run: {@code java -Xmx2g -cp benchmarks/target/benchmarks.jar
  * dev.statewright.benchmarks.HeapPerEntry}
@@ -73,8 +74,8 @@ public final class HeapPerEntry {
       long[] b = before.getOrDefault(e.getKey(), new long[2]);
       long count = e.getValue()[0] - b[0];
       long bytes = e.getValue()[1] - b[1];
-      if (count * 10 < keys) {
-        continue;
+      if (count * 10 < keys && bytes < keys) {
+        continue; // fewer than one in ten entries and less than a byte an entry: not the entry's
       }
       total += (double) bytes / keys;
       rows.add(new String[] {

@@ -3,7 +3,6 @@ package dev.statewright.cache;
 import dev.statewright.internal.BuildEvent;
 import dev.statewright.time.Scheduler;
 import java.time.Duration;
-import java.util.List;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionException;
 import java.util.concurrent.TimeoutException;
@@ -46,8 +45,8 @@ final class BuildLauncher<K, S, C> {
   private final UserCode<K, C> user;
   private final EntryTable<K, S, C> table;
   private final BuildGate gate;
-  /** Warn about leases pinning a replaced client this long; null for never. */
-  private final Duration leaseWarning;
+  /** What the clients it builds share (the lease warning among it). */
+  private final ServedClients<K, S, C> clients;
 
   BuildLauncher(AsyncClientFactory<K, S, C> asyncFactory, ClientFactory<K, S, C> blockingFactory,
       int maxConcurrentBuilds, Scheduler scheduler, Backoff backoff, Duration buildTimeout,
@@ -61,7 +60,7 @@ final class BuildLauncher<K, S, C> {
     this.expiry = expiry;
     this.user = user;
     this.table = table;
-    this.leaseWarning = leaseWarning;
+    this.clients = new ServedClients<>(scheduler, leaseWarning, user, table);
     this.gate = new BuildGate(maxConcurrentBuilds, this::tryStart);
   }
 
@@ -204,32 +203,10 @@ final class BuildLauncher<K, S, C> {
 
   private Node<K, S, C> succeeded(Entry<K, S, C> entry, Node<K, S, C> n, BuildRun<S> run,
       C client, long[] term) {
-    long version = n.versionServedBy(run);
-    K key = n.key; // the client's closures keep the key, never this node (its build, its waiters)
-    ServedClient<C> served = new ServedClient<>(key + "@v" + version, client, version, c -> {
-      user.discard(c);
-      user.tell(l -> l.onClientReleased(key, version));
-    }, n.retiredInUse, (target, cause) -> invalidate(entry, target, cause), scheduler,
-        leaseWarning, holders -> pinned(key, version, holders));
+    ServedClient<C> served =
+        new ServedClient<>(n.key, client, n.versionServedBy(run), term, n.retiredInUse, clients);
     BuildRun<S> next = run.revision == n.desiredRevision ? null : newestBuild(n);
-    return n.buildSucceeded(run, served, next, term[0], term[1]);
-  }
-
-  /** Leases pin a replaced client longer than the lease warning: logged, and the listener told. */
-  private void pinned(K key, long version, List<String> holders) {
-    user.log(System.Logger.Level.WARNING, holders.size() + " lease(s) pin the client of '" + key
-        + "' built for version " + version + " longer than " + leaseWarning
-        + " after it was replaced, held by " + holders, null);
-    user.tell(l -> l.onLeasesPinned(key, version, holders));
-  }
-
-  /**
-   * Marks {@code target} (null: whichever client {@code entry} serves) broken, if still served.
-   *
-   * @return whether the entry changed
-   */
-  boolean invalidate(Entry<K, S, C> entry, ServedClient<C> target, Throwable cause) {
-    return table.update(entry, n -> n.invalidated(target, cause, scheduler.nanoTime())).changed();
+    return n.buildSucceeded(run, served, next);
   }
 
   private Node<K, S, C> failed(Node<K, S, C> n, BuildRun<S> run, Throwable error) {

@@ -126,17 +126,34 @@ final class Node<K, S, C> {
    */
   Optional<Snapshot<K, S, C>> view() {
     Optional<Snapshot<K, S, C>> v = view;
-    int abandoned = abandonedRunning.get();
-    int leases = served == null ? 0 : served.client().openLeases();
-    int retired = retiredInUse.get();
-    if (v == null || v.get().abandonedBuildsRunning() != abandoned
-        || v.get().openLeases() != leases || v.get().retiredClientsInUse() != retired) {
-      v = Optional.of(new Snapshot<>(key, state, desiredVersion, desiredSpec,
-          served == null ? 0 : served.version(), served == null ? null : served.spec(),
-          lastError, nextRetryNanos, abandoned, generation, leases, retired));
+    if (v == null || !current(v.get())) {
+      v = Optional.of(snapshot());
       view = v;
     }
     return v;
+  }
+
+  /**
+   * This node as a {@link Snapshot} for a waiter: the kept view if there is a current one, else a
+   * new one that is not kept, so a node no reader asks for holds no view (96 bytes an entry).
+   */
+  Snapshot<K, S, C> viewForWaiters() {
+    Optional<Snapshot<K, S, C>> v = view;
+    return v != null && current(v.get()) ? v.get() : snapshot();
+  }
+
+  /** Whether {@code v} still has the counts this node does not hold (running, leased, retired). */
+  private boolean current(Snapshot<K, S, C> v) {
+    return v.abandonedBuildsRunning() == abandonedRunning.get()
+        && v.openLeases() == (served == null ? 0 : served.client().openLeases())
+        && v.retiredClientsInUse() == retiredInUse.get();
+  }
+
+  private Snapshot<K, S, C> snapshot() {
+    return new Snapshot<>(key, state, desiredVersion, desiredSpec,
+        served == null ? 0 : served.version(), served == null ? null : served.spec(),
+        lastError, nextRetryNanos, abandonedRunning.get(), generation,
+        served == null ? 0 : served.client().openLeases(), retiredInUse.get());
   }
 
   /**
@@ -245,14 +262,12 @@ final class Node<K, S, C> {
    * {@code run} built {@code client}; served at once. If a newer spec arrived meanwhile, {@code next}
    * builds it and the entry stays REBUILDING (C3).
    */
-  Node<K, S, C> buildSucceeded(BuildRun<S> run, ServedClient<C> client, BuildRun<S> next,
-      long refreshAt, long expiresAt) {
+  Node<K, S, C> buildSucceeded(BuildRun<S> run, ServedClient<C> client, BuildRun<S> next) {
     boolean newest = run.revision == desiredRevision;
     Draft<K, S, C> d = edit(newest ? EntryEvent.BUILD_SUCCEEDED : EntryEvent.BUILD_SUPERSEDED);
     long version = newest ? desiredVersion : run.version;
     assert served == null || version >= served.version() : "served version went back";
-    d.served = new Served<>(newest ? desiredSpec : run.spec, version, run.revision, client,
-        false, refreshAt, expiresAt);
+    d.served = new Served<>(newest ? desiredSpec : run.spec, version, run.revision, client);
     d.generation = generation + 1;
     d.lastError = run == heldDuring ? lastError : null; // built before the held change: still held
     d.heldDuring = null;

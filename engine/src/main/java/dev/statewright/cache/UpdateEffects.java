@@ -141,9 +141,10 @@ final class UpdateEffects<K, S, C> {
 
   private void settleWaiters(Entry<K, S, C> entry, Node<K, S, C> prev, Node<K, S, C> next,
       List<Waiter<K, S, C>> settled) {
+    Snapshot<K, S, C> view = settled.isEmpty() ? null : next.viewForWaiters(); // one for all
     for (Waiter<K, S, C> w : settled) {
       if (!w.isDone()) {
-        w.serve(next.served, next.view().orElseThrow());
+        w.serve(next.served, view);
       }
     }
     if (prev == null) {

@@ -1,6 +1,7 @@
 package dev.statewright.lease;
 
 import dev.statewright.internal.LeaseEvent;
+import dev.statewright.internal.Leases;
 import dev.statewright.internal.TransitionEvent;
 import dev.statewright.lifecycle.Lifecycle;
 import dev.statewright.lifecycle.Transition;
@@ -15,7 +16,6 @@ import java.util.Objects;
 import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.function.Consumer;
-import java.util.function.Supplier;
 
 /**
  * A value shared by several holders and released exactly once, when its owner has
@@ -41,6 +41,12 @@ public final class LeasedResource<T> {
    * owner lets go. Close adds -1; whoever then observes (count == 0 && RETIRED), either the last
    * closer or the retiring thread, CASes RELEASED in and runs the release action: exactly one wins.
    * The holder set is bookkeeping for messages; the word alone decides.
+   *
+   * Footprint: a cache keeps one resource per served client, so nothing here is allocated per
+   * resource that could be shared or left for later: the clock is the scheduler itself (null for
+   * the wall clock), the name may be an object rendered only when a message needs it (see
+   * dev.statewright.internal.Leases), and the retire and release stamps live in one Trace,
+   * written when they happen (null until then).
    *
    * Transitions (see LIFECYCLE and specs/resource-lifecycle.md):
    *   STAGED  -> IN_USE    ACQUIRED          IN_USE -> IN_USE   ACQUIRED, LEASE_CLOSED, RETIRED
@@ -71,33 +77,38 @@ public final class LeasedResource<T> {
   private static final long ONE_LEASE = 4;
   private static final TransitionListener<ResourceState, ResourceEvent> NO_LISTENER = (k, t) -> { };
   private static final VarHandle WORD;
+  private static final VarHandle TRACE;
   private static final VarHandle CLOSED;
 
   static {
     try {
       MethodHandles.Lookup lookup = MethodHandles.lookup();
       WORD = lookup.findVarHandle(LeasedResource.class, "word", long.class);
+      TRACE = lookup.findVarHandle(LeasedResource.class, "trace", Trace.class);
       CLOSED = lookup.findVarHandle(LeasedResource.Claim.class, "closed", boolean.class);
     } catch (ReflectiveOperationException e) {
       throw new ExceptionInInitializerError(e);
     }
+    Leases.provide(LeasedResource::named);
   }
 
-  private final String name;
+  /** The name: a String, or an object whose {@code toString()} is the name, read for messages. */
+  private final Object name;
   private final T value;
   private final Consumer<? super T> releaseAction;
   private final TransitionListener<ResourceState, ResourceEvent> listener;
-  private final Supplier<Instant> clock; // stamps retire and release times, for messages
+  /** Stamps retire and release times, for messages; null for the wall clock. */
+  private final Scheduler clock;
   /** The open leases, for holders(); null for a resource that only counts them. */
   private final Set<Claim<T>> open;
   @SuppressWarnings("unused") // accessed through WORD
   private volatile long word;
-  private volatile Instant retiredAt;
-  private volatile Instant releasedAt;
-  private volatile String releasedBy;
+  /** When it was retired and released, and by whom; null until retired. */
+  @SuppressWarnings("unused") // written through TRACE
+  private volatile Trace trace;
 
-  private LeasedResource(String name, T value, Consumer<? super T> releaseAction,
-      TransitionListener<ResourceState, ResourceEvent> listener, Supplier<Instant> clock,
+  private LeasedResource(Object name, T value, Consumer<? super T> releaseAction,
+      TransitionListener<ResourceState, ResourceEvent> listener, Scheduler clock,
       boolean named) {
     this.open = named ? ConcurrentHashMap.newKeySet() : null;
     this.name = name;
@@ -121,7 +132,7 @@ public final class LeasedResource<T> {
    * @throws NullPointerException if any other argument is null
    */
   public static <T> LeasedResource<T> of(String name, T value, Consumer<? super T> releaseAction) {
-    return create(name, value, releaseAction, NO_LISTENER, Instant::now, true);
+    return create(name, value, releaseAction, NO_LISTENER, null, true);
   }
 
   /**
@@ -182,9 +193,18 @@ public final class LeasedResource<T> {
     return create(name, value, releaseAction, NO_LISTENER, clockOf(scheduler), false);
   }
 
+  /** {@link #counted} or {@link #of} with a name rendered only when a message needs it. */
+  private static <T> LeasedResource<T> named(Object name, T value,
+      Consumer<? super T> releaseAction, Scheduler scheduler, boolean named) {
+    return new LeasedResource<>(Objects.requireNonNull(name, "name"),
+        Objects.requireNonNull(value, "value"),
+        Objects.requireNonNull(releaseAction, "releaseAction"), NO_LISTENER, clockOf(scheduler),
+        named);
+  }
+
   private static <T> LeasedResource<T> create(String name, T value,
       Consumer<? super T> releaseAction, TransitionListener<ResourceState, ResourceEvent> listener,
-      Supplier<Instant> clock, boolean named) {
+      Scheduler clock, boolean named) {
     if (name == null || name.isBlank()) {
       throw new IllegalArgumentException("a leased resource needs a non-blank name");
     }
@@ -193,8 +213,12 @@ public final class LeasedResource<T> {
         Objects.requireNonNull(listener, "listener"), clock, named);
   }
 
-  private static Supplier<Instant> clockOf(Scheduler scheduler) {
-    return Objects.requireNonNull(scheduler, "scheduler")::now;
+  private static Scheduler clockOf(Scheduler scheduler) {
+    return Objects.requireNonNull(scheduler, "scheduler");
+  }
+
+  private Instant now() {
+    return clock == null ? Instant.now() : clock.now();
   }
 
   /**
@@ -217,7 +241,7 @@ public final class LeasedResource<T> {
         return;
       }
       if (WORD.compareAndSet(this, w, w | RETIRED)) {
-        retiredAt = clock.get();
+        stamp(now(), null, null);
         if (count(w) == 0) {
           release(w | RETIRED, OWNER, ResourceState.STAGED, ResourceEvent.RETIRED);
         } else {
@@ -276,14 +300,16 @@ public final class LeasedResource<T> {
    * @return the name, never blank
    */
   public String name() {
-    return name;
+    return name.toString();
   }
 
   private long doAcquire(String holder) {
     for (;;) {
       long w = word;
       if ((w & RETIRED) != 0) {
-        throw new ResourceReleasedException(name, holder, releasedAt, releasedBy, retiredAt);
+        Trace t = trace;
+        throw new ResourceReleasedException(name(), holder, t == null ? null : t.releasedAt,
+            t == null ? null : t.releasedBy, t == null ? null : t.retiredAt);
       }
       if (WORD.compareAndSet(this, w, w + ONE_LEASE)) {
         return w;
@@ -318,8 +344,7 @@ public final class LeasedResource<T> {
     if (!WORD.compareAndSet(this, drained, drained | RELEASED)) {
       return; // the other party of a close/retire race releases
     }
-    releasedBy = by;
-    releasedAt = clock.get();
+    stamp(null, now(), by);
     try {
       releaseAction.accept(value);
     } catch (Throwable t) { // user code: whatever it throws, the resource is released
@@ -339,6 +364,26 @@ public final class LeasedResource<T> {
     } catch (Throwable t) { // user code: isolated from the state word, which has moved already
       LOG.log(System.Logger.Level.WARNING, () -> "listener of '" + name + "' failed", t);
     }
+  }
+
+  /**
+   * Records the retire time, or the release time and who released: one CAS, so a release on
+   * another thread between retire's CAS and its stamp keeps both.
+   */
+  private void stamp(Instant retiredAt, Instant releasedAt, String releasedBy) {
+    for (;;) {
+      Trace t = trace;
+      Trace next = t == null ? new Trace(retiredAt, releasedAt, releasedBy)
+          : retiredAt != null ? new Trace(retiredAt, t.releasedAt, t.releasedBy)
+          : new Trace(t.retiredAt, releasedAt, releasedBy);
+      if (TRACE.compareAndSet(this, t, next)) {
+        return;
+      }
+    }
+  }
+
+  /** When a resource was retired and released, and by whom (each null until it happened). */
+  private record Trace(Instant retiredAt, Instant releasedAt, String releasedBy) {
   }
 
   private static int count(long w) {

@@ -31,7 +31,7 @@ class CacheShapeTest {
       List.of("EventIntake"),
       List.of("SourceSupervisor", "LeaseIssuer", "BuildLauncher", "DependencyWaves",
           "ClientRenewal"),
-      List.of("ConsistentReads", "DependencyIndex", "BuildGate"),
+      List.of("ConsistentReads", "DependencyIndex", "BuildGate", "ServedClients"),
       List.of("SourceProgress", "EntryTable"),
       List.of("Entry"),
       List.of("Node"),
