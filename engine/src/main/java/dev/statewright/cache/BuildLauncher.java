@@ -86,7 +86,7 @@ final class BuildLauncher<K, S, C> {
   /** A build of the newest desired spec; every build builds that, never an older one (C3). */
   private BuildRun<S> newestBuild(Node<K, S, C> n) {
     return new BuildRun<>(n.desiredSpec, n.desiredVersion, n.desiredRevision, scheduler.nanoTime(),
-        n.abandonedRunning);
+        n.counts);
   }
 
   // ---------------------------------------------------------------- launching
@@ -204,7 +204,7 @@ final class BuildLauncher<K, S, C> {
   private Node<K, S, C> succeeded(Entry<K, S, C> entry, Node<K, S, C> n, BuildRun<S> run,
       C client, long[] term) {
     ServedClient<C> served =
-        new ServedClient<>(n.key, client, n.versionServedBy(run), term, n.retiredInUse, clients);
+        new ServedClient<>(n.counts, client, n.versionServedBy(run), term, clients);
     BuildRun<S> next = run.revision == n.desiredRevision ? null : newestBuild(n);
     return n.buildSucceeded(run, served, next);
   }

@@ -5,7 +5,6 @@ import java.util.ArrayList;
 import java.util.Collection;
 import java.util.List;
 import java.util.Optional;
-import java.util.concurrent.atomic.AtomicInteger;
 
 /**
  * Everything one entry knows, immutable: the state word of its lifecycle. An entry changes only by
@@ -77,16 +76,15 @@ final class Node<K, S, C> {
   final List<Waiter<K, S, C>> waiters;
   /**
    * Clients served by this key so far (C15): 1 with the first, +1 with each new client served,
-   * never lower; kept by a tombstone and handed to a re-add, as {@link #abandonedRunning} is.
+   * never lower; kept by a tombstone and handed to a re-add, as {@link #counts} are.
    */
   final long generation;
   /**
-   * Abandoned factory calls of this key that have not returned, shared by every incarnation of
-   * the key (a tombstone hands it to a re-add); changed by {@link BuildRun}, not by CAS here.
+   * Abandoned factory calls of this key that have not returned and clients superseded but not yet
+   * released, shared by every incarnation of the key (a tombstone hands them to a re-add); changed
+   * by {@link BuildRun} and {@link ServedClient}, not by CAS here.
    */
-  final AtomicInteger abandonedRunning;
-  /** Clients of this key superseded but not yet released, shared like {@link #abandonedRunning}. */
-  final AtomicInteger retiredInUse;
+  final KeyCounts<K> counts;
   /**
    * Built on first use. Racy but benign, like {@code String.hash}: every thread builds an equal
    * value, and {@code Optional} and {@code Snapshot} are immutable with final fields, so a view
@@ -116,8 +114,7 @@ final class Node<K, S, C> {
     this.staleSinceNanos = d.staleSinceNanos;
     this.waiters = List.copyOf(d.waiters);
     this.generation = d.generation;
-    this.abandonedRunning = d.abandonedRunning;
-    this.retiredInUse = d.retiredInUse;
+    this.counts = d.counts;
   }
 
   /**
@@ -144,16 +141,16 @@ final class Node<K, S, C> {
 
   /** Whether {@code v} still has the counts this node does not hold (running, leased, retired). */
   private boolean current(Snapshot<K, S, C> v) {
-    return v.abandonedBuildsRunning() == abandonedRunning.get()
+    return v.abandonedBuildsRunning() == counts.abandonedRunning()
         && v.openLeases() == (served == null ? 0 : served.client().openLeases())
-        && v.retiredClientsInUse() == retiredInUse.get();
+        && v.retiredClientsInUse() == counts.retiredInUse();
   }
 
   private Snapshot<K, S, C> snapshot() {
     return new Snapshot<>(key, state, desiredVersion, desiredSpec,
         served == null ? 0 : served.version(), served == null ? null : served.spec(),
-        lastError, nextRetryNanos, abandonedRunning.get(), generation,
-        served == null ? 0 : served.client().openLeases(), retiredInUse.get());
+        lastError, nextRetryNanos, counts.abandonedRunning(), generation,
+        served == null ? 0 : served.client().openLeases(), counts.retiredInUse());
   }
 
   /**
@@ -525,8 +522,7 @@ final class Node<K, S, C> {
     long staleSinceNanos;
     final List<Waiter<K, S, C>> waiters;
     long generation;
-    private final AtomicInteger abandonedRunning;
-    private final AtomicInteger retiredInUse;
+    private final KeyCounts<K> counts;
     private final Node<K, S, C> previous;
 
     /** A first node of {@code key}, after {@code tombstone} (null if the key had none). */
@@ -534,8 +530,7 @@ final class Node<K, S, C> {
       this.key = key;
       this.waiters = new ArrayList<>(1);
       this.generation = tombstone == null ? 0 : tombstone.generation;
-      this.abandonedRunning = tombstone == null ? new AtomicInteger() : tombstone.abandonedRunning;
-      this.retiredInUse = tombstone == null ? new AtomicInteger() : tombstone.retiredInUse;
+      this.counts = tombstone == null ? new KeyCounts<>(key) : tombstone.counts;
       this.previous = null;
     }
 
@@ -561,8 +556,7 @@ final class Node<K, S, C> {
       this.staleSinceNanos = n.staleSinceNanos;
       this.waiters = new ArrayList<>(n.waiters);
       this.generation = n.generation;
-      this.abandonedRunning = n.abandonedRunning;
-      this.retiredInUse = n.retiredInUse;
+      this.counts = n.counts;
       this.previous = n;
     }
 

@@ -12,7 +12,6 @@ import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionStage;
 import java.util.concurrent.Executor;
 import java.util.concurrent.TimeUnit;
-import java.util.concurrent.atomic.AtomicInteger;
 import java.util.function.Consumer;
 import java.util.function.Supplier;
 
@@ -62,32 +61,28 @@ final class ServedClient<C> implements Consumer<C> {
   /** The version of the spec it was built from, for its name and the listener. */
   final long builtVersion;
   final LeasedResource<C> resource;
-  /** The key that serves it. */
-  final Object key;
+  /** The counts of the key that serves it (this client is counted there once superseded). */
+  final KeyCounts<?> counts;
   /**
    * {@code {refreshAt, expiresAt}} (C12), as ClientExpiry.termOf made it (shared by every client
    * that never expires); never written.
    */
   private final long[] term;
   private final Owner<C> clients;
-  /** Clients of this key superseded but not yet released; this one counts from its supersession. */
-  private final AtomicInteger retiredInUse;
   @SuppressWarnings("unused") // accessed through TOLD_WORD
   private volatile Object told;
 
   /**
-   * A client of {@code key} built from {@code version}; with the cache's lease warning set its
+   * A client of the key of {@code counts}, built from {@code version}; with the cache's lease warning set its
    * leases' holders are remembered (to name them in the warning), at the price of a set entry per
    * lease.
    */
-  ServedClient(Object key, C client, long version, long[] term, AtomicInteger retiredInUse,
-      Owner<C> clients) {
+  ServedClient(KeyCounts<?> counts, C client, long version, long[] term, Owner<C> clients) {
     this.version = version;
     this.builtVersion = version;
-    this.key = key;
+    this.counts = counts;
     this.term = term;
     this.clients = clients;
-    this.retiredInUse = retiredInUse;
     this.resource = Leases.create(this, client, this, clients.scheduler,
         clients.leaseWarning != null);
   }
@@ -95,7 +90,7 @@ final class ServedClient<C> implements Consumer<C> {
   /** The release action of its resource: runs once, after supersession and the last lease. */
   @Override
   public void accept(C client) {
-    retiredInUse.decrementAndGet(); // released only after supersede() counted it
+    counts.clientReleased(); // released only after supersede() counted it
     clients.released(this, client);
   }
 
@@ -156,7 +151,7 @@ final class ServedClient<C> implements Consumer<C> {
    * Called once, by the update that replaced or removed it, after that update's CAS.
    */
   void supersede() {
-    retiredInUse.incrementAndGet();
+    counts.clientRetired();
     Object t = TOLD_WORD.getAndSet(this, TOLD);
     resource.retire();
     if (t instanceof Supersession stage) {
@@ -181,7 +176,7 @@ final class ServedClient<C> implements Consumer<C> {
   /** Its resource's name: the key and the version it was built from ({@code "redis@v3"}). */
   @Override
   public String toString() {
-    return key + "@v" + builtVersion;
+    return counts.key + "@v" + builtVersion;
   }
 
   // ---------------------------------------------------------------- what a cache's clients share

@@ -59,6 +59,6 @@ final class ServedClients<K, S, C> extends ServedClient.Owner<C> {
 
   @SuppressWarnings("unchecked") // a cache's clients are made for that cache's keys only
   private K keyOf(ServedClient<C> served) {
-    return (K) served.key;
+    return (K) served.counts.key;
   }
 }
