@@ -30,8 +30,9 @@ final class ServedClient<C> implements Consumer<C> {
    *
    * Footprint: a cache may serve a hundred thousand clients, so a client allocates nothing of its
    * own beyond this object and its resource. What every client of a cache shares (the scheduler,
-   * the lease warning, what release and a failure report do) is one Owner per cache (ServedClients); this object
-   * is its resource's release action and its name (rendered only when a message needs it).
+   * the lease warning, what release and a failure report do) is one Owner per cache
+   * (ServedClients); this object is its resource's release action and its name (rendered only
+   * when a message needs it).
    *
    * Concurrency: `told` is the supersession word, changed by CAS only:
    *   null -> Supersession   a holder asked for superseded() first
@@ -73,9 +74,9 @@ final class ServedClient<C> implements Consumer<C> {
   private volatile Object told;
 
   /**
-   * A client of the key of {@code counts}, built from {@code version}; with the cache's lease warning set its
-   * leases' holders are remembered (to name them in the warning), at the price of a set entry per
-   * lease.
+   * A client of the key of {@code counts}, built from {@code version}; with the cache's lease
+   * warning set its leases' holders are remembered (to name them in the warning), at the price of
+   * a set entry per lease.
    */
   ServedClient(KeyCounts<?> counts, C client, long version, long[] term, Owner<C> clients) {
     this.version = version;
@@ -83,7 +84,7 @@ final class ServedClient<C> implements Consumer<C> {
     this.counts = counts;
     this.term = term;
     this.clients = clients;
-    this.resource = Leases.create(this, client, this, clients.scheduler,
+    this.resource = Leases.create(this, client, this, clients.leases,
         clients.leaseWarning != null);
   }
 
@@ -191,10 +192,13 @@ final class ServedClient<C> implements Consumer<C> {
     final Scheduler scheduler;
     /** Warn about leases still on a client this long after its supersession; null: never. */
     final Duration leaseWarning;
+    /** The context every client's resource shares (the scheduler's clock, nobody listening). */
+    final Object leases;
 
     Owner(Scheduler scheduler, Duration leaseWarning) {
       this.scheduler = scheduler;
       this.leaseWarning = leaseWarning;
+      this.leases = Leases.context(scheduler);
     }
 
     /** {@code client}, the value of {@code served}, was released (after its last lease). */
@@ -203,7 +207,7 @@ final class ServedClient<C> implements Consumer<C> {
     /** A holder reported {@code served} failing; true if its entry changed. */
     abstract boolean failed(ServedClient<C> served, Throwable cause);
 
-    /** {@code holders} still hold leases on {@code served} the lease warning after its retirement. */
+    /** {@code holders} still hold leases on {@code served} the lease warning after retiring it. */
     abstract void pinned(ServedClient<C> served, List<String> holders);
   }
 

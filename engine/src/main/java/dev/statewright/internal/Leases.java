@@ -2,18 +2,19 @@ package dev.statewright.internal;
 
 import dev.statewright.lease.LeasedResource;
 import dev.statewright.time.Scheduler;
+import java.util.Objects;
 import java.util.function.Consumer;
+import java.util.function.Function;
 
 /**
- * The engine's own way to make a {@link LeasedResource} whose name is rendered only when a message
- * needs it: the cache keeps one resource per served client, and a name string made for each
- * ({@code "repository-4711@v3"}, 64 bytes) would be most of what the resource costs, for messages
- * that are rarely written. Not API: this package is not exported.
+ * The engine's own way to make {@link LeasedResource}s that cost as little as possible: the cache
+ * keeps one resource per served client, so its resources share one context (the clock, nobody
+ * listening) made once per cache, and each is named by an object rendered only when a message
+ * needs it, not by a string made for each ({@code "repository-4711@v3"}, 64 bytes, for messages
+ * that are rarely written). Not API: this package is not exported.
  */
 public final class Leases {
-  /**
-   * Makes a resource named by an object.
-   */
+  /** Makes a resource named by an object, in a shared context. */
   @FunctionalInterface
   public interface Factory {
     /**
@@ -25,15 +26,16 @@ public final class Leases {
      *     {@code toString()} must always return the same non-blank string
      * @param value the value every lease hands out
      * @param releaseAction called once with {@code value} when the resource is released
-     * @param scheduler the clock that stamps the retire and release times in messages
+     * @param context what {@link Leases#context} made
      * @param named whether the holders of open leases are remembered, as {@code of} does
      * @return a resource in state {@code STAGED}, with no lease open
      */
     <T> LeasedResource<T> create(Object name, T value, Consumer<? super T> releaseAction,
-        Scheduler scheduler, boolean named);
+        Object context, boolean named);
   }
 
   private static volatile Factory factory;
+  private static volatile Function<Scheduler, Object> contexts;
 
   private Leases() {
   }
@@ -42,9 +44,23 @@ public final class Leases {
    * Called once, by {@code LeasedResource}'s static initializer.
    *
    * @param f the factory
+   * @param c makes a context: nobody listens, the scheduler's clock stamps retire and release
    */
-  public static void provide(Factory f) {
+  public static void provide(Factory f, Function<Scheduler, Object> c) {
     factory = f;
+    contexts = c;
+  }
+
+  /**
+   * A context to share among resources: nobody listens to them, and {@code scheduler}'s clock
+   * stamps their retire and release times.
+   *
+   * @param scheduler the clock
+   * @return the context, to pass to {@link #create}
+   */
+  public static Object context(Scheduler scheduler) {
+    initialized();
+    return contexts.apply(Objects.requireNonNull(scheduler, "scheduler"));
   }
 
   /**
@@ -54,17 +70,18 @@ public final class Leases {
    * @param name renders the name when needed
    * @param value the value every lease hands out
    * @param releaseAction called once with {@code value} when the resource is released
-   * @param scheduler the clock that stamps the retire and release times in messages
+   * @param context what {@link #context} made
    * @param named whether the holders of open leases are remembered
    * @return a resource in state {@code STAGED}
    */
   public static <T> LeasedResource<T> create(Object name, T value,
-      Consumer<? super T> releaseAction, Scheduler scheduler, boolean named) {
-    Factory f = factory;
-    if (f == null) {
+      Consumer<? super T> releaseAction, Object context, boolean named) {
+    return factory.create(name, value, releaseAction, context, named);
+  }
+
+  private static void initialized() {
+    if (factory == null) {
       LeasedResource.LIFECYCLE.name(); // runs LeasedResource's static initializer, which provides
-      f = factory;
     }
-    return f.create(name, value, releaseAction, scheduler, named);
   }
 }
