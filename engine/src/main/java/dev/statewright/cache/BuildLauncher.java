@@ -25,7 +25,7 @@ final class BuildLauncher<K, S, C> {
    * factory's stage completes `ended`, which records the outcome and applies it as one update.
    *
    * Concurrency: no lock. A BuildRun is identified by object identity; an outcome is applied only
-   * if the entry still holds that run (`n.build == run`), otherwise the run was abandoned (timed
+   * if the entry still holds that run (`n.build() == run`), otherwise the run was abandoned (timed
    * out, superseded, deleted, closed) and its client is discarded. The permit is given back by
    * whoever wins BuildRun.returnPermit, once. Nothing thrown while applying an outcome may lose the
    * permit or leave the entry REBUILDING (`ended` catches Throwable and fails the build).
@@ -79,7 +79,7 @@ final class BuildLauncher<K, S, C> {
   @SuppressWarnings("unchecked") // the gate only ever holds this cache's entries
   private boolean tryStart(Entry<?, ?, ?> queued) {
     Entry<K, S, C> entry = (Entry<K, S, C>) queued;
-    return table.update(entry, n -> n.state != EntryState.STALE || !n.buildWanted ? n
+    return table.update(entry, n -> n.state != EntryState.STALE || !n.buildWanted() ? n
         : n.buildStarted(newestBuild(n))).changed();
   }
 
@@ -179,7 +179,7 @@ final class BuildLauncher<K, S, C> {
     } catch (Throwable t) {
       user.log(System.Logger.Level.ERROR, "finishing the build of '" + entry.key + "' failed", t);
       try {
-        table.update(entry, n -> n.build == run ? failed(n, run, t) : n);
+        table.update(entry, n -> n.build() == run ? failed(n, run, t) : n);
       } finally {
         returnPermit(run); // a no-op if it passed to the next build
       }
@@ -189,12 +189,12 @@ final class BuildLauncher<K, S, C> {
   /** The outcome, as one update of the entry that still holds {@code run}. */
   private void apply(Entry<K, S, C> entry, BuildRun<S> run, C client, Throwable error,
       long[] term) {
-    EntryTable.Update<K, S, C> u = table.update(entry, n -> n.build != run ? n
+    EntryTable.Update<K, S, C> u = table.update(entry, n -> n.build() != run ? n
         : error == null ? succeeded(entry, n, run, client, term) : failed(n, run, error));
     if (!u.changed()) { // deleted, closed or timed out meanwhile
       user.discard(client);
       returnPermit(run);
-    } else if (u.next().build != null) {
+    } else if (u.next().build() != null) {
       run.returnPermit(); // superseded: the permit passes to the next build
     } else {
       returnPermit(run);
@@ -211,14 +211,14 @@ final class BuildLauncher<K, S, C> {
 
   private Node<K, S, C> failed(Node<K, S, C> n, BuildRun<S> run, Throwable error) {
     long retryAt = !n.retriesAfter(run) ? 0 : scheduler.nanoTime()
-        + Math.max(1, backoff.delay(n.failures + 1, scheduler.random()).toNanos());
+        + Math.max(1, backoff.delay(n.failures() + 1, scheduler.random()).toNanos());
     return n.buildFailed(run, error, retryAt);
   }
 
   private void timedOut(Entry<K, S, C> entry, BuildRun<S> run) {
     TimeoutException error = new TimeoutException("build of '" + entry.key + "' at version "
         + run.version + " exceeded the build timeout of " + buildTimeout);
-    table.update(entry, n -> n.build == run ? failed(n, run, error) : n); // the effects abandon it
+    table.update(entry, n -> n.build() == run ? failed(n, run, error) : n); // effects abandon it
   }
 
   private static void recordBuild(BuildEvent jfr, Object key, long version, Object outcome) {
