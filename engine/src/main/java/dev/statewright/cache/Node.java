@@ -42,7 +42,7 @@ final class Node<K, S, C> {
    * when there is none, read through the accessors named after its fields.
    *
    * Ordering of this file: the lifecycle, the fields, the pending part, the view, the two starting
-   * nodes, queries, the transitions in order of progress, waiters, the draft, the pending part.
+   * nodes, queries, the transitions in order of progress, waiters, the draft, the Pending class.
    */
 
   /** The entry lifecycle; {@code specs/repository-lifecycle.md} holds the same diagram. */
