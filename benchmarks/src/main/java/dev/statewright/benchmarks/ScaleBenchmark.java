@@ -90,7 +90,7 @@ public class ScaleBenchmark {
     cache.close();
   }
 
-  private static long retainedHeap() {
+  static long retainedHeap() {
     MemoryMXBean memory = ManagementFactory.getMemoryMXBean();
     for (int i = 0; i < 3; i++) {
       System.gc();

@@ -3,7 +3,6 @@ package dev.statewright.cache;
 import dev.statewright.internal.BuildEvent;
 import dev.statewright.time.Scheduler;
 import java.time.Duration;
-import java.util.List;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionException;
 import java.util.concurrent.TimeoutException;
@@ -26,7 +25,7 @@ final class BuildLauncher<K, S, C> {
    * factory's stage completes `ended`, which records the outcome and applies it as one update.
    *
    * Concurrency: no lock. A BuildRun is identified by object identity; an outcome is applied only
-   * if the entry still holds that run (`n.build == run`), otherwise the run was abandoned (timed
+   * if the entry still holds that run (`n.build() == run`), otherwise the run was abandoned (timed
    * out, superseded, deleted, closed) and its client is discarded. The permit is given back by
    * whoever wins BuildRun.returnPermit, once. Nothing thrown while applying an outcome may lose the
    * permit or leave the entry REBUILDING (`ended` catches Throwable and fails the build).
@@ -46,8 +45,8 @@ final class BuildLauncher<K, S, C> {
   private final UserCode<K, C> user;
   private final EntryTable<K, S, C> table;
   private final BuildGate gate;
-  /** Warn about leases pinning a replaced client this long; null for never. */
-  private final Duration leaseWarning;
+  /** What the clients it builds share (the lease warning among it). */
+  private final ServedClients<K, S, C> clients;
 
   BuildLauncher(AsyncClientFactory<K, S, C> asyncFactory, ClientFactory<K, S, C> blockingFactory,
       int maxConcurrentBuilds, Scheduler scheduler, Backoff backoff, Duration buildTimeout,
@@ -61,7 +60,7 @@ final class BuildLauncher<K, S, C> {
     this.expiry = expiry;
     this.user = user;
     this.table = table;
-    this.leaseWarning = leaseWarning;
+    this.clients = new ServedClients<>(scheduler, leaseWarning, user, table);
     this.gate = new BuildGate(maxConcurrentBuilds, this::tryStart);
   }
 
@@ -80,14 +79,14 @@ final class BuildLauncher<K, S, C> {
   @SuppressWarnings("unchecked") // the gate only ever holds this cache's entries
   private boolean tryStart(Entry<?, ?, ?> queued) {
     Entry<K, S, C> entry = (Entry<K, S, C>) queued;
-    return table.update(entry, n -> n.state != EntryState.STALE || !n.buildWanted ? n
+    return table.update(entry, n -> n.state != EntryState.STALE || !n.buildWanted() ? n
         : n.buildStarted(newestBuild(n))).changed();
   }
 
   /** A build of the newest desired spec; every build builds that, never an older one (C3). */
   private BuildRun<S> newestBuild(Node<K, S, C> n) {
     return new BuildRun<>(n.desiredSpec, n.desiredVersion, n.desiredRevision, scheduler.nanoTime(),
-        n.abandonedRunning);
+        n.counts);
   }
 
   // ---------------------------------------------------------------- launching
@@ -180,7 +179,7 @@ final class BuildLauncher<K, S, C> {
     } catch (Throwable t) {
       user.log(System.Logger.Level.ERROR, "finishing the build of '" + entry.key + "' failed", t);
       try {
-        table.update(entry, n -> n.build == run ? failed(n, run, t) : n);
+        table.update(entry, n -> n.build() == run ? failed(n, run, t) : n);
       } finally {
         returnPermit(run); // a no-op if it passed to the next build
       }
@@ -190,12 +189,12 @@ final class BuildLauncher<K, S, C> {
   /** The outcome, as one update of the entry that still holds {@code run}. */
   private void apply(Entry<K, S, C> entry, BuildRun<S> run, C client, Throwable error,
       long[] term) {
-    EntryTable.Update<K, S, C> u = table.update(entry, n -> n.build != run ? n
+    EntryTable.Update<K, S, C> u = table.update(entry, n -> n.build() != run ? n
         : error == null ? succeeded(entry, n, run, client, term) : failed(n, run, error));
     if (!u.changed()) { // deleted, closed or timed out meanwhile
       user.discard(client);
       returnPermit(run);
-    } else if (u.next().build != null) {
+    } else if (u.next().build() != null) {
       run.returnPermit(); // superseded: the permit passes to the next build
     } else {
       returnPermit(run);
@@ -204,43 +203,22 @@ final class BuildLauncher<K, S, C> {
 
   private Node<K, S, C> succeeded(Entry<K, S, C> entry, Node<K, S, C> n, BuildRun<S> run,
       C client, long[] term) {
-    long version = n.versionServedBy(run);
-    ServedClient<C> served = new ServedClient<>(n.key + "@v" + version, client, version, c -> {
-      user.discard(c);
-      user.tell(l -> l.onClientReleased(n.key, version));
-    }, n.retiredInUse, (target, cause) -> invalidate(entry, target, cause), scheduler,
-        leaseWarning, holders -> pinned(n.key, version, holders));
+    ServedClient<C> served =
+        new ServedClient<>(n.counts, client, n.versionServedBy(run), term, clients);
     BuildRun<S> next = run.revision == n.desiredRevision ? null : newestBuild(n);
-    return n.buildSucceeded(run, served, next, term[0], term[1]);
-  }
-
-  /** Leases pin a replaced client longer than the lease warning: logged, and the listener told. */
-  private void pinned(K key, long version, List<String> holders) {
-    user.log(System.Logger.Level.WARNING, holders.size() + " lease(s) pin the client of '" + key
-        + "' built for version " + version + " longer than " + leaseWarning
-        + " after it was replaced, held by " + holders, null);
-    user.tell(l -> l.onLeasesPinned(key, version, holders));
-  }
-
-  /**
-   * Marks {@code target} (null: whichever client {@code entry} serves) broken, if still served.
-   *
-   * @return whether the entry changed
-   */
-  boolean invalidate(Entry<K, S, C> entry, ServedClient<C> target, Throwable cause) {
-    return table.update(entry, n -> n.invalidated(target, cause, scheduler.nanoTime())).changed();
+    return n.buildSucceeded(run, served, next);
   }
 
   private Node<K, S, C> failed(Node<K, S, C> n, BuildRun<S> run, Throwable error) {
     long retryAt = !n.retriesAfter(run) ? 0 : scheduler.nanoTime()
-        + Math.max(1, backoff.delay(n.failures + 1, scheduler.random()).toNanos());
+        + Math.max(1, backoff.delay(n.failures() + 1, scheduler.random()).toNanos());
     return n.buildFailed(run, error, retryAt);
   }
 
   private void timedOut(Entry<K, S, C> entry, BuildRun<S> run) {
     TimeoutException error = new TimeoutException("build of '" + entry.key + "' at version "
         + run.version + " exceeded the build timeout of " + buildTimeout);
-    table.update(entry, n -> n.build == run ? failed(n, run, error) : n); // the effects abandon it
+    table.update(entry, n -> n.build() == run ? failed(n, run, error) : n); // effects abandon it
   }
 
   private static void recordBuild(BuildEvent jfr, Object key, long version, Object outcome) {

@@ -41,9 +41,12 @@ final class ClientExpiry<S, C> {
    * @return {@code {refreshAt, expiresAt}}, {@link Served#NEVER} for both without an expiry
    * @throws IllegalStateException naming the key and version if the lifetime cannot be had
    */
+  /** The term of a client that never expires, shared by all of them; never written. */
+  static final long[] ENDLESS = {Served.NEVER, Served.NEVER};
+
   long[] termOf(Object key, long version, S spec, C client, long now) {
     if (lifetime == null) {
-      return new long[] {Served.NEVER, Served.NEVER};
+      return ENDLESS;
     }
     Duration d;
     try {

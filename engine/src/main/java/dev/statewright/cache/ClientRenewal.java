@@ -53,8 +53,8 @@ final class ClientRenewal<K, S, C> {
     if (s != null && (prev == null || prev.served == null || prev.served.client() != s.client())) {
       arm(entry, s);
     }
-    if (next.reconfigure != null && (prev == null || prev.reconfigure != next.reconfigure)) {
-      scheduler.execute(() -> reconfigure(entry, next.reconfigure));
+    if (next.reconfigure() != null && (prev == null || prev.reconfigure() != next.reconfigure())) {
+      scheduler.execute(() -> reconfigure(entry, next.reconfigure()));
     }
   }
 
@@ -100,11 +100,11 @@ final class ClientRenewal<K, S, C> {
     if (error != null) {
       failed(entry, run, error);
     } else {
-      table.update(entry, n -> n.reconfigure == run ? n.reconfigured(run) : n);
+      table.update(entry, n -> n.reconfigure() == run ? n.reconfigured(run) : n);
     }
   }
 
   private void failed(Entry<K, S, C> entry, ReconfigureRun<S, C> run, Throwable error) {
-    table.update(entry, n -> n.reconfigure == run ? n.reconfigureFailed(run, error) : n);
+    table.update(entry, n -> n.reconfigure() == run ? n.reconfigureFailed(run, error) : n);
   }
 }

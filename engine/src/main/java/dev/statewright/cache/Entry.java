@@ -43,7 +43,7 @@ final class Entry<K, S, C> {
   private volatile Node<K, S, C> node;
 
   Entry(Node<K, S, C> node) {
-    this.key = node.key;
+    this.key = node.key();
     this.node = node;
   }
 

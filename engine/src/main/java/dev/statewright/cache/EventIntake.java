@@ -114,12 +114,12 @@ final class EventIntake<K, S, C> implements SourceSupervisor.Events<K, S> {
       SnapshotWaiter waiter) {
     if (n == null || !n.isLive()) {
       boolean newer = n == null || p.version > n.desiredVersion
-          || reAddsSoft && n.soft && p.version == n.desiredVersion;
+          || reAddsSoft && n.soft() && p.version == n.desiredVersion;
       return !newer ? n : Node.created(p.key, p.spec, p.version, p.dependencies(), origin, p.now,
           n, waiter);
     }
     if (p.version == n.desiredVersion && !sameSpec(n, p.spec)) {
-      throw new RejectedSpec(new StaleVersionException("upsert of '" + n.key + "' at version "
+      throw new RejectedSpec(new StaleVersionException("upsert of '" + n.key() + "' at version "
           + p.version + " conflicts with the different spec it already holds at that version;"
           + " a new spec needs a new version"));
     }
@@ -162,7 +162,7 @@ final class EventIntake<K, S, C> implements SourceSupervisor.Events<K, S> {
     try {
       return spec.equals(n.desiredSpec);
     } catch (Throwable t) {
-      throw new RejectedSpec(badSpec(n.key, n.desiredVersion, "its equals", t));
+      throw new RejectedSpec(badSpec(n.key(), n.desiredVersion, "its equals", t));
     }
   }
 
@@ -170,7 +170,7 @@ final class EventIntake<K, S, C> implements SourceSupervisor.Events<K, S> {
     try {
       return Objects.requireNonNull(changePolicy.classify(n.desiredSpec, spec), "classification");
     } catch (Throwable t) {
-      throw new RejectedSpec(badSpec(n.key, version, "the change policy", t));
+      throw new RejectedSpec(badSpec(n.key(), version, "the change policy", t));
     }
   }
 
@@ -181,8 +181,8 @@ final class EventIntake<K, S, C> implements SourceSupervisor.Events<K, S> {
   void supersedeOverdueBuild(Entry<K, S, C> entry) {
     if (supersede != null) {
       long now = scheduler.nanoTime();
-      table.update(entry, n -> n.build != null && n.build.revision < n.desiredRevision
-          && now - n.build.startNanos >= supersede.toNanos() ? n.buildAbandoned() : n);
+      table.update(entry, n -> n.build() != null && n.build().revision < n.desiredRevision
+          && now - n.build().startNanos >= supersede.toNanos() ? n.buildAbandoned() : n);
     }
   }
 

@@ -139,7 +139,7 @@ final class LeaseIssuer<K, S, C> implements ConsistentReads.Entries<K, C> {
   }
 
   private boolean servable(Node<K, S, C> n) {
-    return !n.behind() || freshness.tolerates(scheduler.nanoTime() - n.staleSinceNanos);
+    return !n.behind() || freshness.tolerates(scheduler.nanoTime() - n.staleSinceNanos());
   }
 
   /**
@@ -202,7 +202,7 @@ final class LeaseIssuer<K, S, C> implements ConsistentReads.Entries<K, C> {
     return new ClientUnavailableException("no client for '" + entry.key + "' within "
         + acquireTimeout + " (" + n.state + ", desired version " + n.desiredVersion + ", "
         + (n.served == null ? "nothing served" : "serving version " + n.served.version())
-        + (n.lastError == null ? ")" : ", last error: " + n.lastError + ")"), n.lastError);
+        + (n.lastError() == null ? ")" : ", last error: " + n.lastError() + ")"), n.lastError());
   }
 
   private static String holder() {

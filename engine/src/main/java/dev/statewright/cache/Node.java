@@ -5,7 +5,6 @@ import java.util.ArrayList;
 import java.util.Collection;
 import java.util.List;
 import java.util.Optional;
-import java.util.concurrent.atomic.AtomicInteger;
 
 /**
  * Everything one entry knows, immutable: the state word of its lifecycle. An entry changes only by
@@ -38,14 +37,17 @@ final class Node<K, S, C> {
    *   any live   -> REMOVED      removed (DELETED)
    * Bookkeeping moves (no event): withWaiter, without, rejected, heldBack, retryDue, softened.
    *
-   * Ordering of this file: the lifecycle, the fields, the view, the two starting nodes, queries,
-   * the transitions in order of progress, waiters, the draft.
+   * Footprint: a node keeps what an idle CURRENT entry needs in its own fields; what only work
+   * under way or trouble needs (a build, waiters, a backoff, an error) is in one Pending, null
+   * when there is none, read through the accessors named after its fields.
+   *
+   * Ordering of this file: the lifecycle, the fields, the pending part, the view, the two starting
+   * nodes, queries, the transitions in order of progress, waiters, the draft, the Pending class.
    */
 
   /** The entry lifecycle; {@code specs/repository-lifecycle.md} holds the same diagram. */
   static final Lifecycle<EntryState, EntryEvent> LIFECYCLE = lifecycle();
 
-  final K key;
   final EntryState state;
   /** The event that produced this node from the previous one; null for bookkeeping-only changes. */
   final EntryEvent cause;
@@ -56,46 +58,27 @@ final class Node<K, S, C> {
   /** Which source delivered the desired spec, so its resync deletes only its own keys. */
   final int origin;
   final Served<S, C> served;
-  final BuildRun<S> build;
-  /** The reconfigurer's call in flight (state REBUILDING, no build); null if none. */
-  final ReconfigureRun<S, C> reconfigure;
-  /** On a tombstone: the build its removal displaced, cancelled before any re-add builds (C1). */
-  final BuildRun<S> displaced;
-  /** On a tombstone: made by a resync that did not say its version; a later resync may re-add. */
-  final boolean soft;
-  /** A build should start as soon as a bulkhead permit is free (false while backing off). */
-  final boolean buildWanted;
-  final Throwable lastError;
-  /**
-   * The build that was in flight when a failed canary held this key back (C14): it started before
-   * the change, so its client does not release the key and the canary's error stays; null if none.
-   */
-  final BuildRun<S> heldDuring;
-  final int failures;
-  final long nextRetryNanos;
-  final long staleSinceNanos;
-  final List<Waiter<K, S, C>> waiters;
   /**
    * Clients served by this key so far (C15): 1 with the first, +1 with each new client served,
-   * never lower; kept by a tombstone and handed to a re-add, as {@link #abandonedRunning} is.
+   * never lower; kept by a tombstone and handed to a re-add, as {@link #counts} are.
    */
   final long generation;
   /**
-   * Abandoned factory calls of this key that have not returned, shared by every incarnation of
-   * the key (a tombstone hands it to a re-add); changed by {@link BuildRun}, not by CAS here.
+   * Abandoned factory calls of this key that have not returned and clients superseded but not yet
+   * released, shared by every incarnation of the key (a tombstone hands them to a re-add); changed
+   * by {@link BuildRun} and {@link ServedClient}, not by CAS here.
    */
-  final AtomicInteger abandonedRunning;
-  /** Clients of this key superseded but not yet released, shared like {@link #abandonedRunning}. */
-  final AtomicInteger retiredInUse;
+  final KeyCounts<K> counts;
   /**
    * Built on first use. Racy but benign, like {@code String.hash}: every thread builds an equal
    * value, and {@code Optional} and {@code Snapshot} are immutable with final fields, so a view
    * read without synchronisation is complete.
    */
   private Optional<Snapshot<K, S, C>> view;
+  /** The work under way and its trouble (see {@link Pending}); null when there is none. */
+  private final Pending<K, S, C> pending;
 
   private Node(Draft<K, S, C> d) {
-    this.key = d.key;
     this.state = d.state;
     this.cause = d.cause;
     this.desiredSpec = d.desiredSpec;
@@ -104,20 +87,78 @@ final class Node<K, S, C> {
     this.dependencies = d.dependencies;
     this.origin = d.origin;
     this.served = d.served;
-    this.build = d.build;
-    this.reconfigure = d.reconfigure;
-    this.displaced = d.displaced;
-    this.soft = d.soft;
-    this.buildWanted = d.buildWanted;
-    this.lastError = d.lastError;
-    this.heldDuring = d.heldDuring;
-    this.failures = d.failures;
-    this.nextRetryNanos = d.nextRetryNanos;
-    this.staleSinceNanos = d.staleSinceNanos;
-    this.waiters = List.copyOf(d.waiters);
     this.generation = d.generation;
-    this.abandonedRunning = d.abandonedRunning;
-    this.retiredInUse = d.retiredInUse;
+    this.counts = d.counts;
+    this.pending = Pending.of(d);
+  }
+
+  /** The key, kept once for all its nodes and incarnations (in {@link #counts}). */
+  K key() {
+    return counts.key;
+  }
+
+  // ---------------------------------------------------------------- the pending part
+
+  /** The build in flight; null if none. */
+  BuildRun<S> build() {
+    return pending == null ? null : pending.build;
+  }
+
+  /** The reconfigurer's call in flight (state REBUILDING, no build); null if none. */
+  ReconfigureRun<S, C> reconfigure() {
+    return pending == null ? null : pending.reconfigure;
+  }
+
+  /** On a tombstone: the build its removal displaced, cancelled before any re-add builds (C1). */
+  BuildRun<S> displaced() {
+    return pending == null ? null : pending.displaced;
+  }
+
+  /** On a tombstone: made by a resync that did not say its version; a later resync may re-add. */
+  boolean soft() {
+    return pending != null && pending.soft;
+  }
+
+  /** A build should start as soon as a bulkhead permit is free (false while backing off). */
+  boolean buildWanted() {
+    return pending != null && pending.buildWanted;
+  }
+
+  /** The last build error, or why the last update was refused; null if none. */
+  Throwable lastError() {
+    return pending == null ? null : pending.lastError;
+  }
+
+  /**
+   * The build that was in flight when a failed canary held this key back (C14): it started before
+   * the change, so its client does not release the key and the canary's error stays; null if none.
+   */
+  BuildRun<S> heldDuring() {
+    return pending == null ? null : pending.heldDuring;
+  }
+
+  /** Failed builds since the last success or new spec. */
+  int failures() {
+    return pending == null ? 0 : pending.failures;
+  }
+
+  /** When the retry after a failure is due; 0 if none is. */
+  long nextRetryNanos() {
+    return pending == null ? 0 : pending.nextRetryNanos;
+  }
+
+  /**
+   * When the entry stopped being CURRENT (or was created), for bounded staleness. A CURRENT node
+   * keeps none (0): it is never behind, so nobody reads it, and leaving CURRENT sets it anew
+   * ({@link Draft#staleFrom}).
+   */
+  long staleSinceNanos() {
+    return pending == null ? 0 : pending.staleSinceNanos;
+  }
+
+  /** Who waits for this entry to serve a version; empty if nobody. */
+  List<Waiter<K, S, C>> waiters() {
+    return pending == null ? List.of() : pending.waiters;
   }
 
   /**
@@ -126,17 +167,34 @@ final class Node<K, S, C> {
    */
   Optional<Snapshot<K, S, C>> view() {
     Optional<Snapshot<K, S, C>> v = view;
-    int abandoned = abandonedRunning.get();
-    int leases = served == null ? 0 : served.client().openLeases();
-    int retired = retiredInUse.get();
-    if (v == null || v.get().abandonedBuildsRunning() != abandoned
-        || v.get().openLeases() != leases || v.get().retiredClientsInUse() != retired) {
-      v = Optional.of(new Snapshot<>(key, state, desiredVersion, desiredSpec,
-          served == null ? 0 : served.version(), served == null ? null : served.spec(),
-          lastError, nextRetryNanos, abandoned, generation, leases, retired));
+    if (v == null || !current(v.get())) {
+      v = Optional.of(snapshot());
       view = v;
     }
     return v;
+  }
+
+  /**
+   * This node as a {@link Snapshot} for a waiter: the kept view if there is a current one, else a
+   * new one that is not kept, so a node no reader asks for holds no view (96 bytes an entry).
+   */
+  Snapshot<K, S, C> viewForWaiters() {
+    Optional<Snapshot<K, S, C>> v = view;
+    return v != null && current(v.get()) ? v.get() : snapshot();
+  }
+
+  /** Whether {@code v} still has the counts this node does not hold (running, leased, retired). */
+  private boolean current(Snapshot<K, S, C> v) {
+    return v.abandonedBuildsRunning() == counts.abandonedRunning()
+        && v.openLeases() == (served == null ? 0 : served.client().openLeases())
+        && v.retiredClientsInUse() == counts.retiredInUse();
+  }
+
+  private Snapshot<K, S, C> snapshot() {
+    return new Snapshot<>(key(), state, desiredVersion, desiredSpec,
+        served == null ? 0 : served.version(), served == null ? null : served.spec(),
+        lastError(), nextRetryNanos(), counts.abandonedRunning(), generation,
+        served == null ? 0 : served.client().openLeases(), counts.retiredInUse());
   }
 
   /**
@@ -168,7 +226,7 @@ final class Node<K, S, C> {
     Draft<K, S, C> d = new Draft<>(key, tombstone);
     d.state = EntryState.REMOVED;
     d.desiredVersion = version;
-    d.displaced = tombstone == null ? null : tombstone.displaced;
+    d.displaced = tombstone == null ? null : tombstone.displaced();
     return new Node<>(d);
   }
 
@@ -245,16 +303,14 @@ final class Node<K, S, C> {
    * {@code run} built {@code client}; served at once. If a newer spec arrived meanwhile, {@code next}
    * builds it and the entry stays REBUILDING (C3).
    */
-  Node<K, S, C> buildSucceeded(BuildRun<S> run, ServedClient<C> client, BuildRun<S> next,
-      long refreshAt, long expiresAt) {
+  Node<K, S, C> buildSucceeded(BuildRun<S> run, ServedClient<C> client, BuildRun<S> next) {
     boolean newest = run.revision == desiredRevision;
     Draft<K, S, C> d = edit(newest ? EntryEvent.BUILD_SUCCEEDED : EntryEvent.BUILD_SUPERSEDED);
     long version = newest ? desiredVersion : run.version;
     assert served == null || version >= served.version() : "served version went back";
-    d.served = new Served<>(newest ? desiredSpec : run.spec, version, run.revision, client,
-        false, refreshAt, expiresAt);
+    d.served = new Served<>(newest ? desiredSpec : run.spec, version, run.revision, client);
     d.generation = generation + 1;
-    d.lastError = run == heldDuring ? lastError : null; // built before the held change: still held
+    d.lastError = run == heldDuring() ? lastError() : null; // built before the held change: held
     d.heldDuring = null;
     d.failures = 0;
     d.nextRetryNanos = 0;
@@ -282,7 +338,7 @@ final class Node<K, S, C> {
       d.buildWanted = true;
       d.nextRetryNanos = 0;
     } else {
-      d.failures = failures + 1;
+      d.failures = failures() + 1;
       d.buildWanted = false;
       d.nextRetryNanos = retryAt;
     }
@@ -366,7 +422,7 @@ final class Node<K, S, C> {
    */
   Node<K, S, C> reconfigured(ReconfigureRun<S, C> run) {
     if (served == null || served.client() != run.client || served.broken()) {
-      return reconfigureFailed(run, new IllegalStateException("the client of '" + key
+      return reconfigureFailed(run, new IllegalStateException("the client of '" + key()
           + "' expired or was reported failing while it was being reconfigured to version "
           + run.version));
     }
@@ -396,7 +452,7 @@ final class Node<K, S, C> {
 
   /** The backoff after a failure that set {@code due} is over: the entry wants a build again. */
   Node<K, S, C> retryDue(long due) {
-    if (state != EntryState.STALE || buildWanted || nextRetryNanos != due) {
+    if (state != EntryState.STALE || buildWanted() || nextRetryNanos() != due) {
       return this;
     }
     Draft<K, S, C> d = edit(null);
@@ -422,7 +478,7 @@ final class Node<K, S, C> {
     }
     Draft<K, S, C> d = edit(null);
     d.lastError = error;
-    d.heldDuring = build;
+    d.heldDuring = build();
     return d.freeze();
   }
 
@@ -431,7 +487,7 @@ final class Node<K, S, C> {
     Draft<K, S, C> d = edit(EntryEvent.DELETED);
     d.desiredVersion = version;
     d.served = null;
-    d.displaced = build;
+    d.displaced = build();
     d.build = null;
     d.reconfigure = null;
     d.buildWanted = false;
@@ -472,7 +528,7 @@ final class Node<K, S, C> {
   /** The waiters this node answers, or drops because they are done already. */
   List<Waiter<K, S, C>> settledWaiters() {
     List<Waiter<K, S, C>> settled = new ArrayList<>(0);
-    for (Waiter<K, S, C> w : waiters) {
+    for (Waiter<K, S, C> w : waiters()) {
       if (w.isDone() || w.satisfiedBy(served)) {
         settled.add(w);
       }
@@ -510,8 +566,7 @@ final class Node<K, S, C> {
     long staleSinceNanos;
     final List<Waiter<K, S, C>> waiters;
     long generation;
-    private final AtomicInteger abandonedRunning;
-    private final AtomicInteger retiredInUse;
+    private final KeyCounts<K> counts;
     private final Node<K, S, C> previous;
 
     /** A first node of {@code key}, after {@code tombstone} (null if the key had none). */
@@ -519,14 +574,13 @@ final class Node<K, S, C> {
       this.key = key;
       this.waiters = new ArrayList<>(1);
       this.generation = tombstone == null ? 0 : tombstone.generation;
-      this.abandonedRunning = tombstone == null ? new AtomicInteger() : tombstone.abandonedRunning;
-      this.retiredInUse = tombstone == null ? new AtomicInteger() : tombstone.retiredInUse;
+      this.counts = tombstone == null ? new KeyCounts<>(key) : tombstone.counts;
       this.previous = null;
     }
 
     private Draft(Node<K, S, C> n, EntryEvent cause) {
-      this.key = n.key;
-      this.state = cause == null ? n.state : LIFECYCLE.step(n.key, n.state, cause);
+      this.key = n.key();
+      this.state = cause == null ? n.state : LIFECYCLE.step(key, n.state, cause);
       this.cause = cause;
       this.desiredSpec = n.desiredSpec;
       this.desiredVersion = n.desiredVersion;
@@ -534,20 +588,19 @@ final class Node<K, S, C> {
       this.dependencies = n.dependencies;
       this.origin = n.origin;
       this.served = n.served;
-      this.build = n.build;
-      this.reconfigure = n.reconfigure;
-      this.displaced = n.displaced;
-      this.soft = n.soft;
-      this.buildWanted = n.buildWanted;
-      this.lastError = n.lastError;
-      this.heldDuring = n.heldDuring;
-      this.failures = n.failures;
-      this.nextRetryNanos = n.nextRetryNanos;
-      this.staleSinceNanos = n.staleSinceNanos;
-      this.waiters = new ArrayList<>(n.waiters);
+      this.build = n.build();
+      this.reconfigure = n.reconfigure();
+      this.displaced = n.displaced();
+      this.soft = n.soft();
+      this.buildWanted = n.buildWanted();
+      this.lastError = n.lastError();
+      this.heldDuring = n.heldDuring();
+      this.failures = n.failures();
+      this.nextRetryNanos = n.nextRetryNanos();
+      this.staleSinceNanos = n.staleSinceNanos();
+      this.waiters = new ArrayList<>(n.waiters());
       this.generation = n.generation;
-      this.abandonedRunning = n.abandonedRunning;
-      this.retiredInUse = n.retiredInUse;
+      this.counts = n.counts;
       this.previous = n;
     }
 
@@ -568,6 +621,49 @@ final class Node<K, S, C> {
 
     Node<K, S, C> freeze() {
       return new Node<>(this);
+    }
+  }
+
+  /**
+   * What a node holds only while work is under way or something went wrong: the build or
+   * reconfigure in flight, the waiters, the backoff, the last error, since when it is stale, a
+   * tombstone's displaced build. A CURRENT entry with nothing under way has none (its node is then {@link Pending#of}'s
+   * null), so an idle entry does not pay for them.
+   */
+  private static final class Pending<K, S, C> {
+    final BuildRun<S> build;
+    final ReconfigureRun<S, C> reconfigure;
+    final BuildRun<S> displaced;
+    final boolean soft;
+    final boolean buildWanted;
+    final Throwable lastError;
+    final BuildRun<S> heldDuring;
+    final int failures;
+    final long nextRetryNanos;
+    final long staleSinceNanos;
+    final List<Waiter<K, S, C>> waiters;
+
+    private Pending(Draft<K, S, C> d, long staleSinceNanos) {
+      this.build = d.build;
+      this.reconfigure = d.reconfigure;
+      this.displaced = d.displaced;
+      this.soft = d.soft;
+      this.buildWanted = d.buildWanted;
+      this.lastError = d.lastError;
+      this.heldDuring = d.heldDuring;
+      this.failures = d.failures;
+      this.nextRetryNanos = d.nextRetryNanos;
+      this.staleSinceNanos = staleSinceNanos;
+      this.waiters = List.copyOf(d.waiters);
+    }
+
+    /** The pending part of {@code d}; null if every part of it is empty. */
+    static <K, S, C> Pending<K, S, C> of(Draft<K, S, C> d) {
+      long staleSince = d.state == EntryState.CURRENT ? 0 : d.staleSinceNanos;
+      boolean none = d.build == null && d.reconfigure == null && d.displaced == null && !d.soft
+          && !d.buildWanted && d.lastError == null && d.heldDuring == null && d.failures == 0
+          && d.nextRetryNanos == 0 && staleSince == 0 && d.waiters.isEmpty();
+      return none ? null : new Pending<>(d, staleSince);
     }
   }
 

@@ -1,5 +1,6 @@
 package dev.statewright.cache;
 
+import dev.statewright.internal.Leases;
 import dev.statewright.lease.LeasedResource;
 import dev.statewright.time.Scheduler;
 import java.lang.invoke.MethodHandles;
@@ -11,7 +12,6 @@ import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionStage;
 import java.util.concurrent.Executor;
 import java.util.concurrent.TimeUnit;
-import java.util.concurrent.atomic.AtomicInteger;
 import java.util.function.Consumer;
 import java.util.function.Supplier;
 
@@ -22,11 +22,17 @@ import java.util.function.Supplier;
  *
  * @param <C> the client type
  */
-final class ServedClient<C> {
+final class ServedClient<C> implements Consumer<C> {
   /*
    * Overview: one object per served client (per generation), shared by all its leases, so a lease
    * is one allocation, as LeasedResource's own is: the lease is a LeasedResource.Claim that also
    * points here. The stage superseded() returns is created on first call, one per client.
+   *
+   * Footprint: a cache may serve a hundred thousand clients, so a client allocates nothing of its
+   * own beyond this object and its resource. What every client of a cache shares (the scheduler,
+   * the lease warning, what release and a failure report do) is one Owner per cache
+   * (ServedClients); this object is its resource's release action and its name (rendered only
+   * when a message needs it).
    *
    * Concurrency: `told` is the supersession word, changed by CAS only:
    *   null -> Supersession   a holder asked for superseded() first
@@ -51,45 +57,42 @@ final class ServedClient<C> {
     }
   }
 
-  /** Where a failure a holder reports goes: the cache invalidates this client if still served. */
-  @FunctionalInterface
-  interface Reports<C> {
-    boolean failed(ServedClient<C> client, Throwable cause);
-  }
-
   /** The version of the spec it reflects: built from, or reconfigured to in place (C13). */
   volatile long version;
+  /** The version of the spec it was built from, for its name and the listener. */
+  final long builtVersion;
   final LeasedResource<C> resource;
-  private final Reports<C> reports;
-  private final Scheduler scheduler;
-  /** Warn about leases still on this client this long after its supersession; null: never. */
-  private final Duration warnAfter;
-  /** Told the holders still on this client {@link #warnAfter} after its supersession. */
-  private final Consumer<List<String>> pinned;
-  /** Clients of this key superseded but not yet released; this one counts from its supersession. */
-  private final AtomicInteger retiredInUse;
+  /** The counts of the key that serves it (this client is counted there once superseded). */
+  final KeyCounts<?> counts;
+  /**
+   * {@code {refreshAt, expiresAt}} (C12), as ClientExpiry.termOf made it (shared by every client
+   * that never expires); never written.
+   */
+  private final long[] term;
+  private final Owner<C> clients;
   @SuppressWarnings("unused") // accessed through TOLD_WORD
   private volatile Object told;
 
   /**
-   * A served client; with {@code warnAfter} set its leases' holders are remembered (to name them
-   * in the warning), at the price of a set entry per lease.
+   * A client of the key of {@code counts}, built from {@code version}; with the cache's lease
+   * warning set its leases' holders are remembered (to name them in the warning), at the price of
+   * a set entry per lease.
    */
-  ServedClient(String name, C client, long version, Consumer<? super C> release,
-      AtomicInteger retiredInUse, Reports<C> reports, Scheduler scheduler, Duration warnAfter,
-      Consumer<List<String>> pinned) {
-    Consumer<C> released = c -> {
-      retiredInUse.decrementAndGet(); // released only after supersede() counted it
-      release.accept(c);
-    };
-    this.resource = warnAfter != null ? LeasedResource.of(name, client, released, scheduler)
-        : LeasedResource.counted(name, client, released, scheduler);
+  ServedClient(KeyCounts<?> counts, C client, long version, long[] term, Owner<C> clients) {
     this.version = version;
-    this.reports = reports;
-    this.retiredInUse = retiredInUse;
-    this.scheduler = scheduler;
-    this.warnAfter = warnAfter;
-    this.pinned = pinned;
+    this.builtVersion = version;
+    this.counts = counts;
+    this.term = term;
+    this.clients = clients;
+    this.resource = Leases.create(this, client, this, clients.leases,
+        clients.leaseWarning != null);
+  }
+
+  /** The release action of its resource: runs once, after supersession and the last lease. */
+  @Override
+  public void accept(C client) {
+    counts.clientReleased(); // released only after supersede() counted it
+    clients.released(this, client);
   }
 
   /**
@@ -104,6 +107,16 @@ final class ServedClient<C> {
   /** Open leases on this client. */
   int openLeases() {
     return resource.leaseCount();
+  }
+
+  /** When the builder's expiry wants it rebuilt; {@link Served#NEVER} for never (C12). */
+  long refreshAt() {
+    return term[0];
+  }
+
+  /** When it must no longer be served; {@link Served#NEVER} for never (C12). */
+  long expiresAt() {
+    return term[1];
   }
 
   /** The client now reflects {@code version}: a reconfigurer updated it in place (C13). */
@@ -139,31 +152,63 @@ final class ServedClient<C> {
    * Called once, by the update that replaced or removed it, after that update's CAS.
    */
   void supersede() {
-    retiredInUse.incrementAndGet();
+    counts.clientRetired();
     Object t = TOLD_WORD.getAndSet(this, TOLD);
     resource.retire();
     if (t instanceof Supersession stage) {
       stage.tell(); // dependents that throw fail their own stages, not this thread
     }
-    if (warnAfter != null && resource.leaseCount() > 0) {
-      scheduler.schedule(this::warnIfPinned, warnAfter);
+    if (clients.leaseWarning != null && resource.leaseCount() > 0) {
+      clients.scheduler.schedule(this::warnIfPinned, clients.leaseWarning);
     }
   }
 
   private void warnIfPinned() {
     List<String> holders = resource.holders();
     if (!holders.isEmpty()) {
-      pinned.accept(holders);
+      clients.pinned(this, holders);
     }
   }
 
   boolean reportFailure(Throwable cause) {
-    return reports.failed(this, Objects.requireNonNull(cause, "cause"));
+    return clients.failed(this, Objects.requireNonNull(cause, "cause"));
   }
 
+  /** Its resource's name: the key and the version it was built from ({@code "redis@v3"}). */
   @Override
   public String toString() {
-    return "ServedClient[" + resource.name() + (isCurrent() ? "]" : ", superseded]");
+    return counts.key + "@v" + builtVersion;
+  }
+
+  // ---------------------------------------------------------------- what a cache's clients share
+
+  /**
+   * What every client of one cache shares: the scheduler, the lease warning, and what a release,
+   * a failure report and a pinned warning do (ServedClients, one per cache).
+   *
+   * @param <C> the client type
+   */
+  abstract static class Owner<C> {
+    final Scheduler scheduler;
+    /** Warn about leases still on a client this long after its supersession; null: never. */
+    final Duration leaseWarning;
+    /** The context every client's resource shares (the scheduler's clock, nobody listening). */
+    final Object leases;
+
+    Owner(Scheduler scheduler, Duration leaseWarning) {
+      this.scheduler = scheduler;
+      this.leaseWarning = leaseWarning;
+      this.leases = Leases.context(scheduler);
+    }
+
+    /** {@code client}, the value of {@code served}, was released (after its last lease). */
+    abstract void released(ServedClient<C> served, C client);
+
+    /** A holder reported {@code served} failing; true if its entry changed. */
+    abstract boolean failed(ServedClient<C> served, Throwable cause);
+
+    /** {@code holders} still hold leases on {@code served} the lease warning after retiring it. */
+    abstract void pinned(ServedClient<C> served, List<String> holders);
   }
 
   // ---------------------------------------------------------------- the lease

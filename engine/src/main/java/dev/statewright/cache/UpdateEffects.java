@@ -72,7 +72,7 @@ final class UpdateEffects<K, S, C> {
     if (next.cause != null && prev != null) {
       emit(key, new Transition<>(prev.state, next.cause, next.state),
           next.cause == EntryEvent.BUILD_FAILED || next.cause == EntryEvent.RECONFIGURE_FAILED
-              ? next.lastError : null);
+              ? next.lastError() : null);
     }
     endPrevious(prev, next, reborn);
     if (reborn && next.isLive() && table.closed()) { // close() may have passed this key already
@@ -110,49 +110,51 @@ final class UpdateEffects<K, S, C> {
     if (prev.served != null && (next.served == null || next.served.client() != prev.served.client())) {
       prev.served.client().supersede(); // tells its leases; closed when its last lease closes
     }
-    if (prev.build != null && prev.build != next.build && !prev.build.hasEnded()) {
-      launcher.abandon(prev.build); // timed out, superseded or removed: cancelled or interrupted
+    if (prev.build() != null && prev.build() != next.build() && !prev.build().hasEnded()) {
+      launcher.abandon(prev.build()); // timed out, superseded or removed: cancelled or interrupted
     }
-    if (reborn && prev.displaced != null && prev.displaced != next.displaced) {
-      launcher.abandon(prev.displaced); // the removed incarnation's build, before any new one
+    if (reborn && prev.displaced() != null && prev.displaced() != next.displaced()) {
+      launcher.abandon(prev.displaced()); // the removed incarnation's build, before any new one
     }
   }
 
   /** Launches a new build, queues an entry that now wants one, schedules a retry. */
   private void startNext(Entry<K, S, C> entry, Node<K, S, C> prev, Node<K, S, C> next,
       boolean reborn) {
-    if (next.build != null && (prev == null || next.build != prev.build)) {
-      launcher.launch(entry, next.build);
+    if (next.build() != null && (prev == null || next.build() != prev.build())) {
+      launcher.launch(entry, next.build());
     }
-    if (next.state == EntryState.STALE && next.buildWanted
-        && !(prev != null && prev.state == EntryState.STALE && prev.buildWanted)) {
-      if (reborn && prev != null && prev.displaced != null) {
+    if (next.state == EntryState.STALE && next.buildWanted()
+        && !(prev != null && prev.state == EntryState.STALE && prev.buildWanted())) {
+      if (reborn && prev != null && prev.displaced() != null) {
         // the removed incarnation's factory call, if being made right now, returns (and its
         // stage is cancelled) before ours starts, so the two never overlap (C1); nobody waits
-        prev.displaced.afterLaunch(() -> launcher.request(entry));
+        prev.displaced().afterLaunch(() -> launcher.request(entry));
       } else {
         launcher.request(entry);
       }
     }
-    if (next.nextRetryNanos != 0 && (prev == null || next.nextRetryNanos != prev.nextRetryNanos)) {
-      launcher.retryAt(entry, next.nextRetryNanos);
+    long retry = next.nextRetryNanos();
+    if (retry != 0 && (prev == null || retry != prev.nextRetryNanos())) {
+      launcher.retryAt(entry, retry);
     }
   }
 
   private void settleWaiters(Entry<K, S, C> entry, Node<K, S, C> prev, Node<K, S, C> next,
       List<Waiter<K, S, C>> settled) {
+    Snapshot<K, S, C> view = settled.isEmpty() ? null : next.viewForWaiters(); // one for all
     for (Waiter<K, S, C> w : settled) {
       if (!w.isDone()) {
-        w.serve(next.served, next.view().orElseThrow());
+        w.serve(next.served, view);
       }
     }
     if (prev == null) {
       return;
     }
-    for (Waiter<K, S, C> w : prev.waiters) {
-      if (!next.waiters.contains(w) && !settled.contains(w)) {
+    for (Waiter<K, S, C> w : prev.waiters()) {
+      if (!next.waiters().contains(w) && !settled.contains(w)) {
         if (next.isLive()) {
-          w.buildFailed(next.lastError);
+          w.buildFailed(next.lastError());
         } else {
           w.fail(table.missing(entry.key, entry));
         }

@@ -27,17 +27,18 @@ public final class LeaseEvent extends Event {
   /**
    * A started event if JFR records leases, else null: the read path allocates nothing then.
    *
-   * @param resource the name of the leased resource
+   * @param resource the name of the leased resource, rendered with {@link String#valueOf(Object)}
+   *     only when the event is recorded
    * @param holder who acquires the lease
    * @return the event, begun now, to commit when the lease closes; null when JFR does not
    *     record lease events
    */
-  public static LeaseEvent beginIfEnabled(String resource, String holder) {
+  public static LeaseEvent beginIfEnabled(Object resource, String holder) {
     if (!TYPE.isEnabled()) {
       return null;
     }
     LeaseEvent jfr = new LeaseEvent();
-    jfr.resource = resource;
+    jfr.resource = String.valueOf(resource);
     jfr.holder = holder;
     jfr.begin();
     return jfr;

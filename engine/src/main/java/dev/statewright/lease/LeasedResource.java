@@ -1,6 +1,7 @@
 package dev.statewright.lease;
 
 import dev.statewright.internal.LeaseEvent;
+import dev.statewright.internal.Leases;
 import dev.statewright.internal.TransitionEvent;
 import dev.statewright.lifecycle.Lifecycle;
 import dev.statewright.lifecycle.Transition;
@@ -15,7 +16,6 @@ import java.util.Objects;
 import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.function.Consumer;
-import java.util.function.Supplier;
 
 /**
  * A value shared by several holders and released exactly once, when its owner has
@@ -41,6 +41,12 @@ public final class LeasedResource<T> {
    * owner lets go. Close adds -1; whoever then observes (count == 0 && RETIRED), either the last
    * closer or the retiring thread, CASes RELEASED in and runs the release action: exactly one wins.
    * The holder set is bookkeeping for messages; the word alone decides.
+   *
+   * Footprint: a cache keeps one resource per served client, so nothing here is allocated per
+   * resource that could be shared or left for later: the listener and the clock are one Context,
+   * which a cache shares among all its resources; the name may be an object rendered only when a
+   * message needs it (both through dev.statewright.internal.Leases); the holder set and the
+   * retire and release stamps live in one Book, null for a counted resource until it is retired.
    *
    * Transitions (see LIFECYCLE and specs/resource-lifecycle.md):
    *   STAGED  -> IN_USE    ACQUIRED          IN_USE -> IN_USE   ACQUIRED, LEASE_CLOSED, RETIRED
@@ -70,41 +76,43 @@ public final class LeasedResource<T> {
   private static final long RELEASED = 2;
   private static final long ONE_LEASE = 4;
   private static final TransitionListener<ResourceState, ResourceEvent> NO_LISTENER = (k, t) -> { };
+  /** The context of {@link #of(String, Object, Consumer)}: nobody listens, the wall clock. */
+  private static final Context WALL_CLOCK = new Context(null);
   private static final VarHandle WORD;
+  private static final VarHandle BOOK;
   private static final VarHandle CLOSED;
 
   static {
     try {
       MethodHandles.Lookup lookup = MethodHandles.lookup();
       WORD = lookup.findVarHandle(LeasedResource.class, "word", long.class);
+      BOOK = lookup.findVarHandle(LeasedResource.class, "book", Book.class);
       CLOSED = lookup.findVarHandle(LeasedResource.Claim.class, "closed", boolean.class);
     } catch (ReflectiveOperationException e) {
       throw new ExceptionInInitializerError(e);
     }
+    Leases.provide(LeasedResource::named, Context::new);
   }
 
-  private final String name;
+  /** The name: a String, or an object whose {@code toString()} is the name, read for messages. */
+  private final Object name;
   private final T value;
   private final Consumer<? super T> releaseAction;
-  private final TransitionListener<ResourceState, ResourceEvent> listener;
-  private final Supplier<Instant> clock; // stamps retire and release times, for messages
-  /** The open leases, for holders(); null for a resource that only counts them. */
-  private final Set<Claim<T>> open;
+  /** The listener and the clock, possibly shared with other resources. */
+  private final Context context;
   @SuppressWarnings("unused") // accessed through WORD
   private volatile long word;
-  private volatile Instant retiredAt;
-  private volatile Instant releasedAt;
-  private volatile String releasedBy;
+  /** The holder set and the stamps; null for a counted resource until it is retired. */
+  @SuppressWarnings("unused") // written through BOOK
+  private volatile Book<T> book;
 
-  private LeasedResource(String name, T value, Consumer<? super T> releaseAction,
-      TransitionListener<ResourceState, ResourceEvent> listener, Supplier<Instant> clock,
+  private LeasedResource(Object name, T value, Consumer<? super T> releaseAction, Context context,
       boolean named) {
-    this.open = named ? ConcurrentHashMap.newKeySet() : null;
+    this.book = named ? new Book<>(ConcurrentHashMap.newKeySet(), null, null, null) : null;
     this.name = name;
     this.value = value;
     this.releaseAction = releaseAction;
-    this.listener = listener;
-    this.clock = clock;
+    this.context = context;
   }
 
   /**
@@ -121,7 +129,7 @@ public final class LeasedResource<T> {
    * @throws NullPointerException if any other argument is null
    */
   public static <T> LeasedResource<T> of(String name, T value, Consumer<? super T> releaseAction) {
-    return create(name, value, releaseAction, NO_LISTENER, Instant::now, true);
+    return create(name, value, releaseAction, WALL_CLOCK, true);
   }
 
   /**
@@ -159,7 +167,8 @@ public final class LeasedResource<T> {
    */
   public static <T> LeasedResource<T> of(String name, T value, Consumer<? super T> releaseAction,
       TransitionListener<ResourceState, ResourceEvent> listener, Scheduler scheduler) {
-    return create(name, value, releaseAction, listener, clockOf(scheduler), true);
+    return create(name, value, releaseAction,
+        new Context(Objects.requireNonNull(listener, "listener"), clockOf(scheduler)), true);
   }
 
   /**
@@ -179,22 +188,33 @@ public final class LeasedResource<T> {
    */
   public static <T> LeasedResource<T> counted(String name, T value, Consumer<? super T> releaseAction,
       Scheduler scheduler) {
-    return create(name, value, releaseAction, NO_LISTENER, clockOf(scheduler), false);
+    return create(name, value, releaseAction, new Context(NO_LISTENER, clockOf(scheduler)), false);
+  }
+
+  /** {@link #counted} or {@link #of} with a name rendered only when a message needs it. */
+  private static <T> LeasedResource<T> named(Object name, T value,
+      Consumer<? super T> releaseAction, Object context, boolean named) {
+    return new LeasedResource<>(Objects.requireNonNull(name, "name"),
+        Objects.requireNonNull(value, "value"),
+        Objects.requireNonNull(releaseAction, "releaseAction"), (Context) context, named);
   }
 
   private static <T> LeasedResource<T> create(String name, T value,
-      Consumer<? super T> releaseAction, TransitionListener<ResourceState, ResourceEvent> listener,
-      Supplier<Instant> clock, boolean named) {
+      Consumer<? super T> releaseAction, Context context, boolean named) {
     if (name == null || name.isBlank()) {
       throw new IllegalArgumentException("a leased resource needs a non-blank name");
     }
     return new LeasedResource<>(name, Objects.requireNonNull(value, "value"),
-        Objects.requireNonNull(releaseAction, "releaseAction"),
-        Objects.requireNonNull(listener, "listener"), clock, named);
+        Objects.requireNonNull(releaseAction, "releaseAction"), context, named);
   }
 
-  private static Supplier<Instant> clockOf(Scheduler scheduler) {
-    return Objects.requireNonNull(scheduler, "scheduler")::now;
+  private static Scheduler clockOf(Scheduler scheduler) {
+    return Objects.requireNonNull(scheduler, "scheduler");
+  }
+
+  private Instant now() {
+    Scheduler clock = context.clock;
+    return clock == null ? Instant.now() : clock.now();
   }
 
   /**
@@ -217,7 +237,7 @@ public final class LeasedResource<T> {
         return;
       }
       if (WORD.compareAndSet(this, w, w | RETIRED)) {
-        retiredAt = clock.get();
+        stamp(now(), null, null);
         if (count(w) == 0) {
           release(w | RETIRED, OWNER, ResourceState.STAGED, ResourceEvent.RETIRED);
         } else {
@@ -255,8 +275,9 @@ public final class LeasedResource<T> {
    */
   public List<String> holders() {
     List<String> holders = new ArrayList<>();
-    if (open != null) {
-      open.forEach(lease -> holders.add(lease.holder));
+    Book<T> b = book;
+    if (b != null && b.open != null) {
+      b.open.forEach(lease -> holders.add(lease.holder));
     }
     return holders;
   }
@@ -276,14 +297,16 @@ public final class LeasedResource<T> {
    * @return the name, never blank
    */
   public String name() {
-    return name;
+    return name.toString();
   }
 
   private long doAcquire(String holder) {
     for (;;) {
       long w = word;
       if ((w & RETIRED) != 0) {
-        throw new ResourceReleasedException(name, holder, releasedAt, releasedBy, retiredAt);
+        Book<T> b = book;
+        throw new ResourceReleasedException(name(), holder, b == null ? null : b.releasedAt,
+            b == null ? null : b.releasedBy, b == null ? null : b.retiredAt);
       }
       if (WORD.compareAndSet(this, w, w + ONE_LEASE)) {
         return w;
@@ -293,16 +316,18 @@ public final class LeasedResource<T> {
 
   /** A new {@code lease} is counted ({@code before} is the word it CASed away): bookkeeping. */
   private void opened(Claim<T> lease, long before) {
-    if (open != null) {
-      open.add(lease);
+    Book<T> b = book;
+    if (b != null && b.open != null) {
+      b.open.add(lease);
     }
     changed(count(before) == 0 ? ResourceState.STAGED : ResourceState.IN_USE,
         ResourceEvent.ACQUIRED, ResourceState.IN_USE);
   }
 
   private void doClose(Claim<T> lease) {
-    if (open != null) {
-      open.remove(lease);
+    Book<T> b = book;
+    if (b != null && b.open != null) {
+      b.open.remove(lease);
     }
     long w = (long) WORD.getAndAdd(this, -ONE_LEASE) - ONE_LEASE;
     if (count(w) > 0) {
@@ -318,8 +343,7 @@ public final class LeasedResource<T> {
     if (!WORD.compareAndSet(this, drained, drained | RELEASED)) {
       return; // the other party of a close/retire race releases
     }
-    releasedBy = by;
-    releasedAt = clock.get();
+    stamp(null, now(), by);
     try {
       releaseAction.accept(value);
     } catch (Throwable t) { // user code: whatever it throws, the resource is released
@@ -331,13 +355,49 @@ public final class LeasedResource<T> {
   private void changed(ResourceState from, ResourceEvent event, ResourceState to) {
     assert LIFECYCLE.step(name, from, event) == to;
     TransitionEvent.emit(LIFECYCLE.name(), name, from, event, to);
+    TransitionListener<ResourceState, ResourceEvent> listener = context.listener;
     if (listener == NO_LISTENER) {
       return; // the read path allocates nothing when nobody listens
     }
     try {
-      listener.onTransition(name, new Transition<>(from, event, to));
+      listener.onTransition(name(), new Transition<>(from, event, to));
     } catch (Throwable t) { // user code: isolated from the state word, which has moved already
       LOG.log(System.Logger.Level.WARNING, () -> "listener of '" + name + "' failed", t);
+    }
+  }
+
+  /**
+   * Records the retire time, or the release time and who released: one CAS, so a release on
+   * another thread between retire's CAS and its stamp keeps both.
+   */
+  private void stamp(Instant retiredAt, Instant releasedAt, String releasedBy) {
+    for (;;) {
+      Book<T> b = book;
+      Book<T> next = b == null ? new Book<>(null, retiredAt, releasedAt, releasedBy)
+          : retiredAt != null ? new Book<>(b.open, retiredAt, b.releasedAt, b.releasedBy)
+          : new Book<>(b.open, b.retiredAt, releasedAt, releasedBy);
+      if (BOOK.compareAndSet(this, b, next)) {
+        return;
+      }
+    }
+  }
+
+  /**
+   * The open leases, for holders() (null for a resource that only counts them), and when the
+   * resource was retired and released, and by whom (each null until it happened).
+   */
+  private record Book<T>(Set<Claim<T>> open, Instant retiredAt, Instant releasedAt,
+      String releasedBy) {
+  }
+
+  /**
+   * Who is told of transitions and the clock that stamps retire and release times (null for the
+   * wall clock); a cache makes one for all its resources.
+   */
+  private record Context(TransitionListener<ResourceState, ResourceEvent> listener,
+      Scheduler clock) {
+    Context(Scheduler clock) {
+      this(NO_LISTENER, clock);
     }
   }
 

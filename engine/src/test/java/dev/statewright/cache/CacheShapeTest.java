@@ -31,7 +31,7 @@ class CacheShapeTest {
       List.of("EventIntake"),
       List.of("SourceSupervisor", "LeaseIssuer", "BuildLauncher", "DependencyWaves",
           "ClientRenewal"),
-      List.of("ConsistentReads", "DependencyIndex", "BuildGate"),
+      List.of("ConsistentReads", "DependencyIndex", "BuildGate", "ServedClients"),
       List.of("SourceProgress", "EntryTable"),
       List.of("Entry"),
       List.of("Node"),
@@ -41,7 +41,7 @@ class CacheShapeTest {
       List.of("ServedClient"),
       List.of("AsyncClientFactory", "Backoff", "CacheListener", "ChangePolicy", "ClientFactory",
           "ClientLease", "ClientUnavailableException", "Freshness", "Reconfigurer", "Snapshot",
-          "StaleVersionException", "Wave"),
+          "StaleVersionException", "Wave", "KeyCounts"),
       List.of("Change", "EntryEvent", "EntryState"));
   private static final Path SOURCES = Path.of("src/main/java/dev/statewright/cache");
 

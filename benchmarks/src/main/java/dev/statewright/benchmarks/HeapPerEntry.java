@@ -1,0 +1,110 @@
+package dev.statewright.benchmarks;
+
+import dev.statewright.cache.ClientCache;
+import java.lang.management.ManagementFactory;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.CompletableFuture;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
+import javax.management.ObjectName;
+
+/**
+ * Question 8's heap figure alone, in seconds: fills {@value ScaleBenchmark#KEYS} keys, all
+ * CURRENT, with one shared client, exactly as {@link ScaleBenchmark#fill()} does, and prints the
+ * same number (retained heap after full GCs, per entry, minus the spec) and, from two class
+ * histograms taken in this process (before the cache and after the fill), what each entry holds:
+ * the classes whose instance count grew by at least a tenth of an instance per entry or whose
+ * bytes grew by at least a byte per entry (the map's table), with their instances and bytes per
+ * entry and their shallow size.
+ *
+ * <p>Run: {@code java -Xmx2g -cp benchmarks/target/benchmarks.jar
+ * dev.statewright.benchmarks.HeapPerEntry}
+ */
+public final class HeapPerEntry {
+  private static final Pattern ROW =
+      Pattern.compile("^\\s*\\d+:\\s+(\\d+)\\s+(\\d+)\\s+(\\S+).*$");
+
+  private HeapPerEntry() {
+  }
+
+  /**
+   * Fills the cache and prints the figure and the per-entry histogram.
+   *
+   * @param args unused
+   * @throws Exception if the histogram cannot be taken
+   */
+  public static void main(String[] args) throws Exception {
+    int keys = ScaleBenchmark.KEYS;
+    String[] names = new String[keys];
+    for (int i = 0; i < keys; i++) {
+      names[i] = "repository-" + i;
+    }
+    Object client = new Object();
+    Map<String, long[]> before = histogram();
+    long heapBefore = ScaleBenchmark.retainedHeap();
+    ClientCache<String, Long, Object> cache =
+        ClientCache.<String, Long, Object>builder((key, spec) -> client).build();
+    CompletableFuture<?>[] built = new CompletableFuture<?>[keys];
+    for (int i = 0; i < keys; i++) {
+      built[i] = cache.upsert(names[i], 1L, 1);
+    }
+    CompletableFuture.allOf(built).join();
+    built = null;
+    long heapAfter = ScaleBenchmark.retainedHeap();
+    double perEntry = (double) (heapAfter - heapBefore) / keys - ScaleBenchmark.SPEC_BYTES;
+    Map<String, long[]> after = histogram();
+    System.out.printf("heap per entry beyond client and spec: %.1f B (retained %.1f B, spec %d B)%n",
+        perEntry, (double) (heapAfter - heapBefore) / keys, ScaleBenchmark.SPEC_BYTES);
+    printGrowth(before, after, keys);
+    if (cache.list().size() != keys) { // keeps the cache and the keys reachable until here
+      throw new AssertionError("expected " + keys + " entries");
+    }
+    cache.close();
+    System.out.println(names.length + " keys");
+  }
+
+  private static void printGrowth(Map<String, long[]> before, Map<String, long[]> after,
+      int keys) {
+    List<String[]> rows = new ArrayList<>();
+    double total = 0;
+    for (Map.Entry<String, long[]> e : after.entrySet()) {
+      long[] b = before.getOrDefault(e.getKey(), new long[2]);
+      long count = e.getValue()[0] - b[0];
+      long bytes = e.getValue()[1] - b[1];
+      if (count * 10 < keys && bytes < keys) {
+        continue; // fewer than one in ten entries and less than a byte an entry: not the entry's
+      }
+      total += (double) bytes / keys;
+      rows.add(new String[] {
+          String.format("%8.2f", (double) count / keys),
+          String.format("%8.1f", (double) bytes / keys),
+          String.format("%6d", count == 0 ? 0 : bytes / count),
+          e.getKey()});
+    }
+    rows.sort((x, y) -> Double.compare(Double.parseDouble(y[1].trim()),
+        Double.parseDouble(x[1].trim())));
+    System.out.println("instances/entry   B/entry  shallow  class");
+    for (String[] r : rows) {
+      System.out.println("       " + r[0] + "  " + r[1] + "   " + r[2] + "  " + r[3]);
+    }
+    System.out.printf("sum of the classes above: %.1f B per entry%n", total);
+  }
+
+  /** A class histogram of this process's live objects (a full GC first): class to count, bytes. */
+  private static Map<String, long[]> histogram() throws Exception {
+    String text = (String) ManagementFactory.getPlatformMBeanServer().invoke(
+        new ObjectName("com.sun.management:type=DiagnosticCommand"), "gcClassHistogram",
+        new Object[] {new String[0]}, new String[] {String[].class.getName()});
+    Map<String, long[]> classes = new HashMap<>();
+    for (String line : text.split("\n")) {
+      Matcher m = ROW.matcher(line);
+      if (m.matches()) {
+        classes.put(m.group(3), new long[] {Long.parseLong(m.group(1)), Long.parseLong(m.group(2))});
+      }
+    }
+    return classes;
+  }
+}
