@@ -6,7 +6,6 @@ import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
-import java.util.concurrent.CompletableFuture;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 import javax.management.ObjectName;
@@ -14,7 +13,7 @@ import javax.management.ObjectName;
 /**
  * Question 8's heap figure alone, in seconds: fills {@value ScaleBenchmark#KEYS} keys, all
  * CURRENT, with one shared client, exactly as {@link ScaleBenchmark#fill()} does, and prints the
- * same number (retained heap after full GCs, per entry, minus the spec) and, from two class
+ * same number (retained heap after full GCs, per entry, beyond key, spec and client) and, from two class
  * histograms taken in this process (before the cache and after the fill), what each entry holds:
  * the classes whose instance count grew by at least a tenth of an instance per entry or whose
  * bytes grew by at least a byte per entry (the map's table), with their instances and bytes per
@@ -38,32 +37,23 @@ public final class HeapPerEntry {
    */
   public static void main(String[] args) throws Exception {
     int keys = ScaleBenchmark.KEYS;
-    String[] names = new String[keys];
-    for (int i = 0; i < keys; i++) {
-      names[i] = "repository-" + i;
-    }
+    String[] names = ScaleBenchmark.keys();
+    Long[] specs = ScaleBenchmark.specs();
     Object client = new Object();
     Map<String, long[]> before = histogram();
     long heapBefore = ScaleBenchmark.retainedHeap();
     ClientCache<String, Long, Object> cache =
-        ClientCache.<String, Long, Object>builder((key, spec) -> client).build();
-    CompletableFuture<?>[] built = new CompletableFuture<?>[keys];
-    for (int i = 0; i < keys; i++) {
-      built[i] = cache.upsert(names[i], 1L, 1);
-    }
-    CompletableFuture.allOf(built).join();
-    built = null;
+        ScaleBenchmark.filled(names, specs, (key, spec) -> client);
     long heapAfter = ScaleBenchmark.retainedHeap();
-    double perEntry = (double) (heapAfter - heapBefore) / keys - ScaleBenchmark.SPEC_BYTES;
     Map<String, long[]> after = histogram();
-    System.out.printf("heap per entry beyond client and spec: %.1f B (retained %.1f B, spec %d B)%n",
-        perEntry, (double) (heapAfter - heapBefore) / keys, ScaleBenchmark.SPEC_BYTES);
+    System.out.printf("heap per entry beyond key, spec and client: %.1f B%n",
+        (double) (heapAfter - heapBefore) / keys);
     printGrowth(before, after, keys);
     if (cache.list().size() != keys) { // keeps the cache and the keys reachable until here
       throw new AssertionError("expected " + keys + " entries");
     }
     cache.close();
-    System.out.println(names.length + " keys");
+    System.out.println(names.length + " keys, " + specs.length + " specs");
   }
 
   private static void printGrowth(Map<String, long[]> before, Map<String, long[]> after,
