@@ -19,7 +19,11 @@ final class Sweeps {
 
   private Sweeps() { }
 
-  /** Question 2: the reader's p99.9 beside a rebuilding writer, against a map's beside a writer. */
+  /**
+   * Question 2: the reader's p99.9 beside a rebuilding writer, against a map's beside a writer (the
+   * target), and the two comparisons with the same threads on both sides: against a map beside
+   * the same hand-offs, and with builds on the writer's thread against the plain map.
+   */
   static String readsDuringRebuilds(List<Result> all, Map<String, Object> summary) {
     Optional<Result> statewright = Report.find(all, "ReadsDuringRebuildsBenchmark.statewright", 2);
     Optional<Result> map = Report.find(all, "ReadsDuringRebuildsBenchmark.map", 2);
@@ -32,23 +36,63 @@ final class Sweeps {
     put(summary, "reads_during_rebuilds.reader_p999_vs_map_reader", ratio, "<= 2.0", ratio <= 2.0);
     // the benchmark's teardown fails the trial if any read had to wait, so a result means none did
     put(summary, "reads_during_rebuilds.blocked_reads", 0, "0", true);
-    return String.format(Locale.ROOT, """
+    StringBuilder md = new StringBuilder(String.format(Locale.ROOT, """
 
         ## 2. Reads during rebuilds
 
         One reader (`acquireAsync()+close()`, `boundedStaleness`) beside one thread upserting new \
         specs of the same 64 keys, each as soon as the last is served, against a `ConcurrentHashMap` reader beside a \
-        writer replacing values. Sampled latency, same run.
+        writer replacing values. Sampled latency, same run, on a fixed pre-touched heap.
 
-        | reader | p50 | p99 | p99.9 | against map reader p99.9 | target | met |
-        |---|---|---|---|---|---|---|
-        | statewright | %.0f ns | %.0f ns | %.0f ns | %.2f× | ≤ 2× | %s |
-        | map | %.0f ns | %.0f ns | %.0f ns | 1.00× | — | — |
-
-        No read waited for a build: a read that would have fails the trial, and this one completed.
+        | reader | threads beside the reader | p50 | p99 | p99.9 | against map reader p99.9 | target | met |
+        |---|---|---|---|---|---|---|---|
+        | statewright | writer, build worker | %.0f ns | %.0f ns | %.0f ns | %.2f× | ≤ 2× | %s |
+        | map | writer | %.0f ns | %.0f ns | %.0f ns | 1.00× | — | — |
         """, statewright.get().metrics().get("read.p50"), statewright.get().metrics().get("read.p99"),
         reader, ratio, ratio <= 2.0 ? "met" : "**missed**", map.get().metrics().get("mapRead.p50"),
-        map.get().metrics().get("mapRead.p99"), baseline);
+        map.get().metrics().get("mapRead.p99"), baseline));
+    sameThreads(all, summary, md, reader, baseline);
+    md.append("\nNo read waited for a build: a read that would have fails the trial, and this one "
+        + "completed.\n");
+    return md.toString();
+  }
+
+  /** The two comparisons with the same threads on both sides, when the run has their groups. */
+  private static void sameThreads(List<Result> all, Map<String, Object> summary, StringBuilder md,
+      double reader, double baseline) {
+    Optional<Result> inline = Report.find(all, "ReadsDuringRebuildsBenchmark.statewrightInline", 2);
+    Optional<Result> handoffs = Report.find(all, "ReadsDuringRebuildsBenchmark.mapHandoffs", 2);
+    if (inline.isEmpty() || handoffs.isEmpty()) {
+      return;
+    }
+    double inlineReader = inline.get().metrics().getOrDefault("inlineRead.p99.9", Double.NaN);
+    double handoffReader = handoffs.get().metrics().getOrDefault("handoffRead.p99.9", Double.NaN);
+    double fair = reader / handoffReader;
+    double readPath = inlineReader / baseline;
+    put(summary, "reads_during_rebuilds.reader_p999_vs_map_reader_beside_same_handoffs", fair,
+        "<= 2.0", fair <= 2.0);
+    put(summary, "reads_during_rebuilds.inline_builds_reader_p999_vs_map_reader", readPath,
+        "<= 2.0", readPath <= 2.0);
+    md.append(String.format(Locale.ROOT, """
+        | statewright, builds on the writer's thread | writer | %.0f ns | %.0f ns | %.0f ns | %.2f× | ≤ 2× | %s |
+        | map beside hand-offs | writer, worker | %.0f ns | %.0f ns | %.0f ns | %.2f× | — | — |
+
+        On two cores the `statewright` reader shares the machine with more threads than the map \
+        reader: each rebuild wakes a build worker and then the waiting writer, and a woken thread \
+        may preempt the reader. With the same threads on both sides: statewright against the map \
+        beside the same hand-offs (its writer hands each replace, with a build's work, to a pool \
+        thread and waits) **%.2f×** (≤ 2×: %s); the cache with builds on the writer's thread, so \
+        no worker exists, against the plain map, in the table (%.2f×). The target row above stays \
+        the one the question asks. Per iteration, the p99.9 of the readers beside hand-offs is \
+        either a few microseconds or tens of them, by where the scheduler put the woken threads, \
+        so with few iterations the ratio against the map beside hand-offs swings from run to \
+        run. Measured by timing every read, JMH's sampled p99.9 of these readers came out near \
+        their p99.99, so these p99.9s rank about one read in ten thousand; the benchmark's \
+        javadoc has the numbers.
+        """, inline.get().metrics().get("inlineRead.p50"), inline.get().metrics().get("inlineRead.p99"),
+        inlineReader, readPath, readPath <= 2.0 ? "met" : "**missed**",
+        handoffs.get().metrics().get("handoffRead.p50"), handoffs.get().metrics().get("handoffRead.p99"),
+        handoffReader, handoffReader / baseline, fair, fair <= 2.0 ? "met" : "**missed**", readPath));
   }
 
   /** Question 4: staleness and builds per update over the sweep, with the chart. */
