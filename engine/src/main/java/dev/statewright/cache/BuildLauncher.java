@@ -110,14 +110,16 @@ final class BuildLauncher<K, S, C> {
       armTimeout(entry, run); // an asynchronous factory is called right here: timed from before
     }
     CompletableFuture<C> stage = call(entry.key, run);
-    if (blockingFactory != null) {
-      armTimeout(entry, run); // after the hand-off: the worker need not wait for the timer queue
-    }
     run.launched(blockingFactory == null ? stage : null); // a blocking call is interrupted instead
     stage.whenComplete((client, error) -> ended(entry, run, jfr, client, error));
+    if (blockingFactory != null) {
+      // after the hand-off, and after the outcome's callback is in place, so the worker neither
+      // waits for the timer's queue nor, should its build end first, for this thread to arm it
+      armTimeout(entry, run);
+    }
   }
 
-  /** Arms {@code run}'s build timeout; BuildRun cancels it at once if the run ended already. */
+  /** Arms {@code run}'s build timeout; BuildRun cancels it at once if the run ended or was given up. */
   private void armTimeout(Entry<K, S, C> entry, BuildRun<S> run) {
     if (!buildTimeout.isZero()) {
       run.timeout(scheduler.schedule(() -> timedOut(entry, run), buildTimeout));

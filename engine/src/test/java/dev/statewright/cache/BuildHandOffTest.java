@@ -51,6 +51,32 @@ class BuildHandOffTest {
   }
 
   @Test
+  void aTimeoutArmedAfterItsBuildEndedIsCancelledAtOnce() {
+    // execute runs the build on the caller's thread: the outcome is served before the launcher
+    // arms the timeout, as on a worker that finishes before the launching thread gets that far
+    List<String> seen = Collections.synchronizedList(new ArrayList<>());
+    Recording scheduler = new Recording(new ManualScheduler(), seen) {
+      @Override
+      public void execute(Runnable task) {
+        seen.add("execute");
+        task.run();
+      }
+    };
+    ClientFactory<String, Long, Long> factory = (key, spec) -> {
+      seen.add("build");
+      return spec;
+    };
+    try (ClientCache<String, Long, Long> cache = ClientCache.builder(factory)
+        .scheduler(scheduler).buildTimeout(TIMEOUT).build()) {
+      CompletableFuture<Snapshot<String, Long, Long>> served = cache.upsert("redis", 1L, 1);
+
+      assertThat(served).as("served before upsert returned").isCompleted();
+      assertThat(seen).containsExactly("execute", "build", "arm timeout", "cancel timeout");
+      assertThat(scheduler.armed).as("timeouts armed and not cancelled").isZero();
+    }
+  }
+
+  @Test
   void aTimeoutArmedAfterItsBuildWasGivenUpIsCancelledAtOnce() {
     // execute runs the build on the caller's thread, and the build deletes its own key: the run
     // is abandoned inside the call, before the launcher arms its timeout
