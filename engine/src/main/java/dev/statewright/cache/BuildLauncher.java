@@ -119,7 +119,7 @@ final class BuildLauncher<K, S, C> {
     }
   }
 
-  /** Arms the build timeout of {@code run}, which cancels it at once if it ended or was given up. */
+  /** Arms the build timeout of {@code run}; cancelled at once if the run ended or was given up. */
   private void armTimeout(Entry<K, S, C> entry, BuildRun<S> run) {
     if (!buildTimeout.isZero()) {
       run.timeout(scheduler.schedule(() -> timedOut(entry, run), buildTimeout));
