@@ -100,7 +100,8 @@ final class BuildRun<S> {
    * The build timeout's timer, armed once the call is handed over (for a blocking factory, after
    * the worker was given it, so the call may have ended already): cancelled at once if the run
    * ended or was abandoned before it was set. The timer is written before the state is read, and
-   * ended() and abandon() change the state before they read the timer, so one of the two cancels.
+   * abandon(), and ended() followed by cancelTimeout(), change the state before they read the
+   * timer, so one of the two sides cancels it.
    */
   void timeout(Scheduler.Cancellable timeout) {
     this.timeout = timeout;
