@@ -30,6 +30,12 @@ final class BuildLauncher<K, S, C> {
    * whoever wins BuildRun.returnPermit, once. Nothing thrown while applying an outcome may lose the
    * permit or leave the entry REBUILDING (`ended` catches Throwable and fails the build).
    *
+   * Hand-offs from an upsert to its served client (issue 13): one for a blocking factory (the
+   * call handed to a scheduler worker, which then applies the outcome and answers the waiters on
+   * its own thread), none for an asynchronous one (the outcome is applied on whichever thread
+   * completes its stage). The build timeout is armed after that hand-off and cancelled after the
+   * outcome is applied, so neither the worker's start nor the waiters wait on the timer's queue.
+   *
    * Transitions: those of BuildRun (its state word) and, for the entry, BUILD_STARTED ->
    * BUILD_SUCCEEDED | BUILD_SUPERSEDED | BUILD_FAILED, applied by Node's methods.
    *
@@ -97,14 +103,26 @@ final class BuildLauncher<K, S, C> {
       return; // abandoned before it started: whoever abandoned it gave the permit back
     }
     user.tell(l -> l.onBuildStarted(entry.key, run.version));
-    if (!buildTimeout.isZero()) {
-      run.timeout(scheduler.schedule(() -> timedOut(entry, run), buildTimeout));
-    }
     BuildEvent jfr = new BuildEvent();
     jfr.begin();
+    if (blockingFactory == null) {
+      armTimeout(entry, run); // an asynchronous factory is called right here: timed from before
+    }
     CompletableFuture<C> stage = call(entry.key, run);
     run.launched(blockingFactory == null ? stage : null); // a blocking call is interrupted instead
     stage.whenComplete((client, error) -> ended(entry, run, jfr, client, error));
+    if (blockingFactory != null) {
+      // after the hand-off, and after the outcome's callback is in place, so the worker neither
+      // waits for the timer's queue nor, should its build end first, for this thread to arm it
+      armTimeout(entry, run);
+    }
+  }
+
+  /** Arms the build timeout of {@code run}; cancelled at once if the run ended or was given up. */
+  private void armTimeout(Entry<K, S, C> entry, BuildRun<S> run) {
+    if (!buildTimeout.isZero()) {
+      run.timeout(scheduler.schedule(() -> timedOut(entry, run), buildTimeout));
+    }
   }
 
   /** Gives {@code run} up; its permit comes back now if the factory was never called. */
@@ -150,10 +168,24 @@ final class BuildLauncher<K, S, C> {
 
   // ---------------------------------------------------------------- outcomes
 
-  /** The build's call ended; nothing thrown here may lose its permit or leave it REBUILDING. */
+  /**
+   * The build's call ended; nothing thrown here may lose its permit or leave it REBUILDING. Its
+   * timeout is cancelled after the outcome is applied, so its waiters are answered without first
+   * going through the timer's queue. A timeout that fires meanwhile races the outcome's update as
+   * it raced the cancel before: the first update wins, the other finds the run gone.
+   */
   private void ended(Entry<K, S, C> entry, BuildRun<S> run, BuildEvent jfr, C built,
       Throwable failure) {
     run.ended();
+    try {
+      applyOutcome(entry, run, jfr, built, failure);
+    } finally {
+      run.cancelTimeout();
+    }
+  }
+
+  private void applyOutcome(Entry<K, S, C> entry, BuildRun<S> run, BuildEvent jfr, C built,
+      Throwable failure) {
     try {
       C client = built;
       Throwable error = failure instanceof CompletionException ? failure.getCause() : failure;

@@ -96,8 +96,24 @@ final class BuildRun<S> {
     this.abandonedRunning = abandonedRunning;
   }
 
+  /**
+   * The build timeout's timer, armed once the call is handed over (for a blocking factory, after
+   * the worker was given it, so the call may have ended already): cancelled at once if the run
+   * ended or was abandoned before it was set. The timer is written before the state is read, and
+   * abandon(), and ended() followed by cancelTimeout(), change the state before they read the
+   * timer, so one of the two sides cancels it.
+   */
   void timeout(Scheduler.Cancellable timeout) {
     this.timeout = timeout;
+    int s = state();
+    if ((s & ABANDONED) != 0 || (s & PHASE) == ENDED) {
+      timeout.cancel();
+    }
+  }
+
+  /** Cancels the build timeout (idempotent): after the call's outcome has been applied. */
+  void cancelTimeout() {
+    timeout.cancel();
   }
 
   private int state() {
@@ -148,9 +164,11 @@ final class BuildRun<S> {
     }
   }
 
-  /** The call's stage completed (-> ENDED). True if the build had been abandoned. */
+  /**
+   * The call's stage completed (-> ENDED). True if the build had been abandoned. The timeout stays
+   * armed until {@link #cancelTimeout}, once the outcome is applied.
+   */
   boolean ended() {
-    timeout.cancel();
     for (;;) {
       int s = state();
       if (cas(s, (s & ~PHASE) | ENDED)) {
@@ -174,7 +192,6 @@ final class BuildRun<S> {
    * the end of the call does).
    */
   boolean abandon() {
-    timeout.cancel();
     for (;;) {
       int s = state();
       if ((s & ABANDONED) != 0) {
@@ -187,6 +204,7 @@ final class BuildRun<S> {
         abandonedRunning.incrementAndGet(); // before the CAS, so the count never goes below 0
       }
       if (cas(s, s | ABANDONED | (interrupt ? INTERRUPTING : 0))) {
+        timeout.cancel(); // after the CAS: a timer armed meanwhile sees ABANDONED (timeout())
         if (phase == LAUNCHED) {
           cancel(interrupt);
         }

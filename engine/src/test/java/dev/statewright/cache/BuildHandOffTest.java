@@ -1,0 +1,183 @@
+package dev.statewright.cache;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import dev.statewright.testing.ManualScheduler;
+import dev.statewright.time.Scheduler;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.Collections;
+import java.util.List;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.atomic.AtomicInteger;
+import java.util.concurrent.atomic.AtomicReference;
+import org.junit.jupiter.api.Test;
+
+/**
+ * Issue 13, freshness for isolated updates: what lies between an {@code upsert} and the served
+ * client. A blocking build is handed to a worker once ({@code execute}); the build timeout is
+ * armed after that hand-off and cancelled after the outcome is served, so neither the worker's
+ * start nor the upsert's future waits for the timer's queue. The timeout itself still holds
+ * (BuildTimeoutTest), and every timer armed is cancelled, even one armed after its build was
+ * given up.
+ */
+class BuildHandOffTest {
+  private static final Duration TIMEOUT = Duration.ofSeconds(77);
+
+  @Test
+  void anUpsertHandsItsBuildOverBeforeArmingTheTimeoutAndIsServedBeforeTheTimeoutIsCancelled() {
+    List<String> seen = Collections.synchronizedList(new ArrayList<>());
+    Recording scheduler = new Recording(new ManualScheduler(), seen);
+    ClientFactory<String, Long, Long> factory = (key, spec) -> {
+      seen.add("build");
+      return spec;
+    };
+    try (ClientCache<String, Long, Long> cache = ClientCache.builder(factory)
+        .scheduler(scheduler).buildTimeout(TIMEOUT).build()) {
+      for (long version = 1; version <= 3; version++) { // a first insert, then isolated updates
+        seen.clear();
+        CompletableFuture<Snapshot<String, Long, Long>> served =
+            cache.upsert("redis", version, version);
+        served.thenRun(() -> seen.add("served"));
+
+        assertThat(seen).as("on the caller's thread, up to the upsert's return")
+            .containsExactly("execute", "arm timeout");
+        scheduler.inner.runAll(); // the worker
+
+        assertThat(seen).as("version %d, from upsert to served", version)
+            .containsExactly("execute", "arm timeout", "build", "served", "cancel timeout");
+      }
+    }
+  }
+
+  @Test
+  void aTimeoutArmedAfterItsBuildEndedIsCancelledAtOnce() {
+    // execute runs the build on the caller's thread: the outcome is served before the launcher
+    // arms the timeout, as on a worker that finishes before the launching thread gets that far
+    List<String> seen = Collections.synchronizedList(new ArrayList<>());
+    Recording scheduler = new Recording(new ManualScheduler(), seen) {
+      @Override
+      public void execute(Runnable task) {
+        seen.add("execute");
+        task.run();
+      }
+    };
+    ClientFactory<String, Long, Long> factory = (key, spec) -> {
+      seen.add("build");
+      return spec;
+    };
+    try (ClientCache<String, Long, Long> cache = ClientCache.builder(factory)
+        .scheduler(scheduler).buildTimeout(TIMEOUT).build()) {
+      CompletableFuture<Snapshot<String, Long, Long>> served = cache.upsert("redis", 1L, 1);
+
+      assertThat(served).as("served before upsert returned").isCompleted();
+      assertThat(seen).containsExactly("execute", "build", "arm timeout", "cancel timeout");
+      assertThat(scheduler.armed).as("timeouts armed and not cancelled").isZero();
+    }
+  }
+
+  @Test
+  void aTimeoutArmedAfterItsBuildWasGivenUpIsCancelledAtOnce() {
+    // execute runs the build on the caller's thread, and the build deletes its own key: the run
+    // is abandoned inside the call, before the launcher arms its timeout
+    List<String> seen = Collections.synchronizedList(new ArrayList<>());
+    Recording scheduler = new Recording(new ManualScheduler(), seen) {
+      @Override
+      public void execute(Runnable task) {
+        seen.add("execute");
+        task.run();
+      }
+    };
+    AtomicReference<ClientCache<String, Long, Long>> self = new AtomicReference<>();
+    ClientFactory<String, Long, Long> deletesItsKey = (key, spec) -> {
+      self.get().delete(key, spec + 1);
+      return spec;
+    };
+    try (ClientCache<String, Long, Long> cache = ClientCache.builder(deletesItsKey)
+        .scheduler(scheduler).buildTimeout(TIMEOUT).build()) {
+      self.set(cache);
+      cache.upsert("redis", 1L, 1);
+
+      assertThat(cache.snapshot("redis")).hasValueSatisfying(
+          s -> assertThat(s.state()).isEqualTo(EntryState.REMOVED));
+      assertThat(seen).as("the timeout was armed, and cancelled").contains("arm timeout")
+          .endsWith("cancel timeout");
+      assertThat(scheduler.armed).as("timeouts armed and not cancelled").isZero();
+    }
+  }
+
+  @Test
+  void whicheverComesFirstTheTimerOrTheEndOfTheRunTheTimerIsCancelled() {
+    BuildRun<String> ended = new BuildRun<>("spec", 1, 1, 0, new AtomicInteger());
+    ended.beginLaunch();
+    ended.launched(null);
+    ended.ended();
+    boolean[] cancelled = new boolean[1];
+    ended.timeout(() -> cancelled[0] = true);
+    assertThat(cancelled[0]).as("armed after the call ended").isTrue();
+
+    BuildRun<String> abandoned = new BuildRun<>("spec", 1, 1, 0, new AtomicInteger());
+    abandoned.beginLaunch();
+    abandoned.abandon();
+    boolean[] cancelled2 = new boolean[1];
+    abandoned.timeout(() -> cancelled2[0] = true);
+    assertThat(cancelled2[0]).as("armed after the run was given up").isTrue();
+
+    BuildRun<String> running = new BuildRun<>("spec", 1, 1, 0, new AtomicInteger());
+    running.beginLaunch();
+    boolean[] cancelled3 = new boolean[1];
+    running.timeout(() -> cancelled3[0] = true);
+    running.launched(null);
+    running.ended();
+    assertThat(cancelled3[0]).as("the end of the call leaves it to cancelTimeout").isFalse();
+    running.cancelTimeout();
+    assertThat(cancelled3[0]).isTrue();
+  }
+
+  /** Records the scheduler calls the build makes; the build timeout is told apart by its delay. */
+  private static class Recording implements Scheduler {
+    final ManualScheduler inner;
+    private final List<String> seen;
+    int armed;
+
+    Recording(ManualScheduler inner, List<String> seen) {
+      this.inner = inner;
+      this.seen = seen;
+    }
+
+    @Override
+    public long nanoTime() {
+      return inner.nanoTime();
+    }
+
+    @Override
+    public java.util.random.RandomGenerator random() {
+      return inner.random();
+    }
+
+    @Override
+    public void execute(Runnable task) {
+      seen.add("execute");
+      inner.execute(task);
+    }
+
+    @Override
+    public Cancellable schedule(Runnable task, Duration delay) {
+      Cancellable timer = inner.schedule(task, delay);
+      if (!delay.equals(TIMEOUT)) {
+        return timer;
+      }
+      seen.add("arm timeout");
+      armed++;
+      boolean[] done = new boolean[1];
+      return () -> {
+        if (!done[0]) {
+          done[0] = true;
+          armed--;
+          seen.add("cancel timeout");
+        }
+        timer.cancel();
+      };
+    }
+  }
+}
