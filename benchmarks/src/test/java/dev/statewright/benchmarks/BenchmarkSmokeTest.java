@@ -37,7 +37,7 @@ class BenchmarkSmokeTest {
         .result(results.resolve("smoke.json").toString())
         .build()).run();
 
-    assertEquals(49, runs.size(), "every benchmark method (and parameter) ran");
+    assertEquals(50, runs.size(), "every benchmark method (and parameter) ran");
     Report.generate(results, out);
     String report = Files.readString(out.resolve("REPORT.md"));
     assertTrue(report.contains("## 1. Read path") && report.contains("## 5. Transitions"), report);
