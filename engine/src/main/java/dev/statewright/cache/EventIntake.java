@@ -350,7 +350,7 @@ final class EventIntake<K, S, C> implements SourceSupervisor.Events<K, S> {
     }
 
     @Override
-    void serve(Served<S, C> served, Snapshot<K, S, C> view) {
+    void serve(ServedClient<C> client, Snapshot<K, S, C> view) {
       future.complete(view);
     }
 

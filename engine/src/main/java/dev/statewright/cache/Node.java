@@ -57,7 +57,14 @@ final class Node<K, S, C> {
   final Collection<?> dependencies;
   /** Which source delivered the desired spec, so its resync deletes only its own keys. */
   final int origin;
-  final Served<S, C> served;
+  /** The client served; null if none is. */
+  final ServedClient<C> servedClient;
+  /**
+   * What {@link #servedClient} reflects when that is not simply the desired spec, version and
+   * revision, unbroken ({@link #served}); null when it is, as for every idle CURRENT entry, so such
+   * an entry keeps no Served of its own.
+   */
+  private final Served<S, C> servedApart;
   /**
    * Clients served by this key so far (C15): 1 with the first, +1 with each new client served,
    * never lower; kept by a tombstone and handed to a re-add, as {@link #counts} are.
@@ -86,7 +93,10 @@ final class Node<K, S, C> {
     this.desiredRevision = d.desiredRevision;
     this.dependencies = d.dependencies;
     this.origin = d.origin;
-    this.served = d.served;
+    Served<S, C> s = d.served;
+    this.servedClient = s == null ? null : s.client();
+    this.servedApart = s == null || s.spec() == d.desiredSpec && s.version() == d.desiredVersion
+        && s.revision() == d.desiredRevision && !s.broken() ? null : s;
     this.generation = d.generation;
     this.counts = d.counts;
     this.pending = Pending.of(d);
@@ -95,6 +105,36 @@ final class Node<K, S, C> {
   /** The key, kept once for all its nodes and incarnations (in {@link #counts}). */
   K key() {
     return counts.key;
+  }
+
+  // ---------------------------------------------------------------- the served client
+
+  /** The served client with what it reflects; null if none is served. A new Served if compact. */
+  Served<S, C> served() {
+    if (servedClient == null || servedApart != null) {
+      return servedApart;
+    }
+    return new Served<>(desiredSpec, desiredVersion, desiredRevision, servedClient);
+  }
+
+  /** The version of the spec the served client reflects; a client must be served. */
+  long servedVersion() {
+    return servedApart == null ? desiredVersion : servedApart.version();
+  }
+
+  /** The revision the served client reflects; a client must be served. */
+  long servedRevision() {
+    return servedApart == null ? desiredRevision : servedApart.revision();
+  }
+
+  /** The spec the served client reflects; a client must be served. */
+  S servedSpec() {
+    return servedApart == null ? desiredSpec : servedApart.spec();
+  }
+
+  /** Whether the served client was reported failing and a replacement is due (C11). */
+  boolean servedBroken() {
+    return servedApart != null && servedApart.broken();
   }
 
   // ---------------------------------------------------------------- the pending part
@@ -186,15 +226,15 @@ final class Node<K, S, C> {
   /** Whether {@code v} still has the counts this node does not hold (running, leased, retired). */
   private boolean current(Snapshot<K, S, C> v) {
     return v.abandonedBuildsRunning() == counts.abandonedRunning()
-        && v.openLeases() == (served == null ? 0 : served.client().openLeases())
+        && v.openLeases() == (servedClient == null ? 0 : servedClient.openLeases())
         && v.retiredClientsInUse() == counts.retiredInUse();
   }
 
   private Snapshot<K, S, C> snapshot() {
     return new Snapshot<>(key(), state, desiredVersion, desiredSpec,
-        served == null ? 0 : served.version(), served == null ? null : served.spec(),
+        servedClient == null ? 0 : servedVersion(), servedClient == null ? null : servedSpec(),
         lastError(), nextRetryNanos(), counts.abandonedRunning(), generation,
-        served == null ? 0 : served.client().openLeases(), counts.retiredInUse());
+        servedClient == null ? 0 : servedClient.openLeases(), counts.retiredInUse());
   }
 
   /**
@@ -236,7 +276,7 @@ final class Node<K, S, C> {
 
   /** Whether a build of a newer revision than the served one is due. */
   boolean behind() {
-    return served == null || served.revision() < desiredRevision;
+    return servedClient == null || servedRevision() < desiredRevision;
   }
 
   /** Whether a failed build of {@code run} is retried after a backoff (no newer spec came). */
@@ -255,18 +295,18 @@ final class Node<K, S, C> {
     assert isLive() && version > desiredVersion;
     Draft<K, S, C> d;
     if (change == Change.RECONFIGURE && reconfigurable && state == EntryState.CURRENT
-        && !behind() && !served.expiredAt(now)) { // the live client takes the spec in place
+        && !behind() && !servedClient.expiredAt(now)) { // the live client takes it in place
       d = edit(EntryEvent.RECONFIGURE_STARTED).staleFrom(now);
       d.desiredRevision++;
-      d.reconfigure = new ReconfigureRun<>(spec, version, d.desiredRevision, served.client());
+      d.reconfigure = new ReconfigureRun<>(spec, version, d.desiredRevision, servedClient);
     } else if (change == Change.REBUILD || change == Change.RECONFIGURE) {
       d = edit(EntryEvent.SPEC_CHANGED).staleFrom(now);
       d.desiredRevision++;
       d.rebuildSoon();
     } else {
       d = edit(EntryEvent.METADATA_CHANGED);
-      if (served != null && !behind() && !served.expiredAt(now)) { // same client, fits the new spec
-        d.served = served.reflecting(spec, version, served.revision());
+      if (servedClient != null && !behind() && !servedClient.expiredAt(now)) { // fits the new spec
+        d.served = d.served.reflecting(spec, version, servedRevision());
         d.lastError = null; // a valid spec supersedes an earlier rejected one
       }
     }
@@ -307,7 +347,7 @@ final class Node<K, S, C> {
     boolean newest = run.revision == desiredRevision;
     Draft<K, S, C> d = edit(newest ? EntryEvent.BUILD_SUCCEEDED : EntryEvent.BUILD_SUPERSEDED);
     long version = newest ? desiredVersion : run.version;
-    assert served == null || version >= served.version() : "served version went back";
+    assert servedClient == null || version >= servedVersion() : "served version went back";
     d.served = new Served<>(newest ? desiredSpec : run.spec, version, run.revision, client);
     d.generation = generation + 1;
     d.lastError = run == heldDuring() ? lastError() : null; // built before the held change: held
@@ -361,7 +401,7 @@ final class Node<K, S, C> {
    * another client is served or a build is already due (STALE, REBUILDING).
    */
   Node<K, S, C> refreshDue(ServedClient<C> client, long now) {
-    if (state != EntryState.CURRENT || served == null || served.client() != client) {
+    if (state != EntryState.CURRENT || servedClient == null || servedClient != client) {
       return this;
     }
     Draft<K, S, C> d = edit(EntryEvent.REFRESH_DUE).staleFrom(now);
@@ -371,7 +411,7 @@ final class Node<K, S, C> {
 
   /** This node with its served client dropped if that client's lifetime is over at {@code now}. */
   Node<K, S, C> expiredIfDue(long now) {
-    return served != null && served.expiredAt(now) ? expired(served.client(), now) : this;
+    return servedClient != null && servedClient.expiredAt(now) ? expired(servedClient, now) : this;
   }
 
   /**
@@ -380,7 +420,7 @@ final class Node<K, S, C> {
    * a STALE or REBUILDING one has it coming already (or its retry).
    */
   Node<K, S, C> expired(ServedClient<C> client, long now) {
-    if (served == null || served.client() != client) {
+    if (servedClient == null || servedClient != client) {
       return this;
     }
     Draft<K, S, C> d = edit(EntryEvent.CLIENT_EXPIRED).staleFrom(now);
@@ -399,14 +439,14 @@ final class Node<K, S, C> {
    * as usual.
    */
   Node<K, S, C> invalidated(ServedClient<C> target, Throwable cause, long now) {
-    if (!isLive() || served == null || target != null && served.client() != target) {
+    if (!isLive() || servedClient == null || target != null && servedClient != target) {
       return this;
     }
     Draft<K, S, C> d = edit(state == EntryState.CURRENT ? EntryEvent.INVALIDATED : null)
         .staleFrom(now);
     d.lastError = cause;
-    if (!served.broken()) {
-      d.served = served.markedBroken();
+    if (!servedBroken()) {
+      d.served = d.served.markedBroken();
     }
     if (!behind()) { // CURRENT, or refreshing it (C12): a client of a newer revision is due
       d.desiredRevision++;
@@ -421,15 +461,15 @@ final class Node<K, S, C> {
    * newest is wanted. If the client expired meanwhile, the reconfigure counts as failed.
    */
   Node<K, S, C> reconfigured(ReconfigureRun<S, C> run) {
-    if (served == null || served.client() != run.client || served.broken()) {
+    if (servedClient == null || servedClient != run.client || servedBroken()) {
       return reconfigureFailed(run, new IllegalStateException("the client of '" + key()
           + "' expired or was reported failing while it was being reconfigured to version "
           + run.version));
     }
     boolean newest = run.revision == desiredRevision;
     Draft<K, S, C> d = edit(newest ? EntryEvent.RECONFIGURED : EntryEvent.RECONFIGURE_SUPERSEDED);
-    d.served = newest ? served.reflecting(desiredSpec, desiredVersion, run.revision)
-        : served.reflecting(run.spec, run.version, run.revision);
+    d.served = newest ? d.served.reflecting(desiredSpec, desiredVersion, run.revision)
+        : d.served.reflecting(run.spec, run.version, run.revision);
     // generation stays: the same client is served, and C10 ties a generation to one client
     d.reconfigure = null;
     d.lastError = null;
@@ -529,7 +569,8 @@ final class Node<K, S, C> {
   List<Waiter<K, S, C>> settledWaiters() {
     List<Waiter<K, S, C>> settled = new ArrayList<>(0);
     for (Waiter<K, S, C> w : waiters()) {
-      if (w.isDone() || w.satisfiedBy(served)) {
+      if (w.isDone() || servedClient != null
+          && w.satisfiedBy(servedVersion(), servedRevision(), servedBroken())) {
         settled.add(w);
       }
     }
@@ -587,7 +628,7 @@ final class Node<K, S, C> {
       this.desiredRevision = n.desiredRevision;
       this.dependencies = n.dependencies;
       this.origin = n.origin;
-      this.served = n.served;
+      this.served = n.served();
       this.build = n.build();
       this.reconfigure = n.reconfigure();
       this.displaced = n.displaced();

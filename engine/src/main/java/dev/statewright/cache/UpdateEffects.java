@@ -107,8 +107,8 @@ final class UpdateEffects<K, S, C> {
     if (prev == null) {
       return;
     }
-    if (prev.served != null && (next.served == null || next.served.client() != prev.served.client())) {
-      prev.served.client().supersede(); // tells its leases; closed when its last lease closes
+    if (prev.servedClient != null && next.servedClient != prev.servedClient) {
+      prev.servedClient.supersede(); // tells its leases; closed when its last lease closes
     }
     if (prev.build() != null && prev.build() != next.build() && !prev.build().hasEnded()) {
       launcher.abandon(prev.build()); // timed out, superseded or removed: cancelled or interrupted
@@ -145,7 +145,7 @@ final class UpdateEffects<K, S, C> {
     Snapshot<K, S, C> view = settled.isEmpty() ? null : next.viewForWaiters(); // one for all
     for (Waiter<K, S, C> w : settled) {
       if (!w.isDone()) {
-        w.serve(next.served, view);
+        w.serve(next.servedClient, view);
       }
     }
     if (prev == null) {
