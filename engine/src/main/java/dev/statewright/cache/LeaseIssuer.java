@@ -201,7 +201,7 @@ final class LeaseIssuer<K, S, C> implements ConsistentReads.Entries<K, C> {
   private ClientUnavailableException unavailable(Entry<K, S, C> entry) {
     Node<K, S, C> n = entry.node();
     return new ClientUnavailableException("no client for '" + entry.key + "' within "
-        + acquireTimeout + " (" + n.state + ", desired version " + n.desiredVersion + ", "
+        + acquireTimeout + " (" + n.state() + ", desired version " + n.desiredVersion + ", "
         + (n.servedClient == null ? "nothing served" : "serving version " + n.servedVersion())
         + (n.lastError() == null ? ")" : ", last error: " + n.lastError() + ")"), n.lastError());
   }

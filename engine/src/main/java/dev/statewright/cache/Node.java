@@ -48,9 +48,13 @@ final class Node<K, S, C> {
   /** The entry lifecycle; {@code specs/repository-lifecycle.md} holds the same diagram. */
   static final Lifecycle<EntryState, EntryEvent> LIFECYCLE = lifecycle();
 
-  final EntryState state;
-  /** The event that produced this node from the previous one; null for bookkeeping-only changes. */
-  final EntryEvent cause;
+  private static final EntryState[] STATES = EntryState.values();
+  private static final EntryEvent[] EVENTS = EntryEvent.values();
+
+  /** The ordinal of {@link #state()}: a byte, not a reference, so an idle node fits 72 bytes. */
+  private final byte state;
+  /** The ordinal of {@link #cause()}, -1 for none. */
+  private final byte cause;
   final S desiredSpec;
   final long desiredVersion;
   final long desiredRevision;
@@ -86,8 +90,8 @@ final class Node<K, S, C> {
   private final Pending<K, S, C> pending;
 
   private Node(Draft<K, S, C> d) {
-    this.state = d.state;
-    this.cause = d.cause;
+    this.state = (byte) d.state.ordinal();
+    this.cause = (byte) (d.cause == null ? -1 : d.cause.ordinal());
     this.desiredSpec = d.desiredSpec;
     this.desiredVersion = d.desiredVersion;
     this.desiredRevision = d.desiredRevision;
@@ -100,6 +104,15 @@ final class Node<K, S, C> {
     this.generation = d.generation;
     this.counts = d.counts;
     this.pending = Pending.of(d);
+  }
+
+  EntryState state() {
+    return STATES[state];
+  }
+
+  /** The event that produced this node from the previous one; null for bookkeeping-only changes. */
+  EntryEvent cause() {
+    return cause < 0 ? null : EVENTS[cause];
   }
 
   /** The key, kept once for all its nodes and incarnations (in {@link #counts}). */
@@ -231,7 +244,7 @@ final class Node<K, S, C> {
   }
 
   private Snapshot<K, S, C> snapshot() {
-    return new Snapshot<>(key(), state, desiredVersion, desiredSpec,
+    return new Snapshot<>(key(), state(), desiredVersion, desiredSpec,
         servedClient == null ? 0 : servedVersion(), servedClient == null ? null : servedSpec(),
         lastError(), nextRetryNanos(), counts.abandonedRunning(), generation,
         servedClient == null ? 0 : servedClient.openLeases(), counts.retiredInUse());
@@ -271,7 +284,7 @@ final class Node<K, S, C> {
   }
 
   boolean isLive() {
-    return state != EntryState.REMOVED;
+    return state() != EntryState.REMOVED;
   }
 
   /** Whether a build of a newer revision than the served one is due. */
@@ -294,7 +307,7 @@ final class Node<K, S, C> {
       boolean reconfigurable, long now, Waiter<K, S, C> waiter) {
     assert isLive() && version > desiredVersion;
     Draft<K, S, C> d;
-    if (change == Change.RECONFIGURE && reconfigurable && state == EntryState.CURRENT
+    if (change == Change.RECONFIGURE && reconfigurable && state() == EntryState.CURRENT
         && !behind() && !servedClient.expiredAt(now)) { // the live client takes it in place
       d = edit(EntryEvent.RECONFIGURE_STARTED).staleFrom(now);
       d.desiredRevision++;
@@ -401,7 +414,7 @@ final class Node<K, S, C> {
    * another client is served or a build is already due (STALE, REBUILDING).
    */
   Node<K, S, C> refreshDue(ServedClient<C> client, long now) {
-    if (state != EntryState.CURRENT || servedClient == null || servedClient != client) {
+    if (state() != EntryState.CURRENT || servedClient == null || servedClient != client) {
       return this;
     }
     Draft<K, S, C> d = edit(EntryEvent.REFRESH_DUE).staleFrom(now);
@@ -425,7 +438,7 @@ final class Node<K, S, C> {
     }
     Draft<K, S, C> d = edit(EntryEvent.CLIENT_EXPIRED).staleFrom(now);
     d.served = null;
-    if (state == EntryState.CURRENT) {
+    if (state() == EntryState.CURRENT) {
       d.rebuildSoon();
     }
     return d.freeze();
@@ -442,7 +455,7 @@ final class Node<K, S, C> {
     if (!isLive() || servedClient == null || target != null && servedClient != target) {
       return this;
     }
-    Draft<K, S, C> d = edit(state == EntryState.CURRENT ? EntryEvent.INVALIDATED : null)
+    Draft<K, S, C> d = edit(state() == EntryState.CURRENT ? EntryEvent.INVALIDATED : null)
         .staleFrom(now);
     d.lastError = cause;
     if (!servedBroken()) {
@@ -450,7 +463,7 @@ final class Node<K, S, C> {
     }
     if (!behind()) { // CURRENT, or refreshing it (C12): a client of a newer revision is due
       d.desiredRevision++;
-      d.buildWanted |= state == EntryState.CURRENT; // never backing off: a permit at once
+      d.buildWanted |= state() == EntryState.CURRENT; // never backing off: a permit at once
     }
     return d.freeze();
   }
@@ -492,7 +505,7 @@ final class Node<K, S, C> {
 
   /** The backoff after a failure that set {@code due} is over: the entry wants a build again. */
   Node<K, S, C> retryDue(long due) {
-    if (state != EntryState.STALE || buildWanted() || nextRetryNanos() != due) {
+    if (state() != EntryState.STALE || buildWanted() || nextRetryNanos() != due) {
       return this;
     }
     Draft<K, S, C> d = edit(null);
@@ -544,7 +557,7 @@ final class Node<K, S, C> {
   /** This tombstone made soft: a resync that did not say its version may re-add the key. */
   Node<K, S, C> softened() {
     Draft<K, S, C> d = edit(null);
-    d.cause = cause;
+    d.cause = cause();
     d.soft = true;
     return d.freeze();
   }
@@ -579,7 +592,7 @@ final class Node<K, S, C> {
 
   Node<K, S, C> without(List<Waiter<K, S, C>> gone) {
     Draft<K, S, C> d = edit(null);
-    d.cause = cause;
+    d.cause = cause();
     d.waiters.removeAll(gone);
     return d.freeze();
   }
@@ -621,7 +634,7 @@ final class Node<K, S, C> {
 
     private Draft(Node<K, S, C> n, EntryEvent cause) {
       this.key = n.key();
-      this.state = cause == null ? n.state : LIFECYCLE.step(key, n.state, cause);
+      this.state = cause == null ? n.state() : LIFECYCLE.step(key, n.state(), cause);
       this.cause = cause;
       this.desiredSpec = n.desiredSpec;
       this.desiredVersion = n.desiredVersion;
@@ -654,7 +667,8 @@ final class Node<K, S, C> {
 
     /** Marks the entry stale from {@code now} if it was current until this change. */
     Draft<K, S, C> staleFrom(long now) {
-      if (previous != null && previous.state == EntryState.CURRENT && state != EntryState.CURRENT) {
+      if (previous != null && previous.state() == EntryState.CURRENT
+          && state != EntryState.CURRENT) {
         staleSinceNanos = now;
       }
       return this;

@@ -69,9 +69,9 @@ final class UpdateEffects<K, S, C> {
     } else if (next.isLive() && prev.dependencies != next.dependencies) {
       index.changed(key, prev.dependencies, next.dependencies);
     }
-    if (next.cause != null && prev != null) {
-      emit(key, new Transition<>(prev.state, next.cause, next.state),
-          next.cause == EntryEvent.BUILD_FAILED || next.cause == EntryEvent.RECONFIGURE_FAILED
+    if (next.cause() != null && prev != null) {
+      emit(key, new Transition<>(prev.state(), next.cause(), next.state()),
+          next.cause() == EntryEvent.BUILD_FAILED || next.cause() == EntryEvent.RECONFIGURE_FAILED
               ? next.lastError() : null);
     }
     endPrevious(prev, next, reborn);
@@ -92,10 +92,10 @@ final class UpdateEffects<K, S, C> {
           intake.invalidateDependents(key);
         }
       }
-    } else if (reborn || next.cause == EntryEvent.SPEC_CHANGED
-        || next.cause == EntryEvent.METADATA_CHANGED
-        || next.cause == EntryEvent.RECONFIGURE_STARTED) {
-      if (next.cause == EntryEvent.SPEC_CHANGED) {
+    } else if (reborn || next.cause() == EntryEvent.SPEC_CHANGED
+        || next.cause() == EntryEvent.METADATA_CHANGED
+        || next.cause() == EntryEvent.RECONFIGURE_STARTED) {
+      if (next.cause() == EntryEvent.SPEC_CHANGED) {
         intake.supersedeOverdueBuild(entry);
       }
       intake.invalidateDependents(key);
@@ -124,8 +124,8 @@ final class UpdateEffects<K, S, C> {
     if (next.build() != null && (prev == null || next.build() != prev.build())) {
       launcher.launch(entry, next.build());
     }
-    if (next.state == EntryState.STALE && next.buildWanted()
-        && !(prev != null && prev.state == EntryState.STALE && prev.buildWanted())) {
+    if (next.state() == EntryState.STALE && next.buildWanted()
+        && !(prev != null && prev.state() == EntryState.STALE && prev.buildWanted())) {
       if (reborn && prev != null && prev.displaced() != null) {
         // the removed incarnation's factory call, if being made right now, returns (and its
         // stage is cancelled) before ours starts, so the two never overlap (C1); nobody waits
