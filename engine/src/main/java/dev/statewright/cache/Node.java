@@ -50,6 +50,7 @@ final class Node<K, S, C> {
 
   private static final EntryState[] STATES = EntryState.values();
   private static final EntryEvent[] EVENTS = EntryEvent.values();
+  private static final byte REMOVED = (byte) EntryState.REMOVED.ordinal();
 
   /** The ordinal of {@link #state()}: a byte, not a reference, so an idle node fits 72 bytes. */
   private final byte state;
@@ -284,7 +285,7 @@ final class Node<K, S, C> {
   }
 
   boolean isLive() {
-    return state() != EntryState.REMOVED;
+    return state != REMOVED; // the ordinal: read by every acquire, so no array load
   }
 
   /** Whether a build of a newer revision than the served one is due. */
