@@ -224,7 +224,7 @@ final class EventIntake<K, S, C> implements SourceSupervisor.Events<K, S> {
     for (Entry<K, S, C> entry : table.entries()) {
       Node<K, S, C> seen = entry.node();
       boolean absent = seen.isLive() && !all.containsKey(entry.key)
-          && (origin == API || seen.origin == origin);
+          && (origin == API || seen.origin() == origin);
       if (absent && (asOf == SourceSupervisor.UNKNOWN || seen.desiredVersion <= asOf)) {
         // unless it moved on meanwhile
         table.update(entry, n -> n != seen ? n : asOf == SourceSupervisor.UNKNOWN

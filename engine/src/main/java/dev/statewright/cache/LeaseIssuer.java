@@ -88,7 +88,7 @@ final class LeaseIssuer<K, S, C> implements ConsistentReads.Entries<K, C> {
   public int ownerOf(K key) {
     Entry<K, S, C> entry = table.get(key);
     return entry == null || !entry.node().isLive() ? ConsistentReads.NO_OWNER
-        : entry.node().origin;
+        : entry.node().origin();
   }
 
   /** For consistent reads: waits (strictly) for a client of the spec {@code key} wants now. */

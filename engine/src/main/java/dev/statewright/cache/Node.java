@@ -40,8 +40,8 @@ final class Node<K, S, C> {
    * Footprint: a node keeps what an idle CURRENT entry needs in its own fields; what only work
    * under way or trouble needs (a build, waiters, a backoff, an error) is in one Pending, null
    * when there is none, read through the accessors named after its fields. Its served client
-   * reflects the desired spec, version and revision, unbroken, unless a Served (servedApart) says
-   * otherwise; state and cause are byte ordinals. An idle CURRENT node is 72 bytes.
+   * reflects the desired spec, version and revision, unbroken, unless a Served (servedApart, in the
+   * Pending) says otherwise; state, cause and origin are one int. An idle CURRENT node is 64 bytes.
    *
    * Ordering of this file: the lifecycle, the fields, the served client, the pending part, the
    * view, the two starting nodes, queries, the transitions in order of progress, waiters, the
@@ -53,26 +53,24 @@ final class Node<K, S, C> {
 
   private static final EntryState[] STATES = EntryState.values();
   private static final EntryEvent[] EVENTS = EntryEvent.values();
-  private static final byte REMOVED = (byte) EntryState.REMOVED.ordinal();
+  private static final int REMOVED = EntryState.REMOVED.ordinal();
+  /** Bits of {@link #word}: the state's ordinal in the lowest three, the cause's + 1 above. */
+  private static final int STATE_BITS = 3;
+  private static final int CAUSE_BITS = 5;
+  private static final int ORIGIN_SHIFT = STATE_BITS + CAUSE_BITS;
 
-  /** The ordinal of {@link #state()}: a byte, not a reference, so an idle node fits 72 bytes. */
-  private final byte state;
-  /** The ordinal of {@link #cause()}, -1 for none. */
-  private final byte cause;
+  /**
+   * {@link #state()}, {@link #cause()} and {@link #origin()} in one int, not two references and
+   * an int, so an idle node fits 64 bytes: origin above {@link #ORIGIN_SHIFT}, then the cause's
+   * ordinal + 1 (0: none), then the state's ordinal.
+   */
+  private final int word;
   final S desiredSpec;
   final long desiredVersion;
   final long desiredRevision;
   final Collection<?> dependencies;
-  /** Which source delivered the desired spec, so its resync deletes only its own keys. */
-  final int origin;
   /** The client served; null if none is. */
   final ServedClient<C> servedClient;
-  /**
-   * What {@link #servedClient} reflects when that is not simply the desired spec, version and
-   * revision, unbroken ({@link #served}); null when it is, as for every idle CURRENT entry, so such
-   * an entry keeps no Served of its own.
-   */
-  private final Served<S, C> servedApart;
   /**
    * Clients served by this key so far (C15): 1 with the first, +1 with each new client served,
    * never lower; kept by a tombstone and handed to a re-add, as {@link #counts} are.
@@ -94,29 +92,37 @@ final class Node<K, S, C> {
   private final Pending<K, S, C> pending;
 
   private Node(Draft<K, S, C> d) {
-    this.state = (byte) d.state.ordinal();
-    this.cause = (byte) (d.cause == null ? -1 : d.cause.ordinal());
+    if (d.origin >= 1 << (Integer.SIZE - 1 - ORIGIN_SHIFT) || d.origin < 0) {
+      throw new IllegalArgumentException("source index out of range: " + d.origin);
+    }
+    this.word = d.origin << ORIGIN_SHIFT
+        | (d.cause == null ? 0 : d.cause.ordinal() + 1) << STATE_BITS | d.state.ordinal();
     this.desiredSpec = d.desiredSpec;
     this.desiredVersion = d.desiredVersion;
     this.desiredRevision = d.desiredRevision;
     this.dependencies = d.dependencies;
-    this.origin = d.origin;
     Served<S, C> s = d.served;
     this.servedClient = s == null ? null : s.client();
-    this.servedApart = s == null || s.spec() == d.desiredSpec && s.version() == d.desiredVersion
+    Served<S, C> apart = s == null || s.spec() == d.desiredSpec && s.version() == d.desiredVersion
         && s.revision() == d.desiredRevision && !s.broken() ? null : s;
     this.generation = d.generation;
     this.counts = d.counts;
-    this.pending = Pending.of(d);
+    this.pending = Pending.of(d, apart);
   }
 
   EntryState state() {
-    return STATES[state];
+    return STATES[word & (1 << STATE_BITS) - 1];
   }
 
   /** The event that produced this node from the previous one; null for bookkeeping-only changes. */
   EntryEvent cause() {
-    return cause < 0 ? null : EVENTS[cause];
+    int cause = word >>> STATE_BITS & (1 << CAUSE_BITS) - 1;
+    return cause == 0 ? null : EVENTS[cause - 1];
+  }
+
+  /** Which source delivered the desired spec, so its resync deletes only its own keys. */
+  int origin() {
+    return word >>> ORIGIN_SHIFT;
   }
 
   /** The key, kept once for all its nodes and incarnations (in {@link #counts}). */
@@ -126,8 +132,18 @@ final class Node<K, S, C> {
 
   // ---------------------------------------------------------------- the served client
 
+  /**
+   * What {@link #servedClient} reflects when that is not simply the desired spec, version and
+   * revision, unbroken ({@link #served}); null when it is, as for every idle CURRENT entry, so such
+   * an entry keeps no Served of its own (and, often, no Pending).
+   */
+  private Served<S, C> servedApart() {
+    return pending == null ? null : pending.servedApart;
+  }
+
   /** The served client with what it reflects; null if none is served. A new Served if compact. */
   Served<S, C> served() {
+    Served<S, C> servedApart = servedApart();
     if (servedClient == null || servedApart != null) {
       return servedApart;
     }
@@ -136,21 +152,25 @@ final class Node<K, S, C> {
 
   /** The version of the spec the served client reflects; a client must be served. */
   long servedVersion() {
+    Served<S, C> servedApart = servedApart();
     return servedApart == null ? desiredVersion : servedApart.version();
   }
 
   /** The revision the served client reflects; a client must be served. */
   long servedRevision() {
+    Served<S, C> servedApart = servedApart();
     return servedApart == null ? desiredRevision : servedApart.revision();
   }
 
   /** The spec the served client reflects; a client must be served. */
   S servedSpec() {
+    Served<S, C> servedApart = servedApart();
     return servedApart == null ? desiredSpec : servedApart.spec();
   }
 
   /** Whether the served client was reported failing and a replacement is due (C11). */
   boolean servedBroken() {
+    Served<S, C> servedApart = servedApart();
     return servedApart != null && servedApart.broken();
   }
 
@@ -288,7 +308,7 @@ final class Node<K, S, C> {
   }
 
   boolean isLive() {
-    return state != REMOVED; // the ordinal: read by every acquire, so no array load
+    return (word & (1 << STATE_BITS) - 1) != REMOVED; // read by every acquire: no array load
   }
 
   /** Whether a build of a newer revision than the served one is due. */
@@ -644,7 +664,7 @@ final class Node<K, S, C> {
       this.desiredVersion = n.desiredVersion;
       this.desiredRevision = n.desiredRevision;
       this.dependencies = n.dependencies;
-      this.origin = n.origin;
+      this.origin = n.origin();
       this.served = n.served();
       this.build = n.build();
       this.reconfigure = n.reconfigure();
@@ -701,8 +721,10 @@ final class Node<K, S, C> {
     final long nextRetryNanos;
     final long staleSinceNanos;
     final List<Waiter<K, S, C>> waiters;
+    /** See {@link Node#servedApart()}. */
+    final Served<S, C> servedApart;
 
-    private Pending(Draft<K, S, C> d, long staleSinceNanos) {
+    private Pending(Draft<K, S, C> d, long staleSinceNanos, Served<S, C> servedApart) {
       this.build = d.build;
       this.reconfigure = d.reconfigure;
       this.displaced = d.displaced;
@@ -714,15 +736,16 @@ final class Node<K, S, C> {
       this.nextRetryNanos = d.nextRetryNanos;
       this.staleSinceNanos = staleSinceNanos;
       this.waiters = List.copyOf(d.waiters);
+      this.servedApart = servedApart;
     }
 
-    /** The pending part of {@code d}; null if every part of it is empty. */
-    static <K, S, C> Pending<K, S, C> of(Draft<K, S, C> d) {
+    /** The pending part of {@code d}, with {@code servedApart}; null if every part is empty. */
+    static <K, S, C> Pending<K, S, C> of(Draft<K, S, C> d, Served<S, C> servedApart) {
       long staleSince = d.state == EntryState.CURRENT ? 0 : d.staleSinceNanos;
       boolean none = d.build == null && d.reconfigure == null && d.displaced == null && !d.soft
           && !d.buildWanted && d.lastError == null && d.heldDuring == null && d.failures == 0
-          && d.nextRetryNanos == 0 && staleSince == 0 && d.waiters.isEmpty();
-      return none ? null : new Pending<>(d, staleSince);
+          && d.nextRetryNanos == 0 && staleSince == 0 && d.waiters.isEmpty() && servedApart == null;
+      return none ? null : new Pending<>(d, staleSince, servedApart);
     }
   }
 
