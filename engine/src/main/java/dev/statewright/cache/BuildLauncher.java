@@ -85,7 +85,7 @@ final class BuildLauncher<K, S, C> {
   @SuppressWarnings("unchecked") // the gate only ever holds this cache's entries
   private boolean tryStart(Entry<?, ?, ?> queued) {
     Entry<K, S, C> entry = (Entry<K, S, C>) queued;
-    return table.update(entry, n -> n.state != EntryState.STALE || !n.buildWanted() ? n
+    return table.update(entry, n -> n.state() != EntryState.STALE || !n.buildWanted() ? n
         : n.buildStarted(newestBuild(n))).changed();
   }
 

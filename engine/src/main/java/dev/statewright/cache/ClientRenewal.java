@@ -49,8 +49,8 @@ final class ClientRenewal<K, S, C> {
 
   /** The effects of {@code prev -> next}: a newly served client's timers, a reconfigure to run. */
   void afterUpdate(Entry<K, S, C> entry, Node<K, S, C> prev, Node<K, S, C> next) {
-    Served<S, C> s = next.served;
-    if (s != null && (prev == null || prev.served == null || prev.served.client() != s.client())) {
+    ServedClient<C> s = next.servedClient;
+    if (s != null && (prev == null || prev.servedClient != s)) {
       arm(entry, s);
     }
     if (next.reconfigure() != null && (prev == null || prev.reconfigure() != next.reconfigure())) {
@@ -60,16 +60,15 @@ final class ClientRenewal<K, S, C> {
 
   // ---------------------------------------------------------------- timers
 
-  private void arm(Entry<K, S, C> entry, Served<S, C> s) {
-    ServedClient<C> client = s.client();
-    if (s.refreshAt() != Served.NEVER) {
-      at(s.refreshAt(), () -> {
+  private void arm(Entry<K, S, C> entry, ServedClient<C> client) {
+    if (client.refreshAt() != Served.NEVER) {
+      at(client.refreshAt(), () -> {
         long now = scheduler.nanoTime();
         table.update(entry, n -> n.refreshDue(client, now));
       });
     }
-    if (s.expiresAt() != Served.NEVER) {
-      at(s.expiresAt(), () -> {
+    if (client.expiresAt() != Served.NEVER) {
+      at(client.expiresAt(), () -> {
         long now = scheduler.nanoTime();
         table.update(entry, n -> n.expired(client, now));
       });

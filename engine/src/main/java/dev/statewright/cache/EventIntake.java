@@ -224,7 +224,7 @@ final class EventIntake<K, S, C> implements SourceSupervisor.Events<K, S> {
     for (Entry<K, S, C> entry : table.entries()) {
       Node<K, S, C> seen = entry.node();
       boolean absent = seen.isLive() && !all.containsKey(entry.key)
-          && (origin == API || seen.origin == origin);
+          && (origin == API || seen.origin() == origin);
       if (absent && (asOf == SourceSupervisor.UNKNOWN || seen.desiredVersion <= asOf)) {
         // unless it moved on meanwhile
         table.update(entry, n -> n != seen ? n : asOf == SourceSupervisor.UNKNOWN
@@ -350,7 +350,7 @@ final class EventIntake<K, S, C> implements SourceSupervisor.Events<K, S> {
     }
 
     @Override
-    void serve(Served<S, C> served, Snapshot<K, S, C> view) {
+    void serve(ServedClient<C> client, Snapshot<K, S, C> view) {
       future.complete(view);
     }
 

@@ -88,7 +88,7 @@ final class LeaseIssuer<K, S, C> implements ConsistentReads.Entries<K, C> {
   public int ownerOf(K key) {
     Entry<K, S, C> entry = table.get(key);
     return entry == null || !entry.node().isLive() ? ConsistentReads.NO_OWNER
-        : entry.node().origin;
+        : entry.node().origin();
   }
 
   /** For consistent reads: waits (strictly) for a client of the spec {@code key} wants now. */
@@ -124,14 +124,15 @@ final class LeaseIssuer<K, S, C> implements ConsistentReads.Entries<K, C> {
       if (!n.isLive()) {
         throw table.missing(entry.key, entry);
       }
-      if (n.served == null || !servable(n)) {
+      ServedClient<C> client = n.servedClient;
+      if (client == null || !servable(n)) {
         return null;
       }
-      if (expiredNow(entry, n.served)) {
+      if (expiredNow(entry, client)) {
         continue; // dropped it (C12): read again
       }
       try {
-        return n.served.client().lease(holder());
+        return client.lease(holder());
       } catch (ResourceReleasedException replaced) {
         // a newer client took its place between our read and our lease: read again
       }
@@ -146,7 +147,7 @@ final class LeaseIssuer<K, S, C> implements ConsistentReads.Entries<K, C> {
    * Whether {@code served} has expired by now (C12); if so, drops it from the entry at once,
    * ahead of its timer, so no waiter added after this is answered with it.
    */
-  private boolean expiredNow(Entry<K, S, C> entry, Served<S, C> served) {
+  private boolean expiredNow(Entry<K, S, C> entry, ServedClient<C> served) {
     if (served.expiresAt() == Served.NEVER) {
       return false;
     }
@@ -169,7 +170,7 @@ final class LeaseIssuer<K, S, C> implements ConsistentReads.Entries<K, C> {
   private CompletableFuture<ClientLease<C>> awaitLease(Entry<K, S, C> entry, long minVersion,
       long minRevision, String holder, boolean failFast) {
     LeaseWaiter waiter = new LeaseWaiter(entry, minVersion, minRevision, holder, failFast);
-    Served<S, C> served = entry.node().served;
+    ServedClient<C> served = entry.node().servedClient;
     if (served != null) {
       expiredNow(entry, served); // an expired client must not answer the waiter
     }
@@ -200,8 +201,8 @@ final class LeaseIssuer<K, S, C> implements ConsistentReads.Entries<K, C> {
   private ClientUnavailableException unavailable(Entry<K, S, C> entry) {
     Node<K, S, C> n = entry.node();
     return new ClientUnavailableException("no client for '" + entry.key + "' within "
-        + acquireTimeout + " (" + n.state + ", desired version " + n.desiredVersion + ", "
-        + (n.served == null ? "nothing served" : "serving version " + n.served.version())
+        + acquireTimeout + " (" + n.state() + ", desired version " + n.desiredVersion + ", "
+        + (n.servedClient == null ? "nothing served" : "serving version " + n.servedVersion())
         + (n.lastError() == null ? ")" : ", last error: " + n.lastError() + ")"), n.lastError());
   }
 
@@ -250,13 +251,13 @@ final class LeaseIssuer<K, S, C> implements ConsistentReads.Entries<K, C> {
     }
 
     @Override
-    void serve(Served<S, C> served, Snapshot<K, S, C> view) {
+    void serve(ServedClient<C> served, Snapshot<K, S, C> view) {
       if (expiredNow(entry, served)) { // dropped now: wait for its replacement
         waitAgain();
         return;
       }
       try {
-        ClientLease<C> lease = served.client().lease(holder);
+        ClientLease<C> lease = served.lease(holder);
         if (!future.complete(lease)) {
           lease.close(); // timed out meanwhile
         }

@@ -39,25 +39,38 @@ final class Node<K, S, C> {
    *
    * Footprint: a node keeps what an idle CURRENT entry needs in its own fields; what only work
    * under way or trouble needs (a build, waiters, a backoff, an error) is in one Pending, null
-   * when there is none, read through the accessors named after its fields.
+   * when there is none, read through the accessors named after its fields. Its served client
+   * reflects the desired spec, version and revision, unbroken, unless a Served (servedApart, in the
+   * Pending) says otherwise; state, cause and origin are one int. An idle CURRENT node is 64 bytes.
    *
-   * Ordering of this file: the lifecycle, the fields, the pending part, the view, the two starting
-   * nodes, queries, the transitions in order of progress, waiters, the draft, the Pending class.
+   * Ordering of this file: the lifecycle, the fields, the served client, the pending part, the
+   * view, the two starting nodes, queries, the transitions in order of progress, waiters, the
+   * draft, the Pending class.
    */
 
   /** The entry lifecycle; {@code specs/repository-lifecycle.md} holds the same diagram. */
   static final Lifecycle<EntryState, EntryEvent> LIFECYCLE = lifecycle();
 
-  final EntryState state;
-  /** The event that produced this node from the previous one; null for bookkeeping-only changes. */
-  final EntryEvent cause;
+  private static final EntryState[] STATES = EntryState.values();
+  private static final EntryEvent[] EVENTS = EntryEvent.values();
+  private static final int REMOVED = EntryState.REMOVED.ordinal();
+  /** Bits of {@link #word}: the state's ordinal in the lowest three, the cause's + 1 above. */
+  private static final int STATE_BITS = 3;
+  private static final int CAUSE_BITS = 5;
+  private static final int ORIGIN_SHIFT = STATE_BITS + CAUSE_BITS;
+
+  /**
+   * {@link #state()}, {@link #cause()} and {@link #origin()} in one int, not two references and
+   * an int, so an idle node fits 64 bytes: origin above {@link #ORIGIN_SHIFT}, then the cause's
+   * ordinal + 1 (0: none), then the state's ordinal.
+   */
+  private final int word;
   final S desiredSpec;
   final long desiredVersion;
   final long desiredRevision;
   final Collection<?> dependencies;
-  /** Which source delivered the desired spec, so its resync deletes only its own keys. */
-  final int origin;
-  final Served<S, C> served;
+  /** The client served; null if none is. */
+  final ServedClient<C> servedClient;
   /**
    * Clients served by this key so far (C15): 1 with the first, +1 with each new client served,
    * never lower; kept by a tombstone and handed to a re-add, as {@link #counts} are.
@@ -79,22 +92,86 @@ final class Node<K, S, C> {
   private final Pending<K, S, C> pending;
 
   private Node(Draft<K, S, C> d) {
-    this.state = d.state;
-    this.cause = d.cause;
+    if (d.origin >= 1 << (Integer.SIZE - 1 - ORIGIN_SHIFT) || d.origin < 0) {
+      throw new IllegalArgumentException("source index out of range: " + d.origin);
+    }
+    this.word = d.origin << ORIGIN_SHIFT
+        | (d.cause == null ? 0 : d.cause.ordinal() + 1) << STATE_BITS | d.state.ordinal();
     this.desiredSpec = d.desiredSpec;
     this.desiredVersion = d.desiredVersion;
     this.desiredRevision = d.desiredRevision;
     this.dependencies = d.dependencies;
-    this.origin = d.origin;
-    this.served = d.served;
+    Served<S, C> s = d.served;
+    this.servedClient = s == null ? null : s.client();
+    Served<S, C> apart = s == null || s.spec() == d.desiredSpec && s.version() == d.desiredVersion
+        && s.revision() == d.desiredRevision && !s.broken() ? null : s;
     this.generation = d.generation;
     this.counts = d.counts;
-    this.pending = Pending.of(d);
+    this.pending = Pending.of(d, apart);
+  }
+
+  EntryState state() {
+    return STATES[word & (1 << STATE_BITS) - 1];
+  }
+
+  /** The event that produced this node from the previous one; null for bookkeeping-only changes. */
+  EntryEvent cause() {
+    int cause = word >>> STATE_BITS & (1 << CAUSE_BITS) - 1;
+    return cause == 0 ? null : EVENTS[cause - 1];
+  }
+
+  /** Which source delivered the desired spec, so its resync deletes only its own keys. */
+  int origin() {
+    return word >>> ORIGIN_SHIFT;
   }
 
   /** The key, kept once for all its nodes and incarnations (in {@link #counts}). */
   K key() {
     return counts.key;
+  }
+
+  // ---------------------------------------------------------------- the served client
+
+  /**
+   * What {@link #servedClient} reflects when that is not simply the desired spec, version and
+   * revision, unbroken ({@link #served}); null when it is, as for every idle CURRENT entry, so such
+   * an entry keeps no Served of its own (and, often, no Pending).
+   */
+  private Served<S, C> servedApart() {
+    return pending == null ? null : pending.servedApart;
+  }
+
+  /** The served client with what it reflects; null if none is served. A new Served if compact. */
+  Served<S, C> served() {
+    Served<S, C> servedApart = servedApart();
+    if (servedClient == null || servedApart != null) {
+      return servedApart;
+    }
+    return new Served<>(desiredSpec, desiredVersion, desiredRevision, servedClient);
+  }
+
+  /** The version of the spec the served client reflects; a client must be served. */
+  long servedVersion() {
+    Served<S, C> servedApart = servedApart();
+    return servedApart == null ? desiredVersion : servedApart.version();
+  }
+
+  /** The revision the served client reflects; a client must be served. */
+  long servedRevision() {
+    Served<S, C> servedApart = servedApart();
+    return servedApart == null ? desiredRevision : servedApart.revision();
+  }
+
+  /** The spec the served client reflects; a client must be served. */
+  S servedSpec() {
+    Served<S, C> servedApart = servedApart();
+    return servedApart == null ? desiredSpec : servedApart.spec();
+  }
+
+  /** Whether the served client was reported failing and a replacement is due (C11). */
+  boolean servedBroken() {
+    Served<S, C> servedApart = servedApart();
+    return servedApart != null && servedApart.broken();
   }
 
   // ---------------------------------------------------------------- the pending part
@@ -186,15 +263,15 @@ final class Node<K, S, C> {
   /** Whether {@code v} still has the counts this node does not hold (running, leased, retired). */
   private boolean current(Snapshot<K, S, C> v) {
     return v.abandonedBuildsRunning() == counts.abandonedRunning()
-        && v.openLeases() == (served == null ? 0 : served.client().openLeases())
+        && v.openLeases() == (servedClient == null ? 0 : servedClient.openLeases())
         && v.retiredClientsInUse() == counts.retiredInUse();
   }
 
   private Snapshot<K, S, C> snapshot() {
-    return new Snapshot<>(key(), state, desiredVersion, desiredSpec,
-        served == null ? 0 : served.version(), served == null ? null : served.spec(),
+    return new Snapshot<>(key(), state(), desiredVersion, desiredSpec,
+        servedClient == null ? 0 : servedVersion(), servedClient == null ? null : servedSpec(),
         lastError(), nextRetryNanos(), counts.abandonedRunning(), generation,
-        served == null ? 0 : served.client().openLeases(), counts.retiredInUse());
+        servedClient == null ? 0 : servedClient.openLeases(), counts.retiredInUse());
   }
 
   /**
@@ -231,12 +308,12 @@ final class Node<K, S, C> {
   }
 
   boolean isLive() {
-    return state != EntryState.REMOVED;
+    return (word & (1 << STATE_BITS) - 1) != REMOVED; // read by every acquire: no array load
   }
 
   /** Whether a build of a newer revision than the served one is due. */
   boolean behind() {
-    return served == null || served.revision() < desiredRevision;
+    return servedClient == null || servedRevision() < desiredRevision;
   }
 
   /** Whether a failed build of {@code run} is retried after a backoff (no newer spec came). */
@@ -254,19 +331,19 @@ final class Node<K, S, C> {
       boolean reconfigurable, long now, Waiter<K, S, C> waiter) {
     assert isLive() && version > desiredVersion;
     Draft<K, S, C> d;
-    if (change == Change.RECONFIGURE && reconfigurable && state == EntryState.CURRENT
-        && !behind() && !served.expiredAt(now)) { // the live client takes the spec in place
+    if (change == Change.RECONFIGURE && reconfigurable && state() == EntryState.CURRENT
+        && !behind() && !servedClient.expiredAt(now)) { // the live client takes it in place
       d = edit(EntryEvent.RECONFIGURE_STARTED).staleFrom(now);
       d.desiredRevision++;
-      d.reconfigure = new ReconfigureRun<>(spec, version, d.desiredRevision, served.client());
+      d.reconfigure = new ReconfigureRun<>(spec, version, d.desiredRevision, servedClient);
     } else if (change == Change.REBUILD || change == Change.RECONFIGURE) {
       d = edit(EntryEvent.SPEC_CHANGED).staleFrom(now);
       d.desiredRevision++;
       d.rebuildSoon();
     } else {
       d = edit(EntryEvent.METADATA_CHANGED);
-      if (served != null && !behind() && !served.expiredAt(now)) { // same client, fits the new spec
-        d.served = served.reflecting(spec, version, served.revision());
+      if (servedClient != null && !behind() && !servedClient.expiredAt(now)) { // fits the new spec
+        d.served = d.served.reflecting(spec, version, servedRevision());
         d.lastError = null; // a valid spec supersedes an earlier rejected one
       }
     }
@@ -307,7 +384,7 @@ final class Node<K, S, C> {
     boolean newest = run.revision == desiredRevision;
     Draft<K, S, C> d = edit(newest ? EntryEvent.BUILD_SUCCEEDED : EntryEvent.BUILD_SUPERSEDED);
     long version = newest ? desiredVersion : run.version;
-    assert served == null || version >= served.version() : "served version went back";
+    assert servedClient == null || version >= servedVersion() : "served version went back";
     d.served = new Served<>(newest ? desiredSpec : run.spec, version, run.revision, client);
     d.generation = generation + 1;
     d.lastError = run == heldDuring() ? lastError() : null; // built before the held change: held
@@ -361,7 +438,7 @@ final class Node<K, S, C> {
    * another client is served or a build is already due (STALE, REBUILDING).
    */
   Node<K, S, C> refreshDue(ServedClient<C> client, long now) {
-    if (state != EntryState.CURRENT || served == null || served.client() != client) {
+    if (state() != EntryState.CURRENT || servedClient == null || servedClient != client) {
       return this;
     }
     Draft<K, S, C> d = edit(EntryEvent.REFRESH_DUE).staleFrom(now);
@@ -371,7 +448,7 @@ final class Node<K, S, C> {
 
   /** This node with its served client dropped if that client's lifetime is over at {@code now}. */
   Node<K, S, C> expiredIfDue(long now) {
-    return served != null && served.expiredAt(now) ? expired(served.client(), now) : this;
+    return servedClient != null && servedClient.expiredAt(now) ? expired(servedClient, now) : this;
   }
 
   /**
@@ -380,12 +457,12 @@ final class Node<K, S, C> {
    * a STALE or REBUILDING one has it coming already (or its retry).
    */
   Node<K, S, C> expired(ServedClient<C> client, long now) {
-    if (served == null || served.client() != client) {
+    if (servedClient == null || servedClient != client) {
       return this;
     }
     Draft<K, S, C> d = edit(EntryEvent.CLIENT_EXPIRED).staleFrom(now);
     d.served = null;
-    if (state == EntryState.CURRENT) {
+    if (state() == EntryState.CURRENT) {
       d.rebuildSoon();
     }
     return d.freeze();
@@ -399,18 +476,18 @@ final class Node<K, S, C> {
    * as usual.
    */
   Node<K, S, C> invalidated(ServedClient<C> target, Throwable cause, long now) {
-    if (!isLive() || served == null || target != null && served.client() != target) {
+    if (!isLive() || servedClient == null || target != null && servedClient != target) {
       return this;
     }
-    Draft<K, S, C> d = edit(state == EntryState.CURRENT ? EntryEvent.INVALIDATED : null)
+    Draft<K, S, C> d = edit(state() == EntryState.CURRENT ? EntryEvent.INVALIDATED : null)
         .staleFrom(now);
     d.lastError = cause;
-    if (!served.broken()) {
-      d.served = served.markedBroken();
+    if (!servedBroken()) {
+      d.served = d.served.markedBroken();
     }
     if (!behind()) { // CURRENT, or refreshing it (C12): a client of a newer revision is due
       d.desiredRevision++;
-      d.buildWanted |= state == EntryState.CURRENT; // never backing off: a permit at once
+      d.buildWanted |= state() == EntryState.CURRENT; // never backing off: a permit at once
     }
     return d.freeze();
   }
@@ -421,15 +498,15 @@ final class Node<K, S, C> {
    * newest is wanted. If the client expired meanwhile, the reconfigure counts as failed.
    */
   Node<K, S, C> reconfigured(ReconfigureRun<S, C> run) {
-    if (served == null || served.client() != run.client || served.broken()) {
+    if (servedClient == null || servedClient != run.client || servedBroken()) {
       return reconfigureFailed(run, new IllegalStateException("the client of '" + key()
           + "' expired or was reported failing while it was being reconfigured to version "
           + run.version));
     }
     boolean newest = run.revision == desiredRevision;
     Draft<K, S, C> d = edit(newest ? EntryEvent.RECONFIGURED : EntryEvent.RECONFIGURE_SUPERSEDED);
-    d.served = newest ? served.reflecting(desiredSpec, desiredVersion, run.revision)
-        : served.reflecting(run.spec, run.version, run.revision);
+    d.served = newest ? d.served.reflecting(desiredSpec, desiredVersion, run.revision)
+        : d.served.reflecting(run.spec, run.version, run.revision);
     // generation stays: the same client is served, and C10 ties a generation to one client
     d.reconfigure = null;
     d.lastError = null;
@@ -452,7 +529,7 @@ final class Node<K, S, C> {
 
   /** The backoff after a failure that set {@code due} is over: the entry wants a build again. */
   Node<K, S, C> retryDue(long due) {
-    if (state != EntryState.STALE || buildWanted() || nextRetryNanos() != due) {
+    if (state() != EntryState.STALE || buildWanted() || nextRetryNanos() != due) {
       return this;
     }
     Draft<K, S, C> d = edit(null);
@@ -504,7 +581,7 @@ final class Node<K, S, C> {
   /** This tombstone made soft: a resync that did not say its version may re-add the key. */
   Node<K, S, C> softened() {
     Draft<K, S, C> d = edit(null);
-    d.cause = cause;
+    d.cause = cause();
     d.soft = true;
     return d.freeze();
   }
@@ -529,7 +606,8 @@ final class Node<K, S, C> {
   List<Waiter<K, S, C>> settledWaiters() {
     List<Waiter<K, S, C>> settled = new ArrayList<>(0);
     for (Waiter<K, S, C> w : waiters()) {
-      if (w.isDone() || w.satisfiedBy(served)) {
+      if (w.isDone() || servedClient != null
+          && w.satisfiedBy(servedVersion(), servedRevision(), servedBroken())) {
         settled.add(w);
       }
     }
@@ -538,7 +616,7 @@ final class Node<K, S, C> {
 
   Node<K, S, C> without(List<Waiter<K, S, C>> gone) {
     Draft<K, S, C> d = edit(null);
-    d.cause = cause;
+    d.cause = cause();
     d.waiters.removeAll(gone);
     return d.freeze();
   }
@@ -580,14 +658,14 @@ final class Node<K, S, C> {
 
     private Draft(Node<K, S, C> n, EntryEvent cause) {
       this.key = n.key();
-      this.state = cause == null ? n.state : LIFECYCLE.step(key, n.state, cause);
+      this.state = cause == null ? n.state() : LIFECYCLE.step(key, n.state(), cause);
       this.cause = cause;
       this.desiredSpec = n.desiredSpec;
       this.desiredVersion = n.desiredVersion;
       this.desiredRevision = n.desiredRevision;
       this.dependencies = n.dependencies;
-      this.origin = n.origin;
-      this.served = n.served;
+      this.origin = n.origin();
+      this.served = n.served();
       this.build = n.build();
       this.reconfigure = n.reconfigure();
       this.displaced = n.displaced();
@@ -613,7 +691,8 @@ final class Node<K, S, C> {
 
     /** Marks the entry stale from {@code now} if it was current until this change. */
     Draft<K, S, C> staleFrom(long now) {
-      if (previous != null && previous.state == EntryState.CURRENT && state != EntryState.CURRENT) {
+      if (previous != null && previous.state() == EntryState.CURRENT
+          && state != EntryState.CURRENT) {
         staleSinceNanos = now;
       }
       return this;
@@ -642,8 +721,10 @@ final class Node<K, S, C> {
     final long nextRetryNanos;
     final long staleSinceNanos;
     final List<Waiter<K, S, C>> waiters;
+    /** See {@link Node#servedApart()}. */
+    final Served<S, C> servedApart;
 
-    private Pending(Draft<K, S, C> d, long staleSinceNanos) {
+    private Pending(Draft<K, S, C> d, long staleSinceNanos, Served<S, C> servedApart) {
       this.build = d.build;
       this.reconfigure = d.reconfigure;
       this.displaced = d.displaced;
@@ -655,15 +736,16 @@ final class Node<K, S, C> {
       this.nextRetryNanos = d.nextRetryNanos;
       this.staleSinceNanos = staleSinceNanos;
       this.waiters = List.copyOf(d.waiters);
+      this.servedApart = servedApart;
     }
 
-    /** The pending part of {@code d}; null if every part of it is empty. */
-    static <K, S, C> Pending<K, S, C> of(Draft<K, S, C> d) {
+    /** The pending part of {@code d}, with {@code servedApart}; null if every part is empty. */
+    static <K, S, C> Pending<K, S, C> of(Draft<K, S, C> d, Served<S, C> servedApart) {
       long staleSince = d.state == EntryState.CURRENT ? 0 : d.staleSinceNanos;
       boolean none = d.build == null && d.reconfigure == null && d.displaced == null && !d.soft
           && !d.buildWanted && d.lastError == null && d.heldDuring == null && d.failures == 0
-          && d.nextRetryNanos == 0 && staleSince == 0 && d.waiters.isEmpty();
-      return none ? null : new Pending<>(d, staleSince);
+          && d.nextRetryNanos == 0 && staleSince == 0 && d.waiters.isEmpty() && servedApart == null;
+      return none ? null : new Pending<>(d, staleSince, servedApart);
     }
   }
 

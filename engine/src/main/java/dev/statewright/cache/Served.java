@@ -4,10 +4,9 @@ package dev.statewright.cache;
  * The client an entry serves, with the spec and version it reflects. {@code revision} counts
  * rebuild-worthy changes (spec, dependency, invalidation) so a dependency change can ask for a new
  * client of the same version. {@code broken}: the client was invalidated and a replacement is due;
- * it is served only where staleness is tolerated (C11). {@link #refreshAt} and {@link #expiresAt}
- * ({@code Scheduler.nanoTime()} scale, {@link #NEVER} for none) are when the builder's expiry
- * wants it rebuilt, and when it must no longer be served (C12): the client's own, kept there, as
- * they never change while it is served.
+ * it is served only where staleness is tolerated (C11). A {@link Node} keeps one only when it is
+ * not simply the desired spec, version and revision, unbroken (see {@code Node.servedApart}); the
+ * client's refresh and expiry times ({@link #NEVER} for none) are its own (C12).
  */
 record Served<S, C>(S spec, long version, long revision, ServedClient<C> client, boolean broken) {
   /** No refresh or expiry. */
@@ -28,19 +27,4 @@ record Served<S, C>(S spec, long version, long revision, ServedClient<C> client,
     return new Served<>(spec, version, revision, client, true);
   }
 
-  /** When the builder's expiry wants the client rebuilt; {@link #NEVER} for never. */
-  long refreshAt() {
-    return client.refreshAt();
-  }
-
-  /** When the client must no longer be served; {@link #NEVER} for never. */
-  long expiresAt() {
-    return client.expiresAt();
-  }
-
-  /** Whether its lifetime is over at {@code now}: it may not be served (C12). */
-  boolean expiredAt(long now) {
-    long expiresAt = expiresAt();
-    return expiresAt != NEVER && now - expiresAt >= 0;
-  }
 }

@@ -119,6 +119,12 @@ final class ServedClient<C> implements Consumer<C> {
     return term[1];
   }
 
+  /** Whether its lifetime is over at {@code now}: it may not be served (C12). */
+  boolean expiredAt(long now) {
+    long expiresAt = expiresAt();
+    return expiresAt != Served.NEVER && now - expiresAt >= 0;
+  }
+
   /** The client now reflects {@code version}: a reconfigurer updated it in place (C13). */
   void reflects(long version) {
     this.version = version;

@@ -69,9 +69,9 @@ final class UpdateEffects<K, S, C> {
     } else if (next.isLive() && prev.dependencies != next.dependencies) {
       index.changed(key, prev.dependencies, next.dependencies);
     }
-    if (next.cause != null && prev != null) {
-      emit(key, new Transition<>(prev.state, next.cause, next.state),
-          next.cause == EntryEvent.BUILD_FAILED || next.cause == EntryEvent.RECONFIGURE_FAILED
+    if (next.cause() != null && prev != null) {
+      emit(key, new Transition<>(prev.state(), next.cause(), next.state()),
+          next.cause() == EntryEvent.BUILD_FAILED || next.cause() == EntryEvent.RECONFIGURE_FAILED
               ? next.lastError() : null);
     }
     endPrevious(prev, next, reborn);
@@ -92,10 +92,10 @@ final class UpdateEffects<K, S, C> {
           intake.invalidateDependents(key);
         }
       }
-    } else if (reborn || next.cause == EntryEvent.SPEC_CHANGED
-        || next.cause == EntryEvent.METADATA_CHANGED
-        || next.cause == EntryEvent.RECONFIGURE_STARTED) {
-      if (next.cause == EntryEvent.SPEC_CHANGED) {
+    } else if (reborn || next.cause() == EntryEvent.SPEC_CHANGED
+        || next.cause() == EntryEvent.METADATA_CHANGED
+        || next.cause() == EntryEvent.RECONFIGURE_STARTED) {
+      if (next.cause() == EntryEvent.SPEC_CHANGED) {
         intake.supersedeOverdueBuild(entry);
       }
       intake.invalidateDependents(key);
@@ -107,8 +107,8 @@ final class UpdateEffects<K, S, C> {
     if (prev == null) {
       return;
     }
-    if (prev.served != null && (next.served == null || next.served.client() != prev.served.client())) {
-      prev.served.client().supersede(); // tells its leases; closed when its last lease closes
+    if (prev.servedClient != null && next.servedClient != prev.servedClient) {
+      prev.servedClient.supersede(); // tells its leases; closed when its last lease closes
     }
     if (prev.build() != null && prev.build() != next.build() && !prev.build().hasEnded()) {
       launcher.abandon(prev.build()); // timed out, superseded or removed: cancelled or interrupted
@@ -124,8 +124,8 @@ final class UpdateEffects<K, S, C> {
     if (next.build() != null && (prev == null || next.build() != prev.build())) {
       launcher.launch(entry, next.build());
     }
-    if (next.state == EntryState.STALE && next.buildWanted()
-        && !(prev != null && prev.state == EntryState.STALE && prev.buildWanted())) {
+    if (next.state() == EntryState.STALE && next.buildWanted()
+        && !(prev != null && prev.state() == EntryState.STALE && prev.buildWanted())) {
       if (reborn && prev != null && prev.displaced() != null) {
         // the removed incarnation's factory call, if being made right now, returns (and its
         // stage is cancelled) before ours starts, so the two never overlap (C1); nobody waits
@@ -145,7 +145,7 @@ final class UpdateEffects<K, S, C> {
     Snapshot<K, S, C> view = settled.isEmpty() ? null : next.viewForWaiters(); // one for all
     for (Waiter<K, S, C> w : settled) {
       if (!w.isDone()) {
-        w.serve(next.served, view);
+        w.serve(next.servedClient, view);
       }
     }
     if (prev == null) {

@@ -16,9 +16,9 @@ abstract class Waiter<K, S, C> {
     this.minRevision = minRevision;
   }
 
-  final boolean satisfiedBy(Served<S, C> served) {
-    return served != null && served.version() >= minVersion && served.revision() >= minRevision
-        && (!served.broken() || takesBroken());
+  /** Whether a served client reflecting {@code version} of {@code revision} answers it. */
+  final boolean satisfiedBy(long version, long revision, boolean broken) {
+    return version >= minVersion && revision >= minRevision && (!broken || takesBroken());
   }
 
   /** Whether an invalidated client, still served, answers this waiter (C11: not for strict reads). */
@@ -33,7 +33,7 @@ abstract class Waiter<K, S, C> {
   abstract boolean isDone();
 
   /** Completes the waiter from the node that satisfied it (its client, its view); after the CAS. */
-  abstract void serve(Served<S, C> served, Snapshot<K, S, C> view);
+  abstract void serve(ServedClient<C> client, Snapshot<K, S, C> view);
 
   /** Completes the waiter exceptionally; runs after the CAS. */
   abstract void fail(Throwable error);
