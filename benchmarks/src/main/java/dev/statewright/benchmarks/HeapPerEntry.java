@@ -1,19 +1,15 @@
 package dev.statewright.benchmarks;
 
 import dev.statewright.cache.ClientCache;
-import java.lang.management.ManagementFactory;
 import java.util.ArrayList;
-import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
-import java.util.regex.Matcher;
-import java.util.regex.Pattern;
-import javax.management.ObjectName;
 
 /**
  * Question 8's heap figure alone, in seconds: fills {@value ScaleBenchmark#KEYS} keys, all
  * CURRENT, with one shared client, exactly as {@link ScaleBenchmark#fill()} does, and prints the
- * same number (retained heap after full GCs, per entry, beyond key, spec and client) and, from two class
+ * same numbers (live bytes by class histogram and used heap after full GCs, per entry, beyond key,
+ * spec and client) and, from the two class
  * histograms taken in this process (before the cache and after the fill), what each entry holds:
  * the classes whose instance count grew by at least a tenth of an instance per entry or whose
  * bytes grew by at least a byte per entry (the map's table), with their instances and bytes per
@@ -23,9 +19,6 @@ import javax.management.ObjectName;
  * dev.statewright.benchmarks.HeapPerEntry}
  */
 public final class HeapPerEntry {
-  private static final Pattern ROW =
-      Pattern.compile("^\\s*\\d+:\\s+(\\d+)\\s+(\\d+)\\s+(\\S+).*$");
-
   private HeapPerEntry() {
   }
 
@@ -40,14 +33,15 @@ public final class HeapPerEntry {
     String[] names = ScaleBenchmark.keys();
     Long[] specs = ScaleBenchmark.specs();
     Object client = new Object();
-    Map<String, long[]> before = histogram();
-    long heapBefore = ScaleBenchmark.retainedHeap();
+    Map<String, long[]> before = ScaleBenchmark.histogram();
+    long usedBefore = ScaleBenchmark.usedHeap();
     ClientCache<String, Long, Object> cache =
         ScaleBenchmark.filled(names, specs, (key, spec) -> client);
-    long heapAfter = ScaleBenchmark.retainedHeap();
-    Map<String, long[]> after = histogram();
-    System.out.printf("heap per entry beyond key, spec and client: %.1f B%n",
-        (double) (heapAfter - heapBefore) / keys);
+    long usedAfter = ScaleBenchmark.usedHeap();
+    Map<String, long[]> after = ScaleBenchmark.histogram();
+    System.out.printf("heap per entry beyond key, spec and client: %.1f B live (used heap %.1f B)%n",
+        (double) (ScaleBenchmark.liveHeap(after) - ScaleBenchmark.liveHeap(before)) / keys,
+        (double) (usedAfter - usedBefore) / keys);
     printGrowth(before, after, keys);
     if (cache.list().size() != keys) { // keeps the cache and the keys reachable until here
       throw new AssertionError("expected " + keys + " entries");
@@ -83,18 +77,4 @@ public final class HeapPerEntry {
     System.out.printf("sum of the classes above: %.1f B per entry%n", total);
   }
 
-  /** A class histogram of this process's live objects (a full GC first): class to count, bytes. */
-  private static Map<String, long[]> histogram() throws Exception {
-    String text = (String) ManagementFactory.getPlatformMBeanServer().invoke(
-        new ObjectName("com.sun.management:type=DiagnosticCommand"), "gcClassHistogram",
-        new Object[] {new String[0]}, new String[] {String[].class.getName()});
-    Map<String, long[]> classes = new HashMap<>();
-    for (String line : text.split("\n")) {
-      Matcher m = ROW.matcher(line);
-      if (m.matches()) {
-        classes.put(m.group(3), new long[] {Long.parseLong(m.group(1)), Long.parseLong(m.group(2))});
-      }
-    }
-    return classes;
-  }
 }
