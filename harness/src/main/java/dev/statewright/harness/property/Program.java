@@ -74,9 +74,21 @@ public record Program<S, R>(List<Command<S, R>> prefix, List<List<Command<S, R>>
     return state;
   }
 
-  /** Smaller programs: one command or branch fewer, or one command simplified. */
+  /**
+   * Simpler programs: first the same commands run one after the other (the branches appended to
+   * the prefix, each branch first in turn), so a failure that needs no concurrency sheds it and
+   * shrinks on one deterministic schedule; then one command or branch fewer, or one command
+   * simplified.
+   */
   List<Program<S, R>> shrinks() {
     List<Program<S, R>> smaller = new ArrayList<>();
+    for (int first = 0; first < branches.size(); first++) {
+      List<Command<S, R>> sequential = new ArrayList<>(prefix);
+      for (int b = 0; b < branches.size(); b++) {
+        sequential.addAll(branches.get((first + b) % branches.size()));
+      }
+      smaller.add(new Program<>(sequential, List.of()));
+    }
     for (int b = 0; b < branches.size(); b++) {
       List<List<Command<S, R>>> fewer = new ArrayList<>(branches);
       fewer.remove(b);
