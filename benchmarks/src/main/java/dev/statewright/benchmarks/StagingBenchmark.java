@@ -33,10 +33,13 @@ import org.openjdk.jmh.annotations.Warmup;
  * <p>Every operation does the same kind of work inside the timed part: it makes its own copy of
  * the module and deletes it again (the staged run: its scope, the copy, ten leases, and the
  * scope's close, which deletes both). The module and the staging area are made once per trial,
- * outside. The two benchmarks the target compares take 2 warmup and 8 measured iterations of 1 s
- * (an operation takes 0.1 to 0.7 s on the shared 2-core machine, so each fork averages some 10 to
- * 60 of them); {@code copyPerTarget}, ten times as long and reported without a target, takes 1 and
- * 2. With 3 forks the class runs in about 2 minutes.
+ * outside, in memory ({@code /dev/shm}) where there is a tmpfs: on ext4 here, half of a copy's
+ * time went to skipping inodes freed in the last minutes, by this benchmark and by whichever ran
+ * before it, so the benchmark after {@code copyPerTarget} (10,000 deletions per operation) paid
+ * for them. {@code -Dstatewright.bench.dir=/tmp} measures on disk. The two benchmarks the target
+ * compares take 2 warmup and 8 measured iterations of 1 s (some 50 operations each in memory,
+ * 2 to 5 on disk); {@code copyPerTarget}, ten times as long and reported without a target, takes
+ * 1 and 2. With 3 forks the class runs in about a minute and a half.
  *
  * <p>Run: {@code java -jar benchmarks/target/benchmarks.jar StagingBenchmark}
  */
@@ -58,7 +61,7 @@ public class StagingBenchmark {
 
   @Setup(Level.Trial)
   public void setUp() throws IOException {
-    tmp = Files.createTempDirectory("statewright-staging-bench-");
+    tmp = Files.createTempDirectory(workDirectory(), "statewright-staging-bench-");
     module = Files.createDirectories(tmp.resolve("bundle/modules/redis"));
     for (int i = 0; i < FILES; i++) {
       Path file = module.resolve("part-" + (i % 20)).resolve("file-" + i + ".yaml");
@@ -67,6 +70,23 @@ public class StagingBenchmark {
     }
     bundle = Files.writeString(tmp.resolve("bundle/bundle.cue"), "bundle: {}\n");
     area = StagingArea.open(tmp.resolve("staging"));
+  }
+
+  /**
+   * Where the module and every copy live: {@code -Dstatewright.bench.dir} if given, else
+   * {@code /dev/shm} (tmpfs) where it is a writable directory, else the default temporary folder.
+   * On a disk file system the cost of creating a file depends on how many files were deleted
+   * nearby in the last minutes (ext4 skips recently freed inodes one by one), so each benchmark
+   * would pay for the deletions of the one before it; in memory it does not.
+   */
+  private static Path workDirectory() {
+    String given = System.getProperty("statewright.bench.dir");
+    if (given != null) {
+      return Path.of(given);
+    }
+    Path shm = Path.of("/dev/shm");
+    return Files.isDirectory(shm) && Files.isWritable(shm)
+        ? shm : Path.of(System.getProperty("java.io.tmpdir"));
   }
 
   @TearDown(Level.Trial)
