@@ -62,7 +62,6 @@ final class ContentDigest {
 
   /** A regular file, its bytes read from {@code in}. */
   void file(String path, int mode, InputStream in) throws IOException {
-    entry('f', path, mode);
     byte[] buffer = new byte[64 * 1024];
     long length = 0;
     MessageDigest content = sha256(); // the length comes first, so the bytes go in as their hash
@@ -70,8 +69,14 @@ final class ContentDigest {
       content.update(buffer, 0, n);
       length += n;
     }
+    file(path, mode, length, content.digest());
+  }
+
+  /** A regular file of {@code length} bytes whose SHA-256 ({@link #sha256()}) is {@code content}. */
+  void file(String path, int mode, long length, byte[] content) {
+    entry('f', path, mode);
     sha256.update(ByteBuffer.allocate(Long.BYTES).putLong(length).array());
-    sha256.update(content.digest());
+    sha256.update(content);
   }
 
   String value() {
@@ -93,7 +98,7 @@ final class ContentDigest {
     return name.getBytes(NAMES);
   }
 
-  private static MessageDigest sha256() {
+  static MessageDigest sha256() {
     try {
       return MessageDigest.getInstance("SHA-256");
     } catch (NoSuchAlgorithmException e) {

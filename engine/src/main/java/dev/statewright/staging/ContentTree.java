@@ -21,8 +21,10 @@ import java.nio.file.attribute.BasicFileAttributeView;
 import java.nio.file.attribute.BasicFileAttributes;
 import java.nio.file.attribute.FileAttribute;
 import java.nio.file.attribute.PosixFileAttributeView;
+import java.nio.file.attribute.PosixFileAttributes;
 import java.nio.file.attribute.PosixFilePermission;
 import java.nio.file.attribute.PosixFilePermissions;
+import java.security.MessageDigest;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
@@ -34,7 +36,8 @@ import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
 
 /**
- * The file-system half of staging: copy a source tree owner-only, digest a staged tree, delete
+ * The file-system half of staging: copy a source tree owner-only, digesting what it writes as it
+ * writes it (one pass over the content); digest a staged tree from disk ({@code verify()}); delete
  * one. Every walk, read and delete goes through a {@link SecureDirectoryStream}, relative to a
  * directory already open, never by a path the kernel resolves again: a directory swapped for a
  * link while we work is not followed (S5).
@@ -44,16 +47,20 @@ import java.util.concurrent.TimeoutException;
  * filled, and reading a link's target (the source entry was checked to be that link through its
  * open directory first).
  *
- * <p>A source file is opened on a {@link Scheduler} task, waited for up to a bound: a FIFO
- * swapped in between the check and the open blocks that task, never the stager, which fails with
- * {@link UnsafeSourceException}. What was opened is checked again: a pipe cannot tell its
- * position, and only as many bytes as the opened file had are read.
+ * <p>Source files are opened on {@link Scheduler} tasks, one task for each run of up to
+ * {@value #RUN} consecutive regular files of a directory, and each open is waited for up to a
+ * bound: a FIFO swapped in between the check and the open blocks that task, never the stager,
+ * which fails with {@link UnsafeSourceException}. What was opened is checked again: a pipe cannot
+ * tell its position, and only as many bytes as the opened file had are read.
  */
 final class ContentTree {
   private static final Set<PosixFilePermission> OWNER_DIR = PosixFilePermissions.fromString("rwx------");
   private static final Set<PosixFilePermission> OWNER_FILE = PosixFilePermissions.fromString("rw-------");
   private static final Set<PosixFilePermission> OWNER_EXEC = PosixFilePermissions.fromString("rwx------");
   private static final Path SAME = Path.of(".");
+  /** The most regular files of one directory opened by one task (and open at once). */
+  static final int RUN = 64;
+  private static final int BUFFER = 64 * 1024;
   private static final Set<OpenOption> READ = Set.of(StandardOpenOption.READ, LinkOption.NOFOLLOW_LINKS);
   private static final Set<OpenOption> CREATE = Set.of(StandardOpenOption.CREATE_NEW,
       StandardOpenOption.WRITE, LinkOption.NOFOLLOW_LINKS);
@@ -65,43 +72,70 @@ final class ContentTree {
 
   // ---- copying a source tree -------------------------------------------------------------
 
-  /** Copies the tree at the real path {@code source} into the new directory {@code target}. */
-  static void copy(Path source, Path target, Opener opener, URI uri, Path origin) throws IOException {
+  /**
+   * Copies the tree at the real path {@code source} into the new directory {@code target} and
+   * returns the digest of what it wrote: the bytes as they were written, the names, link targets
+   * and modes as they are in the copy (the modes read back from it).
+   */
+  static String copy(Path source, Path target, Opener opener, URI uri, Path origin) throws IOException {
     createOwnerOnlyDirectory(target);
+    ContentDigest digest = new ContentDigest();
     try (SecureDirectoryStream<Path> from = openReal(source);
          SecureDirectoryStream<Path> to = openReal(target)) {
-      new SourceCopy(source, from, opener, uri, origin).directory(from, "", to, target);
+      new SourceCopy(source, from, opener, uri, origin, digest, ByteBuffer.allocate(BUFFER))
+          .directory(from, "", to, target);
     }
+    return digest.value();
   }
 
-  /** One copy of a source tree; {@code root} is kept open for resolving links link by link. */
+  /**
+   * One copy of a source tree, digested as it is written in the digest's order (pre-order, each
+   * directory's entries sorted by name bytes); {@code root} is kept open for resolving links link
+   * by link, {@code buffer} carries every file's bytes.
+   */
   private record SourceCopy(Path rootPath, SecureDirectoryStream<Path> root, Opener opener, URI uri,
-      Path origin) {
+      Path origin, ContentDigest digest, ByteBuffer buffer) {
+
+    /** An entry of a source directory as listed: its name, its path below the root, its type. */
+    private record Entry(Path name, String child, BasicFileAttributes attrs) { }
 
     void directory(SecureDirectoryStream<Path> from, String relative, SecureDirectoryStream<Path> to,
         Path toPath) throws IOException {
-      for (Path name : names(from)) {
-        String child = join(relative, portableName(name, relative));
-        BasicFileAttributes attrs = attributes(from, name);
-        if (attrs.isDirectory()) {
-          subdirectory(from, name, attrs, child, to, toPath);
-        } else if (attrs.isSymbolicLink()) {
-          link(child, toPath.resolve(name));
-        } else if (attrs.isRegularFile()) {
-          file(from, name, child, attrs, to);
-        } else {
-          throw refused("special file " + child + " (not a regular file, directory or symlink)"
-              + " cannot be staged");
+      List<Entry> entries = entries(from, relative);
+      for (int i = 0; i < entries.size(); ) {
+        Entry entry = entries.get(i);
+        if (entry.attrs().isRegularFile()) {
+          i = files(from, entries, i, to);
+          continue;
         }
+        if (entry.attrs().isDirectory()) {
+          subdirectory(from, entry, to, toPath);
+        } else if (entry.attrs().isSymbolicLink()) {
+          link(entry, toPath.resolve(entry.name()));
+        } else {
+          throw refused("special file " + entry.child() + " (not a regular file, directory or"
+              + " symlink) cannot be staged");
+        }
+        i++;
       }
     }
 
-    private void subdirectory(SecureDirectoryStream<Path> from, Path name, BasicFileAttributes seen,
-        String child, SecureDirectoryStream<Path> to, Path toPath) throws IOException {
-      try (SecureDirectoryStream<Path> sub = openChild(from, name, child);
-           SecureDirectoryStream<Path> made = makeChild(to, toPath, name)) {
-        requireSame(sub, seen, child);
-        directory(sub, child, made, toPath.resolve(name));
+    private List<Entry> entries(SecureDirectoryStream<Path> from, String relative) throws IOException {
+      List<Entry> entries = new ArrayList<>();
+      for (Path name : names(from)) {
+        String child = join(relative, portableName(name, relative));
+        entries.add(new Entry(name, child, attributes(from, name)));
+      }
+      return entries;
+    }
+
+    private void subdirectory(SecureDirectoryStream<Path> from, Entry entry,
+        SecureDirectoryStream<Path> to, Path toPath) throws IOException {
+      try (SecureDirectoryStream<Path> sub = openChild(from, entry.name(), entry.child());
+           SecureDirectoryStream<Path> made = makeChild(to, toPath, entry.name())) {
+        requireSame(sub, entry.attrs(), entry.child());
+        digest.directory(entry.child(), mode(attributes(made)));
+        directory(sub, entry.child(), made, toPath.resolve(entry.name()));
       }
     }
 
@@ -129,43 +163,71 @@ final class ContentTree {
       }
     }
 
-    private void link(String child, Path to) throws IOException {
-      Path target = Files.readSymbolicLink(rootPath.resolve(child));
-      portableName(target, child);
-      LinkResolution.requireInside(root, rootPath, child, target, this::refused);
+    private void link(Entry entry, Path to) throws IOException {
+      Path target = Files.readSymbolicLink(rootPath.resolve(entry.child()));
+      portableName(target, entry.child());
+      LinkResolution.requireInside(root, rootPath, entry.child(), target, this::refused);
       Files.createSymbolicLink(to, target);
-    }
-
-    private void file(SecureDirectoryStream<Path> from, Path name, String child,
-        BasicFileAttributes seen, SecureDirectoryStream<Path> to) throws IOException {
-      try (SeekableByteChannel in = open(from, name, child)) {
-        requireSeekable(in, child);
-        long size = in.size();
-        boolean executable = isExecutable(from, name);
-        try (SeekableByteChannel out = to.newByteChannel(name, CREATE,
-            posix(rootPath) ? fileAttributes(executable) : new FileAttribute<?>[0])) {
-          transfer(in, out, size);
-        }
-      }
+      digest.link(entry.child(), target.toString());
     }
 
     /**
-     * Opens on a scheduler task, bounded: a FIFO swapped in blocks that task, not us. The task
-     * opens through its own descriptor of the directory (closing a stream waits for the opens in
-     * it), which it closes when its open returns.
+     * Copies the run of regular files that starts at {@code entries[first]}, up to {@value #RUN}
+     * of them, all opened on one scheduler task; returns the index after the run. What was opened
+     * and not copied (the copy failed, or an open did not return in time) is closed, now or when
+     * its open returns.
      */
-    private SeekableByteChannel open(SecureDirectoryStream<Path> from, Path name, String child)
-        throws IOException {
-      SecureDirectoryStream<Path> own = from.newDirectoryStream(SAME, LinkOption.NOFOLLOW_LINKS);
-      CompletableFuture<SeekableByteChannel> opening = new CompletableFuture<>();
-      opener.scheduler().execute(() -> {
-        try (own) {
-          opening.complete(own.newByteChannel(name, READ));
-        } catch (Throwable t) {
-          opening.completeExceptionally(t);
+    private int files(SecureDirectoryStream<Path> from, List<Entry> entries, int first,
+        SecureDirectoryStream<Path> to) throws IOException {
+      int end = first;
+      while (end < entries.size() && end - first < RUN && entries.get(end).attrs().isRegularFile()) {
+        end++;
+      }
+      List<Entry> run = entries.subList(first, end);
+      List<CompletableFuture<SeekableByteChannel>> opened = open(from, run);
+      int copied = 0;
+      try {
+        for (; copied < run.size(); copied++) {
+          file(run.get(copied), awaitOpen(opened.get(copied), run.get(copied).child()), to);
         }
-      });
-      return awaitOpen(opening, child);
+      } finally {
+        for (int rest = copied; rest < run.size(); rest++) {
+          opened.get(rest).thenAccept(ContentTree::closeQuietly); // if it ever opens, nobody reads it
+        }
+      }
+      return end;
+    }
+
+    /**
+     * Opens the files of {@code run}, in order, on one scheduler task, bounded: a FIFO swapped in
+     * blocks that task, not us. The task opens through its own descriptor of the directory
+     * (closing a stream waits for the opens in it), which it closes when its last open returns.
+     */
+    private List<CompletableFuture<SeekableByteChannel>> open(SecureDirectoryStream<Path> from,
+        List<Entry> run) throws IOException {
+      Path[] names = run.stream().map(Entry::name).toArray(Path[]::new);
+      List<CompletableFuture<SeekableByteChannel>> opened = new ArrayList<>(names.length);
+      for (int i = 0; i < names.length; i++) {
+        opened.add(new CompletableFuture<>());
+      }
+      SecureDirectoryStream<Path> own = from.newDirectoryStream(SAME, LinkOption.NOFOLLOW_LINKS);
+      opener.scheduler().execute(() -> openAll(own, names, opened));
+      return opened;
+    }
+
+    private static void openAll(SecureDirectoryStream<Path> own, Path[] names,
+        List<CompletableFuture<SeekableByteChannel>> opened) {
+      try (own) {
+        for (int i = 0; i < names.length; i++) {
+          try {
+            opened.get(i).complete(own.newByteChannel(names[i], READ));
+          } catch (Throwable t) {
+            opened.get(i).completeExceptionally(t);
+          }
+        }
+      } catch (IOException closing) {
+        // every open has returned; the descriptor goes whatever close() reports
+      }
     }
 
     private SeekableByteChannel awaitOpen(CompletableFuture<SeekableByteChannel> opening,
@@ -173,16 +235,50 @@ final class ContentTree {
       try {
         return opening.get(opener.bound().toNanos(), TimeUnit.NANOSECONDS);
       } catch (TimeoutException e) {
-        opening.thenAccept(ContentTree::closeQuietly); // if it ever opens, nobody reads it
         throw refused(child + " did not open within " + opener.bound() + ": a FIFO or device"
             + " swapped in for a regular file");
       } catch (InterruptedException e) {
         Thread.currentThread().interrupt();
-        opening.thenAccept(ContentTree::closeQuietly);
         throw new IOException("interrupted while opening " + child, e);
       } catch (ExecutionException e) {
         throw e.getCause() instanceof IOException io ? io : new IOException(e.getCause());
       }
+    }
+
+    /** Copies the opened file into {@code to} and digests it: the bytes written, the mode read back. */
+    private void file(Entry entry, SeekableByteChannel opened, SecureDirectoryStream<Path> to)
+        throws IOException {
+      try (SeekableByteChannel in = opened) {
+        requireSeekable(in, entry.child());
+        long size = in.size();
+        MessageDigest content = ContentDigest.sha256();
+        long copied;
+        try (SeekableByteChannel out = to.newByteChannel(entry.name(), CREATE,
+            posix(rootPath) ? fileAttributes(isExecutable(entry.attrs())) : new FileAttribute<?>[0])) {
+          copied = transfer(in, out, size, content);
+        }
+        digest.file(entry.child(), mode(attributes(to, entry.name())), copied, content.digest());
+      }
+    }
+
+    /** Copies at most {@code size} bytes, digesting them; returns how many there were. */
+    private long transfer(SeekableByteChannel in, SeekableByteChannel out, long size,
+        MessageDigest content) throws IOException {
+      long left = size;
+      while (left > 0) {
+        buffer.clear().limit((int) Math.min(buffer.capacity(), left));
+        int n = in.read(buffer);
+        if (n < 0) {
+          break; // shrank while we read: the digest records what was copied
+        }
+        content.update(buffer.array(), 0, n);
+        left -= n;
+        buffer.flip();
+        while (buffer.hasRemaining()) {
+          out.write(buffer);
+        }
+      }
+      return size - left;
     }
 
     private void requireSeekable(SeekableByteChannel in, String child) {
@@ -207,28 +303,9 @@ final class ContentTree {
     }
   }
 
-  private static void transfer(SeekableByteChannel in, SeekableByteChannel out, long size)
-      throws IOException {
-    ByteBuffer buffer = ByteBuffer.allocate(64 * 1024);
-    for (long left = size; left > 0; ) {
-      buffer.clear().limit((int) Math.min(buffer.capacity(), left));
-      int n = in.read(buffer);
-      if (n < 0) {
-        return; // shrank while we read: the digest records what was copied
-      }
-      left -= n;
-      buffer.flip();
-      while (buffer.hasRemaining()) {
-        out.write(buffer);
-      }
-    }
-  }
-
-  private static boolean isExecutable(SecureDirectoryStream<Path> dir, Path name) throws IOException {
-    var posix = dir.getFileAttributeView(name,
-        PosixFileAttributeView.class, LinkOption.NOFOLLOW_LINKS);
-    return posix != null
-        && posix.readAttributes().permissions().contains(PosixFilePermission.OWNER_EXECUTE);
+  private static boolean isExecutable(BasicFileAttributes attrs) {
+    return attrs instanceof PosixFileAttributes posix
+        && posix.permissions().contains(PosixFilePermission.OWNER_EXECUTE);
   }
 
   // ---- streams ---------------------------------------------------------------------------
@@ -269,7 +346,7 @@ final class ContentTree {
     for (Path name : names(dir)) {
       String child = join(relative, name.toString());
       BasicFileAttributes attrs = attributes(dir, name);
-      int mode = mode(dir, name);
+      int mode = mode(attrs);
       if (attrs.isDirectory()) {
         digest.directory(child, mode);
         try (SecureDirectoryStream<Path> sub = dir.newDirectoryStream(name, LinkOption.NOFOLLOW_LINKS)) {
@@ -287,15 +364,13 @@ final class ContentTree {
     }
   }
 
-  private static int mode(SecureDirectoryStream<Path> dir, Path name) throws IOException {
-    var posix = dir.getFileAttributeView(name,
-        PosixFileAttributeView.class, LinkOption.NOFOLLOW_LINKS);
-    if (posix == null) {
-      return 0;
-    }
+  /** The permission bits of {@code attrs}, as the digest records them; 0 without POSIX permissions. */
+  private static int mode(BasicFileAttributes attrs) {
     int mode = 0;
-    for (PosixFilePermission p : posix.readAttributes().permissions()) {
-      mode |= 1 << (8 - p.ordinal());
+    if (attrs instanceof PosixFileAttributes posix) {
+      for (PosixFilePermission p : posix.permissions()) {
+        mode |= 1 << (8 - p.ordinal());
+      }
     }
     return mode;
   }
@@ -411,9 +486,23 @@ final class ContentTree {
         + " streams (openat, unlinkat) to stay confined to " + dir + "; this one has none");
   }
 
+  /**
+   * The attributes of the entry {@code name} of {@code dir}, not following a link: its POSIX
+   * attributes where there are any (type and permissions in one {@code fstatat}), else its basic.
+   */
   static BasicFileAttributes attributes(SecureDirectoryStream<Path> dir, Path name) throws IOException {
-    return dir.getFileAttributeView(name, BasicFileAttributeView.class, LinkOption.NOFOLLOW_LINKS)
-        .readAttributes();
+    PosixFileAttributeView posix = dir.getFileAttributeView(name, PosixFileAttributeView.class,
+        LinkOption.NOFOLLOW_LINKS);
+    return posix != null ? posix.readAttributes()
+        : dir.getFileAttributeView(name, BasicFileAttributeView.class, LinkOption.NOFOLLOW_LINKS)
+            .readAttributes();
+  }
+
+  /** The attributes of the open directory {@code dir} itself, as {@link #attributes(SecureDirectoryStream, Path)}. */
+  static BasicFileAttributes attributes(SecureDirectoryStream<Path> dir) throws IOException {
+    PosixFileAttributeView posix = dir.getFileAttributeView(PosixFileAttributeView.class);
+    return posix != null ? posix.readAttributes()
+        : dir.getFileAttributeView(BasicFileAttributeView.class).readAttributes();
   }
 
   /** The entry names of {@code dir}, sorted by their bytes (unsigned), as file names. */

@@ -288,17 +288,18 @@ public final class StagingScope implements AutoCloseable {
     return stageAtomically("stream", "cannot stage stream: ", source, null, partial -> {
       ContentTree.createOwnerOnlyDirectory(partial);
       ContentTree.copyStream(in, partial.resolve(fileName), maxBytes, source);
+      return ContentTree.digest(partial);
     }, target -> target.resolve(fileName));
   }
 
-  /** Fills a new directory under a partial name. */
+  /** Fills a new directory under a partial name and returns the digest of what it holds. */
   @FunctionalInterface
   private interface Fill {
-    void into(Path partial) throws IOException;
+    String into(Path partial) throws IOException;
   }
 
   /**
-   * Fills {@code partial-N}, digests it and renames it to {@code N-name}: nobody sees half a tree
+   * Fills and digests {@code partial-N}, then renames it to {@code N-name}: nobody sees half a tree
    * (S4). On any failure, an {@link Error} included, the partial tree is deleted. {@code leased}
    * is what a lease hands out.
    */
@@ -308,8 +309,7 @@ public final class StagingScope implements AutoCloseable {
     Path partial = dir.resolve("partial-" + n);
     Path target = dir.resolve(n + "-" + name);
     try {
-      fill.into(partial);
-      String digest = ContentTree.digest(partial);
+      String digest = fill.into(partial);
       Files.move(partial, target, StandardCopyOption.ATOMIC_MOVE);
       return new Staged(source, origin, target, leased.apply(target), digest, scheduler,
           deleter(target));

@@ -151,6 +151,15 @@ class StagingTest {
     }
 
     @Test
+    void aStagedStreamIsDigestedAsItsDirectoryStandsAndVerifies() throws IOException {
+      Staged stdin = run.stageStream("bundle.cue", input("bundle: {}\n"), 1024);
+
+      assertThat(stdin.digest()).matches("sha256:[0-9a-f]{64}")
+          .isEqualTo(ContentTree.digest(stdin.path().getParent()));
+      stdin.verify();
+    }
+
+    @Test
     void aStreamOverItsLimitFailsNamingTheLimitAndLeavesNothing() throws IOException {
       assertThatThrownBy(() -> run.stageStream("bundle.cue", input("x".repeat(2000)), 1000))
           .isInstanceOf(StagingLimitExceededException.class)
