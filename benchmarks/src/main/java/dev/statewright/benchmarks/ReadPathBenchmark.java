@@ -33,6 +33,12 @@ import org.openjdk.jmh.annotations.Warmup;
  * {@code snapshot} at least 0.75x the map's throughput and 1.0x Caffeine's with 0 B/op; {@code
  * acquireClose} at most 2x the pair at 1 thread and 1.5x at 2.
  *
+ * <p>What limits {@code acquireClose} at 1 thread: {@link #minimalLease} in the same run is the
+ * floor of any lease behind a map lookup whose close is idempotent when raced (three atomics, two
+ * objects per key). A cached client's read walks five objects per key (map node, entry, node,
+ * client, resource), which 1,024 keys push out of L1; run with {@code -Dkeys=16} (all in L1) to
+ * separate that depth from the instructions on the path.
+ *
  * <p>Run: {@code java -jar benchmarks/target/benchmarks.jar ReadPathBenchmark -t 1 -prof gc}
  * (and {@code -t 2}).
  */
@@ -42,7 +48,8 @@ import org.openjdk.jmh.annotations.Warmup;
 @Measurement(iterations = 5, time = 1)
 @Fork(2)
 public class ReadPathBenchmark {
-  static final int KEYS = 1_024;
+  /** 1,024; {@code -jvmArgsAppend -Dkeys=16} for the experiment the class comment describes. */
+  static final int KEYS = Integer.getInteger("keys", 1_024);
 
   /** The same 1,024 keys in every structure, every cache entry CURRENT. */
   @State(Scope.Benchmark)
