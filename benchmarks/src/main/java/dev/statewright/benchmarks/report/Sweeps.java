@@ -219,9 +219,16 @@ final class Sweeps {
 
         ## 9. Freshness against the policies users pick instead
 
-        One workload for every policy, same run: 50 spec changes to one key, one every 5 ms, a         build parked for 1 ms, a reader reading the key's client every 100 µs. Staleness runs from         a change until a read returns a client built from it. `eventDriven` is the client cache fed         by change events; `ttl*` the field fix (recheck the spec on a read older than the TTL);         `refreshAfterWrite*` Caffeine's, with a loader that rebuilds only a changed spec;         `resync*` a reconcile loop's periodic full resync into the client cache. Target: the         cache's point dominates every anchor's (lower p99 staleness at no more builds per change).
+        One workload for every policy, same run: 50 spec changes to one key, one every 5 ms, a \
+        build parked for 1 ms, a reader reading the key's client every 100 µs. Staleness runs from \
+        a change until a read returns a client built from it. `eventDriven` is the client cache fed \
+        by change events; `ttl*` the field fix (recheck the spec on a read older than the TTL); \
+        `refreshAfterWrite*` Caffeine's, with a loader that rebuilds only a changed spec; \
+        `resync*` a reconcile loop's periodic full resync into the client cache. Target: the \
+        cache's point dominates every anchor's (lower p99 staleness at no more builds per change).
 
-        | policy | staleness p50 | staleness p99 | staleness max | builds per change |         spec reads per read | dominated by the cache |
+        | policy | staleness p50 | staleness p99 | staleness max | builds per change | \
+        spec reads per read | dominated by the cache |
         |---|---|---|---|---|---|---|
         """);
     boolean all9 = true;
@@ -247,7 +254,9 @@ final class Sweeps {
         "true", all9);
     return md.append("""
 
-        Reading the chart: each point is one policy at one setting; further left means fewer         builds per change, lower means fresher. A "missed" row names an anchor the cache does not         dominate.
+        Reading the chart: each point is one policy at one setting; further left means fewer \
+        builds per change, lower means fresher. A "missed" row names an anchor the cache does not \
+        dominate.
 
         ![staleness against builds per change, every policy](results/freshness-policies.svg)
         """).toString();
