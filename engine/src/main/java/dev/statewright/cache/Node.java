@@ -506,10 +506,17 @@ final class Node<K, S, C> {
    * newest is wanted. If the client expired meanwhile, the reconfigure counts as failed.
    */
   Node<K, S, C> reconfigured(ReconfigureRun<S, C> run) {
-    if (servedClient == null || servedClient != run.client || servedBroken()) {
+    if (servedClient == null || servedClient != run.client) {
       return reconfigureFailed(run, new IllegalStateException("the client of '" + key()
-          + "' expired or was reported failing while it was being reconfigured to version "
-          + run.version));
+          + "' expired while it was being reconfigured to version " + run.version));
+    }
+    if (servedBroken()) { // reported failing meanwhile: rebuilt, and until then listed as it is
+      Draft<K, S, C> d = failedReconfigure(new IllegalStateException("the client of '" + key()
+          + "' was reported failing while it was being reconfigured to version " + run.version));
+      // it reflects the spec it was reconfigured to (C13) and stays behind, so strict() never
+      // serves it (C11)
+      d.served = d.served.reflecting(run.spec, run.version, servedRevision());
+      return d.freeze();
     }
     boolean newest = run.revision == desiredRevision;
     Draft<K, S, C> d = edit(newest ? EntryEvent.RECONFIGURED : EntryEvent.RECONFIGURE_SUPERSEDED);
@@ -526,13 +533,17 @@ final class Node<K, S, C> {
 
   /** The reconfigurer of {@code run} failed with {@code error}: a rebuild is wanted at once. */
   Node<K, S, C> reconfigureFailed(ReconfigureRun<S, C> run, Throwable error) {
+    return failedReconfigure(error).freeze();
+  }
+
+  private Draft<K, S, C> failedReconfigure(Throwable error) {
     Draft<K, S, C> d = edit(EntryEvent.RECONFIGURE_FAILED);
     d.reconfigure = null;
     d.lastError = error;
     d.failures = 0;
     d.nextRetryNanos = 0;
     d.buildWanted = true;
-    return d.freeze();
+    return d;
   }
 
   /** The backoff after a failure that set {@code due} is over: the entry wants a build again. */

@@ -5,6 +5,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 import dev.statewright.lease.Lease;
 import dev.statewright.lifecycle.Transition;
 import dev.statewright.testing.ManualScheduler;
+import java.io.IOException;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.Collections;
@@ -46,10 +47,14 @@ class ReconfigureTest {
   private final AtomicInteger reconfigures = new AtomicInteger();
   private volatile Throwable reconfigureFails;
   private volatile Duration reconfigureTakes = Duration.ZERO;
+  private volatile boolean buildsFail;
   private ClientCache<String, Spec, Conn> cache;
 
   private ClientCacheBuilder<String, Spec, Conn> builder() {
     return ClientCache.<String, Spec, Conn>builder((key, spec) -> {
+      if (buildsFail) {
+        throw new IOException("the repository is down");
+      }
       Conn c = new Conn(spec);
       built.add(c);
       return c;
@@ -148,6 +153,27 @@ class ReconfigureTest {
     assertThat(leased()).isNotSameAs(first);
     assertThat(snapshot().servedSpec()).contains(V2);
     assertThat(snapshot().state()).isEqualTo(EntryState.CURRENT);
+  }
+
+  /**
+   * explore, master seed -1507197149533003046, run seed 1278288364973163558: the reconfigure
+   * counted as failed, so the listing kept the old version while the client, still served where
+   * staleness is tolerated until its replacement exists, reflected the new one.
+   */
+  @Test
+  void aClientReportedFailingWhileBeingReconfiguredIsListedAsWhatItNowReflects() { // C13, C11
+    Conn first = start(reconfiguring());
+    buildsFail = true; // its replacement cannot be built yet
+    cache.upsert("repo", V2, 2);
+    cache.invalidate("repo", new IllegalStateException("401"));
+
+    scheduler.runAll();
+
+    assertThat(first.reflects()).isEqualTo(V2); // the reconfigurer ran
+    assertThat(snapshot().servedSpec()).contains(V2);
+    assertThat(snapshot().servedVersion()).hasValue(2);
+    assertThat(snapshot().state()).isEqualTo(EntryState.STALE);
+    assertThat(cache.acquireAsync("repo")).isNotDone(); // strict(): never the broken client
   }
 
   @Test
