@@ -14,8 +14,8 @@ import org.openjdk.jmh.runner.options.OptionsBuilder;
  * {@code benchmarks/results/}, and regenerates {@code benchmarks/REPORT.md} from it.
  *
  * <pre>
- * java -cp benchmarks/target/benchmarks.jar dev.statewright.benchmarks.Bench quick   # 5.5 minutes here
- * java -cp benchmarks/target/benchmarks.jar dev.statewright.benchmarks.Bench full    # 19 minutes here
+ * java -cp benchmarks/target/benchmarks.jar dev.statewright.benchmarks.Bench quick   # 1 fork each
+ * java -cp benchmarks/target/benchmarks.jar dev.statewright.benchmarks.Bench full    # 3 forks, 33.5 minutes here
  * </pre>
  */
 public final class Bench {
