@@ -2,8 +2,8 @@ package dev.statewright.cache;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+import dev.statewright.testing.ForwardingScheduler;
 import dev.statewright.testing.ManualScheduler;
-import dev.statewright.time.Scheduler;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.Collections;
@@ -55,13 +55,7 @@ class BuildHandOffTest {
     // execute runs the build on the caller's thread: the outcome is served before the launcher
     // arms the timeout, as on a worker that finishes before the launching thread gets that far
     List<String> seen = Collections.synchronizedList(new ArrayList<>());
-    Recording scheduler = new Recording(new ManualScheduler(), seen) {
-      @Override
-      public void execute(Runnable task) {
-        seen.add("execute");
-        task.run();
-      }
-    };
+    Recording scheduler = inline(seen);
     ClientFactory<String, Long, Long> factory = (key, spec) -> {
       seen.add("build");
       return spec;
@@ -81,13 +75,7 @@ class BuildHandOffTest {
     // execute runs the build on the caller's thread, and the build deletes its own key: the run
     // is abandoned inside the call, before the launcher arms its timeout
     List<String> seen = Collections.synchronizedList(new ArrayList<>());
-    Recording scheduler = new Recording(new ManualScheduler(), seen) {
-      @Override
-      public void execute(Runnable task) {
-        seen.add("execute");
-        task.run();
-      }
-    };
+    Recording scheduler = inline(seen);
     AtomicReference<ClientCache<String, Long, Long>> self = new AtomicReference<>();
     ClientFactory<String, Long, Long> deletesItsKey = (key, spec) -> {
       self.get().delete(key, spec + 1);
@@ -134,25 +122,25 @@ class BuildHandOffTest {
     assertThat(cancelled3[0]).isTrue();
   }
 
+  /** A recording scheduler whose {@code execute} runs the task on the caller's thread. */
+  private static Recording inline(List<String> seen) {
+    return new Recording(new ManualScheduler(), seen) {
+      @Override
+      public void execute(Runnable task) {
+        seen.add("execute");
+        task.run();
+      }
+    };
+  }
+
   /** Records the scheduler calls the build makes; the build timeout is told apart by its delay. */
-  private static class Recording implements Scheduler {
-    final ManualScheduler inner;
+  private static class Recording extends ForwardingScheduler {
     private final List<String> seen;
     int armed;
 
     Recording(ManualScheduler inner, List<String> seen) {
-      this.inner = inner;
+      super(inner);
       this.seen = seen;
-    }
-
-    @Override
-    public long nanoTime() {
-      return inner.nanoTime();
-    }
-
-    @Override
-    public java.util.random.RandomGenerator random() {
-      return inner.random();
     }
 
     @Override

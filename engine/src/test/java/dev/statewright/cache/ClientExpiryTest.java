@@ -8,6 +8,7 @@ import dev.statewright.cache.TestClients.Factory;
 import dev.statewright.cache.TestClients.Repo;
 import dev.statewright.lease.Lease;
 import dev.statewright.lifecycle.Transition;
+import dev.statewright.testing.ForwardingScheduler;
 import dev.statewright.testing.ManualScheduler;
 import dev.statewright.time.Scheduler;
 import java.io.IOException;
@@ -259,28 +260,12 @@ class ClientExpiryTest {
   }
 
   /** A scheduler that never runs the timers of one delay: the expiry timer of a first build. */
-  private static final class HoldingScheduler implements Scheduler {
-    private final ManualScheduler inner;
+  private static final class HoldingScheduler extends ForwardingScheduler {
     private final Duration held;
 
     HoldingScheduler(ManualScheduler inner, Duration held) {
-      this.inner = inner;
+      super(inner);
       this.held = held;
-    }
-
-    @Override
-    public long nanoTime() {
-      return inner.nanoTime();
-    }
-
-    @Override
-    public java.util.random.RandomGenerator random() {
-      return inner.random();
-    }
-
-    @Override
-    public void execute(Runnable task) {
-      inner.execute(task);
     }
 
     @Override
