@@ -84,10 +84,10 @@ final class Node<K, S, C> {
   final KeyCounts<K> counts;
   /**
    * Built on first use. Racy but benign, like {@code String.hash}: every thread builds an equal
-   * value, and {@code Optional} and {@code Snapshot} are immutable with final fields, so a view
+   * value, and {@code Snapshot} (with its {@code Optional}) is immutable with final fields, so a view
    * read without synchronisation is complete.
    */
-  private Optional<Snapshot<K, S, C>> view;
+  private Snapshot<K, S, C> view;
   /** The work under way and its trouble (see {@link Pending}); null when there is none. */
   private final Pending<K, S, C> pending;
 
@@ -243,8 +243,8 @@ final class Node<K, S, C> {
    * and those after a count the node does not hold changed (abandoned builds running, leases).
    */
   Optional<Snapshot<K, S, C>> view() {
-    Optional<Snapshot<K, S, C>> v = view;
-    return v != null && current(v.get()) ? v : newView();
+    Snapshot<K, S, C> v = view;
+    return v != null && current(v) ? v.asOptional : newView();
   }
 
   /**
@@ -254,9 +254,9 @@ final class Node<K, S, C> {
    * speed).
    */
   private Optional<Snapshot<K, S, C>> newView() {
-    Optional<Snapshot<K, S, C>> v = Optional.of(snapshot());
+    Snapshot<K, S, C> v = snapshot();
     view = v;
-    return v;
+    return v.asOptional;
   }
 
   /**
@@ -264,8 +264,8 @@ final class Node<K, S, C> {
    * new one that is not kept, so a node no reader asks for holds no view (96 bytes an entry).
    */
   Snapshot<K, S, C> viewForWaiters() {
-    Optional<Snapshot<K, S, C>> v = view;
-    return v != null && current(v.get()) ? v.get() : snapshot();
+    Snapshot<K, S, C> v = view;
+    return v != null && current(v) ? v : snapshot();
   }
 
   /** Whether {@code v} still has the counts this node does not hold (running, leased, retired). */

@@ -28,6 +28,11 @@ public final class Snapshot<K, S, C> {
   private final long generation;
   private final int openLeases;
   private final int retiredClientsInUse;
+  /**
+   * This snapshot as {@code snapshot()} returns it, made with it: a node keeps its view as the
+   * snapshot, and a reader checks the view's counts and returns this without a load in between.
+   */
+  final Optional<Snapshot<K, S, C>> asOptional;
 
   Snapshot(K key, EntryState state, long desiredVersion, S desiredSpec, long servedVersion,
       S servedSpec, Throwable lastError, long nextRetryNanos, int abandonedBuildsRunning,
@@ -44,6 +49,7 @@ public final class Snapshot<K, S, C> {
     this.generation = generation;
     this.openLeases = openLeases;
     this.retiredClientsInUse = retiredClientsInUse;
+    this.asOptional = Optional.of(this);
   }
 
   /**
