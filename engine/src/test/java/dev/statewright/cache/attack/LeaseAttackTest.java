@@ -19,6 +19,7 @@ import java.util.Collections;
 import java.util.List;
 import java.util.SplittableRandom;
 import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicLong;
 import org.junit.jupiter.api.AfterEach;
@@ -193,6 +194,40 @@ class LeaseAttackTest {
   }
 
   /**
+   * The last lease on a client closes on one thread while another thread's upsert replaces that
+   * client: whichever wins, the snapshot that follows counts no retired client, and the replaced
+   * client is closed exactly once.
+   */
+  @Test
+  void theLastLeaseClosingWhileItsClientIsReplacedReleasesItOnce() throws Exception {
+    SplittableRandom random = Seeds.random("theLastLeaseClosingWhileItsClientIsReplaced");
+    await(cache.upsert("k", Spec.of(1), 1));
+    for (int round = 0; round < 300; round++) {
+      long v = round + 2;
+      int leases = 1 + random.nextInt(2);
+      List<ClientLease<Client>> open = new ArrayList<>();
+      for (int i = 0; i < leases; i++) {
+        open.add(cache.acquire("k"));
+      }
+      Client old = open.get(0).get();
+      boolean closerFirst = random.nextBoolean();
+      Workers.run(2, i -> {
+        if ((i == 0) == closerFirst) {
+          open.forEach(ClientLease::close);
+        } else {
+          await(cache.upsert("k", Spec.of(v), v));
+        }
+      });
+      var s = cache.snapshot("k").orElseThrow();
+      assertThat(s.servedVersion()).as("round %d", round).hasValue(v);
+      assertThat(s.retiredClientsInUse()).as("round %d: %s", round, s).isZero();
+      assertThat(s.openLeases()).as("round %d", round).isZero();
+      await(old.closed);
+      assertThat(old.closes.get()).as("round %d", round).isEqualTo(1);
+    }
+  }
+
+  /**
    * Readers lease and use clients while a writer replaces them and a deleter sometimes removes
    * the key: no leased client is ever closed, a lease that is not current has its stage completed,
    * and after the cache closes every client built was closed exactly once.
@@ -252,6 +287,18 @@ class LeaseAttackTest {
       }
     });
     assertThat(violations).isEmpty();
+    long last = version.incrementAndGet();
+    await(cache.upsert("k", Spec.of(last), last));
+    var quiet = cache.snapshot("k").orElseThrow();
+    assertThat(quiet.openLeases()).isZero();
+    assertThat(quiet.retiredClientsInUse()).as("every lease closed: %s", quiet).isZero();
+    Client served;
+    try (ClientLease<Client> lease = cache.acquire("k")) {
+      served = lease.get();
+    }
+    CompletableFuture.allOf(factory.built().stream().filter(c -> c != served).map(c -> c.closed)
+        .toArray(CompletableFuture[]::new)).get(Kit.WAIT.toSeconds(), TimeUnit.SECONDS);
+    assertThat(served.isClosed()).isFalse();
     cache.close();
     factory.awaitAllClosed();
     assertThat(factory.built()).allSatisfy(c -> assertThat(c.closes.get()).as("%s", c).isEqualTo(1));
