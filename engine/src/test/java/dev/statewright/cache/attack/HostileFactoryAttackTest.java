@@ -215,6 +215,42 @@ class HostileFactoryAttackTest {
     awaitAllBuiltClosed();
   }
 
+  /**
+   * Once the abandoned call has returned and given its permit to the next build, no snapshot may
+   * still count it: Snapshot.abandonedBuildsRunning counts calls that "have not returned yet".
+   */
+  @Test
+  void theNextBuildOfTheKeyNoLongerSeesTheAbandonedCallThatGaveItThePermit() throws Exception {
+    ClientCache<String, Spec, Client> cache = track(builder().maxConcurrentBuilds(1)
+        .buildTimeout(Duration.ofMillis(50)).build());
+    CountDownLatch release = new CountDownLatch(1);
+    List<Integer> seenInside = Collections.synchronizedList(new ArrayList<>());
+    AtomicReference<ClientCache<String, Spec, Client>> self = new AtomicReference<>(cache);
+    behaviour = (key, spec) -> {
+      if (spec.v() == 1) {
+        while (true) {
+          try {
+            release.await();
+            break;
+          } catch (InterruptedException abandoned) {
+            // keeps blocking
+          }
+        }
+      } else {
+        seenInside.add(self.get().snapshot(key).orElseThrow().abandonedBuildsRunning());
+      }
+      return new Client(key, spec);
+    };
+    assertThat(cache.upsert("k", Spec.of(1), 1)).failsWithin(Kit.WAIT);
+    assertThat(cache.snapshot("k").orElseThrow().abandonedBuildsRunning()).isEqualTo(1);
+    CompletableFuture<Snapshot<String, Spec, Client>> v2 = cache.upsert("k", Spec.of(2), 2);
+    release.countDown();
+    Snapshot<String, Spec, Client> served = await(v2);
+    assertThat(seenInside).as("abandoned calls counted inside the v2 build").containsOnly(0);
+    assertThat(served.abandonedBuildsRunning()).isZero();
+    assertThat(cache.snapshot("k").orElseThrow().abandonedBuildsRunning()).isZero();
+  }
+
   @Test
   void aFactoryCallingBackIntoTheCacheForItsOwnAndOtherKeys() throws Exception {
     ClientCache<String, Spec, Client> cache = track(builder().maxConcurrentBuilds(2).build());

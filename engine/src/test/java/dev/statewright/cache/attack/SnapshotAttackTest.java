@@ -230,6 +230,58 @@ class SnapshotAttackTest {
   }
 
   /**
+   * Twenty replaced clients, each held by one lease; two threads close those leases while two
+   * others snapshot: the retired count lies between 20 - (closes begun after the call) and
+   * 20 - (closes returned before it).
+   */
+  @Test
+  void concurrentSnapshotsShowARetiredCountThatWasTrueDuringTheCall() throws Exception {
+    SplittableRandom seedSource = Seeds.random("concurrentSnapshotsShowARetiredCount");
+    for (int round = 0; round < 20; round++) {
+      long base = round * 100L;
+      List<ClientLease<Client>> pinned = new ArrayList<>();
+      for (int v = 1; v <= 20; v++) {
+        await(cache.upsert("k", Spec.of(base + v), base + v));
+        pinned.add(cache.acquire("k"));
+      }
+      await(cache.upsert("k", Spec.of(base + 21), base + 21));
+      assertThat(snap("k").retiredClientsInUse()).isEqualTo(20);
+      java.util.Collections.shuffle(pinned, new java.util.Random(seedSource.nextLong()));
+      AtomicLong closesBegun = new AtomicLong();
+      AtomicLong closesReturned = new AtomicLong();
+      AtomicBoolean done = new AtomicBoolean();
+      List<String> violations = new ArrayList<>();
+      Workers.run(4, i -> {
+        if (i < 2) {
+          for (int n = i; n < pinned.size(); n += 2) {
+            closesBegun.incrementAndGet();
+            pinned.get(n).close();
+            closesReturned.incrementAndGet();
+          }
+          done.set(true);
+        } else {
+          int checks = 0;
+          while (!done.get() || checks < 200) {
+            long before = closesReturned.get();
+            Snapshot<String, Spec, Client> s = i == 2 ? snap("k") : listed("k");
+            long after = closesBegun.get();
+            if (s.retiredClientsInUse() < 20 - after || s.retiredClientsInUse() > 20 - before) {
+              record(violations, "retiredClientsInUse=" + s.retiredClientsInUse() + " outside ["
+                  + (20 - after) + ", " + (20 - before) + "]");
+            }
+            if (s.openLeases() != 0) {
+              record(violations, "openLeases=" + s.openLeases() + " on the unleased client");
+            }
+            checks++;
+          }
+        }
+      });
+      assertThat(violations).as("round %d", round).isEmpty();
+      assertThat(snap("k").retiredClientsInUse()).isZero();
+    }
+  }
+
+  /**
    * One thread upserts newer specs while others read: every snapshot pairs each spec with its own
    * version, and a lease taken between two snapshots of one generation is on that served client.
    */
@@ -278,6 +330,64 @@ class SnapshotAttackTest {
       }
     });
     assertThat(violations).isEmpty();
+  }
+
+  /**
+   * As above with a change policy that keeps the client for two changes out of three (METADATA):
+   * the served spec is the new one or one the policy judged equivalent, always paired with its
+   * version, and a lease between two snapshots of one generation gets a client built from a spec
+   * equivalent to the served one.
+   */
+  @Test
+  void servedSpecPairsWithItsVersionUnderMetadataChanges() throws Exception {
+    SplittableRandom seedSource = Seeds.random("servedSpecPairsWithItsVersionUnderMetadata");
+    long[] seeds = seedSource.longs(3).toArray();
+    ClientCache<String, Spec, Client> meta = ClientCache.builder(factory)
+        .name("attack-metadata").scheduler(scheduler)
+        .changePolicy(dev.statewright.cache.ChangePolicy.rebuildWhenChanged(Spec::secret))
+        .build();
+    try (meta) {
+      await(meta.upsert("k", spec(1), 1));
+      AtomicBoolean done = new AtomicBoolean();
+      List<String> violations = new ArrayList<>();
+      Workers.run(3, i -> {
+        SplittableRandom random = new SplittableRandom(seeds[i]);
+        if (i == 0) {
+          long v = 1;
+          for (int n = 0; n < 300; n++) {
+            v += 1 + random.nextInt(2);
+            CompletableFuture<?> f = meta.upsert("k", spec(v), v);
+            if (random.nextInt(4) == 0) {
+              await(f);
+            }
+          }
+          await(meta.upsert("k", spec(v + 1), v + 1));
+          done.set(true);
+        } else {
+          while (!done.get()) {
+            Snapshot<String, Spec, Client> s1 = i == 1 ? meta.snapshot("k").orElseThrow()
+                : meta.list().get(0);
+            check(s1, violations);
+            try (ClientLease<Client> lease = meta.acquire("k")) {
+              Snapshot<String, Spec, Client> s2 = meta.snapshot("k").orElseThrow();
+              check(s2, violations);
+              Client c = lease.get();
+              if (s1.generation() == s2.generation()
+                  && !s1.servedSpec().orElseThrow().secret().equals(c.spec.secret())) {
+                record(violations, "generation " + s1.generation() + " served "
+                    + s1.servedVersion() + " but the lease got " + c);
+              }
+            }
+          }
+        }
+      });
+      assertThat(violations).isEmpty();
+    }
+  }
+
+  /** Specs whose secret changes every third version: the other changes are METADATA. */
+  private static Spec spec(long v) {
+    return new Spec(v, "SECRET-" + (v / 3));
   }
 
   private static void check(Snapshot<String, Spec, Client> s, List<String> violations) {
