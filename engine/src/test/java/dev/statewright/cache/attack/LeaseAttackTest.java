@@ -149,6 +149,50 @@ class LeaseAttackTest {
     assertThat(client.closes.get()).isEqualTo(1);
   }
 
+  /**
+   * ClientLease.superseded(): "the holder should acquire again"; its dependents run "on the thread
+   * that replaced the client, after the replacement". A dependent that acquires again at once gets
+   * the replacement without waiting; one that throws or closes the cache breaks nothing.
+   */
+  @Test
+  void aSupersededDependentThatAcquiresAgainGetsTheReplacementAtOnce() throws Exception {
+    ClientCache<String, Spec, Client> quick = ClientCache.builder(factory)
+        .name("attack-reacquire").scheduler(scheduler).acquireTimeout(Duration.ofSeconds(5))
+        .build();
+    try (quick) {
+      await(quick.upsert("k", Spec.of(1), 1));
+      ClientLease<Client> first = quick.acquire("k");
+      CompletableFuture<Long> again = new CompletableFuture<>();
+      first.superseded().thenRun(() -> {
+        throw new IllegalStateException("a dependent that throws");
+      });
+      first.superseded().thenRun(() -> {
+        long start = System.nanoTime();
+        try (ClientLease<Client> next = quick.acquire("k")) {
+          again.complete(next.version());
+        } catch (Throwable t) {
+          again.completeExceptionally(new AssertionError("re-acquire after "
+              + Duration.ofNanos(System.nanoTime() - start), t));
+        }
+      });
+      await(quick.upsert("k", Spec.of(2), 2));
+      assertThat(await(again)).isEqualTo(2);
+      first.close();
+      ClientLease<Client> second = quick.acquire("k");
+      CompletableFuture<Void> closedFromDependent = new CompletableFuture<>();
+      second.superseded().thenRun(() -> {
+        quick.close();
+        closedFromDependent.complete(null);
+      });
+      await(quick.upsert("k", Spec.of(3), 3));
+      await(closedFromDependent);
+      assertThat(quick.list()).isEmpty();
+      second.close();
+    }
+    factory.awaitAllClosed();
+    assertThat(factory.built()).allSatisfy(c -> assertThat(c.closes.get()).isEqualTo(1));
+  }
+
   /** Threads close the same leases at once, round after round: each lease counts once. */
   @Test
   void racingClosesOfOneLeaseCountOnce() throws Exception {

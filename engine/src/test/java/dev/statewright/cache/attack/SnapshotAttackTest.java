@@ -313,6 +313,9 @@ class SnapshotAttackTest {
             Snapshot<String, Spec, Client> s2 = snap("k");
             check(s2, violations);
             Client c = lease.get();
+            if (lease.version() < s1.desiredVersion()) {
+              record(violations, "strict acquire after " + s1 + " leased v" + lease.version());
+            }
             if (c.spec.v() != lease.version()) {
               record(violations, "lease.version " + lease.version() + " on " + c);
             }
