@@ -298,30 +298,38 @@ class HostileFactoryAttackTest {
   @Test
   void aFactoryDeletingItsOwnKeyLeaksNothing() throws Exception {
     ClientCache<String, Spec, Client> cache = track(builder().build());
+    CompletableFuture<Client> made = new CompletableFuture<>();
     behaviour = (key, spec) -> {
       cache.delete(key, spec.v() + 1);
-      return new Client(key, spec);
+      Client c = new Client(key, spec);
+      made.complete(c);
+      return c;
     };
     CompletableFuture<?> f = cache.upsert("a", Spec.of(1), 1);
     assertThat(f).failsWithin(Kit.WAIT).withThrowableOfType(ExecutionException.class)
         .havingCause().isInstanceOf(NoSuchElementException.class);
     assertThat(cache.snapshot("a").orElseThrow().state()).isEqualTo(EntryState.REMOVED);
     assertThat(cache.list()).isEmpty();
-    awaitAllBuiltClosed();
-    assertThat(built).hasSize(1);
+    Client client = await(made);
+    await(client.closed);
+    assertThat(client.closes.get()).as("the late client closed once").isEqualTo(1);
   }
 
   @Test
   void aFactoryClosingTheCacheLeaksNothing() throws Exception {
     ClientCache<String, Spec, Client> cache = track(builder().build());
+    CompletableFuture<Client> made = new CompletableFuture<>();
     behaviour = (key, spec) -> {
       cache.close();
-      return new Client(key, spec);
+      Client c = new Client(key, spec);
+      made.complete(c);
+      return c;
     };
     CompletableFuture<?> f = cache.upsert("a", Spec.of(1), 1);
     assertThat(f).failsWithin(Kit.WAIT);
     assertThat(cache.list()).isEmpty();
-    awaitAllBuiltClosed();
-    assertThat(built).hasSize(1);
+    Client client = await(made);
+    await(client.closed);
+    assertThat(client.closes.get()).as("the late client closed once").isEqualTo(1);
   }
 }
