@@ -55,6 +55,41 @@ class CacheCloseRaceAttackTest {
     }
   }
 
+  /** Closing the cache while a factory call is blocked abandons it; its late client is closed. */
+  @Test
+  void closeWhileABuildIsBlockedAbandonsItAndClosesItsLateClientOnce() throws Exception {
+    CountDownLatch entered = new CountDownLatch(1);
+    CountDownLatch release = new CountDownLatch(1);
+    CompletableFuture<Client> late = new CompletableFuture<>();
+    ClientCache<String, Spec, Client> cache = ClientCache.<String, Spec, Client>builder(
+        (key, spec) -> {
+          entered.countDown();
+          while (true) {
+            try {
+              release.await();
+              break;
+            } catch (InterruptedException abandoned) {
+              // a hostile factory keeps going
+            }
+          }
+          Client c = new Client(key, spec);
+          late.complete(c);
+          return c;
+        }).scheduler(scheduler).build();
+    CompletableFuture<?> upsert = cache.upsert("k", Spec.of(1), 1);
+    assertThat(entered.await(20, TimeUnit.SECONDS)).isTrue();
+    cache.close();
+    assertThat(cache.list()).isEmpty();
+    assertThat(upsert).failsWithin(Kit.WAIT);
+    Optional<Snapshot<String, Spec, Client>> s = cache.snapshot("k");
+    s.ifPresent(snap -> assertThat(snap.abandonedBuildsRunning()).isEqualTo(1));
+    assertThat(cache.upsert("k", Spec.of(2), 2)).failsWithin(Kit.WAIT);
+    release.countDown();
+    Client c = late.get(20, TimeUnit.SECONDS);
+    c.closed.get(20, TimeUnit.SECONDS);
+    assertThat(c.closes.get()).isEqualTo(1);
+  }
+
   private void runRound(int round, SplittableRandom roundRandom) throws Exception {
     Factory factory = new Factory();
     ClientCache<String, Spec, Client> cache = ClientCache.builder(factory)

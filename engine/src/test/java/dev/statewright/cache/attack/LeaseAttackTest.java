@@ -126,6 +126,35 @@ class LeaseAttackTest {
   }
 
   @Test
+  void anInvalidatedOrReportedClientIsReplacedAndClosedOnceAfterItsLastLease() throws Exception {
+    await(cache.upsert("k", Spec.of(1), 1));
+    for (int round = 0; round < 2; round++) {
+      ClientLease<Client> lease = cache.acquire("k");
+      Client client = lease.get();
+      long generation = cache.snapshot("k").orElseThrow().generation();
+      if (round == 0) {
+        assertThat(cache.invalidate("k", new java.io.IOException("401"))).isTrue();
+      } else {
+        assertThat(lease.reportFailure(new java.io.IOException("connection refused"))).isTrue();
+      }
+      await(lease.superseded().toCompletableFuture());
+      assertThat(lease.isCurrent()).isFalse();
+      assertThat(lease.reportFailure(new java.io.IOException("late"))).isFalse();
+      var s = cache.snapshot("k").orElseThrow();
+      assertThat(s.generation()).isGreaterThan(generation);
+      assertThat(s.servedVersion()).hasValue(1);
+      assertThat(s.retiredClientsInUse()).isEqualTo(1);
+      assertThat(client.isClosed()).isFalse();
+      try (ClientLease<Client> fresh = cache.acquire("k")) {
+        assertThat(fresh.get()).isNotSameAs(client);
+      }
+      lease.close();
+      assertThat(client.closes.get()).isEqualTo(1);
+      assertThat(cache.snapshot("k").orElseThrow().retiredClientsInUse()).isZero();
+    }
+  }
+
+  @Test
   void anEqualSpecAtANewerVersionKeepsTheLeaseCurrent() throws Exception {
     await(cache.upsert("k", Spec.of(1), 1));
     ClientLease<Client> lease = cache.acquire("k");

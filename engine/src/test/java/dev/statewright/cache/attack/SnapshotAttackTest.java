@@ -298,9 +298,13 @@ class SnapshotAttackTest {
         long v = 1;
         for (int n = 0; n < 300; n++) {
           v += 1 + random.nextInt(3);
-          CompletableFuture<?> f = cache.upsert("k", Spec.of(v), v);
+          CompletableFuture<Snapshot<String, Spec, Client>> f = cache.upsert("k", Spec.of(v), v);
           if (random.nextInt(4) == 0) {
-            await(f);
+            Snapshot<String, Spec, Client> served = await(f);
+            if (served.servedVersion().getAsLong() < v
+                || snap("k").servedVersion().getAsLong() < v) {
+              record(violations, "upsert v" + v + " completed with " + served + ", then " + snap("k"));
+            }
           }
         }
         await(cache.upsert("k", Spec.of(v + 1), v + 1));
