@@ -3,6 +3,7 @@ package dev.statewright.cache;
 import dev.statewright.internal.BuildEvent;
 import dev.statewright.time.Scheduler;
 import java.time.Duration;
+import java.util.concurrent.CancellationException;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionException;
 import java.util.concurrent.TimeoutException;
@@ -30,11 +31,19 @@ final class BuildLauncher<K, S, C> {
    * whoever wins BuildRun.returnPermit, once. Nothing thrown while applying an outcome may lose the
    * permit or leave the entry REBUILDING (`ended` catches Throwable and fails the build).
    *
+   * No user callback holds a permit beyond the build timeout (DESIGN, Liveness; C8 counts calls):
+   * the timeout is armed before the callbacks told before the call (the transition to REBUILDING,
+   * onBuildStarted), and a run given up before its call gives its permit back at once; the permit
+   * of a call that returned comes back as the first effect of the update that takes the run out
+   * of the entry (`left`), before that update's callbacks (closer, listeners, the waiters'
+   * dependents), and onBuildFinished is told after it. Queued builds then start on a scheduler
+   * thread (BuildGate.release), not behind those callbacks.
+   *
    * Hand-offs from an upsert to its served client (issue 13): one for a blocking factory (the
    * call handed to a scheduler worker, which then applies the outcome and answers the waiters on
    * its own thread), none for an asynchronous one (the outcome is applied on whichever thread
-   * completes its stage). The build timeout is armed after that hand-off and cancelled after the
-   * outcome is applied, so neither the worker's start nor the waiters wait on the timer's queue.
+   * completes its stage). The timeout is cancelled after the outcome is applied, so the waiters
+   * do not wait on the timer's queue.
    *
    * Transitions: those of BuildRun (its state word) and, for the entry, BUILD_STARTED ->
    * BUILD_SUCCEEDED | BUILD_SUPERSEDED | BUILD_FAILED, applied by Node's methods.
@@ -67,7 +76,7 @@ final class BuildLauncher<K, S, C> {
     this.user = user;
     this.table = table;
     this.clients = new ServedClients<>(scheduler, leaseWarning, user, table);
-    this.gate = new BuildGate(maxConcurrentBuilds, this::tryStart);
+    this.gate = new BuildGate(maxConcurrentBuilds, this::tryStart, scheduler::execute);
   }
 
   // ---------------------------------------------------------------- the gate
@@ -97,32 +106,35 @@ final class BuildLauncher<K, S, C> {
 
   // ---------------------------------------------------------------- launching
 
-  /** The effects of a node that holds a new {@code run}: call the factory. */
-  void launch(Entry<K, S, C> entry, BuildRun<S> run) {
-    if (!run.beginLaunch()) {
-      return; // abandoned before it started: whoever abandoned it gave the permit back
-    }
-    user.tell(l -> l.onBuildStarted(entry.key, run.version));
-    BuildEvent jfr = new BuildEvent();
-    jfr.begin();
-    if (blockingFactory == null) {
-      armTimeout(entry, run); // an asynchronous factory is called right here: timed from before
-    }
-    CompletableFuture<C> stage = call(entry.key, run);
-    run.launched(blockingFactory == null ? stage : null); // a blocking call is interrupted instead
-    stage.whenComplete((client, error) -> ended(entry, run, jfr, client, error));
-    if (blockingFactory != null) {
-      // after the hand-off, and after the outcome's callback is in place, so the worker neither
-      // waits for the timer's queue nor, should its build end first, for this thread to arm it
-      armTimeout(entry, run);
-    }
-  }
-
-  /** Arms the build timeout of {@code run}; cancelled at once if the run ended or was given up. */
-  private void armTimeout(Entry<K, S, C> entry, BuildRun<S> run) {
+  /**
+   * The first effect of a node that holds a new {@code run}, before its transition is reported:
+   * arms the build timeout, so that what the callbacks before the call (the transition to
+   * REBUILDING, {@code onBuildStarted}) spend blocking counts against it, as the call's own time
+   * does; a timeout before the call gives the permit back at once.
+   */
+  void armTimeout(Entry<K, S, C> entry, BuildRun<S> run) {
     if (!buildTimeout.isZero()) {
       run.timeout(scheduler.schedule(() -> timedOut(entry, run), buildTimeout));
     }
+  }
+
+  /** The effects of a node that holds a new {@code run}: call the factory. */
+  void launch(Entry<K, S, C> entry, BuildRun<S> run) {
+    if (run.isAbandoned()) {
+      return; // abandoned before it started: whoever abandoned it gave the permit back
+    }
+    user.tell(l -> l.onBuildStarted(entry.key, run.version));
+    if (!run.beginLaunch()) { // abandoned while the listener ran (timed out, superseded, ...)
+      user.tell(l -> l.onBuildFinished(entry.key, run.version,
+          scheduler.nanoTime() - run.startNanos, new CancellationException("the build of '"
+              + entry.key + "' at version " + run.version + " was given up before its call")));
+      return;
+    }
+    BuildEvent jfr = new BuildEvent();
+    jfr.begin();
+    CompletableFuture<C> stage = call(entry.key, run);
+    run.launched(blockingFactory == null ? stage : null); // a blocking call is interrupted instead
+    stage.whenComplete((client, error) -> ended(entry, run, jfr, client, error));
   }
 
   /** Gives {@code run} up; its permit comes back now if the factory was never called. */
@@ -172,27 +184,33 @@ final class BuildLauncher<K, S, C> {
    * The build's call ended; nothing thrown here may lose its permit or leave it REBUILDING. Its
    * timeout is cancelled after the outcome is applied, so its waiters are answered without first
    * going through the timer's queue. A timeout that fires meanwhile races the outcome's update as
-   * it raced the cancel before: the first update wins, the other finds the run gone.
+   * it raced the cancel before: the first update wins, the other finds the run gone. The listener
+   * hears of it last, once the permit is back and the timeout cancelled, so a listener that blocks
+   * holds no permit and its time is not counted against the build.
    */
   private void ended(Entry<K, S, C> entry, BuildRun<S> run, BuildEvent jfr, C built,
       Throwable failure) {
     run.ended();
+    long nanos = scheduler.nanoTime() - run.startNanos;
+    Throwable error = failure instanceof CompletionException ? failure.getCause() : failure;
+    if (error == null && built == null) {
+      error = new NullPointerException("factory returned null for '" + entry.key
+          + "' at version " + run.version);
+    }
     try {
-      applyOutcome(entry, run, jfr, built, failure);
+      applyOutcome(entry, run, jfr, built, error);
     } finally {
       run.cancelTimeout();
     }
+    Throwable outcome = error;
+    user.tell(l -> l.onBuildFinished(entry.key, run.version, nanos, outcome));
   }
 
   private void applyOutcome(Entry<K, S, C> entry, BuildRun<S> run, BuildEvent jfr, C built,
       Throwable failure) {
     try {
-      C client = built;
-      Throwable error = failure instanceof CompletionException ? failure.getCause() : failure;
-      if (error == null && client == null) {
-        error = new NullPointerException("factory returned null for '" + entry.key
-            + "' at version " + run.version);
-      }
+      C client = failure == null ? built : null;
+      Throwable error = failure;
       long[] term = null;
       if (error == null) {
         try {
@@ -203,10 +221,7 @@ final class BuildLauncher<K, S, C> {
           error = noLifetime;
         }
       }
-      long nanos = scheduler.nanoTime() - run.startNanos;
       recordBuild(jfr, entry.key, run.version, error);
-      Throwable outcome = error;
-      user.tell(l -> l.onBuildFinished(entry.key, run.version, nanos, outcome));
       apply(entry, run, client, error, term);
     } catch (Throwable t) {
       user.log(System.Logger.Level.ERROR, "finishing the build of '" + entry.key + "' failed", t);
@@ -225,12 +240,8 @@ final class BuildLauncher<K, S, C> {
         : error == null ? succeeded(entry, n, run, client, term) : failed(n, run, error));
     if (!u.changed()) { // deleted, closed or timed out meanwhile
       user.discard(client);
-      returnPermit(run);
-    } else if (u.next().build() != null) {
-      run.returnPermit(); // superseded: the permit passes to the next build
-    } else {
-      returnPermit(run);
     }
+    returnPermit(run); // a no-op if the update's effects gave it back or passed it on (left)
   }
 
   private Node<K, S, C> succeeded(Entry<K, S, C> entry, Node<K, S, C> n, BuildRun<S> run,
@@ -270,6 +281,27 @@ final class BuildLauncher<K, S, C> {
         Duration.ofNanos(Math.max(0, due - scheduler.nanoTime())));
   }
 
+  /**
+   * The first effect of an update that took {@code left} out of the entry (for {@code now}, which
+   * may be null): once its call has returned, its permit comes back now, before the update's
+   * callbacks run (C8 counts calls, not callbacks), or passes to {@code now}, a build of the same
+   * key that the outcome's update started with it (BUILD_SUPERSEDED).
+   */
+  void left(BuildRun<S> left, BuildRun<S> now) {
+    if (left == null || left == now || !left.hasEnded()) {
+      return;
+    }
+    if (now != null) {
+      left.returnPermit(); // passes on
+    } else {
+      returnPermit(left);
+    }
+  }
+
+  /**
+   * Gives the permit of {@code run} back, once; queued builds start on a scheduler thread, so no
+   * other key's start (its listener, an asynchronous factory) runs behind this thread's callbacks.
+   */
   private void returnPermit(BuildRun<S> run) {
     if (run.returnPermit()) {
       gate.release();

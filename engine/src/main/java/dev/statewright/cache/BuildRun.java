@@ -181,6 +181,11 @@ final class BuildRun<S> {
     }
   }
 
+  /** Whether the entry gave the build up. */
+  boolean isAbandoned() {
+    return (state() & ABANDONED) != 0;
+  }
+
   /** Whether the call's stage has completed. */
   boolean hasEnded() {
     return (state() & PHASE) == ENDED;

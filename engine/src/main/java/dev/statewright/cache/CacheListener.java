@@ -8,6 +8,10 @@ import java.util.List;
  * them, after the entry's state word changed and outside any lock. Every method defaults to doing
  * nothing; a listener that throws is logged and otherwise ignored.
  *
+ * <p>A listener that blocks delays no other key's build: what is told before a build's factory
+ * call (the transition to REBUILDING, {@link #onBuildStarted}) counts against the build timeout,
+ * as the call itself does, and everything else is told after the build's bulkhead permit is back.
+ *
  * <p>Transitions of one key made on different threads may be reported in a different order than
  * they were made (a listener runs after the CAS, not under a lock); each carries its from and to
  * states, and {@link ClientCache#snapshot} always shows the current one.
@@ -33,7 +37,8 @@ public interface CacheListener<K> {
   default void onBuildStarted(K key, long version) { }
 
   /**
-   * The factory returned or failed; {@code error} is null on success.
+   * The factory returned or failed; {@code error} is null on success. Told once the outcome is
+   * applied and the build's permit is back.
    *
    * @param key the key built
    * @param version the version of the spec the build was for

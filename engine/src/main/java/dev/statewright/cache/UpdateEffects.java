@@ -64,7 +64,13 @@ final class UpdateEffects<K, S, C> {
   void afterUpdate(Entry<K, S, C> entry, Node<K, S, C> prev, Node<K, S, C> next,
       List<Waiter<K, S, C>> settled, boolean reborn) {
     K key = entry.key;
-    if (next.isLive() && (prev == null || !prev.isLive())) { // first: user code may remove it
+    if (prev != null) { // before any user code: a build whose call returned holds no permit
+      launcher.left(prev.build(), next.build());
+    }
+    if (next.build() != null && (prev == null || next.build() != prev.build())) {
+      launcher.armTimeout(entry, next.build()); // before the transition's listener
+    }
+    if (next.isLive() && (prev == null || !prev.isLive())) { // user code may remove it
       index.add(key, next.dependencies);
     } else if (next.isLive() && prev.dependencies != next.dependencies) {
       index.changed(key, prev.dependencies, next.dependencies);

@@ -16,16 +16,16 @@ import org.junit.jupiter.api.Test;
 /**
  * Issue 13, freshness for isolated updates: what lies between an {@code upsert} and the served
  * client. A blocking build is handed to a worker once ({@code execute}); the build timeout is
- * armed after that hand-off and cancelled after the outcome is served, so neither the worker's
- * start nor the upsert's future waits for the timer's queue. The timeout itself still holds
- * (BuildTimeoutTest), and every timer armed is cancelled, even one armed after its build was
- * given up.
+ * armed before that hand-off, so that it also bounds the callbacks told before the call (the
+ * transition to REBUILDING, {@code onBuildStarted}), and cancelled after the outcome is served,
+ * so the upsert's future does not wait for the timer's queue. The timeout itself holds
+ * (BuildTimeoutTest), and every timer armed is cancelled.
  */
 class BuildHandOffTest {
   private static final Duration TIMEOUT = Duration.ofSeconds(77);
 
   @Test
-  void anUpsertHandsItsBuildOverBeforeArmingTheTimeoutAndIsServedBeforeTheTimeoutIsCancelled() {
+  void anUpsertArmsTheTimeoutHandsItsBuildOverAndIsServedBeforeTheTimeoutIsCancelled() {
     List<String> seen = Collections.synchronizedList(new ArrayList<>());
     Recording scheduler = new Recording(new ManualScheduler(), seen);
     ClientFactory<String, Long, Long> factory = (key, spec) -> {
@@ -41,19 +41,19 @@ class BuildHandOffTest {
         served.thenRun(() -> seen.add("served"));
 
         assertThat(seen).as("on the caller's thread, up to the upsert's return")
-            .containsExactly("execute", "arm timeout");
+            .containsExactly("arm timeout", "execute");
         scheduler.inner.runAll(); // the worker
 
         assertThat(seen).as("version %d, from upsert to served", version)
-            .containsExactly("execute", "arm timeout", "build", "served", "cancel timeout");
+            .containsExactly("arm timeout", "execute", "build", "served", "cancel timeout");
       }
     }
   }
 
   @Test
-  void aTimeoutArmedAfterItsBuildEndedIsCancelledAtOnce() {
-    // execute runs the build on the caller's thread: the outcome is served before the launcher
-    // arms the timeout, as on a worker that finishes before the launching thread gets that far
+  void aBuildServedOnTheCallersThreadCancelsItsTimeout() {
+    // execute runs the build on the caller's thread: the outcome is served before the upsert
+    // returns, and the timeout armed before the hand-off is cancelled by then
     List<String> seen = Collections.synchronizedList(new ArrayList<>());
     Recording scheduler = inline(seen);
     ClientFactory<String, Long, Long> factory = (key, spec) -> {
@@ -65,7 +65,7 @@ class BuildHandOffTest {
       CompletableFuture<Snapshot<String, Long, Long>> served = cache.upsert("redis", 1L, 1);
 
       assertThat(served).as("served before upsert returned").isCompleted();
-      assertThat(seen).containsExactly("execute", "build", "arm timeout", "cancel timeout");
+      assertThat(seen).containsExactly("arm timeout", "execute", "build", "cancel timeout");
       assertThat(scheduler.armed).as("timeouts armed and not cancelled").isZero();
     }
   }

@@ -159,8 +159,6 @@ class CallbackReentryAttackTest {
    * (a factory that returns at once) is recorded as failed with a TimeoutException
    * ("Snapshot[a, STALE, desired=v1, nothing served, lastError=TimeoutException]").
    */
-  @Disabled("bug: a blocking listener or closer of one key holds its build's bulkhead permit and "
-      + "stalls every other key")
   @ParameterizedTest
   @EnumSource(Hook.class)
   void aBlockingCallbackOfOneKeyDoesNotStallAnotherKey(Hook hook) throws Exception {
