@@ -46,7 +46,11 @@ public interface Scheduler {
   }
 
   /**
-   * Runs {@code task} soon, on some thread of this scheduler.
+   * Runs {@code task} soon, on some thread of this scheduler. A scheduler that runs it on the
+   * calling thread (a caller-runs executor) is allowed, but then a cache's blocking factory runs
+   * inside the call that started its build: builds it starts for other keys wait until it returns
+   * (the cache starts builds in a loop, never nested), so a factory that waits for another key's
+   * build waits for itself until its acquire timeout. Use a pool for such factories.
    *
    * @param task the work to run; it may block
    */

@@ -145,19 +145,12 @@ class CallbackReentryAttackTest {
   }
 
   /**
-   * BUG (reported, not fixed here): with {@code maxConcurrentBuilds(1)}, a listener or closer of
-   * key "a" that blocks keeps a's bulkhead permit for as long as it blocks, so key "b" is never
-   * built meanwhile ({@code footprint().permitsAvailable() == 0}; seen for every hook below, even
-   * after "a" is CURRENT and its factory has returned, and {@code buildTimeout(100ms)} does not
-   * end it). Broken promise, DESIGN Liveness: "Nothing a factory, closer, listener, source, change
-   * policy or caller does — block, ... — stalls another key ... Every user callback runs after the
-   * engine's own state change is complete, isolated from the engine"; C8 counts "factory calls"
-   * only; CacheListener: "after the entry's state word changed and outside any lock". The closer
-   * case is the likeliest in the field: a client whose close() drains connections blocks the
-   * worker that replaced it while that worker still holds the build's permit. Seen with
-   * ON_BUILD_FINISHED besides: the listener's blocking counts against buildTimeout, so a's build
-   * (a factory that returns at once) is recorded as failed with a TimeoutException
-   * ("Snapshot[a, STALE, desired=v1, nothing served, lastError=TimeoutException]").
+   * With {@code maxConcurrentBuilds(1)}, a listener or closer of key "a" that blocks must not keep
+   * the one permit from key "b" (DESIGN, Liveness: nothing a closer or listener does "stalls
+   * another key"; C8 counts factory calls only). Failed for every hook before the fix: the permit
+   * came back only after the outcome's callbacks (closer, onClientReleased), onBuildFinished was
+   * told while it was held (and its time failed the build as a timeout), and the callbacks before
+   * the call (transition to REBUILDING, onBuildStarted) were not bounded by the build timeout.
    */
   @ParameterizedTest
   @EnumSource(Hook.class)

