@@ -9,6 +9,7 @@ import java.util.ArrayList;
 import java.util.Collections;
 import java.util.List;
 import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.TimeoutException;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.AtomicReference;
 import org.junit.jupiter.api.Test;
@@ -91,6 +92,69 @@ class BuildHandOffTest {
       assertThat(seen).as("the timeout was armed, and cancelled").contains("arm timeout")
           .endsWith("cancel timeout");
       assertThat(scheduler.armed).as("timeouts armed and not cancelled").isZero();
+    }
+  }
+
+  @Test
+  void aRunArmsOneTimeoutHoweverManyUpdatesComeWhileItRuns() {
+    List<String> seen = Collections.synchronizedList(new ArrayList<>());
+    Recording scheduler = new Recording(new ManualScheduler(), seen);
+    List<CompletableFuture<Long>> calls = new ArrayList<>();
+    AsyncClientFactory<String, Long, Long> factory = (key, spec) -> {
+      CompletableFuture<Long> call = new CompletableFuture<>();
+      calls.add(call);
+      return call;
+    };
+    try (ClientCache<String, Long, Long> cache = ClientCache.asyncBuilder(factory)
+        .scheduler(scheduler).buildTimeout(TIMEOUT).build()) {
+      cache.upsert("redis", 1L, 1);
+      cache.upsert("redis", 2L, 2); // both while the first call runs: the run keeps its timer
+      cache.upsert("redis", 3L, 3);
+      assertThat(scheduler.armed).as("one timer for the one run").isEqualTo(1);
+
+      calls.get(0).complete(1L); // served, and the newest spec's build starts with the permit
+      calls.get(1).complete(3L);
+
+      assertThat(calls).hasSize(2);
+      assertThat(cache.snapshot("redis").orElseThrow().servedVersion()).hasValue(3);
+      assertThat(scheduler.armed).as("timeouts armed and not cancelled").isZero();
+    }
+  }
+
+  @Test
+  void aRunGivenUpWhileOnBuildStartedRunsIsReportedFinishedAndNeverCalled() {
+    ManualScheduler scheduler = new ManualScheduler();
+    List<String> heard = new ArrayList<>();
+    AtomicInteger calls = new AtomicInteger();
+    ClientFactory<String, Long, Long> factory = (key, spec) -> {
+      calls.incrementAndGet();
+      return spec;
+    };
+    try (ClientCache<String, Long, Long> cache = ClientCache.builder(factory).scheduler(scheduler)
+        .listener(new CacheListener<>() {
+          @Override
+          public void onBuildStarted(String key, long version) {
+            heard.add("started v" + version);
+            if (heard.size() == 1) {
+              scheduler.advance(TIMEOUT); // as a listener blocking past the build timeout
+            }
+          }
+
+          @Override
+          public void onBuildFinished(String key, long version, long nanos, Throwable error) {
+            heard.add("finished v" + version + " after " + Duration.ofNanos(nanos).toSeconds()
+                + "s: " + error.getClass().getSimpleName());
+          }
+        }).buildTimeout(TIMEOUT).backoff(Backoff.fixed(Duration.ofMinutes(5))).build()) {
+      cache.upsert("redis", 1L, 1);
+
+      assertThat(heard).containsExactly("started v1", "finished v1 after 77s: "
+          + "CancellationException");
+      assertThat(calls).as("the factory was never called").hasValue(0);
+      assertThat(cache.snapshot("redis").orElseThrow().lastError()).hasValueSatisfying(
+          e -> assertThat(e).isInstanceOf(TimeoutException.class));
+      assertThat(cache.footprint().permitsAvailable()).as("the permit came back")
+          .isEqualTo(16);
     }
   }
 
