@@ -15,7 +15,7 @@ import org.openjdk.jmh.runner.options.OptionsBuilder;
  *
  * <pre>
  * java -cp benchmarks/target/benchmarks.jar dev.statewright.benchmarks.Bench quick   # 1 fork each
- * java -cp benchmarks/target/benchmarks.jar dev.statewright.benchmarks.Bench full    # 3 forks, 33.5 minutes here
+ * java -cp benchmarks/target/benchmarks.jar dev.statewright.benchmarks.Bench full    # 3 forks, 36 minutes here
  * </pre>
  */
 public final class Bench {
