@@ -2,7 +2,6 @@ package dev.statewright.cache;
 
 import java.util.Queue;
 import java.util.concurrent.ConcurrentLinkedQueue;
-import java.util.concurrent.Executor;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.function.Predicate;
 
@@ -50,19 +49,13 @@ final class BuildGate {
   private final AtomicInteger permits;
   private final Queue<Entry<?, ?, ?>> waiting = new ConcurrentLinkedQueue<>();
   private final Predicate<Entry<?, ?, ?>> start;
-  /** Where a drain after {@link #release} runs. */
-  private final Executor drains;
   /** This thread's drain mark for this gate; a thread draining another cache's gate is IDLE here. */
   private final ThreadLocal<int[]> mark = ThreadLocal.withInitial(() -> new int[] {IDLE});
 
-  /**
-   * {@code start} tries to start a build and says whether it took the permit; {@code drains} runs
-   * the drain after a permit comes back.
-   */
-  BuildGate(int permits, Predicate<Entry<?, ?, ?>> start, Executor drains) {
+  /** {@code start} tries to start a build and says whether it took the permit. */
+  BuildGate(int permits, Predicate<Entry<?, ?, ?>> start) {
     this.permits = new AtomicInteger(permits);
     this.start = start;
-    this.drains = drains;
   }
 
   void request(Entry<?, ?, ?> entry) {
@@ -70,20 +63,9 @@ final class BuildGate {
     drain();
   }
 
-  /**
-   * A permit comes back. A thread draining already goes round again, after the start it is in;
-   * any other thread is applying an update whose callbacks are still to run, so entries waiting
-   * for a permit start on the drain executor: no other key's start waits behind those callbacks,
-   * nor they behind it.
-   */
   void release() {
     permits.incrementAndGet();
-    int[] mine = mark.get();
-    if (mine[0] != IDLE) {
-      mine[0] = AGAIN;
-    } else if (!waiting.isEmpty()) {
-      drains.execute(this::drain);
-    }
+    drain();
   }
 
   /** Permits not held by a build; for the cache's footprint, which monitors read. */

@@ -36,8 +36,9 @@ final class BuildLauncher<K, S, C> {
    * onBuildStarted), and a run given up before its call gives its permit back at once; the permit
    * of a call that returned comes back as the first effect of the update that takes the run out
    * of the entry (`left`), before that update's callbacks (closer, listeners, the waiters'
-   * dependents), and onBuildFinished is told after it. Queued builds then start on a scheduler
-   * thread (BuildGate.release), not behind those callbacks.
+   * dependents), and onBuildFinished is told after it. A queued build the permit lets start
+   * starts there and then, before those callbacks (BuildGate drains on the releasing thread);
+   * what its own callbacks before its call spend is bounded for the permit by its build timeout.
    *
    * Hand-offs from an upsert to its served client (issue 13): one for a blocking factory (the
    * call handed to a scheduler worker, which then applies the outcome and answers the waiters on
@@ -76,7 +77,7 @@ final class BuildLauncher<K, S, C> {
     this.user = user;
     this.table = table;
     this.clients = new ServedClients<>(scheduler, leaseWarning, user, table);
-    this.gate = new BuildGate(maxConcurrentBuilds, this::tryStart, scheduler::execute);
+    this.gate = new BuildGate(maxConcurrentBuilds, this::tryStart);
   }
 
   // ---------------------------------------------------------------- the gate
@@ -298,10 +299,7 @@ final class BuildLauncher<K, S, C> {
     }
   }
 
-  /**
-   * Gives the permit of {@code run} back, once; queued builds start on a scheduler thread, so no
-   * other key's start (its listener, an asynchronous factory) runs behind this thread's callbacks.
-   */
+  /** Gives the permit of {@code run} back, once; the gate starts queued builds with it. */
   private void returnPermit(BuildRun<S> run) {
     if (run.returnPermit()) {
       gate.release();

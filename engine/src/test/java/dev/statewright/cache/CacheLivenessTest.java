@@ -99,7 +99,6 @@ class CacheLivenessTest {
       assertThat(state(cache, "key-0")).isEqualTo(EntryState.STALE);
 
       first.get(0).complete(new Client("first", V1, 1)); // the one permit comes back
-      scheduler.runAll(); // the queued builds start on the scheduler, not on the completing thread
 
       assertThat(cache.list()).filteredOn(s -> s.key().startsWith("key-"))
           .hasSize(3000).allSatisfy(s -> assertThat(s.state()).isEqualTo(EntryState.CURRENT));
@@ -131,7 +130,6 @@ class CacheLivenessTest {
       assertThat(calls).hasSize(16);
 
       held.forEach(f -> f.complete(new Client("held", V1, 1)));
-      scheduler.runAll(); // the queued builds start on the scheduler
 
       assertThat(calls).hasSize(3016);
       assertThat(permits(cache)).isEqualTo(16);

@@ -101,7 +101,6 @@ class ClientCacheEdgesTest {
     cache.delete("gone", 2);
 
     pending.get(0).complete(new Client("holder", V1, 1));
-    scheduler.runAll(); // the queued builds start on the scheduler
 
     assertThat(pending).hasSize(2);
     assertThat(snapshot("next").state()).isEqualTo(EntryState.REBUILDING);

@@ -40,7 +40,14 @@ class ClientCacheTest {
   private ClientCache<String, Repo, Client> cache = builder().build();
 
   private ClientCacheBuilder<String, Repo, Client> builder() {
-    return ClientCache.builder(factory)
+    ClientFactory<String, Repo, Client> counted = (key, spec) -> {
+      try {
+        return factory.build(key, spec);
+      } finally {
+        buildsRunning.decrementAndGet(); // the call returned: its permit is no longer a build's (C8)
+      }
+    };
+    return ClientCache.builder(counted)
         .name("repositories")
         .scheduler(scheduler)
         .backoff(Backoff.exponential(Duration.ofSeconds(1), Duration.ofSeconds(60)))
@@ -56,10 +63,6 @@ class ClientCacheTest {
             maxBuildsRunning.accumulateAndGet(buildsRunning.incrementAndGet(), Math::max);
           }
 
-          @Override
-          public void onBuildFinished(String key, long version, long nanos, Throwable error) {
-            buildsRunning.decrementAndGet();
-          }
         });
   }
 
