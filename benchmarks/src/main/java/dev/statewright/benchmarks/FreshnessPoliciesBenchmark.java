@@ -101,9 +101,10 @@ public class FreshnessPoliciesBenchmark {
      */
     long[] detections(long buildsBefore, long firstSpec, long[] changedAt) {
       long[] detection = new long[changedAt.length];
+      long end = builds.get();
       for (int i = 0; i < changedAt.length; i++) {
         long first = Long.MAX_VALUE;
-        for (long b = Math.max(buildsBefore, builds.get() - BUILDS_KEPT); b < builds.get(); b++) {
+        for (long b = Math.max(buildsBefore, end - BUILDS_KEPT); b < end; b++) {
           int slot = (int) (b % BUILDS_KEPT);
           if (builtSpec[slot] >= firstSpec + i && buildStartedAt[slot] - changedAt[i] >= 0) {
             first = Math.min(first, buildStartedAt[slot] - changedAt[i]);

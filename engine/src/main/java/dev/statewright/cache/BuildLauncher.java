@@ -210,7 +210,7 @@ final class BuildLauncher<K, S, C> {
   private void applyOutcome(Entry<K, S, C> entry, BuildRun<S> run, BuildEvent jfr, C built,
       Throwable failure) {
     try {
-      C client = failure == null ? built : null;
+      C client = built; // null whenever failure is not
       Throwable error = failure;
       long[] term = null;
       if (error == null) {

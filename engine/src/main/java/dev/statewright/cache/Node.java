@@ -84,8 +84,8 @@ final class Node<K, S, C> {
   final KeyCounts<K> counts;
   /**
    * Built on first use. Racy but benign, like {@code String.hash}: every thread builds an equal
-   * value, and {@code Snapshot} (with its {@code Optional}) is immutable with final fields, so a view
-   * read without synchronisation is complete.
+   * value, and {@code Snapshot} (with its {@code Optional}) is immutable with final fields, so a
+   * view read without synchronisation is complete.
    */
   private Snapshot<K, S, C> view;
   /** The work under way and its trouble (see {@link Pending}); null when there is none. */

@@ -8,10 +8,12 @@ import java.util.List;
 
 /**
  * The effects of one update, run exactly once by the thread whose CAS installed the new node, and
- * derived only from the two nodes: announcing the transition, retiring a replaced client,
- * abandoning a build no longer held, launching or queueing a build, scheduling a retry, arming a
- * new client's refresh and expiry timers and running a reconfigurer (ClientRenewal), answering
- * waiters, keeping the dependency index, purging a tombstone later and telling dependents.
+ * derived only from the two nodes: giving back the permit of a build whose call returned and arming
+ * a new build's timeout (both before any user code), announcing the transition, retiring a replaced
+ * client, abandoning a build no longer held, launching or queueing a build, scheduling a retry,
+ * arming a new client's refresh and expiry timers and running a reconfigurer (ClientRenewal),
+ * answering waiters, keeping the dependency index, purging a tombstone later and telling
+ * dependents.
  *
  * @param <K> the key type
  * @param <S> the spec type
