@@ -33,15 +33,14 @@ public final class Lifecycle<S extends Enum<S>, E extends Enum<E>> {
   private final S initial;
   private final EnumSet<S> terminal;
   private final Map<S, Map<E, S>> table;
-  /** Every state, by ordinal. */
-  private final S[] states;
-  /** The number of events: the stride of {@link #next}. */
-  private final int events;
   /**
-   * next[state.ordinal() * events + event.ordinal()]: the target's ordinal, or {@link #REFUSED};
-   * the same table as a flat array of ints, for the hot path.
+   * The hot path's table. A state's row is its ordinal times the number of events (at least one),
+   * so that a row plus an event's ordinal indexes it with no multiplication: next[row + event] is
+   * the target's row, or {@link #REFUSED}; byRow[row] is the state of that row (null between rows).
    */
+  private final int stride;
   private final int[] next;
+  private final S[] byRow;
   private final List<Transition<S, E>> transitions;
 
   private Lifecycle(Builder<S, E> builder) {
@@ -55,12 +54,14 @@ public final class Lifecycle<S extends Enum<S>, E extends Enum<E>> {
     }
     byState.replaceAll((state, exits) -> Collections.unmodifiableMap(exits));
     this.table = Collections.unmodifiableMap(byState);
-    this.states = builder.stateType.getEnumConstants();
-    this.events = builder.eventType.getEnumConstants().length;
-    this.next = new int[states.length * events];
+    S[] states = builder.stateType.getEnumConstants();
+    this.stride = Math.max(1, builder.eventType.getEnumConstants().length);
+    this.next = new int[states.length * stride];
     Arrays.fill(next, REFUSED);
-    transitions.forEach(t -> next[t.from().ordinal() * events + t.event().ordinal()] =
-        t.to().ordinal());
+    transitions.forEach(t -> next[row(t.from()) + t.event().ordinal()] = row(t.to()));
+    this.byRow = Arrays.copyOf(states, next.length);
+    Arrays.fill(byRow, null);
+    Arrays.stream(states).forEach(s -> byRow[row(s)] = s);
   }
 
   /**
@@ -127,8 +128,8 @@ public final class Lifecycle<S extends Enum<S>, E extends Enum<E>> {
    * @return the target state; empty if {@code event} is not permitted in {@code state}
    */
   public Optional<S> next(S state, E event) {
-    int to = target(state.ordinal(), event.ordinal());
-    return to == REFUSED ? Optional.empty() : Optional.of(states[to]);
+    int to = next[row(state) + event.ordinal()];
+    return to == REFUSED ? Optional.empty() : Optional.of(byRow[to]);
   }
 
   /**
@@ -152,11 +153,11 @@ public final class Lifecycle<S extends Enum<S>, E extends Enum<E>> {
    * @throws IllegalTransitionException naming {@code key} if the event is not permitted there
    */
   public S step(Object key, S state, E event) {
-    int to = target(state.ordinal(), event.ordinal());
+    int to = next[row(state) + event.ordinal()];
     if (to == REFUSED) {
       throw refused(key, state, event);
     }
-    return states[to];
+    return byRow[to];
   }
 
   /**
@@ -202,14 +203,19 @@ public final class Lifecycle<S extends Enum<S>, E extends Enum<E>> {
     return out.toString();
   }
 
-  /** The ordinal of the state {@code event} leads to from {@code state}, or {@link #REFUSED}. */
-  int target(int state, int event) {
-    return next[state * events + event];
+  /** The row of {@code state} in the hot path's table. */
+  int row(S state) {
+    return state.ordinal() * stride;
   }
 
-  /** The state of ordinal {@code ordinal}. */
-  S state(int ordinal) {
-    return states[ordinal];
+  /** The hot path's table of targets: next[row + event] is the target's row, or REFUSED. */
+  int[] next() {
+    return next;
+  }
+
+  /** The hot path's states: byRow[row] is the state of that row. */
+  S[] byRow() {
+    return byRow;
   }
 
   IllegalTransitionException refused(Object key, S state, E event) {

@@ -16,8 +16,9 @@ import java.util.Objects;
  */
 public final class StateMachine<S extends Enum<S>, E extends Enum<E>> {
   /*
-   * Overview: the whole state is one volatile int, the ordinal of an enum constant; the
-   * lifecycle's flat table maps (state, event) ordinals to the target's.
+   * Overview: the whole state is one volatile int, the state's row in the lifecycle's flat table
+   * (its ordinal times the number of events); that row plus an event's ordinal indexes the
+   * target's row, with no multiplication on the way to the CAS.
    *
    * Concurrency: a transition reads the state, asks the lifecycle where the event leads, and CASes
    * the word; a lost race re-reads and tries again, so every event is applied to the state it was
@@ -38,29 +39,34 @@ public final class StateMachine<S extends Enum<S>, E extends Enum<E>> {
    * Ordering of this file: fields, queries, transitions, helpers.
    */
   private static final System.Logger LOG = System.getLogger(StateMachine.class.getName());
-  private static final VarHandle ORDINAL;
+  private static final VarHandle ROW;
 
   static {
     try {
-      ORDINAL = MethodHandles.lookup().findVarHandle(StateMachine.class, "ordinal", int.class);
+      ROW = MethodHandles.lookup().findVarHandle(StateMachine.class, "row", int.class);
     } catch (ReflectiveOperationException e) {
       throw new ExceptionInInitializerError(e);
     }
   }
 
   private final Lifecycle<S, E> lifecycle;
+  /** The lifecycle's hot-path table and states by row, held here to save a load per transition. */
+  private final int[] next;
+  private final S[] byRow;
   private final Object key;
   /** Null when nobody listens, so the hot path skips the Transition it would be told. */
   private final TransitionListener<S, E> listener;
-  /** The state's ordinal: an int word, so a transition is an int CAS (no GC barrier). */
-  @SuppressWarnings("unused") // accessed through ORDINAL
-  private volatile int ordinal;
+  /** The state's row: an int word, so a transition is an int CAS (no GC barrier). */
+  @SuppressWarnings("unused") // accessed through ROW
+  private volatile int row;
 
   StateMachine(Lifecycle<S, E> lifecycle, Object key, TransitionListener<S, E> listener) {
     this.lifecycle = lifecycle;
+    this.next = lifecycle.next();
+    this.byRow = lifecycle.byRow();
     this.key = Objects.requireNonNull(key, "key");
     this.listener = listener; // null: nobody listens (Lifecycle.newMachine(key))
-    this.ordinal = lifecycle.initial().ordinal();
+    this.row = lifecycle.row(lifecycle.initial());
   }
 
   /**
@@ -69,7 +75,7 @@ public final class StateMachine<S extends Enum<S>, E extends Enum<E>> {
    * @return the state after the last transition made, as a volatile read
    */
   public S state() {
-    return lifecycle.state(ordinal);
+    return byRow[row];
   }
 
   /**
@@ -100,12 +106,12 @@ public final class StateMachine<S extends Enum<S>, E extends Enum<E>> {
   public S fire(E event) {
     int e = Objects.requireNonNull(event, "event").ordinal();
     for (;;) {
-      int from = ordinal;
-      int to = lifecycle.target(from, e);
+      int from = row;
+      int to = next[from + e];
       if (to == Lifecycle.REFUSED) {
-        throw lifecycle.refused(key, lifecycle.state(from), event);
+        throw lifecycle.refused(key, byRow[from], event);
       }
-      if (ORDINAL.compareAndSet(this, from, to)) {
+      if (ROW.compareAndSet(this, from, to)) {
         return moved(from, event, to);
       }
     }
@@ -120,9 +126,9 @@ public final class StateMachine<S extends Enum<S>, E extends Enum<E>> {
    * @throws IllegalTransitionException if the event is not permitted in {@code expected}
    */
   public boolean fireIf(S expected, E event) {
-    int from = expected.ordinal();
-    int to = lifecycle.step(key, expected, event).ordinal();
-    if (!ORDINAL.compareAndSet(this, from, to)) {
+    int from = lifecycle.row(expected);
+    int to = lifecycle.row(lifecycle.step(key, expected, event));
+    if (!ROW.compareAndSet(this, from, to)) {
       return false;
     }
     moved(from, event, to);
@@ -131,9 +137,9 @@ public final class StateMachine<S extends Enum<S>, E extends Enum<E>> {
 
   /** After the CAS from {@code from} to {@code to}: tells the listener, if any; the new state. */
   private S moved(int from, E event, int to) {
-    S entered = lifecycle.state(to);
+    S entered = byRow[to];
     if (listener != null) {
-      notifyListener(new Transition<>(lifecycle.state(from), event, entered));
+      notifyListener(new Transition<>(byRow[from], event, entered));
     }
     return entered;
   }
