@@ -18,6 +18,16 @@ final class Arguments {
     return key;
   }
 
+  /**
+   * The holder of the leases the calling thread takes: its name, or, for a thread whose name is
+   * blank (any name is allowed, and a lease refuses a blank holder), {@code "thread #"} and its id.
+   */
+  static String holder() {
+    Thread thread = Thread.currentThread();
+    String name = thread.getName();
+    return name.isBlank() ? "thread #" + thread.getId() : name;
+  }
+
   static long version(long version, Object key) {
     if (version < 0) {
       throw new IllegalArgumentException("version of '" + key + "' must be >= 0, got " + version);

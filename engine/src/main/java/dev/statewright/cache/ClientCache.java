@@ -229,7 +229,8 @@ public final class ClientCache<K, S, C> implements AutoCloseable {
 
   /**
    * A lease on the client of {@code key}, as fresh as the cache's {@link Freshness} requires,
-   * waiting up to the acquire timeout. The holder is the calling thread's name.
+   * waiting up to the acquire timeout. The holder is the calling thread's name
+   * ("thread #" and its id if the name is blank).
    *
    * @param key the key whose client to lease
    * @return an open lease; close it (try-with-resources) when done with the client
@@ -289,7 +290,7 @@ public final class ClientCache<K, S, C> implements AutoCloseable {
    */
   public final CompletableFuture<ClientLease<C>> acquireAsOf(K key, long storeVersion) {
     return Arguments.failedIfThrows(() -> reads.acquireAsOf(Arguments.key(key),
-        Arguments.version(storeVersion, key), Thread.currentThread().getName()));
+        Arguments.version(storeVersion, key), Arguments.holder()));
   }
 
   /**
@@ -303,7 +304,7 @@ public final class ClientCache<K, S, C> implements AutoCloseable {
    */
   public final CompletableFuture<ClientLease<C>> acquireConsistent(K key) {
     return Arguments.failedIfThrows(() -> reads.acquireConsistent(Arguments.key(key),
-        Thread.currentThread().getName()));
+        Arguments.holder()));
   }
 
   /**

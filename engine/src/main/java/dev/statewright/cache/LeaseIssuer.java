@@ -61,7 +61,7 @@ final class LeaseIssuer<K, S, C> implements ConsistentReads.Entries<K, C> {
   ClientLease<C> acquire(K key) {
     Entry<K, S, C> entry = entryOf(key);
     ClientLease<C> lease = tryLease(entry); // checks that it is live: one read of the node
-    return lease != null ? lease : join(awaitFresh(entry, holder()));
+    return lease != null ? lease : join(awaitFresh(entry, Arguments.holder()));
   }
 
   /** {@link #acquire} without blocking. */
@@ -69,7 +69,7 @@ final class LeaseIssuer<K, S, C> implements ConsistentReads.Entries<K, C> {
     Entry<K, S, C> entry = entryOf(key);
     ClientLease<C> lease = tryLease(entry);
     return lease != null ? CompletableFuture.completedFuture(lease)
-        : awaitFresh(entry, holder());
+        : awaitFresh(entry, Arguments.holder());
   }
 
   /** A lease on a client built from {@code minVersion} or newer, once there is one. */
@@ -80,7 +80,7 @@ final class LeaseIssuer<K, S, C> implements ConsistentReads.Entries<K, C> {
     } catch (RuntimeException missing) {
       return CompletableFuture.failedFuture(missing);
     }
-    return awaitLease(entry, Arguments.version(minVersion, key), 0, holder(), false);
+    return awaitLease(entry, Arguments.version(minVersion, key), 0, Arguments.holder(), false);
   }
 
   /** For consistent reads: the origin of the source that delivered {@code key}'s live entry. */
@@ -132,7 +132,7 @@ final class LeaseIssuer<K, S, C> implements ConsistentReads.Entries<K, C> {
         continue; // dropped it (C12): read again
       }
       try {
-        return client.lease(holder());
+        return client.lease(Arguments.holder());
       } catch (ResourceReleasedException replaced) {
         // a newer client took its place between our read and our lease: read again
       }
@@ -204,10 +204,6 @@ final class LeaseIssuer<K, S, C> implements ConsistentReads.Entries<K, C> {
         + acquireTimeout + " (" + n.state() + ", desired version " + n.desiredVersion + ", "
         + (n.servedClient == null ? "nothing served" : "serving version " + n.servedVersion())
         + (n.lastError() == null ? ")" : ", last error: " + n.lastError() + ")"), n.lastError());
-  }
-
-  private static String holder() {
-    return Thread.currentThread().getName();
   }
 
   // ---------------------------------------------------------------- the waiter

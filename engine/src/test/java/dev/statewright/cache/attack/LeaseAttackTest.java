@@ -58,6 +58,38 @@ class LeaseAttackTest {
     assertThat(cache.snapshot("k").orElseThrow().openLeases()).isZero();
   }
 
+  /**
+   * A thread's name is the holder of the leases it takes, and any thread may be named "" or " "
+   * (Thread.setName takes any non-null string); a lease refuses a blank holder. Before the fix
+   * every read from such a thread threw IllegalArgumentException ("needs a non-blank holder").
+   */
+  @Test
+  void aThreadWithABlankNameReadsAsAnyOther() throws Exception {
+    await(cache.upsert("k", Spec.of(1), 1));
+    for (String name : new String[] {"", " \t"}) {
+      List<ClientLease<Client>> leases = new ArrayList<>();
+      List<Throwable> errors = Collections.synchronizedList(new ArrayList<>());
+      Thread reader = new Thread(() -> {
+        try {
+          leases.add(cache.acquire("k"));
+          leases.add(cache.acquireAsync("k").join());
+          leases.add(cache.acquireAsync("k", 1).join());
+        } catch (Throwable t) {
+          errors.add(t);
+        }
+      }, name);
+      reader.start();
+      reader.join();
+      assertThat(errors).as("thread named '%s'", name).isEmpty();
+      assertThat(leases).hasSize(3).allSatisfy(lease -> {
+        assertThat(lease.holder()).isNotBlank().contains(Long.toString(reader.getId()));
+        assertThat(lease.get()).isNotNull();
+        lease.close();
+      });
+    }
+    assertThat(cache.snapshot("k").orElseThrow().openLeases()).isZero();
+  }
+
   @Test
   void theOldClientIsClosedOnceOnlyAfterItsLastLeaseWhenASpecChanges() throws Exception {
     await(cache.upsert("k", Spec.of(1), 1));
