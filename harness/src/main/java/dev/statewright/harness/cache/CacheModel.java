@@ -333,7 +333,8 @@ public final class CacheModel implements Model<CacheModel.State, CacheModel.Wire
       return new Invalidate(key);
     }
     boolean reports = random.nextInt(4) == 0; // held longer, across replacements, then reported
-    return new Acquire(key, Duration.ofMillis(random.nextInt(reports ? 2000 : 500)), faults, reports);
+    return new Acquire(key, Duration.ofMillis(random.nextInt(reports ? 2000 : 500)), faults, reports,
+        random.nextInt(5) == 0 ? BLANK_NAMES.get(random.nextInt(BLANK_NAMES.size())) : null);
   }
 
   @Override
@@ -616,11 +617,15 @@ public final class CacheModel implements Model<CacheModel.State, CacheModel.Wire
     }
   }
 
+  /** Names a thread may have that a lease cannot: a reader's name is its leases' holder. */
+  static final List<String> BLANK_NAMES = List.of("", " ", "\t\n");
+
   /**
    * Acquire(key): the version of a fresh client, held for a while; "none" for an absent key. With
-   * {@code reports}, the holder reports its client failing when it lets go, replaced or not.
+   * {@code reports}, the holder reports its client failing when it lets go, replaced or not. With a
+   * {@code threadName}, the reading thread is so named while it calls (one of {@link #BLANK_NAMES}).
    */
-  record Acquire(String key, Duration hold, boolean faults, boolean reports)
+  record Acquire(String key, Duration hold, boolean faults, boolean reports, String threadName)
       implements Command<State, Wired> {
     @Override
     public Optional<State> apply(State state, Object result) {
@@ -641,7 +646,7 @@ public final class CacheModel implements Model<CacheModel.State, CacheModel.Wire
       CompletableFuture<Object> result = new CompletableFuture<>();
       long brokenAtStart = system.monitor.invalidatedGeneration(key);
       long mark = system.factory.givenUpMark();
-      system.cache.acquire(key).whenComplete((lease, error) -> {
+      acquire(system).whenComplete((lease, error) -> {
         if (error != null) {
           Throwable cause = error instanceof CompletionException ? error.getCause() : error;
           if (cause instanceof NoSuchElementException || !(cause.getCause() instanceof TimeoutException)) {
@@ -656,6 +661,20 @@ public final class CacheModel implements Model<CacheModel.State, CacheModel.Wire
         result.complete(hold(system, lease, brokenAtStart));
       });
       return result;
+    }
+
+    private CompletionStage<ClientLease<SimClient>> acquire(Wired system) {
+      if (threadName == null) {
+        return system.cache.acquire(key);
+      }
+      Thread reader = Thread.currentThread();
+      String name = reader.getName();
+      reader.setName(threadName);
+      try {
+        return system.cache.acquire(key);
+      } finally {
+        reader.setName(name);
+      }
     }
 
     private Object hold(Wired system, ClientLease<SimClient> lease, long brokenAtStart) {
@@ -693,8 +712,10 @@ public final class CacheModel implements Model<CacheModel.State, CacheModel.Wire
 
     @Override
     public String toString() {
-      return reports ? "acquire(" + key + ", held " + hold.toMillis() + " ms, then reported failing)"
-          : "acquire(" + key + ")";
+      String from = threadName == null ? "" : ", from a thread named '" + threadName
+          .replace("\t", "\\t").replace("\n", "\\n") + "'";
+      return reports ? "acquire(" + key + from + ", held " + hold.toMillis()
+          + " ms, then reported failing)" : "acquire(" + key + from + ")";
     }
   }
 }

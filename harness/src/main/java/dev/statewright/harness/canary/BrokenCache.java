@@ -153,8 +153,13 @@ abstract class BrokenCache implements CacheUnderTest {
     return true;
   }
 
+  /** Whom a lease names; one fixed holder but in a canary. */
+  String holder() {
+    return "property";
+  }
+
   private ClientLease<SimClient> leaseOn(String key, LeasedResource<SimClient> served) {
-    Lease<SimClient> lease = served.acquire("property");
+    Lease<SimClient> lease = served.acquire(holder());
     CompletableFuture<Void> stage = superseded.get(served);
     return new CanaryLease(lease, stage == null ? CompletableFuture.completedFuture(null) : stage,
         () -> invalidated(key, served));

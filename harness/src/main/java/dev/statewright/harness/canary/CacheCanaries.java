@@ -50,6 +50,9 @@ final class CacheCanaries {
             + "strict readers until its replacement is built", ServesInvalidated::new, "C11:"),
         cache("generation-misses-rebuilds", "a rebuild that keeps the version does not count as a "
             + "new generation, so the listing hides it", GenerationMissesRebuilds::new, "C15:"),
+        cache("thread-named-holder", "a lease's holder is the reading thread's name, and a thread "
+            + "may be named \" \", so a read from it fails", ThreadNamedHolder::new, "not linearizable",
+            "postcondition"),
         cache("times-out-without-a-build", "an upsert fails with a build timeout although no build "
             + "of it was given up", TimesOutWithoutBuild::new, "not linearizable", "postcondition"));
   }
@@ -129,6 +132,18 @@ final class CacheCanaries {
   }
 
   /** Builds the first spec it sees and keeps that client forever; updates complete at once. */
+  /** Names a lease's holder by the reading thread, blank or not; the lease refuses a blank one. */
+  static final class ThreadNamedHolder extends Serializing {
+    ThreadNamedHolder(CacheModel.Wiring wiring) {
+      super(wiring);
+    }
+
+    @Override
+    String holder() {
+      return Thread.currentThread().getName();
+    }
+  }
+
   static class NeverInvalidates extends Serializing {
     NeverInvalidates(CacheModel.Wiring wiring) {
       super(wiring);
