@@ -2,8 +2,11 @@ package dev.statewright.benchmarks;
 
 import dev.statewright.cache.ClientCache;
 import dev.statewright.cache.ClientFactory;
+import java.util.Arrays;
+import java.util.Map;
 import java.util.Queue;
 import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.ConcurrentLinkedQueue;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
@@ -42,6 +45,13 @@ import org.openjdk.jmh.annotations.Warmup;
  * p99 ≤ 2 × the executor round trip p99 at the same pace, which {@link #pacedRoundTrip} measures
  * in the same run ({@link #executorRoundTrip} measures it back to back, for reference).
  *
+ * <p>Where an isolated update's staleness goes beyond its build, per update and in the same run
+ * ({@code handOffP50Micros}, {@code handOffP99Micros}: from {@code upsert} until the factory is
+ * called; {@code finishP50Micros}, {@code finishP99Micros}: from the factory's return until the
+ * update is seen), for both policies: the hand-off is the same parked-worker wake-up for both,
+ * the finish is what the cache does after a build (apply the outcome, retire the old client,
+ * tell the listeners, answer the waiters) against the baseline's bare future.
+ *
  * <p>Run: {@code java -jar benchmarks/target/benchmarks.jar FreshnessBenchmark}
  */
 @Fork(1)
@@ -66,6 +76,8 @@ public class FreshnessBenchmark {
 
     final AtomicInteger builds = new AtomicInteger();
     final Queue<Long> buildTimes = new ConcurrentLinkedQueue<>();
+    /** By spec version: when its build's call began and when it returned (System.nanoTime()). */
+    final Map<Long, long[]> calls = new ConcurrentHashMap<>();
     ClientCache<String, Long, Long> cache;
     ExecutorService naive;
     long version;
@@ -74,7 +86,7 @@ public class FreshnessBenchmark {
     public void setUp() {
       ClientFactory<String, Long, Long> factory = (key, spec) -> {
         if (key.equals(KEY)) {
-          build();
+          build(spec);
         }
         return spec;
       };
@@ -99,12 +111,17 @@ public class FreshnessBenchmark {
       cache.delete("warm-up", WARM_UP_UPDATES + 1).join();
     }
 
-    /** One build: {@code buildMicros} parked, as I/O would be, and timed as it really took. */
-    void build() {
+    /**
+     * One build of {@code version}: {@code buildMicros} parked, as I/O would be, and timed as it
+     * really took.
+     */
+    void build(long version) {
       builds.incrementAndGet();
       long start = System.nanoTime();
       LockSupport.parkNanos(TimeUnit.MICROSECONDS.toNanos(buildMicros));
-      buildTimes.add(System.nanoTime() - start);
+      long end = System.nanoTime();
+      buildTimes.add(end - start);
+      calls.put(version, new long[] {start, end});
     }
 
     @TearDown(Level.Trial)
@@ -124,6 +141,10 @@ public class FreshnessBenchmark {
     public double stalenessP50Micros;
     public double stalenessP99Micros;
     public double buildP99Micros;
+    public double handOffP50Micros;
+    public double handOffP99Micros;
+    public double finishP50Micros;
+    public double finishP99Micros;
   }
 
   @Benchmark
@@ -135,12 +156,15 @@ public class FreshnessBenchmark {
     AtomicInteger builds = cell.builds;
     builds.set(0);
     cell.buildTimes.clear();
+    cell.calls.clear();
     long buildNanos = TimeUnit.MICROSECONDS.toNanos(cell.buildMicros);
+    long[] specs = new long[UPDATES];
     PacedUpdates updates = PacedUpdates.run(UPDATES,
         TimeUnit.MICROSECONDS.toNanos(cell.intervalMicros), 0, i -> {
           long spec = ++cell.version;
+          specs[i] = spec;
           return cell.policy.equals("coalescing") ? cell.cache.upsert(KEY, spec, spec)
-              : CompletableFuture.runAsync(cell::build, cell.naive);
+              : CompletableFuture.runAsync(() -> cell.build(spec), cell.naive);
         });
     result.builds += builds.get();
     result.buildsPerUpdate += 1000.0 * builds.get() / UPDATES;
@@ -149,7 +173,30 @@ public class FreshnessBenchmark {
     result.stalenessP99Micros += updates.stalenessMicros(99);
     long[] buildTimes = cell.buildTimes.stream().mapToLong(Long::longValue).sorted().toArray();
     result.buildP99Micros += buildTimes[buildTimes.length * 99 / 100] / 1000.0;
+    if (cell.intervalMicros > cell.buildMicros) { // isolated: every update is built, once
+      long[] handOffs = new long[UPDATES];
+      long[] finishes = new long[UPDATES];
+      int built = 0;
+      for (int i = 0; i < UPDATES; i++) {
+        long[] call = cell.calls.get(specs[i]); // null if a newer update came before its build
+        if (call != null) {
+          handOffs[built] = call[0] - updates.sentAt(i);
+          finishes[built++] = updates.seenAt(i) - call[1];
+        }
+      }
+      handOffs = Arrays.copyOf(handOffs, built);
+      finishes = Arrays.copyOf(finishes, built);
+      result.handOffP50Micros += percentileMicros(handOffs, 50);
+      result.handOffP99Micros += percentileMicros(handOffs, 99);
+      result.finishP50Micros += percentileMicros(finishes, 50);
+      result.finishP99Micros += percentileMicros(finishes, 99);
+    }
     return cell.version;
+  }
+
+  private static double percentileMicros(long[] nanos, int percent) {
+    Arrays.sort(nanos);
+    return nanos[nanos.length * percent / 100] / 1000.0;
   }
 
   /** What {@link #pacedRoundTrip} saw. */

@@ -11,10 +11,14 @@ import java.util.function.IntFunction;
  * staleness a reader sees. Shared by the freshness and scale benchmarks.
  */
 final class PacedUpdates {
+  private final long[] sentAt; // by update, System.nanoTime()
+  private final long[] seenAt; // by update
   private final long[] staleness; // sorted, nanoseconds
   private final long sendingNanos;
 
-  private PacedUpdates(long[] staleness, long sendingNanos) {
+  private PacedUpdates(long[] sentAt, long[] seenAt, long[] staleness, long sendingNanos) {
+    this.sentAt = sentAt;
+    this.seenAt = seenAt;
     this.staleness = staleness;
     this.sendingNanos = sendingNanos;
   }
@@ -46,7 +50,17 @@ final class PacedUpdates {
       staleness[i] = seenAt[i] - sentAt[i];
     }
     Arrays.sort(staleness);
-    return new PacedUpdates(staleness, sendingNanos);
+    return new PacedUpdates(sentAt, seenAt, staleness, sendingNanos);
+  }
+
+  /** When update {@code i} was sent ({@link System#nanoTime()}). */
+  long sentAt(int i) {
+    return sentAt[i];
+  }
+
+  /** When update {@code i} was seen ({@link System#nanoTime()}). */
+  long seenAt(int i) {
+    return seenAt[i];
   }
 
   /** The {@code percent}th percentile of staleness, in microseconds. */

@@ -156,6 +156,27 @@ final class Sweeps {
           m.get("stalenessP99Micros"), m.get("buildP99Micros"), target,
           met instanceof Boolean b ? (b ? "met" : "**missed**") : met));
     }
+    md.append("""
+
+        Where an isolated update's staleness goes beyond its build, per update: the hand-off, from \
+        `upsert` (or the baseline's submit) until the factory is called, and the finish, from the \
+        factory's return until the update is seen: for the cache, applying the outcome, retiring \
+        the old client, telling the listeners and answering the waiters; for the baseline, its \
+        bare future. Both hand off to a parked worker.
+
+        | interval | build R | policy | hand-off p50 | hand-off p99 | finish p50 | finish p99 |
+        |---|---|---|---|---|---|---|
+        """);
+    for (Result cell : cells) {
+      int interval = Integer.parseInt(param(cell, "intervalMicros"));
+      int build = Integer.parseInt(param(cell, "buildMicros"));
+      Map<String, Double> m = cell.metrics();
+      if (interval > build && m.containsKey("handOffP99Micros")) {
+        md.append(String.format(Locale.ROOT, "| %d µs | %d µs | %s | %.0f µs | %.0f µs | %.0f µs "
+            + "| %.0f µs |%n", interval, build, param(cell, "policy"), m.get("handOffP50Micros"),
+            m.get("handOffP99Micros"), m.get("finishP50Micros"), m.get("finishP99Micros")));
+      }
+    }
     return md.append("""
 
         Reading the chart: each point is one cell; further left means fewer builds per update, \
