@@ -4,6 +4,7 @@ import dev.statewright.cache.CacheListener;
 import dev.statewright.cache.EntryEvent;
 import dev.statewright.cache.EntryState;
 import dev.statewright.lifecycle.Transition;
+import java.util.List;
 import java.util.function.Consumer;
 import java.util.random.RandomGenerator;
 
@@ -18,6 +19,7 @@ public final class HostileListener implements CacheListener<String> {
   private final RandomGenerator random;
   private volatile boolean calm;
   private volatile Consumer<String> reentry = key -> { };
+  private final CacheMonitor monitor; // null: no callback is checked
   private boolean reentering; // simulation only: one thread
 
   /**
@@ -27,8 +29,14 @@ public final class HostileListener implements CacheListener<String> {
    * @param random the run's generator, so a run seed replays the throws
    */
   public HostileListener(Hostility hostility, RandomGenerator random) {
+    this(hostility, random, null);
+  }
+
+  /** The same, each call checked by {@code monitor} first (permits held through callbacks). */
+  HostileListener(Hostility hostility, RandomGenerator random, CacheMonitor monitor) {
     this.hostility = hostility;
     this.random = random;
+    this.monitor = monitor;
   }
 
   /**
@@ -63,6 +71,9 @@ public final class HostileListener implements CacheListener<String> {
 
   @Override
   public void onTransition(String key, Transition<EntryState, EntryEvent> transition) {
+    if (monitor != null) {
+      monitor.toldTransition(key, transition);
+    }
     maybeReenter(key);
     maybeThrow("onTransition");
   }
@@ -83,21 +94,40 @@ public final class HostileListener implements CacheListener<String> {
 
   @Override
   public void onBuildStarted(String key, long version) {
+    if (monitor != null) {
+      monitor.toldBuildStarted(key);
+    }
     maybeThrow("onBuildStarted");
   }
 
   @Override
   public void onBuildFinished(String key, long version, long nanos, Throwable error) {
+    if (monitor != null) {
+      monitor.toldBuildFinished(key, error);
+    }
     maybeThrow("onBuildFinished");
   }
 
   @Override
   public void onClientReleased(String key, long version) {
+    told("onClientReleased", key);
     maybeThrow("onClientReleased");
   }
 
   @Override
   public void onRejected(String key, Exception problem) {
+    told("onRejected", key);
     maybeThrow("onRejected");
+  }
+
+  @Override
+  public void onLeasesPinned(String key, long version, List<String> holders) {
+    told("onLeasesPinned", key);
+  }
+
+  private void told(String callback, String key) {
+    if (monitor != null) {
+      monitor.told(callback, key);
+    }
   }
 }
