@@ -21,8 +21,8 @@ import java.util.concurrent.TimeUnit;
  * while leased or twice (C6), and at
  * the end that every live key converged (C3, C7) and every client was closed exactly once (C6).
  * In a simulation, {@link #watchProgress} adds liveness and memory ({@link ProgressMonitor}: every
- * key's progress, permits against builds and
- * through callbacks, build stack depth, failures noticed, leftovers).
+ * key's progress, permits against builds and held through callbacks, build stack depth, failures
+ * noticed, leftovers).
  * Thread-safe.
  */
 public final class CacheMonitor {
@@ -206,10 +206,13 @@ public final class CacheMonitor {
     }
   }
 
-  /** A listener method about {@code key} runs now (see {@link ProgressMonitor#callback}). */
-  synchronized void told(String what, String key) {
+  /**
+   * The listener method {@code what} about {@code key} runs now; {@code releasing}: it is
+   * onClientReleased (see {@link ProgressMonitor#callback}).
+   */
+  synchronized void told(String what, String key, boolean releasing) {
     if (progress != null) {
-      progress.callback(what, key, what.equals("onClientReleased"));
+      progress.callback(what, key, releasing);
     }
   }
 

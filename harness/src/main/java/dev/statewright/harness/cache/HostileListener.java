@@ -12,7 +12,9 @@ import java.util.random.RandomGenerator;
  * A listener that throws on a share of its calls, a RuntimeException or a
  * {@link StackOverflowError}, and calls back into the cache on a share of transitions, as the
  * run's {@link Hostility} says. Simulation only: it draws from
- * the scheduler's random generator, so the run seed replays it.
+ * the scheduler's random generator, so the run seed replays it. Made by the liveness property, it
+ * reports every call to the run's {@link CacheMonitor} first, which checks that no build whose
+ * call returned holds a permit while it runs ({@code callbacks:}).
  */
 public final class HostileListener implements CacheListener<String> {
   private final Hostility hostility;
@@ -110,24 +112,24 @@ public final class HostileListener implements CacheListener<String> {
 
   @Override
   public void onClientReleased(String key, long version) {
-    told("onClientReleased", key);
+    told("onClientReleased", key, true);
     maybeThrow("onClientReleased");
   }
 
   @Override
   public void onRejected(String key, Exception problem) {
-    told("onRejected", key);
+    told("onRejected", key, false);
     maybeThrow("onRejected");
   }
 
   @Override
   public void onLeasesPinned(String key, long version, List<String> holders) {
-    told("onLeasesPinned", key);
+    told("onLeasesPinned", key, false);
   }
 
-  private void told(String callback, String key) {
+  private void told(String callback, String key, boolean releasing) {
     if (monitor != null) {
-      monitor.told(callback, key);
+      monitor.told(callback, key, releasing);
     }
   }
 }
