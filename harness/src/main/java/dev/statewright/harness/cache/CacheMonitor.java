@@ -1,6 +1,9 @@
 package dev.statewright.harness.cache;
 
 import dev.statewright.cache.ClientLease;
+import dev.statewright.cache.EntryEvent;
+import dev.statewright.cache.EntryState;
+import dev.statewright.lifecycle.Transition;
 import dev.statewright.time.Scheduler;
 import java.time.Duration;
 import java.util.ArrayList;
@@ -18,7 +21,8 @@ import java.util.concurrent.TimeUnit;
  * while leased or twice (C6), and at
  * the end that every live key converged (C3, C7) and every client was closed exactly once (C6).
  * In a simulation, {@link #watchProgress} adds liveness and memory ({@link ProgressMonitor}: every
- * key's progress, permits against builds, build stack depth, failures noticed, leftovers).
+ * key's progress, permits against builds and held through callbacks, build stack depth, failures
+ * noticed, leftovers).
  * Thread-safe.
  */
 public final class CacheMonitor {
@@ -176,6 +180,7 @@ public final class CacheMonitor {
     building--;
     if (progress != null) {
       progress.buildFinished(key);
+      progress.delivered(client);
     }
     notifyAll(); // finish() may be waiting for convergence
     if (client != null) {
@@ -201,8 +206,42 @@ public final class CacheMonitor {
     }
   }
 
+  /**
+   * The listener method {@code what} about {@code key} runs now; {@code releasing}: it is
+   * onClientReleased (see {@link ProgressMonitor#callback}).
+   */
+  synchronized void told(String what, String key, boolean releasing) {
+    if (progress != null) {
+      progress.callback(what, key, releasing);
+    }
+  }
+
+  /** The listener is told of {@code transition} of {@code key}. */
+  synchronized void toldTransition(String key, Transition<EntryState, EntryEvent> transition) {
+    if (progress != null) {
+      progress.transition(key, transition);
+    }
+  }
+
+  /** The listener is told that the build of {@code key} is about to call its factory. */
+  synchronized void toldBuildStarted(String key) {
+    if (progress != null) {
+      progress.buildAnnounced(key);
+    }
+  }
+
+  /** The listener is told that the build of {@code key} finished with {@code error}. */
+  synchronized void toldBuildFinished(String key, Throwable error) {
+    if (progress != null) {
+      progress.buildTold(key, error);
+    }
+  }
+
   synchronized void closed(SimClient client) {
     notifyAll(); // finish() may be waiting for the last close
+    if (progress != null) {
+      progress.closerRuns(client);
+    }
     if (client.leases.get() > 0) {
       violations.add("C6: " + client + " closed while " + client.leases.get() + " lease(s) held it");
     }

@@ -60,7 +60,7 @@ final class HostileCommands {
     monitor.startsAreNewest(!hostility.blocking());
     return new CacheModel.Wiring(sim, factory, liveness.maxConcurrentBuilds(), true, liveness,
         hostility, liveness.source().apply(hostility.failedStarts()),
-        new HostileListener(hostility, sim.random()));
+        new HostileListener(hostility, sim.random(), monitor));
   }
 
   /** Monitors between steps, over the two keys and the backlog's, and the watchdog on its steps. */

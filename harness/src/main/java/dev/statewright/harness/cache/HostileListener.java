@@ -4,6 +4,7 @@ import dev.statewright.cache.CacheListener;
 import dev.statewright.cache.EntryEvent;
 import dev.statewright.cache.EntryState;
 import dev.statewright.lifecycle.Transition;
+import java.util.List;
 import java.util.function.Consumer;
 import java.util.random.RandomGenerator;
 
@@ -11,13 +12,16 @@ import java.util.random.RandomGenerator;
  * A listener that throws on a share of its calls, a RuntimeException or a
  * {@link StackOverflowError}, and calls back into the cache on a share of transitions, as the
  * run's {@link Hostility} says. Simulation only: it draws from
- * the scheduler's random generator, so the run seed replays it.
+ * the scheduler's random generator, so the run seed replays it. Made by the liveness property, it
+ * reports every call to the run's {@link CacheMonitor} first, which checks that no build whose
+ * call returned holds a permit while it runs ({@code callbacks:}).
  */
 public final class HostileListener implements CacheListener<String> {
   private final Hostility hostility;
   private final RandomGenerator random;
   private volatile boolean calm;
   private volatile Consumer<String> reentry = key -> { };
+  private final CacheMonitor monitor; // null: no callback is checked
   private boolean reentering; // simulation only: one thread
 
   /**
@@ -27,8 +31,14 @@ public final class HostileListener implements CacheListener<String> {
    * @param random the run's generator, so a run seed replays the throws
    */
   public HostileListener(Hostility hostility, RandomGenerator random) {
+    this(hostility, random, null);
+  }
+
+  /** The same, each call checked by {@code monitor} first (permits held through callbacks). */
+  HostileListener(Hostility hostility, RandomGenerator random, CacheMonitor monitor) {
     this.hostility = hostility;
     this.random = random;
+    this.monitor = monitor;
   }
 
   /**
@@ -63,6 +73,9 @@ public final class HostileListener implements CacheListener<String> {
 
   @Override
   public void onTransition(String key, Transition<EntryState, EntryEvent> transition) {
+    if (monitor != null) {
+      monitor.toldTransition(key, transition);
+    }
     maybeReenter(key);
     maybeThrow("onTransition");
   }
@@ -83,21 +96,40 @@ public final class HostileListener implements CacheListener<String> {
 
   @Override
   public void onBuildStarted(String key, long version) {
+    if (monitor != null) {
+      monitor.toldBuildStarted(key);
+    }
     maybeThrow("onBuildStarted");
   }
 
   @Override
   public void onBuildFinished(String key, long version, long nanos, Throwable error) {
+    if (monitor != null) {
+      monitor.toldBuildFinished(key, error);
+    }
     maybeThrow("onBuildFinished");
   }
 
   @Override
   public void onClientReleased(String key, long version) {
+    told("onClientReleased", key, true);
     maybeThrow("onClientReleased");
   }
 
   @Override
   public void onRejected(String key, Exception problem) {
+    told("onRejected", key, false);
     maybeThrow("onRejected");
+  }
+
+  @Override
+  public void onLeasesPinned(String key, long version, List<String> holders) {
+    told("onLeasesPinned", key, false);
+  }
+
+  private void told(String callback, String key, boolean releasing) {
+    if (monitor != null) {
+      monitor.told(callback, key, releasing);
+    }
   }
 }

@@ -56,7 +56,10 @@ final class LivenessCanaries {
             LogsBadEvents::new, shapes(BuildShape.AT_ONCE, 0.5), false, SimSource::new, "events:"),
         canary("hash-compared-secret", "item 9: a source compares Secret data by 32-bit hash, so a "
             + "colliding rotation reaches no one", Bulkheaded::new, shapes(BuildShape.AT_ONCE, 0.5), false,
-            HashComparingSource::new, "secrets:"));
+            HashComparingSource::new, "secrets:"),
+        canary("callback-holds-permit", "the attack's find (9d6f953): a build whose call returned tells "
+            + "the listener before its permit is back, so a listener that blocks stalls every other key",
+            CallbackHoldsPermit::new, shapes(BuildShape.AT_ONCE, 0.5), false, SimSource::new, "callbacks:"));
   }
 
   private static Canary canary(String name, String bug, Function<CacheModel.Wiring, Bulkheaded> impl,
@@ -402,6 +405,23 @@ final class LivenessCanaries {
     @Override
     void rejected(String key, Exception problem) {
       System.getLogger(LogsBadEvents.class.getName()).log(System.Logger.Level.DEBUG, problem::getMessage); // the bug
+    }
+  }
+
+  /** The attack's find: the listener hears a build finish while the build still holds its permit. */
+  static final class CallbackHoldsPermit extends Bulkheaded {
+    CallbackHoldsPermit(CacheModel.Wiring wiring) {
+      super(wiring);
+    }
+
+    @Override
+    void finished(String key, Slot s, SimClient client, Throwable error) {
+      try {
+        listener.onBuildFinished(key, s.desired, 0, error); // the bug: before super gives the permit back
+      } catch (RuntimeException | Error e) {
+        // isolated: a listener never changes what the cache does
+      }
+      super.finished(key, s, client, error);
     }
   }
 

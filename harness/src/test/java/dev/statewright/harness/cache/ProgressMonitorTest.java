@@ -6,6 +6,9 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import dev.statewright.harness.sim.SimulatedScheduler;
 import dev.statewright.harness.sim.Strategy;
 import dev.statewright.cache.ClientLease;
+import dev.statewright.cache.EntryEvent;
+import dev.statewright.cache.EntryState;
+import dev.statewright.lifecycle.Transition;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
@@ -114,5 +117,33 @@ class ProgressMonitorTest {
     assertEquals(List.of(), violations, "the same instant: the cache may still be noticing");
     after(Duration.ofMillis(1));
     assertTrue(violations.get(0).startsWith("throwable: the build of k v1 failed"), violations.toString());
+  }
+
+  @Test
+  void aCallbackWhileABuildWhoseCallReturnedHoldsItsPermitIsReported() {
+    monitor.watch(cache, List.of("k"));
+    permitsInUse = 1;
+    monitor.transition("k", new Transition<>(EntryState.STALE, EntryEvent.BUILD_STARTED, EntryState.REBUILDING));
+    monitor.buildAnnounced("k");
+    monitor.buildStarted("k");
+    monitor.callback("onRejected", "j", false);
+    assertEquals(List.of(), violations, "started, then in its call: the permit is the build's");
+    monitor.buildFinished("k");
+    monitor.buildTold("k", null);
+    assertEquals(1, violations.size(), violations.toString());
+    assertTrue(violations.get(0).startsWith("callbacks: 1 permits in use while onBuildFinished of k runs"),
+        violations.toString());
+  }
+
+  @Test
+  void aBuildGivenUpBeforeItsCallHoldsItsPermitOnlyThroughItsUpdatesCloser() {
+    monitor.watch(cache, List.of("k"));
+    permitsInUse = 1;
+    monitor.transition("k", new Transition<>(EntryState.STALE, EntryEvent.BUILD_STARTED, EntryState.REBUILDING));
+    monitor.transition("k", new Transition<>(EntryState.REBUILDING, EntryEvent.DELETED, EntryState.REMOVED));
+    monitor.callback("onClientReleased", "k", true);
+    assertEquals(List.of(), violations, "the update that gave it up gives its permit back after this");
+    monitor.callback("onRejected", "j", false);
+    assertEquals(1, violations.size(), violations.toString());
   }
 }
