@@ -2,6 +2,7 @@ package dev.statewright.cache;
 
 import java.util.Queue;
 import java.util.concurrent.ConcurrentLinkedQueue;
+import java.util.concurrent.Executor;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.function.Predicate;
 
@@ -15,9 +16,12 @@ final class BuildGate {
    * Overview: a permit counter and a queue of entries waiting for a permit. `request` and
    * `release` change one of them and then drain: while entries wait and a permit is free, take
    * the permit by CAS, poll an entry and start it, or give the permit back if it no longer wants
-   * to build. Whoever changes the counter or the queue drains afterwards, and a drain stops only
-   * when it has seen the queue empty or no permit free after its own change, so the last change
-   * is always followed by a drain that sees it: no wake-up is lost.
+   * to build. Whoever changes the counter or the queue drains afterwards (a release that finds
+   * entries waiting hands its drain to the drain executor), and a drain stops only when it has
+   * seen the queue empty or no permit free after its own change, so the last change is always
+   * followed by a drain that sees it: no wake-up is lost. (A release that finds the queue empty
+   * and a request racing it: the request adds, then drains; the release adds its permit, then
+   * looks at the queue; whichever comes second in that order sees the other's change.)
    *
    * Concurrency: starting a build runs the engine's effects and some user code (a listener, an
    * asynchronous factory, whose stage may be complete already), so a build can finish, give its
@@ -49,13 +53,19 @@ final class BuildGate {
   private final AtomicInteger permits;
   private final Queue<Entry<?, ?, ?>> waiting = new ConcurrentLinkedQueue<>();
   private final Predicate<Entry<?, ?, ?>> start;
+  /** Where a drain after {@link #release} runs. */
+  private final Executor drains;
   /** This thread's drain mark for this gate; a thread draining another cache's gate is IDLE here. */
   private final ThreadLocal<int[]> mark = ThreadLocal.withInitial(() -> new int[] {IDLE});
 
-  /** {@code start} tries to start a build and says whether it took the permit. */
-  BuildGate(int permits, Predicate<Entry<?, ?, ?>> start) {
+  /**
+   * {@code start} tries to start a build and says whether it took the permit; {@code drains} runs
+   * the drain after a permit comes back.
+   */
+  BuildGate(int permits, Predicate<Entry<?, ?, ?>> start, Executor drains) {
     this.permits = new AtomicInteger(permits);
     this.start = start;
+    this.drains = drains;
   }
 
   void request(Entry<?, ?, ?> entry) {
@@ -63,9 +73,24 @@ final class BuildGate {
     drain();
   }
 
+  /**
+   * A permit comes back. A thread draining already goes round again, after the start it is in;
+   * any other thread is applying an update whose callbacks are still to run, so entries waiting
+   * for a permit start on the drain executor: no other key's start waits behind those callbacks,
+   * nor they behind it.
+   */
   void release() {
     permits.incrementAndGet();
-    drain();
+    int[] mine = mark.get();
+    if (mine[0] != IDLE) {
+      mine[0] = AGAIN;
+    } else if (!waiting.isEmpty()) {
+      try {
+        drains.execute(this::drain);
+      } catch (RuntimeException rejected) { // a user's scheduler that refuses: drain here
+        drain();
+      }
+    }
   }
 
   /** Permits not held by a build; for the cache's footprint, which monitors read. */

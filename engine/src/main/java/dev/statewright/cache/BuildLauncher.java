@@ -33,12 +33,13 @@ final class BuildLauncher<K, S, C> {
    *
    * No user callback holds a permit beyond the build timeout (DESIGN, Liveness; C8 counts calls):
    * the timeout is armed before the callbacks told before the call (the transition to REBUILDING,
-   * onBuildStarted), and a run given up before its call gives its permit back at once; the permit
-   * of a call that returned comes back as the first effect of the update that takes the run out
-   * of the entry (`left`), before that update's callbacks (closer, listeners, the waiters'
-   * dependents), and onBuildFinished is told after it. A queued build the permit lets start
-   * starts there and then, before those callbacks (BuildGate drains on the releasing thread);
-   * what its own callbacks before its call spend is bounded for the permit by its build timeout.
+   * onBuildStarted); the first effect of the update that takes a run out of the entry, before
+   * that update's callbacks (closer, listeners, the waiters' dependents), gives its permit back if
+   * its call returned (`left`) or was never made (`abandon`); a late client of a run given up
+   * during its call is closed after its permit is back (`apply`); onBuildFinished is told last.
+   * Queued builds a returned permit lets start start on a scheduler thread (BuildGate.release),
+   * not on the releasing one: their own callbacks before the call (which may block, bounded for
+   * the permit by their build timeout) never hold up the rest of the releasing update's effects.
    *
    * Hand-offs from an upsert to its served client (issue 13): one for a blocking factory (the
    * call handed to a scheduler worker, which then applies the outcome and answers the waiters on
@@ -77,7 +78,7 @@ final class BuildLauncher<K, S, C> {
     this.user = user;
     this.table = table;
     this.clients = new ServedClients<>(scheduler, leaseWarning, user, table);
-    this.gate = new BuildGate(maxConcurrentBuilds, this::tryStart);
+    this.gate = new BuildGate(maxConcurrentBuilds, this::tryStart, scheduler::execute);
   }
 
   // ---------------------------------------------------------------- the gate
@@ -239,10 +240,10 @@ final class BuildLauncher<K, S, C> {
       long[] term) {
     EntryTable.Update<K, S, C> u = table.update(entry, n -> n.build() != run ? n
         : error == null ? succeeded(entry, n, run, client, term) : failed(n, run, error));
-    if (!u.changed()) { // deleted, closed or timed out meanwhile
+    returnPermit(run); // a no-op if the update's effects gave it back or passed it on (left)
+    if (!u.changed()) { // deleted, closed or timed out meanwhile: the closer holds no permit
       user.discard(client);
     }
-    returnPermit(run); // a no-op if the update's effects gave it back or passed it on (left)
   }
 
   private Node<K, S, C> succeeded(Entry<K, S, C> entry, Node<K, S, C> n, BuildRun<S> run,
@@ -299,7 +300,10 @@ final class BuildLauncher<K, S, C> {
     }
   }
 
-  /** Gives the permit of {@code run} back, once; the gate starts queued builds with it. */
+  /**
+   * Gives the permit of {@code run} back, once; queued builds start with it on a scheduler thread,
+   * not behind this thread's remaining callbacks (BuildGate.release).
+   */
   private void returnPermit(BuildRun<S> run) {
     if (run.returnPermit()) {
       gate.release();

@@ -8,9 +8,10 @@ import java.util.List;
 
 /**
  * The effects of one update, run exactly once by the thread whose CAS installed the new node, and
- * derived only from the two nodes: giving back the permit of a build whose call returned and arming
- * a new build's timeout (both before any user code), announcing the transition, retiring a replaced
- * client, abandoning a build no longer held, launching or queueing a build, scheduling a retry,
+ * derived only from the two nodes: letting go of the builds the entry no longer holds (the permit
+ * of one whose call returned comes back, one still running is abandoned) and arming a new build's
+ * timeout (both before any user code), announcing the transition, retiring a replaced client,
+ * launching or queueing a build, scheduling a retry,
  * arming a new client's refresh and expiry timers and running a reconfigurer (ClientRenewal),
  * answering waiters, keeping the dependency index, purging a tombstone later and telling
  * dependents.
@@ -66,8 +67,8 @@ final class UpdateEffects<K, S, C> {
   void afterUpdate(Entry<K, S, C> entry, Node<K, S, C> prev, Node<K, S, C> next,
       List<Waiter<K, S, C>> settled, boolean reborn) {
     K key = entry.key;
-    if (prev != null) { // before any user code: a build whose call returned holds no permit
-      launcher.left(prev.build(), next.build());
+    if (prev != null) { // before any user code: no build that left the entry holds its permit
+      leave(prev, next, reborn);
     }
     if (next.build() != null && (prev == null || next.build() != prev.build())) {
       launcher.armTimeout(entry, next.build()); // before the transition's listener
@@ -82,7 +83,7 @@ final class UpdateEffects<K, S, C> {
           next.cause() == EntryEvent.BUILD_FAILED || next.cause() == EntryEvent.RECONFIGURE_FAILED
               ? next.lastError() : null);
     }
-    endPrevious(prev, next, reborn);
+    endPrevious(prev, next);
     if (reborn && next.isLive() && table.closed()) { // close() may have passed this key already
       table.update(entry, Node::removedIfLive);
       return;
@@ -110,19 +111,25 @@ final class UpdateEffects<K, S, C> {
     }
   }
 
-  /** Retires a replaced client (C6) and abandons a build the new node no longer holds (C1). */
-  private void endPrevious(Node<K, S, C> prev, Node<K, S, C> next, boolean reborn) {
-    if (prev == null) {
-      return;
-    }
-    if (prev.servedClient != null && next.servedClient != prev.servedClient) {
-      prev.servedClient.supersede(); // tells its leases; closed when its last lease closes
-    }
+  /**
+   * The builds {@code next} no longer holds: one whose call returned gives its permit back (or on
+   * to the build that follows it); one still running is abandoned (C1): cancelled or interrupted,
+   * its permit back at once if its factory was never called, else when the call returns.
+   */
+  private void leave(Node<K, S, C> prev, Node<K, S, C> next, boolean reborn) {
+    launcher.left(prev.build(), next.build());
     if (prev.build() != null && prev.build() != next.build() && !prev.build().hasEnded()) {
-      launcher.abandon(prev.build()); // timed out, superseded or removed: cancelled or interrupted
+      launcher.abandon(prev.build()); // timed out, superseded or removed
     }
     if (reborn && prev.displaced() != null && prev.displaced() != next.displaced()) {
       launcher.abandon(prev.displaced()); // the removed incarnation's build, before any new one
+    }
+  }
+
+  /** Retires a replaced client (C6): tells its leases; closed when its last lease closes. */
+  private void endPrevious(Node<K, S, C> prev, Node<K, S, C> next) {
+    if (prev != null && prev.servedClient != null && next.servedClient != prev.servedClient) {
+      prev.servedClient.supersede();
     }
   }
 

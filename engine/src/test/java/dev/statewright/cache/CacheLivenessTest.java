@@ -99,6 +99,7 @@ class CacheLivenessTest {
       assertThat(state(cache, "key-0")).isEqualTo(EntryState.STALE);
 
       first.get(0).complete(new Client("first", V1, 1)); // the one permit comes back
+      scheduler.runAll(); // its drain: one task, however long the queue
 
       assertThat(cache.list()).filteredOn(s -> s.key().startsWith("key-"))
           .hasSize(3000).allSatisfy(s -> assertThat(s.state()).isEqualTo(EntryState.CURRENT));
@@ -130,6 +131,7 @@ class CacheLivenessTest {
       assertThat(calls).hasSize(16);
 
       held.forEach(f -> f.complete(new Client("held", V1, 1)));
+      scheduler.runAll(); // the drains of the permits that came back
 
       assertThat(calls).hasSize(3016);
       assertThat(permits(cache)).isEqualTo(16);

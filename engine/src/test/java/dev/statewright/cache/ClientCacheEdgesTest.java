@@ -101,6 +101,7 @@ class ClientCacheEdgesTest {
     cache.delete("gone", 2);
 
     pending.get(0).complete(new Client("holder", V1, 1));
+    scheduler.runAll(); // the permit's drain
 
     assertThat(pending).hasSize(2);
     assertThat(snapshot("next").state()).isEqualTo(EntryState.REBUILDING);

@@ -195,6 +195,99 @@ class CallbackReentryAttackTest {
   }
 
   /**
+   * A permit that a finished build gives back starts the next queued build, whose transition to
+   * REBUILDING may block (bounded by its build timeout). Before the fix that start ran on the
+   * finished build's thread before the rest of its update's effects, so "b", served, did not
+   * answer its own upsert while "a"'s listener blocked: "a" stalled another key. The existing
+   * ON_TRANSITION_TO_REBUILDING case found it about once in eight runs on a loaded machine, when
+   * "a"'s retry queued before "b"'s build returned; here "b"'s factory waits for that.
+   */
+  @Test
+  void aQueuedBuildThatAFinishedBuildsPermitStartsDoesNotHoldUpThatBuildsWaiters()
+      throws Exception {
+    CountDownLatch bCalled = new CountDownLatch(1);
+    CountDownLatch bReturns = new CountDownLatch(1);
+    CountDownLatch entered = new CountDownLatch(1);
+    CountDownLatch release = new CountDownLatch(1);
+    ClientCache<String, Spec, Client> cache = ClientCache.<String, Spec, Client>builder(
+            (key, spec) -> {
+              if (key.equals("b")) {
+                bCalled.countDown();
+                awaitUninterruptibly(bReturns);
+              }
+              return factory.build(key, spec);
+            })
+        .name("attack-queued-start").scheduler(scheduler).maxConcurrentBuilds(1)
+        .listener(new CacheListener<>() {
+          @Override
+          public void onTransition(String key, Transition<EntryState, EntryEvent> t) {
+            if (key.equals("a") && t.to() == EntryState.REBUILDING) {
+              entered.countDown();
+              awaitUninterruptibly(release);
+            }
+          }
+        })
+        .build();
+    caches.add(cache);
+    CompletableFuture<Snapshot<String, Spec, Client>> b = cache.upsert("b", Spec.of(1), 1);
+    try {
+      assertThat(bCalled.await(20, TimeUnit.SECONDS)).isTrue();
+      cache.upsert("a", Spec.of(1), 1); // queued behind b's permit
+      bReturns.countDown(); // b's permit starts a, whose listener blocks
+      assertThat(entered.await(20, TimeUnit.SECONDS)).isTrue();
+      assertThat(b.get(5, TimeUnit.SECONDS).servedVersion()).as("b answered while a's "
+          + "transition to REBUILDING blocks").hasValue(1);
+    } finally {
+      release.countDown();
+    }
+  }
+
+  /**
+   * The late client of a build given up during its call (its key deleted) is closed unseen, by the
+   * closer: user code, which may block. Before the fix it ran while that build still held its
+   * permit (the permit came back after the close), so with one permit "b" stalled behind it. Found
+   * by the harness's callbacks: check (reentrant factories, run seed 7110502177632651983).
+   */
+  @Test
+  void theCloserOfTheLateClientOfAGivenUpBuildHoldsNoPermit() throws Exception {
+    CountDownLatch called = new CountDownLatch(1);
+    CountDownLatch returns = new CountDownLatch(1);
+    CountDownLatch entered = new CountDownLatch(1);
+    CountDownLatch release = new CountDownLatch(1);
+    ClientCache<String, Spec, Client> cache = ClientCache.<String, Spec, Client>builder(
+            (key, spec) -> {
+              if (key.equals("a")) {
+                called.countDown();
+                awaitUninterruptibly(returns); // giving it up interrupts it: it goes on
+
+              }
+              return factory.build(key, spec);
+            })
+        .name("attack-late-client").scheduler(scheduler).maxConcurrentBuilds(1)
+        .closer(c -> {
+          c.close();
+          if (c.key.equals("a")) {
+            entered.countDown();
+            awaitUninterruptibly(release); // on the factory's thread, interrupted by the give-up
+          }
+        })
+        .build();
+    caches.add(cache);
+    cache.upsert("a", Spec.of(1), 1);
+    try {
+      assertThat(called.await(20, TimeUnit.SECONDS)).isTrue();
+      await(cache.delete("a", 2)); // gives the build up; its call goes on
+      returns.countDown(); // the late client is closed unseen, on the factory's thread
+      assertThat(entered.await(20, TimeUnit.SECONDS)).isTrue();
+      CompletableFuture<Snapshot<String, Spec, Client>> b = cache.upsert("b", Spec.of(1), 1);
+      assertThat(b.get(5, TimeUnit.SECONDS).servedVersion()).as("b served while the late client's "
+          + "closer blocks (permits available: %d)", cache.footprint()).hasValue(1);
+    } finally {
+      release.countDown();
+    }
+  }
+
+  /**
    * Blocks {@code hook} for key "a" (from a thread of its own: listeners may run "on the thread
    * that caused them") and reports whether "b" is served within five seconds meanwhile.
    */
@@ -265,6 +358,27 @@ class CallbackReentryAttackTest {
       release.countDown();
       upserter.join(TimeUnit.SECONDS.toMillis(20));
       assertThat(upserter.isAlive()).isFalse();
+    }
+  }
+
+  private static void awaitUninterruptibly(CountDownLatch latch) {
+    boolean interrupted = false;
+    long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(30);
+    try {
+      for (;;) {
+        try {
+          if (!latch.await(deadline - System.nanoTime(), TimeUnit.NANOSECONDS)) {
+            throw new AssertionError("never released");
+          }
+          return;
+        } catch (InterruptedException e) {
+          interrupted = true;
+        }
+      }
+    } finally {
+      if (interrupted) {
+        Thread.currentThread().interrupt();
+      }
     }
   }
 

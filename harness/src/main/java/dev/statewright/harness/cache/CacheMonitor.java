@@ -180,7 +180,6 @@ public final class CacheMonitor {
     building--;
     if (progress != null) {
       progress.buildFinished(key);
-      progress.delivered(client);
     }
     notifyAll(); // finish() may be waiting for convergence
     if (client != null) {
@@ -206,13 +205,10 @@ public final class CacheMonitor {
     }
   }
 
-  /**
-   * The listener method {@code what} about {@code key} runs now; {@code releasing}: it is
-   * onClientReleased (see {@link ProgressMonitor#callback}).
-   */
-  synchronized void told(String what, String key, boolean releasing) {
+  /** The listener method {@code what} about {@code key} runs now. */
+  synchronized void told(String what, String key) {
     if (progress != null) {
-      progress.callback(what, key, releasing);
+      progress.callback(what, key);
     }
   }
 

@@ -112,24 +112,24 @@ public final class HostileListener implements CacheListener<String> {
 
   @Override
   public void onClientReleased(String key, long version) {
-    told("onClientReleased", key, true);
+    told("onClientReleased", key);
     maybeThrow("onClientReleased");
   }
 
   @Override
   public void onRejected(String key, Exception problem) {
-    told("onRejected", key, false);
+    told("onRejected", key);
     maybeThrow("onRejected");
   }
 
   @Override
   public void onLeasesPinned(String key, long version, List<String> holders) {
-    told("onLeasesPinned", key, false);
+    told("onLeasesPinned", key);
   }
 
-  private void told(String callback, String key, boolean releasing) {
+  private void told(String callback, String key) {
     if (monitor != null) {
-      monitor.told(callback, key, releasing);
+      monitor.told(callback, key);
     }
   }
 }

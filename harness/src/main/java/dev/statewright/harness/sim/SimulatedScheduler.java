@@ -311,6 +311,16 @@ public final class SimulatedScheduler implements Scheduler {
   }
 
   /**
+   * Whether tasks are ready to run at the current virtual time: what happened at this instant has
+   * not been reacted to in full yet.
+   *
+   * @return true while a task is ready
+   */
+  public boolean hasReadyTasks() {
+    return !ready.isEmpty();
+  }
+
+  /**
    * Steps run so far.
    *
    * @return the number of steps

@@ -126,7 +126,7 @@ class ProgressMonitorTest {
     monitor.transition("k", new Transition<>(EntryState.STALE, EntryEvent.BUILD_STARTED, EntryState.REBUILDING));
     monitor.buildAnnounced("k");
     monitor.buildStarted("k");
-    monitor.callback("onRejected", "j", false);
+    monitor.callback("onRejected", "j");
     assertEquals(List.of(), violations, "started, then in its call: the permit is the build's");
     monitor.buildFinished("k");
     monitor.buildTold("k", null);
@@ -136,14 +136,14 @@ class ProgressMonitorTest {
   }
 
   @Test
-  void aBuildGivenUpBeforeItsCallHoldsItsPermitOnlyThroughItsUpdatesCloser() {
+  void aBuildGivenUpBeforeItsCallHoldsNoPermitOnceItsUpdateTellsAnyone() {
     monitor.watch(cache, List.of("k"));
     permitsInUse = 1;
     monitor.transition("k", new Transition<>(EntryState.STALE, EntryEvent.BUILD_STARTED, EntryState.REBUILDING));
+    assertEquals(List.of(), violations, "started, not yet called: the permit is the build's");
     monitor.transition("k", new Transition<>(EntryState.REBUILDING, EntryEvent.DELETED, EntryState.REMOVED));
-    monitor.callback("onClientReleased", "k", true);
-    assertEquals(List.of(), violations, "the update that gave it up gives its permit back after this");
-    monitor.callback("onRejected", "j", false);
     assertEquals(1, violations.size(), violations.toString());
+    assertTrue(violations.get(0).startsWith("callbacks: 1 permits in use while onTransition("),
+        violations.toString());
   }
 }
