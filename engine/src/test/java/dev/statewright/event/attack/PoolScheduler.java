@@ -36,14 +36,50 @@ final class PoolScheduler implements Scheduler, AutoCloseable {
     return System.nanoTime();
   }
 
+  private final Object quiet = new Object();
+  private int running;
+
+  /** Counts {@code task} as running from submission until it returns. */
+  private Runnable tracked(Runnable task) {
+    synchronized (quiet) {
+      running++;
+    }
+    return () -> {
+      try {
+        task.run();
+      } finally {
+        synchronized (quiet) {
+          running--;
+          quiet.notifyAll();
+        }
+      }
+    };
+  }
+
+  /** Waits until no task handed to {@link #execute} is queued or running; false on timeout. */
+  boolean awaitQuiet(Duration timeout) throws InterruptedException {
+    long deadline = System.nanoTime() + timeout.toNanos();
+    synchronized (quiet) {
+      while (running > 0) {
+        long left = deadline - System.nanoTime();
+        if (left <= 0) {
+          return false;
+        }
+        TimeUnit.NANOSECONDS.timedWait(quiet, left);
+      }
+      return true;
+    }
+  }
+
   @Override
   public void execute(Runnable task) {
-    pool.execute(task);
+    pool.execute(tracked(task));
   }
 
   @Override
   public Cancellable schedule(Runnable task, Duration delay) {
-    ScheduledFuture<?> f = pool.schedule(task, Math.max(0, delay.toNanos()), TimeUnit.NANOSECONDS);
+    Runnable counted = () -> tracked(task).run(); // counted from when it starts running
+    ScheduledFuture<?> f = pool.schedule(counted, Math.max(0, delay.toNanos()), TimeUnit.NANOSECONDS);
     return () -> f.cancel(false);
   }
 
