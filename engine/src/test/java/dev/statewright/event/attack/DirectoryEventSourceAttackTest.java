@@ -21,6 +21,7 @@ import java.util.concurrent.ExecutionException;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
 import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.concurrent.atomic.AtomicLong;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Disabled;
 import org.junit.jupiter.api.Test;
@@ -60,7 +61,20 @@ class DirectoryEventSourceAttackTest {
     return source;
   }
 
-  private static void write(Path file, String content) throws IOException {
+  private static final AtomicLong STAGED = new AtomicLong();
+
+  /**
+   * Writes {@code content} as a whole: into a file beside the watched folder, then moved over
+   * {@code file}, so nobody reads it half written (a truncating write shows empty bytes first).
+   */
+  private void write(Path file, String content) throws IOException {
+    Path next = temp.resolve("staged-" + STAGED.incrementAndGet());
+    Files.writeString(next, content);
+    Files.move(next, file, java.nio.file.StandardCopyOption.ATOMIC_MOVE);
+  }
+
+  /** Rewrites {@code file} in place, truncating first: readers may see it half written. */
+  private static void writeInPlace(Path file, String content) throws IOException {
     Files.writeString(file, content);
   }
 
@@ -375,7 +389,7 @@ class DirectoryEventSourceAttackTest {
     String last = null;
     for (int i = 0; i < 300; i++) {
       last = "<" + i + ":" + "y".repeat(random.nextInt(1, 20_000)) + ">";
-      write(file, last);
+      writeInPlace(file, last);
     }
     String expected = last;
     source.currentVersion().get(WAIT.toSeconds(), TimeUnit.SECONDS);
@@ -424,5 +438,99 @@ class DirectoryEventSourceAttackTest {
     assertThat(witness.await(WAIT, r -> r.count("progress") >= scans + 5)).isTrue();
     assertThat(sink.callsAfterTick(closedAt))
         .as("sink calls after close returned").isEmpty();
+  }
+  // "Other files in the folder (a token a spec refers to, say) are dependencies: a change to one
+  // is delivered as dependencyChanged with the file's name."
+  @Test
+  void aDependencyFileChangeIsDeliveredByItsBareName() throws Exception {
+    Path dir = folder();
+    write(dir.resolve("token.txt"), "t1");
+    Recorder<String> sink = new Recorder<>();
+    DirectoryEventSource<String> source = source(dir, DirectoryEventSourceAttackTest::text);
+    source.start(sink);
+    source.currentVersion().get(WAIT.toSeconds(), TimeUnit.SECONDS);
+    long before = sink.count("dependency");
+    write(dir.resolve("token.txt"), "t2");
+    assertThat(sink.await(WAIT, r -> r.count("dependency") > before && r.hasCall("dependency", "token.txt")))
+        .as("calls %s", sink.callsCopy()).isTrue();
+    assertThat(sink.specs()).doesNotContainKey("token.txt").doesNotContainKey("token");
+  }
+
+  // "Each change of a file's bytes gets the next version": a rewrite with the same bytes is no
+  // change, so no new upsert.
+  @Test
+  void aFileRewrittenWithTheSameBytesIsNoChange() throws Exception {
+    Path dir = folder();
+    write(dir.resolve("a.properties"), "same");
+    Recorder<String> sink = new Recorder<>();
+    DirectoryEventSource<String> source = source(dir, DirectoryEventSourceAttackTest::text);
+    source.start(sink);
+    source.currentVersion().get(WAIT.toSeconds(), TimeUnit.SECONDS);
+    long version = sink.<Long>read(r -> r.view.get("a").version());
+    for (int i = 0; i < 5; i++) { // replaced whole (a truncating write would show empty bytes)
+      Path next = temp.resolve("next-" + i);
+      write(next, "same");
+      Files.move(next, dir.resolve("a.properties"), java.nio.file.StandardCopyOption.ATOMIC_MOVE);
+    }
+    write(dir.resolve("b.properties"), "marker");
+    assertThat(sink.await(WAIT, r -> "marker".equals(r.spec("b")))).isTrue();
+    source.currentVersion().get(WAIT.toSeconds(), TimeUnit.SECONDS);
+    assertThat(sink.<Long>read(r -> r.view.get("a").version())).isEqualTo(version);
+    assertThat(sink.callsCopy().stream().filter(c -> c.kind().equals("upsert") && "a".equals(c.key())).count())
+        .isLessThanOrEqualTo(1);
+  }
+
+  // EventSource.close: "idempotent"; a consistent read of a closed source must end, one way or
+  // the other, rather than hang its reader.
+  @Test
+  void currentVersionOfAClosedSourceEnds() throws Exception {
+    Path dir = folder();
+    write(dir.resolve("a.properties"), "a");
+    DirectoryEventSource<String> source = source(dir, DirectoryEventSourceAttackTest::text);
+    source.start(new Recorder<>());
+    source.close();
+    CompletableFuture<Long> read = source.currentVersion();
+    try {
+      read.get(WAIT.toSeconds(), TimeUnit.SECONDS);
+    } catch (ExecutionException failedIsFine) {
+      // a closed source may refuse
+    }
+    assertThat(read).isDone();
+  }
+
+  // "start ... Scans the folder (delivering a resync)": a thousand files at start all arrive.
+  @Test
+  void aThousandFilesAtStartAllArrive() throws Exception {
+    Path dir = folder();
+    for (int i = 0; i < 1000; i++) {
+      write(dir.resolve("k" + i + ".properties"), "v" + i);
+    }
+    Recorder<String> sink = new Recorder<>();
+    DirectoryEventSource<String> source = source(dir, DirectoryEventSourceAttackTest::text);
+    source.start(sink);
+    source.currentVersion().get(WAIT.toSeconds(), TimeUnit.SECONDS);
+    assertThat(sink.specs()).hasSize(1000).containsEntry("k999", "v999");
+  }
+
+  // EventSink: "a sink never throws back into its source" — a sink that breaks that (a user's
+  // sink, not a cache) must still not stop the source for good.
+  @Test
+  void aSinkThatThrowsDoesNotStopTheSourceForGood() throws Exception {
+    Path dir = folder();
+    AtomicBoolean thrown = new AtomicBoolean();
+    Recorder<String> sink = new Recorder<>() {
+      @Override
+      public void upsert(String key, String spec, long version) {
+        super.upsert(key, spec, version);
+        if (key.equals("bomb") && thrown.compareAndSet(false, true)) {
+          throw new IllegalStateException("sink bug");
+        }
+      }
+    };
+    source(dir, DirectoryEventSourceAttackTest::text).start(sink);
+    write(dir.resolve("bomb.properties"), "b");
+    assertThat(sink.await(WAIT, r -> thrown.get())).isTrue();
+    write(dir.resolve("after.properties"), "fine");
+    assertThat(sink.await(WAIT, r -> "fine".equals(r.spec("after")))).isTrue();
   }
 }
