@@ -344,4 +344,30 @@ class PollingEventSourceAttackTest {
     assertThat(maxConcurrent.get()).isEqualTo(1);
     assertThat(calls.get()).isEqualTo(3);
   }
+  // "lists every key with its spec and version": a listing with a null entry or a null key is a
+  // lister bug; handled like a throw (asked again), it must not stop the source nor reach the sink.
+  @Test
+  void aListingWithNullEntriesIsAskedAgainAndNeverReachesTheSink() {
+    Map<String, Versioned<String>> nullValue = new HashMap<>();
+    nullValue.put("a", null);
+    Map<String, Versioned<String>> nullKey = new HashMap<>();
+    nullKey.put(null, Versioned.of("x", 1));
+    Script lister = new Script()
+        .then(() -> nullValue)
+        .then(() -> nullKey)
+        .then(() -> listing("b", "b1", 2));
+    Recorder<String> sink = new Recorder<>();
+    source(lister).start(sink);
+    List<Throwable> escaped = new ArrayList<>();
+    for (int i = 0; i < 3; i++) {
+      try {
+        tick();
+      } catch (Throwable t) {
+        escaped.add(t);
+      }
+    }
+    assertThat(escaped).as("thrown at the scheduler").isEmpty();
+    assertThat(sink.specs()).containsEntry("b", "b1");
+    assertThat(sink.callsCopy()).noneMatch(c -> c.kind().equals("upsert") && c.key() == null);
+  }
 }

@@ -401,4 +401,42 @@ class LeasedResourceAttackTest {
     assertThat(self.get().leaseCount()).isZero();
     assertThat(told).extracting(Transition::to).last().isEqualTo(ResourceState.RELEASED);
   }
+  /** A lease type of an owner's choosing, as the javadoc of Claim invites. */
+  static final class Rich extends LeasedResource.Claim<String> {
+    Rich(LeasedResource<String> resource, String holder) {
+      super(resource, holder);
+    }
+
+    boolean closed() {
+      return isClosed();
+    }
+
+    LeasedResource<String> owner() {
+      return resource();
+    }
+  }
+
+  // Claim: "Each instance is one lease, counted by its resource from its construction";
+  // "holder ... not blank"; "@throws ResourceReleasedException if the owner has retired the
+  // resource"; isClosed: "true once the first close has run; further closes do nothing".
+  @Test
+  void aClaimOfTheOwnersTypeIsCountedValidatedAndClosedOnce() {
+    AtomicInteger releases = new AtomicInteger();
+    LeasedResource<String> resource = LeasedResource.of("rich", "v", v -> releases.incrementAndGet());
+    assertThatThrownBy(() -> new Rich(resource, " ")).isInstanceOf(IllegalArgumentException.class);
+    assertThat(resource.leaseCount()).isZero();
+    Rich rich = new Rich(resource, "owner-typed");
+    assertThat(resource.leaseCount()).isEqualTo(1);
+    assertThat(resource.holders()).containsExactly("owner-typed");
+    assertThat(rich.owner()).isSameAs(resource);
+    assertThat(rich.closed()).isFalse();
+    resource.retire();
+    assertThatThrownBy(() -> new Rich(resource, "late")).isInstanceOf(ResourceReleasedException.class);
+    assertThat(resource.leaseCount()).isEqualTo(1);
+    rich.close();
+    rich.close();
+    assertThat(rich.closed()).isTrue();
+    assertThat(releases.get()).isEqualTo(1);
+    assertThat(resource.state()).isEqualTo(ResourceState.RELEASED);
+  }
 }
