@@ -1,6 +1,7 @@
 package dev.statewright.event.attack;
 
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import dev.statewright.event.DirectoryEventSource;
 import dev.statewright.testing.Seeds;
@@ -532,5 +533,39 @@ class DirectoryEventSourceAttackTest {
     assertThat(sink.await(WAIT, r -> thrown.get())).isTrue();
     write(dir.resolve("after.properties"), "fine");
     assertThat(sink.await(WAIT, r -> "fine".equals(r.spec("after")))).isTrue();
+  }
+  // README, consistency across replicas: "acquireConsistent(key) asks the source for the store's
+  // current version (... directory: a scan now), then reads as of it: the answer reflects every
+  // write that completed before the call". Seeded: a file rewritten (or deleted) and read at once.
+  @Test
+  void aConsistentReadThroughACacheReflectsTheFileWrittenJustBefore() throws Exception {
+    SplittableRandom random = Seeds.random("aConsistentReadThroughACacheReflectsTheFileWrittenJustBefore");
+    Path dir = folder();
+    write(dir.resolve("k.properties"), "v0");
+    DirectoryEventSource<String> source = source(dir, DirectoryEventSourceAttackTest::text);
+    try (dev.statewright.cache.ClientCache<String, String, String> cache =
+        dev.statewright.cache.ClientCache.<String, String, String>builder((key, spec) -> key + "=" + spec)
+            .scheduler(scheduler).acquireTimeout(WAIT).source(source).build()) {
+      boolean present = true;
+      for (int round = 1; round <= 25; round++) {
+        if (random.nextInt(6) == 0 && present) {
+          Files.delete(dir.resolve("k.properties"));
+          present = false;
+        } else {
+          write(dir.resolve("k.properties"), "v" + round);
+          present = true;
+        }
+        CompletableFuture<dev.statewright.cache.ClientLease<String>> read = cache.acquireConsistent("k");
+        if (present) {
+          try (dev.statewright.cache.ClientLease<String> lease = read.get(WAIT.toSeconds(), TimeUnit.SECONDS)) {
+            assertThat(lease.get()).as("round %d", round).isEqualTo("k=v" + round);
+          }
+        } else {
+          int r = round;
+          assertThatThrownBy(() -> read.get(WAIT.toSeconds(), TimeUnit.SECONDS)).as("round %d: deleted", r)
+              .hasCauseInstanceOf(java.util.NoSuchElementException.class);
+        }
+      }
+    }
   }
 }
