@@ -157,8 +157,8 @@ final class ConsistentReads<K, S, C> {
           bounded.complete(version);
         }
       });
-    } catch (RuntimeException e) {
-      bounded.completeExceptionally(e);
+    } catch (Throwable t) { // a source's code: any Throwable fails this read only
+      bounded.completeExceptionally(t);
     }
     return bounded;
   }

@@ -299,9 +299,9 @@ public final class DirectoryEventSource<S> implements EventSource<String, S> {
           "the parser returned null");
       good = Versioned.of(spec, ++lastVersion);
       sink.upsert(key, spec, good.version());
-    } catch (Exception e) {
+    } catch (Throwable t) { // any Throwable, an Error included: a bad file never stops the source
       sink.reject(key, new IllegalArgumentException(
-          "cannot parse " + directory.resolve(fileName) + ": " + e.getMessage(), e));
+          "cannot parse " + directory.resolve(fileName) + ": " + t.getMessage(), t));
     }
     known.put(key, new Seen<>(bytes, good));
   }

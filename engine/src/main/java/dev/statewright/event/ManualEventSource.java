@@ -50,8 +50,14 @@ public final class ManualEventSource<K, S> implements EventSource<K, S>, EventSi
         throw new IllegalStateException("this ManualEventSource is already started");
       }
       this.sink = sink;
-      pending.forEach(event -> event.accept(sink));
+      List<Consumer<EventSink<K, S>>> backlog = List.copyOf(pending);
       pending.clear();
+      for (Consumer<EventSink<K, S>> event : backlog) {
+        if (closed) {
+          break; // the sink closed this source: it is told nothing more
+        }
+        event.accept(sink);
+      }
     }
   }
 

@@ -6,6 +6,7 @@ import java.util.HashMap;
 import java.util.Map;
 import java.util.Objects;
 import java.util.concurrent.Callable;
+import java.util.concurrent.locks.ReentrantLock;
 
 /**
  * Calls a lister at a fixed interval and delivers what changed: the first listing as a
@@ -24,8 +25,18 @@ import java.util.concurrent.Callable;
  */
 public final class PollingEventSource<K, S> implements EventSource<K, S> {
   /*
+   * Overview: each poll lists, diffs against the last listing, delivers the changes, and
+   * schedules the next poll after the interval.
+   *
    * Concurrency: polls run one at a time, each scheduling the next when it ends, so `previous`
-   * is confined to the polling task; `closed` and `timer` are volatile for close().
+   * is confined to the polling task; `closed` and `timer` are volatile for close(). A poll
+   * delivers holding `delivering` and only if not closed; close() sets `closed`, then takes and
+   * drops that lock: once it returns, nothing more reaches the sink (a sink that closes the source
+   * from inside a delivery holds the lock already).
+   *
+   * Transitions: new -> started (start) -> closed (close, idempotent; also before start).
+   *
+   * Ordering of this file: fields, the factory, the EventSource methods, polling.
    */
   private static final System.Logger LOG = System.getLogger(PollingEventSource.class.getName());
 
@@ -33,6 +44,7 @@ public final class PollingEventSource<K, S> implements EventSource<K, S> {
   private final Callable<? extends Map<K, Versioned<S>>> lister;
   private final Duration interval;
   private final Scheduler scheduler;
+  private final ReentrantLock delivering = new ReentrantLock();
   private Map<K, Versioned<S>> previous; // confined to the polling task
   private long highest; // confined to the polling task: the highest version listed
   private volatile EventSink<K, S> sink;
@@ -84,6 +96,8 @@ public final class PollingEventSource<K, S> implements EventSource<K, S> {
   @Override
   public void close() {
     closed = true;
+    delivering.lock(); // waits for a delivery under way: none starts after this
+    delivering.unlock();
     timer.cancel();
   }
 
@@ -92,9 +106,17 @@ public final class PollingEventSource<K, S> implements EventSource<K, S> {
       return;
     }
     try {
-      deliver(Map.copyOf(lister.call()));
-    } catch (Exception e) { // a failed listing is rare: its message is built only then
-      LOG.log(System.Logger.Level.WARNING, this + ": listing failed (" + e + "); trying again in "
+      Map<K, Versioned<S>> listing = Map.copyOf(lister.call());
+      delivering.lock();
+      try {
+        if (!closed) { // closed while listing (by the lister itself, say): not delivered
+          deliver(listing);
+        }
+      } finally {
+        delivering.unlock();
+      }
+    } catch (Throwable t) { // any Throwable: the source never stops on its own
+      LOG.log(System.Logger.Level.WARNING, this + ": listing failed (" + t + "); trying again in "
           + interval);
     }
     if (!closed) {

@@ -147,9 +147,9 @@ public final class StateMachine<S extends Enum<S>, E extends Enum<E>> {
   private void notifyListener(Transition<S, E> transition) {
     try {
       listener.onTransition(key, transition);
-    } catch (RuntimeException e) {
+    } catch (Throwable t) { // any Throwable, an Error included: the transition is made
       LOG.log(System.Logger.Level.WARNING, () -> lifecycle.name() + " '" + key
-          + "': transition listener failed on " + transition, e);
+          + "': transition listener failed on " + transition, t);
     }
   }
 

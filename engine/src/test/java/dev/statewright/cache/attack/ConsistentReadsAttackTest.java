@@ -15,7 +15,6 @@ import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionException;
 import java.util.function.Supplier;
 import org.junit.jupiter.api.AfterEach;
-import org.junit.jupiter.api.Disabled;
 import org.junit.jupiter.api.Test;
 
 /**
@@ -131,9 +130,6 @@ class ConsistentReadsAttackTest {
 
   // DESIGN liveness: "Nothing a ... source ... does — block, throw any Throwable ... — stalls
   // another key"; "Every user callback runs ... isolated from the engine".
-  @Disabled("BUG: an Error thrown by EventSource.currentVersion() escapes acquireConsistent() into the"
-      + " caller instead of failing the returned future (an exception is turned into a failed future);"
-      + " promise: any Throwable from a source is isolated")
   @Test
   void aCurrentVersionThatThrowsAnErrorFailsOnlyThatRead() {
     currentVersionThrows(new AssertionError("bug"));

@@ -24,7 +24,6 @@ import java.util.concurrent.TimeoutException;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicLong;
 import org.junit.jupiter.api.AfterEach;
-import org.junit.jupiter.api.Disabled;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
@@ -169,8 +168,6 @@ class DirectoryEventSourceAttackTest {
 
   // DESIGN: "a file that fails to parse marks its entry's lastError and never crashes the source";
   // Liveness: "Nothing a ... source ... does — ... throw any Throwable — stalls another key".
-  @Disabled("BUG: a parser Error (AssertionError) on a file present at start escapes start(), so the"
-      + " source never starts and no other file is delivered; promise: a bad file never crashes the source")
   @Test
   void aParserThatThrowsAnErrorDoesNotStopTheSource() throws Exception {
     Path dir = folder();
@@ -195,8 +192,6 @@ class DirectoryEventSourceAttackTest {
   }
 
   // Same promise, the Error thrown by the watcher's read of a file written after start.
-  @Disabled("BUG: a parser Error on a file written after start kills the watch loop and the rescans:"
-      + " nothing is delivered afterwards (10 s, 30 ms rescans); promise: a bad file never crashes the source")
   @Test
   void aParserErrorOnAFileWrittenAfterStartDoesNotStopTheWatcher() throws Exception {
     Path dir = folder();

@@ -19,7 +19,6 @@ import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.AtomicReference;
 import org.junit.jupiter.api.AfterEach;
-import org.junit.jupiter.api.Disabled;
 import org.junit.jupiter.api.Test;
 
 /**
@@ -113,7 +112,6 @@ class PollingEventSourceAttackTest {
   }
 
   // Same promise with Errors: "the source never stops on its own".
-  @Disabled("BUG: a lister that throws an Error (AssertionError) is never asked again: polling stops for good; promise: a lister that throws is asked again at the next interval, the source never stops on its own")
   @Test
   void aListerThatThrowsAnErrorIsAskedAgainAtTheNextInterval() {
     Script lister = erring();
@@ -135,7 +133,6 @@ class PollingEventSourceAttackTest {
   // DESIGN liveness: "Nothing a factory, closer, listener, source ... does — block, throw any
   // Throwable ... — stalls another key" and (README) nothing a callback throws reaches a scheduler
   // thread: a shared scheduler's thread must not be handed a lister's Error.
-  @Disabled("BUG: a lister's AssertionError escapes the listing task into the scheduler's thread (ManualScheduler.advance throws it); promise: nothing a source/callback throws reaches a scheduler thread")
   @Test
   void aListerErrorReachesNoSchedulerThread() {
     Recorder<String> sink = new Recorder<>();
@@ -215,7 +212,6 @@ class PollingEventSourceAttackTest {
 
   // EventSource.close: "Stops delivering; idempotent". A lister that closes its own source: what
   // it lists after close returned is not delivered, and it is never asked again.
-  @Disabled("BUG: a listing returned after the source was closed (by the lister itself) is still delivered to the sink; promise: close stops delivering")
   @Test
   void aListerThatClosesItsSourceIsNotDeliveredNorAskedAgain() {
     AtomicReference<PollingEventSource<String, String>> self = new AtomicReference<>();
@@ -303,7 +299,6 @@ class PollingEventSourceAttackTest {
 
   // "lister ... called on the scheduler, one call at a time"; close idempotent under a race; a close
   // that returns while the lister blocks: what that listing finds is not delivered.
-  @Disabled("BUG: close() returns while a listing is in flight, and that listing is delivered to the sink afterwards (upsert late v99 after close returned); promise: close stops delivering")
   @Test
   void closeRacedWhileTheListerBlocksDeliversNothingAfterItReturns() throws Exception {
     CountDownLatch inLister = new CountDownLatch(1);

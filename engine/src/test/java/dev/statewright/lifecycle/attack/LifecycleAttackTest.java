@@ -21,7 +21,6 @@ import java.util.SplittableRandom;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.AtomicLong;
 import java.util.concurrent.atomic.AtomicLongArray;
-import org.junit.jupiter.api.Disabled;
 import org.junit.jupiter.api.Test;
 
 /**
@@ -318,9 +317,6 @@ class LifecycleAttackTest {
 
   // Same promise, Errors: "A listener that throws is logged and otherwise ignored"; DESIGN: every
   // user callback ... isolated from the engine, whatever Throwable it throws.
-  @Disabled("BUG: a TransitionListener's Error (AssertionError, StackOverflowError) escapes fire() and"
-      + " fireIf() into the caller; promise: a listener that throws is logged and otherwise ignored"
-      + " (LeasedResource's listener Errors are swallowed, the kernel's are not)")
   @Test
   void aListenerThatThrowsAnErrorIsLoggedAndOtherwiseIgnored() {
     AtomicInteger n = new AtomicInteger();
