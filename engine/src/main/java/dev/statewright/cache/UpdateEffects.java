@@ -11,10 +11,9 @@ import java.util.List;
  * derived only from the two nodes: letting go of the builds the entry no longer holds (the permit
  * of one whose call returned comes back, one still running is abandoned) and arming a new build's
  * timeout (both before any user code), announcing the transition, retiring a replaced client,
- * launching or queueing a build, scheduling a retry,
- * arming a new client's refresh and expiry timers and running a reconfigurer (ClientRenewal),
- * answering waiters, keeping the dependency index, purging a tombstone later and telling
- * dependents.
+ * launching or queueing a build, scheduling a retry, arming a new client's refresh and expiry
+ * timers and running a reconfigurer (ClientRenewal), answering waiters, keeping the dependency
+ * index, purging a tombstone later and telling dependents.
  *
  * @param <K> the key type
  * @param <S> the spec type
