@@ -17,8 +17,10 @@ import java.util.List;
 import java.util.Map;
 import java.util.Set;
 import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.RejectedExecutionException;
 import java.util.concurrent.atomic.AtomicLong;
 import java.util.random.RandomGenerator;
+import dev.statewright.testing.ForwardingScheduler;
 import dev.statewright.testing.ManualScheduler;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
@@ -90,6 +92,34 @@ class ClientCacheEdgesTest {
     assertThat(snapshot("k").state()).isNotEqualTo(EntryState.REMOVED);
     assertThat(cache.delete("k", 6)).isCompleted();
     assertThat(cache.delete("k", 6)).as("a duplicate delete of a tombstone").isCompleted();
+  }
+
+  /**
+   * A permit given back hands the drain of queued builds to the scheduler; a scheduler that
+   * refuses it (a user's, shut down or bounded) has the drain run on the releasing thread instead,
+   * so the queued build still starts.
+   */
+  @Test
+  void aSchedulerThatRefusesTheDrainHasItRunWhereThePermitCameBack() {
+    ForwardingScheduler refusing = new ForwardingScheduler(scheduler) {
+      @Override
+      public void execute(Runnable task) {
+        throw new RejectedExecutionException("shut down");
+      }
+    };
+    cache = ClientCache.<String, Repo, Client>asyncBuilder((key, spec) -> {
+      CompletableFuture<Client> f = new CompletableFuture<>();
+      pending.add(f);
+      return f;
+    }).scheduler(refusing).maxConcurrentBuilds(1).build();
+    cache.upsert("holder", V1, 1);
+    cache.upsert("queued", V1, 1);
+    assertThat(pending).hasSize(1);
+
+    pending.get(0).complete(new Client("holder", V1, 1));
+
+    assertThat(pending).as("the queued build started").hasSize(2);
+    assertThat(snapshot("queued").state()).isEqualTo(EntryState.REBUILDING);
   }
 
   @Test
