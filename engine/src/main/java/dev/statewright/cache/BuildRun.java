@@ -99,9 +99,9 @@ final class BuildRun<S> {
   /**
    * The build timeout's timer, armed by the effects of the update that started the run, before
    * the callbacks told before its call (another thread may have given the run up, or ended it,
-   * by then): cancelled at once if the run ended or was abandoned before it was set. The timer is written before the state is read, and
-   * abandon(), and ended() followed by cancelTimeout(), change the state before they read the
-   * timer, so one of the two sides cancels it.
+   * by then): cancelled at once if the run ended or was abandoned before it was set. The timer is
+   * written before the state is read, and abandon(), and ended() followed by cancelTimeout(),
+   * change the state before they read the timer, so one of the two sides cancels it.
    */
   void timeout(Scheduler.Cancellable timeout) {
     this.timeout = timeout;

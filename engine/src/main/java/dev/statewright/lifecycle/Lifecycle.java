@@ -1,5 +1,6 @@
 package dev.statewright.lifecycle;
 
+import java.lang.reflect.Array;
 import java.util.ArrayDeque;
 import java.util.ArrayList;
 import java.util.Arrays;
@@ -59,9 +60,12 @@ public final class Lifecycle<S extends Enum<S>, E extends Enum<E>> {
     this.next = new int[states.length * stride];
     Arrays.fill(next, REFUSED);
     transitions.forEach(t -> next[row(t.from()) + t.event().ordinal()] = row(t.to()));
-    this.byRow = Arrays.copyOf(states, next.length);
-    Arrays.fill(byRow, null);
-    Arrays.stream(states).forEach(s -> byRow[row(s)] = s);
+    @SuppressWarnings("unchecked") // an array of the state enum's own type
+    S[] rows = (S[]) Array.newInstance(builder.stateType, next.length);
+    for (S state : states) {
+      rows[row(state)] = state;
+    }
+    this.byRow = rows;
   }
 
   /**
@@ -128,7 +132,7 @@ public final class Lifecycle<S extends Enum<S>, E extends Enum<E>> {
    * @return the target state; empty if {@code event} is not permitted in {@code state}
    */
   public Optional<S> next(S state, E event) {
-    int to = next[row(state) + event.ordinal()];
+    int to = target(state, event);
     return to == REFUSED ? Optional.empty() : Optional.of(byRow[to]);
   }
 
@@ -153,7 +157,7 @@ public final class Lifecycle<S extends Enum<S>, E extends Enum<E>> {
    * @throws IllegalTransitionException naming {@code key} if the event is not permitted there
    */
   public S step(Object key, S state, E event) {
-    int to = next[row(state) + event.ordinal()];
+    int to = target(state, event);
     if (to == REFUSED) {
       throw refused(key, state, event);
     }
@@ -201,6 +205,11 @@ public final class Lifecycle<S extends Enum<S>, E extends Enum<E>> {
       out.append("    ").append(state).append(" --> [*]\n");
     }
     return out.toString();
+  }
+
+  /** The row of the state {@code event} leads to from {@code state}, or {@link #REFUSED}. */
+  private int target(S state, E event) {
+    return next[row(state) + event.ordinal()];
   }
 
   /** The row of {@code state} in the hot path's table. */

@@ -6,6 +6,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 import dev.statewright.cache.Backoff;
 import dev.statewright.cache.CacheListener;
 import dev.statewright.cache.ClientCache;
+import dev.statewright.cache.ClientFactory;
 import dev.statewright.cache.ClientLease;
 import dev.statewright.cache.EntryEvent;
 import dev.statewright.cache.EntryState;
@@ -25,7 +26,6 @@ import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
 import java.util.concurrent.atomic.AtomicReference;
 import org.junit.jupiter.api.AfterEach;
-import org.junit.jupiter.api.Disabled;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.EnumSource;
@@ -52,7 +52,13 @@ class CallbackReentryAttackTest {
   private ClientCache<String, Spec, Client> build(
       java.util.function.UnaryOperator<dev.statewright.cache.ClientCacheBuilder<String, Spec,
           Client>> configure) {
-    ClientCache<String, Spec, Client> cache = configure.apply(ClientCache.builder(factory)
+    return build(factory, configure);
+  }
+
+  private ClientCache<String, Spec, Client> build(ClientFactory<String, Spec, Client> builds,
+      java.util.function.UnaryOperator<dev.statewright.cache.ClientCacheBuilder<String, Spec,
+          Client>> configure) {
+    ClientCache<String, Spec, Client> cache = configure.apply(ClientCache.builder(builds)
         .name("attack-callbacks").scheduler(scheduler).backoff(Backoff.fixed(Duration.ofMillis(5)))
         .acquireTimeout(Duration.ofSeconds(10))).build();
     caches.add(cache);
@@ -209,16 +215,8 @@ class CallbackReentryAttackTest {
     CountDownLatch bReturns = new CountDownLatch(1);
     CountDownLatch entered = new CountDownLatch(1);
     CountDownLatch release = new CountDownLatch(1);
-    ClientCache<String, Spec, Client> cache = ClientCache.<String, Spec, Client>builder(
-            (key, spec) -> {
-              if (key.equals("b")) {
-                bCalled.countDown();
-                awaitUninterruptibly(bReturns);
-              }
-              return factory.build(key, spec);
-            })
-        .name("attack-queued-start").scheduler(scheduler).maxConcurrentBuilds(1)
-        .listener(new CacheListener<>() {
+    ClientCache<String, Spec, Client> cache = build(heldWhileBuilding("b", bCalled, bReturns),
+        b -> b.maxConcurrentBuilds(1).listener(new CacheListener<>() {
           @Override
           public void onTransition(String key, Transition<EntryState, EntryEvent> t) {
             if (key.equals("a") && t.to() == EntryState.REBUILDING) {
@@ -226,9 +224,7 @@ class CallbackReentryAttackTest {
               awaitUninterruptibly(release);
             }
           }
-        })
-        .build();
-    caches.add(cache);
+        }));
     CompletableFuture<Snapshot<String, Spec, Client>> b = cache.upsert("b", Spec.of(1), 1);
     try {
       assertThat(bCalled.await(20, TimeUnit.SECONDS)).isTrue();
@@ -254,25 +250,14 @@ class CallbackReentryAttackTest {
     CountDownLatch returns = new CountDownLatch(1);
     CountDownLatch entered = new CountDownLatch(1);
     CountDownLatch release = new CountDownLatch(1);
-    ClientCache<String, Spec, Client> cache = ClientCache.<String, Spec, Client>builder(
-            (key, spec) -> {
-              if (key.equals("a")) {
-                called.countDown();
-                awaitUninterruptibly(returns); // giving it up interrupts it: it goes on
-
-              }
-              return factory.build(key, spec);
-            })
-        .name("attack-late-client").scheduler(scheduler).maxConcurrentBuilds(1)
-        .closer(c -> {
+    ClientCache<String, Spec, Client> cache = build(heldWhileBuilding("a", called, returns),
+        b -> b.maxConcurrentBuilds(1).closer(c -> {
           c.close();
           if (c.key.equals("a")) {
             entered.countDown();
             awaitUninterruptibly(release); // on the factory's thread, interrupted by the give-up
           }
-        })
-        .build();
-    caches.add(cache);
+        }));
     cache.upsert("a", Spec.of(1), 1);
     try {
       assertThat(called.await(20, TimeUnit.SECONDS)).isTrue();
@@ -359,6 +344,21 @@ class CallbackReentryAttackTest {
       upserter.join(TimeUnit.SECONDS.toMillis(20));
       assertThat(upserter.isAlive()).isFalse();
     }
+  }
+
+  /**
+   * The factory, except that a call for {@code key} counts {@code called} down and then waits for
+   * {@code returns}, interrupts or not (giving the build up interrupts it: it goes on).
+   */
+  private ClientFactory<String, Spec, Client> heldWhileBuilding(String key, CountDownLatch called,
+      CountDownLatch returns) {
+    return (k, spec) -> {
+      if (k.equals(key)) {
+        called.countDown();
+        awaitUninterruptibly(returns);
+      }
+      return factory.build(k, spec);
+    };
   }
 
   private static void awaitUninterruptibly(CountDownLatch latch) {

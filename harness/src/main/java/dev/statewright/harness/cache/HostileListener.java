@@ -19,9 +19,9 @@ import java.util.random.RandomGenerator;
 public final class HostileListener implements CacheListener<String> {
   private final Hostility hostility;
   private final RandomGenerator random;
+  private final CacheMonitor monitor; // null: no callback is checked
   private volatile boolean calm;
   private volatile Consumer<String> reentry = key -> { };
-  private final CacheMonitor monitor; // null: no callback is checked
   private boolean reentering; // simulation only: one thread
 
   /**

@@ -106,7 +106,7 @@ final class ProgressMonitor {
     unnoticed.put(key, new Failure(version, scheduler.nanoTime(), starts.getOrDefault(key, 0L), error));
   }
 
-  /** The listener is told of {@code t}; a build started enters before the check, one given up after. */
+  /** The listener is told of {@code t}; a build started or given up counts before the check. */
   void transition(String key, Transition<EntryState, EntryEvent> t) {
     if (t.event() == EntryEvent.BUILD_STARTED || t.event() == EntryEvent.BUILD_SUPERSEDED) {
       uncalled.merge(key, 1, Integer::sum);
@@ -132,20 +132,16 @@ final class ProgressMonitor {
     callback("onBuildFinished", key);
   }
 
+  /** The closer runs on {@code client}. */
+  void closerRuns(SimClient client) {
+    callback("the closer of " + client, client.key);
+  }
+
   /**
    * A user callback about {@code key} runs now: permits in use are at most the builds that may
    * hold one.
    */
   void callback(String what, String key) {
-    check(what, key);
-  }
-
-  /** The closer runs on {@code client}. */
-  void closerRuns(SimClient client) {
-    check("the closer of " + client, client.key);
-  }
-
-  private void check(String what, String key) {
     OptionalInt inUse = cache == null ? OptionalInt.empty() : cache.permitsInUse();
     int starting = uncalled.values().stream().mapToInt(Integer::intValue).sum();
     if (inUse.isPresent() && inUse.getAsInt() > building + starting && !heldThroughCallback) {
