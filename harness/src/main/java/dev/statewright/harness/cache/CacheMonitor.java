@@ -12,6 +12,7 @@ import java.util.List;
 import java.util.Map;
 import java.util.Optional;
 import java.util.OptionalLong;
+import java.util.concurrent.CompletionStage;
 import java.util.concurrent.TimeUnit;
 
 /**
@@ -202,6 +203,20 @@ public final class CacheMonitor {
         return; // finish() reports the clients never closed
       }
       TimeUnit.NANOSECONDS.timedWait(this, left);
+    }
+  }
+
+  /** The harness asked to upsert {@code key} at {@code version}; {@code answer} is the reply. */
+  synchronized void upserted(String key, long version, CompletionStage<?> answer) {
+    if (progress != null) {
+      progress.upserted(key, version, answer);
+    }
+  }
+
+  /** The factory completes the stage of a build of {@code key} now; null once it has. */
+  synchronized void completing(String key) {
+    if (progress != null) {
+      progress.completing(key);
     }
   }
 

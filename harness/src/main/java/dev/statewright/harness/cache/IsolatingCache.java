@@ -38,8 +38,11 @@ final class IsolatingCache implements CacheUnderTest {
 
   @Override
   public CompletionStage<Object> upsert(String key, long version) {
-    return guarded("upsert(" + key + ", v" + version + ")", () -> cache.upsert(key, version))
-        .exceptionally(e -> "failed: " + e.getClass().getSimpleName());
+    CompletionStage<Object> answer =
+        guarded("upsert(" + key + ", v" + version + ")", () -> cache.upsert(key, version))
+            .exceptionally(e -> "failed: " + e.getClass().getSimpleName());
+    monitor.upserted(key, version, answer);
+    return answer;
   }
 
   @Override

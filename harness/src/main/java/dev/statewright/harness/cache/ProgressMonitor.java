@@ -10,10 +10,12 @@ import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.HashSet;
 import java.util.List;
+import java.util.Optional;
 import java.util.Map;
 import java.util.OptionalInt;
 import java.util.Set;
 import java.util.concurrent.CancellationException;
+import java.util.concurrent.CompletionStage;
 import java.util.function.Consumer;
 
 /**
@@ -29,6 +31,12 @@ import java.util.function.Consumer;
  *       permits are in use than builds that may hold one: those in their factory call and those
  *       started (their key entered REBUILDING) but not yet called. A build whose call has returned
  *       holds none while any callback runs, or a callback that blocks stalls every other key;
+ *   <li>{@code answers:} no user callback of one key runs while the factory is completing another
+ *       key's build whose client is served already and whose upserts of it are not yet answered:
+ *       an update answers its own waiters before anything of another key can run on its thread
+ *       (a queued build started there, whose callback blocks, would hold them up); callbacks
+ *       made from inside user code (a listener, closer or factory calling back in) are that
+ *       code's own and not judged;
  *   <li>{@code recursion:} every build starts at a bounded stack depth (a bulkhead that starts the
  *       next build from inside the last one's completion recurses once per queued key);
  *   <li>{@code throwable:} a build that failed, with an exception or an {@link Error}, is noticed
@@ -66,6 +74,11 @@ final class ProgressMonitor {
   private final Map<String, Integer> uncalled = new HashMap<>();
   private final Set<String> fresh = new HashSet<>();
   private boolean heldThroughCallback;
+  /** Upserts the harness made and not yet seen answered, per key: version and answer. */
+  private final Map<String, List<Upsert>> unanswered = new HashMap<>();
+  /** The key whose build's stage the factory is completing right now; null outside that. */
+  private String completing;
+  private boolean answeredLate;
   private CacheUnderTest cache;
   private List<String> keys = List.of();
   private int building;
@@ -76,6 +89,13 @@ final class ProgressMonitor {
 
   /** A failed build the cache has yet to notice. */
   private record Failure(long version, long at, long startsBefore, Throwable error) { }
+
+  /** An upsert of one version and its answer. */
+  private record Upsert(long version, CompletionStage<?> answer) {
+    boolean answered() {
+      return answer.toCompletableFuture().isDone();
+    }
+  }
 
   ProgressMonitor(Scheduler scheduler, int maxConcurrentBuilds, Consumer<String> violations) {
     this.scheduler = scheduler;
@@ -142,6 +162,7 @@ final class ProgressMonitor {
    * hold one.
    */
   void callback(String what, String key) {
+    checkAnswered(what, key);
     OptionalInt inUse = cache == null ? OptionalInt.empty() : cache.permitsInUse();
     int starting = uncalled.values().stream().mapToInt(Integer::intValue).sum();
     if (inUse.isPresent() && inUse.getAsInt() > building + starting && !heldThroughCallback) {
@@ -151,6 +172,52 @@ final class ProgressMonitor {
           + " started and not yet called: a build whose call returned holds its permit through a"
           + " callback");
     }
+  }
+
+  /** The harness asked to upsert {@code key} at {@code version}; {@code answer} completes with it. */
+  void upserted(String key, long version, CompletionStage<?> answer) {
+    Upsert upsert = new Upsert(version, answer);
+    if (!upsert.answered()) {
+      unanswered.computeIfAbsent(key, k -> new ArrayList<>()).add(upsert);
+    }
+  }
+
+  /** The factory completes the stage of a build of {@code key} now; null once it has. */
+  void completing(String key) {
+    completing = key;
+  }
+
+  /**
+   * A callback of {@code key} runs while the factory completes another key's build: that
+   * completion's update must have answered its upserts first, unless user code made this call.
+   */
+  private void checkAnswered(String what, String key) {
+    String built = completing;
+    List<Upsert> upserts = built == null || built.equals(key) ? null : unanswered.get(built);
+    if (upserts == null || answeredLate) {
+      return;
+    }
+    upserts.removeIf(Upsert::answered);
+    long served = cache.view(built).map(CacheUnderTest.View::servedVersion).orElse(-1L);
+    Optional<Upsert> held = upserts.stream().filter(u -> u.version() <= served).findFirst();
+    if (held.isPresent() && !fromUserCode()) {
+      answeredLate = true; // once per run
+      report("answers: " + what + " of " + key + " runs inside the completion of " + built
+          + "'s build, which serves v" + served + " while its upsert of v" + held.get().version()
+          + " is unanswered: a callback of another key that blocks would hold that answer up");
+    }
+  }
+
+  /**
+   * Whether user code is on the stack below the callback now told: a listener, the closer or a
+   * factory calling back into the cache, whose callbacks are its own doing.
+   */
+  private static boolean fromUserCode() {
+    return StackWalker.getInstance().walk(frames -> frames.filter(f ->
+        f.getClassName().equals(HostileListener.class.getName())
+            || f.getClassName().equals(SimClient.class.getName()) && f.getMethodName().equals("close")
+            || f.getClassName().equals(SimFactory.class.getName())
+                && f.getMethodName().equals("reenterOnce")).count() > 1);
   }
 
   /** A build of {@code key} started earlier is called, or given up, now. */

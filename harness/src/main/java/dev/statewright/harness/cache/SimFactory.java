@@ -12,6 +12,7 @@ import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.AtomicLong;
 import java.util.function.BiConsumer;
+import java.util.function.BooleanSupplier;
 
 /**
  * Builds {@link SimClient}s after a random latency of scheduler time, so a build takes virtual
@@ -267,6 +268,16 @@ public final class SimFactory implements AsyncClientFactory<String, SimSpec, Sim
     }
   }
 
+  /** Completes a build's stage of {@code key} by {@code completion}, the monitor told around it. */
+  private boolean completing(String key, BooleanSupplier completion) {
+    monitor.completing(key);
+    try {
+      return completion.getAsBoolean();
+    } finally {
+      monitor.completing(null);
+    }
+  }
+
   private SimClient finished(String key, SimSpec spec, long startedAs) {
     SimClient client = stamped(new SimClient(key, spec.version(), serials.incrementAndGet(), startedAs, monitor));
     monitor.buildFinished(key, spec.version(), client);
@@ -314,7 +325,8 @@ public final class SimFactory implements AsyncClientFactory<String, SimSpec, Sim
     CompletableFuture<SimClient> result = cancellable(key, spec, over);
     scheduler.schedule(() -> {
       if (over.compareAndSet(false, true)) {
-        result.completeExceptionally(failed(key, spec, new StackOverflowError("injected Error failing the stage")));
+        Throwable error = failed(key, spec, new StackOverflowError("injected Error failing the stage"));
+        completing(key, () -> result.completeExceptionally(error));
       }
     }, Duration.ofMillis(1));
     return result;
@@ -335,12 +347,13 @@ public final class SimFactory implements AsyncClientFactory<String, SimSpec, Sim
       }
       if (fails) {
         monitor.buildFinished(key, spec.version(), null);
-        result.completeExceptionally(new IOException("injected build failure for " + key + " " + spec));
+        completing(key, () -> result.completeExceptionally(
+            new IOException("injected build failure for " + key + " " + spec)));
       } else {
         SimClient client = stamped(new SimClient(key, spec.version(), serials.incrementAndGet(), startedAs,
             monitor));
         monitor.buildFinished(key, spec.version(), client);
-        if (!result.complete(client)) {
+        if (!completing(key, () -> result.complete(client))) {
           client.close(); // cancelled in the instant since: nobody will ever receive it
         } else if (client.closes.get() > 0 && client.leases.get() == 0) {
           givenUp(key, spec.version()); // delivered, and closed at once unserved: given up as it ended

@@ -78,6 +78,11 @@ abstract class BrokenCache implements CacheUnderTest {
       replaced(old);
       tell(old);
     }
+    answer(key, s);
+  }
+
+  /** Answers the waiters of {@code key} that its served version satisfies. */
+  void answer(String key, Slot s) {
     s.waiters.entrySet().removeIf(w -> w.getValue() <= s.servedVersion && w.getKey().complete("ok"));
   }
 

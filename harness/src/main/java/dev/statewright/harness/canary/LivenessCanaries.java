@@ -1,5 +1,7 @@
 package dev.statewright.harness.canary;
 
+import dev.statewright.cache.EntryEvent;
+import dev.statewright.cache.EntryState;
 import dev.statewright.event.EventSink;
 import dev.statewright.event.Versioned;
 import dev.statewright.harness.cache.BuildShape;
@@ -10,6 +12,7 @@ import dev.statewright.harness.cache.Hostility;
 import dev.statewright.harness.cache.SimClient;
 import dev.statewright.harness.cache.SimSource;
 import dev.statewright.harness.cache.SimSpec;
+import dev.statewright.lifecycle.Transition;
 import java.time.Duration;
 import java.util.ArrayDeque;
 import java.util.EnumMap;
@@ -59,7 +62,11 @@ final class LivenessCanaries {
             HashComparingSource::new, "secrets:"),
         canary("callback-holds-permit", "the attack's find (9d6f953): a build whose call returned tells "
             + "the listener before its permit is back, so a listener that blocks stalls every other key",
-            CallbackHoldsPermit::new, shapes(BuildShape.AT_ONCE, 0.5), false, SimSource::new, "callbacks:"));
+            CallbackHoldsPermit::new, shapes(BuildShape.AT_ONCE, 0.5), false, SimSource::new, "callbacks:"),
+        canary("queued-start-first", "the gate's find (a5d93cb): a permit given back starts a queued "
+            + "build on the spot, whose transition is told before the finished build's waiters are "
+            + "answered, so a listener that blocks holds up another key's upsert",
+            QueuedStartFirst::new, shapes(BuildShape.AT_ONCE, 0.5), false, SimSource::new, "answers:"));
   }
 
   private static Canary canary(String name, String bug, Function<CacheModel.Wiring, Bulkheaded> impl,
@@ -422,6 +429,32 @@ final class LivenessCanaries {
         // isolated: a listener never changes what the cache does
       }
       super.finished(key, s, client, error);
+    }
+  }
+
+  /**
+   * The gate's find: the client is served, then the permit's queued build starts on this thread,
+   * telling the listener its key entered REBUILDING, and only then are the waiters answered.
+   */
+  static final class QueuedStartFirst extends Bulkheaded {
+    QueuedStartFirst(CacheModel.Wiring wiring) {
+      super(wiring);
+    }
+
+    @Override
+    void answer(String key, Slot s) {
+      drain(); // the bug: a queued build starts, and is told, before this build's waiters hear
+      super.answer(key, s);
+    }
+
+    @Override
+    void buildStarting(String key) {
+      try {
+        listener.onTransition(key, new Transition<>(EntryState.STALE, EntryEvent.BUILD_STARTED,
+            EntryState.REBUILDING));
+      } catch (RuntimeException | Error e) {
+        // isolated: a listener never changes what the cache does
+      }
     }
   }
 
