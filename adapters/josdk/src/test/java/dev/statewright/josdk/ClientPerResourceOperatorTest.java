@@ -24,6 +24,7 @@ import java.util.List;
 import java.util.Map;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.TimeoutException;
 import java.util.concurrent.atomic.AtomicInteger;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
@@ -77,9 +78,12 @@ class ClientPerResourceOperatorTest {
     await(RepoClient.USED, firstOne);
     await(RepoClient.USED, two);
 
+    // a status write on the mock server can undo more than the status (the delete test below
+    // meets one dropping a deletionTimestamp): let the first reconcile's land before the change
+    statusIndex("one", "index of " + firstOne);
     changeUrl("one", "https://mirror.example/one");
     String movedOne = ns + "/one -> https://mirror.example/one with token abc";
-    await(RepoClient.USED, movedOne);
+    awaitUse(movedOne, "one");
     await(RepoClient.CLOSED, firstOne);
 
     assertThat(RepoClient.BUILT.countStartingWith(ns + "/one ")).as("builds of one").isEqualTo(2);
@@ -214,6 +218,19 @@ class ClientPerResourceOperatorTest {
     return repository(name).waitUntilCondition(repo -> repo != null && repo.getStatus() != null
             && expected.equals(repo.getStatus().index), 30, TimeUnit.SECONDS)
         .getStatus().index;
+  }
+
+  /** As {@code await(USED, description)}, failing with what the server and the cache hold. */
+  private void awaitUse(String description, String name) throws Exception {
+    try {
+      await(RepoClient.USED, description);
+    } catch (TimeoutException e) {
+      PackageRepository now = repository(name).get();
+      throw new AssertionError("never used: " + description + "; the server holds url "
+          + now.getSpec().url + " at generation " + now.getMetadata().getGeneration()
+          + " with status " + (now.getStatus() == null ? null : now.getStatus().index)
+          + "; the cache holds " + reconciler.repos.cache().snapshot(ns + "/" + name), e);
+    }
   }
 
   private static void await(RepoClient.Recorder recorder, String description) throws Exception {
