@@ -32,8 +32,8 @@ final class BrokenPollingSource implements EventSource<String, String> {
     ERROR_ESCAPES,
     /** Delivers a listing however late it returns: close() no longer stops its delivery. */
     DELIVERS_AFTER_CLOSE,
-    /** Takes a listing as delivered before delivering it: a refused event is never sent again. */
-    MARKS_BEFORE_DELIVERING
+    /** Keeps a lister's Error from the scheduler but stops polling after it, for good. */
+    STOPS_ON_ERROR
   }
 
   private final Flaw flaw;
@@ -82,6 +82,8 @@ final class BrokenPollingSource implements EventSource<String, String> {
     } catch (Error e) {
       if (flaw == Flaw.ERROR_ESCAPES) {
         throw e; // the bug
+      } else if (flaw == Flaw.STOPS_ON_ERROR) {
+        return; // the bug: no next poll
       }
     }
     if (!closed) {
@@ -102,10 +104,6 @@ final class BrokenPollingSource implements EventSource<String, String> {
   }
 
   private void deliver(Map<String, Versioned<String>> current) {
-    Map<String, Versioned<String>> previous = this.previous;
-    if (flaw == Flaw.MARKS_BEFORE_DELIVERING) {
-      this.previous = new HashMap<>(current); // the bug: before the sink has taken it in
-    }
     if (previous == null || !current.keySet().containsAll(previous.keySet())) {
       sink.resync(current);
     } else {
@@ -115,7 +113,7 @@ final class BrokenPollingSource implements EventSource<String, String> {
         }
       });
     }
-    this.previous = new HashMap<>(current);
+    previous = new HashMap<>(current);
     current.values().forEach(v -> highest = Math.max(highest, v.version()));
     sink.progress(highest);
   }

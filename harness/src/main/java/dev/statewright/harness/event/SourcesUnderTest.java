@@ -1,11 +1,14 @@
 package dev.statewright.harness.event;
 
+import dev.statewright.event.DirectoryEventSource;
+import dev.statewright.event.DirectoryEventSource.SpecParser;
 import dev.statewright.event.EventSink;
 import dev.statewright.event.EventSource;
 import dev.statewright.event.ManualEventSource;
 import dev.statewright.event.PollingEventSource;
 import dev.statewright.event.Versioned;
 import dev.statewright.time.Scheduler;
+import java.nio.file.Path;
 import java.time.Duration;
 import java.util.Map;
 import java.util.concurrent.Callable;
@@ -47,6 +50,22 @@ public interface SourcesUnderTest {
   default Fed manual() {
     ManualEventSource<String, String> source = new ManualEventSource<>();
     return new Fed(source, source);
+  }
+
+  /**
+   * A source that reads one spec file per key in {@code directory}, as
+   * {@link DirectoryEventSource} does.
+   *
+   * @param directory the folder
+   * @param suffix the ending of spec files' names
+   * @param parser turns a file's bytes into a spec
+   * @param resyncInterval the time between full rescans
+   * @param scheduler runs the watching and times the rescans
+   * @return the source, not started
+   */
+  default EventSource<String, String> directory(Path directory, String suffix,
+      SpecParser<String> parser, Duration resyncInterval, Scheduler scheduler) {
+    return DirectoryEventSource.of(directory, suffix, parser, resyncInterval, scheduler);
   }
 
   /**

@@ -87,7 +87,7 @@ final class WatchingSink implements EventSink<String, String> {
             + " source");
       }
     }
-    reaction.accept(event); // a throw here refuses the event: the sink does not take it in
+    reaction.accept(event); // a throw here refuses the event
     synchronized (this) {
       apply.run();
     }

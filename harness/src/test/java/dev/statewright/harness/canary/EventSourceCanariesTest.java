@@ -3,7 +3,6 @@ package dev.statewright.harness.canary;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.statewright.harness.event.EventSourceProperty;
-import dev.statewright.harness.event.SourcesUnderTest;
 import java.util.List;
 import java.util.SplittableRandom;
 import java.util.stream.Stream;
@@ -24,7 +23,7 @@ class EventSourceCanariesTest {
     long seed = fixed != null ? Long.parseLong(fixed) : new SplittableRandom().nextLong();
     System.out.println("event canaries: seed=" + seed + " (replay with -Dstatewright.seed=" + seed
         + ")");
-    EventSourceProperty engine = new EventSourceProperty("engine", SourcesUnderTest.engine(), true);
+    EventSourceProperty engine = EventSourceProperty.eventSources();
     return EventSourceCanaries.all().stream().map(canary -> DynamicTest.dynamicTest(canary.name(),
         () -> {
           Canary.Hunt hunt = canary.hunt(seed, BUDGET);
