@@ -22,6 +22,9 @@ import java.util.Map;
  */
 final class BrokenDirectorySource implements EventSource<String, String> {
   /*
+   * Overview: start scans and sets a timer; each timer rescans, delivers the whole folder as a
+   * resync, and sets the next.
+   *
    * Concurrency: rescan() is synchronized, as the engine's; `timer` and `closed` are volatile
    * for close().
    *

@@ -14,6 +14,9 @@ import java.util.function.Consumer;
  */
 final class WatchingSink implements EventSink<String, String> {
   /*
+   * Overview: each sink method checks the closed flags, runs the reaction, then applies the event
+   * to `view`.
+   *
    * Concurrency: deliveries may come from a pool thread while the run's thread closes the source.
    * `view` and `reported` are guarded by this; the closed flags are volatile, set by the run right
    * after the close() it made returned, so a delivery that sees one began after that return.
