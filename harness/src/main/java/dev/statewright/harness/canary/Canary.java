@@ -1,6 +1,7 @@
 package dev.statewright.harness.canary;
 
 import dev.statewright.harness.cache.WaveProperty;
+import dev.statewright.harness.event.EventSourceProperty;
 import dev.statewright.harness.property.Model;
 import dev.statewright.harness.property.PropertyRunner;
 import dev.statewright.harness.property.Settings;
@@ -63,13 +64,28 @@ public final class Canary {
   }
 
   /**
-   * Every canary: the cache's bug classes (safety, liveness, waves) and staging's.
+   * An event-source canary run through {@code property}, caught only by the prefixes
+   * {@code catches}.
+   *
+   * @param name the canary's name, as explore prints it
+   * @param bug what the broken variant gets wrong
+   * @param property the event-source scenario that runs it
+   * @param catches prefixes of the violations that count as catching it
+   * @return the canary
+   */
+  static Canary ofEvents(String name, String bug, EventSourceProperty property, String... catches) {
+    return new Canary(name, bug, List.of(catches), property::run, null);
+  }
+
+  /**
+   * Every canary: the cache's bug classes (safety, liveness, waves), staging's and the event
+   * sources'.
    *
    * @return an immutable list, a fresh set of canaries on each call, in that order
    */
   public static List<Canary> all() {
     return java.util.stream.Stream.of(CacheCanaries.all(), LivenessCanaries.all(),
-            WaveCanaries.all(), StagingCanaries.all())
+            WaveCanaries.all(), StagingCanaries.all(), EventSourceCanaries.all())
         .flatMap(List::stream).toList();
   }
 

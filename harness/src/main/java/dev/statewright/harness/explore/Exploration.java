@@ -6,6 +6,7 @@ import dev.statewright.harness.cache.Hostility;
 import dev.statewright.harness.cache.WaveProperty;
 import dev.statewright.harness.canary.Canary;
 import dev.statewright.harness.cluster.ClusterSimulation;
+import dev.statewright.harness.event.EventSourceProperty;
 import dev.statewright.harness.property.PropertyRunner;
 import dev.statewright.harness.property.Settings;
 import dev.statewright.harness.staging.StagingProperty;
@@ -20,7 +21,8 @@ import java.util.SplittableRandom;
  * {@code explore}: both lifecycles' properties, the cache's liveness properties (each kind of hostility
  * alone and all of them mixed, one run in a hundred each), its renewing property (expiry and
  * reconfigure, one run in ten),
- * the multi-node simulation and every canary, from one seed and within a run budget. The last line is exactly
+ * the multi-node simulation, the event sources' property (as many runs as the cache property's)
+ * and every canary, from one seed and within a run budget. The last line is exactly
  * {@code explore: R runs, V violations, canaries C/T caught}.
  */
 public final class Exploration {
@@ -96,7 +98,8 @@ public final class Exploration {
     violations += scenario("staging", scenarioRuns, seeds.nextLong(), StagingProperty.staging()::run);
     violations += scenario("cluster (3 nodes)", scenarioRuns, seeds.nextLong(), ClusterSimulation::run);
     violations += scenario("dependency waves", scenarioRuns, seeds.nextLong(), WaveProperty.waves()::run);
-    total += 3 * scenarioRuns;
+    violations += scenario("event sources", runs, seeds.nextLong(), EventSourceProperty.eventSources()::run);
+    total += 3 * scenarioRuns + runs; // an event-source run takes about a millisecond
     int caught = 0;
     List<Canary> canaries = Canary.all();
     for (Canary canary : canaries) {
