@@ -12,7 +12,8 @@ import java.util.concurrent.locks.ReentrantLock;
  * Calls a lister at a fixed interval and delivers what changed: the first listing as a
  * {@code resync}, then an {@code upsert} per new or changed entry, and a {@code resync} whenever a
  * key has vanished (so the sink deletes it at the version it knew). A lister that throws is logged
- * and asked again at the next interval; the source never stops on its own.
+ * and asked again at the next interval; the source never stops on its own. A sink that throws
+ * (breaking its contract) is logged alike, and the next listing reaches it as a {@code resync}.
  *
  * <p>Progress: after each listing the source reports {@linkplain EventSink#progress progress} at
  * the highest version listed so far. That is sound when versions come from one counter for the
@@ -32,7 +33,7 @@ public final class PollingEventSource<K, S> implements EventSource<K, S> {
    * is confined to the polling task; `closed` and `timer` are volatile for close(). A poll
    * delivers holding `delivering` and only if not closed; close() sets `closed`, then takes and
    * drops that lock: once it returns, nothing more reaches the sink (a sink that closes the source
-   * from inside a delivery holds the lock already).
+   * from inside a delivery holds the lock already; the delivery checks `closed` before each call).
    *
    * Transitions: new -> started (start) -> closed (close, idempotent; also before start).
    *
@@ -124,15 +125,28 @@ public final class PollingEventSource<K, S> implements EventSource<K, S> {
     }
   }
 
+  /**
+   * Tells the sink what changed since the last delivery, stopping at once if the sink closes the
+   * source. The last listing is forgotten until this one is delivered whole, so after a sink that
+   * threw part way the next poll resyncs: the source cannot know what that sink took in.
+   */
   private void deliver(Map<K, Versioned<S>> current) {
-    if (previous == null || !current.keySet().containsAll(previous.keySet())) {
+    Map<K, Versioned<S>> last = previous;
+    previous = null;
+    if (last == null || !current.keySet().containsAll(last.keySet())) {
       sink.resync(current);
     } else {
-      current.forEach((key, v) -> {
-        if (!v.equals(previous.get(key))) {
-          sink.upsert(key, v.value(), v.version());
+      for (Map.Entry<K, Versioned<S>> e : current.entrySet()) {
+        if (closed) {
+          return; // the sink closed its source: told nothing more
         }
-      });
+        if (!e.getValue().equals(last.get(e.getKey()))) {
+          sink.upsert(e.getKey(), e.getValue().value(), e.getValue().version());
+        }
+      }
+    }
+    if (closed) {
+      return;
     }
     previous = new HashMap<>(current);
     current.values().forEach(v -> highest = Math.max(highest, v.version()));

@@ -11,8 +11,8 @@ import java.util.concurrent.Callable;
 import java.util.concurrent.locks.ReentrantLock;
 
 /**
- * The engine's {@code PollingEventSource} (as of 39bbe69) with one of the bugs found by the
- * black-box attack put back.
+ * The engine's {@code PollingEventSource} with one of the bugs found in it put back: by the
+ * black-box attack (fixed in 39bbe69) or by the event-source property itself.
  */
 final class BrokenPollingSource implements EventSource<String, String> {
   /*
@@ -33,7 +33,11 @@ final class BrokenPollingSource implements EventSource<String, String> {
     /** Delivers a listing however late it returns: close() no longer stops its delivery. */
     DELIVERS_AFTER_CLOSE,
     /** Keeps a lister's Error from the scheduler but stops polling after it, for good. */
-    STOPS_ON_ERROR
+    STOPS_ON_ERROR,
+    /** Goes on with a listing after its sink closed the source from inside it. */
+    DELIVERS_PAST_SINK_CLOSE,
+    /** Keeps a listing as delivered though its sink threw part way: a later delete is lost. */
+    TRUSTS_A_SINK_THAT_THREW
   }
 
   private final Flaw flaw;
@@ -104,17 +108,30 @@ final class BrokenPollingSource implements EventSource<String, String> {
   }
 
   private void deliver(Map<String, Versioned<String>> current) {
-    if (previous == null || !current.keySet().containsAll(previous.keySet())) {
+    Map<String, Versioned<String>> last = previous;
+    previous = flaw == Flaw.TRUSTS_A_SINK_THAT_THREW ? new HashMap<>(current) : null; // the bug
+    if (last == null || !current.keySet().containsAll(last.keySet())) {
       sink.resync(current);
     } else {
-      current.forEach((key, v) -> {
-        if (!v.equals(previous.get(key))) {
-          sink.upsert(key, v.value(), v.version());
+      for (Map.Entry<String, Versioned<String>> e : current.entrySet()) {
+        if (toldNothingMore()) {
+          return;
         }
-      });
+        if (!e.getValue().equals(last.get(e.getKey()))) {
+          sink.upsert(e.getKey(), e.getValue().value(), e.getValue().version());
+        }
+      }
+    }
+    if (toldNothingMore()) {
+      return;
     }
     previous = new HashMap<>(current);
     current.values().forEach(v -> highest = Math.max(highest, v.version()));
     sink.progress(highest);
+  }
+
+  /** Whether the sink closed the source during this delivery (unless that is the bug). */
+  private boolean toldNothingMore() {
+    return closed && flaw != Flaw.DELIVERS_AFTER_CLOSE && flaw != Flaw.DELIVERS_PAST_SINK_CLOSE;
   }
 }

@@ -13,9 +13,11 @@ import java.util.Map;
 import java.util.concurrent.Callable;
 
 /**
- * The event-source bug classes the black-box attack found (fixed in 39bbe69), kept caught: the
- * polling source's Error (escaping, and stopping the polling), its delivery after close, the
- * directory source's parser Error, and the programmatic source's backlog replay past a close.
+ * The event-source bug classes found so far, kept caught: by the black-box attack (fixed in
+ * 39bbe69) the polling source's Error (escaping, and stopping the polling), its delivery after
+ * close, the directory source's parser Error, and the programmatic source's backlog replay past a
+ * close; by this property, the polling source's delivery past its sink's close and its trust in a
+ * sink that threw.
  */
 final class EventSourceCanaries {
   private EventSourceCanaries() { }
@@ -31,6 +33,13 @@ final class EventSourceCanaries {
         Canary.ofEvents("polling-stops-on-error", "a polling source that keeps a lister's Error "
             + "from the scheduler but never polls again after it",
             property(polling(BrokenPollingSource.Flaw.STOPS_ON_ERROR)), "E3:"),
+        Canary.ofEvents("polling-delivers-past-sink-close", "the property's find: a polling "
+            + "source that goes on with a listing after its sink closed the source inside it",
+            property(polling(BrokenPollingSource.Flaw.DELIVERS_PAST_SINK_CLOSE)), "E5:"),
+        Canary.ofEvents("polling-trusts-a-sink-that-threw", "the property's find: a polling "
+            + "source that counts a listing delivered though its sink threw part way, so a key the "
+            + "sink took in is never deleted when it vanishes",
+            property(polling(BrokenPollingSource.Flaw.TRUSTS_A_SINK_THAT_THREW)), "E3:"),
         Canary.ofEvents("directory-parser-error-escapes", "a directory source whose parser's "
             + "Error comes out of start() or kills its rescans",
             property(directory()), "E2:"),
@@ -44,7 +53,7 @@ final class EventSourceCanaries {
 
   /** The engine's property, with the canary's sources in place of the engine's. */
   private static EventSourceProperty property(SourcesUnderTest sources) {
-    return new EventSourceProperty("canary event sources", sources, false);
+    return new EventSourceProperty("canary event sources", sources);
   }
 
   private static SourcesUnderTest polling(BrokenPollingSource.Flaw flaw) {
