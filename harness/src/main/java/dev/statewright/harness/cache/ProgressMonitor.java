@@ -10,8 +10,8 @@ import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.HashSet;
 import java.util.List;
-import java.util.Optional;
 import java.util.Map;
+import java.util.Optional;
 import java.util.OptionalInt;
 import java.util.Set;
 import java.util.concurrent.CancellationException;
@@ -177,8 +177,10 @@ final class ProgressMonitor {
   /** The harness asked to upsert {@code key} at {@code version}; {@code answer} completes with it. */
   void upserted(String key, long version, CompletionStage<?> answer) {
     Upsert upsert = new Upsert(version, answer);
+    List<Upsert> upserts = unanswered.computeIfAbsent(key, k -> new ArrayList<>());
+    upserts.removeIf(Upsert::answered);
     if (!upsert.answered()) {
-      unanswered.computeIfAbsent(key, k -> new ArrayList<>()).add(upsert);
+      upserts.add(upsert);
     }
   }
 
