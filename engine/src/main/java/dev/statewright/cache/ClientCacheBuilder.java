@@ -181,8 +181,9 @@ public final class ClientCacheBuilder<K, S, C> {
   /**
    * What else a spec reads (the Secret holding its token), for {@code dependencyChanged}.
    *
-   * @param dependsOn what a spec depends on, compared with {@code equals}; may return an empty
-   *     collection, never null
+   * @param dependsOn what a spec depends on, compared with {@code equals} and {@code hashCode}
+   *     (asked when the spec arrives: if they, or this function, throw, the spec is rejected as
+   *     its key's last error); may return an empty collection, never null
    * @return this builder
    */
   public ClientCacheBuilder<K, S, C> dependsOn(

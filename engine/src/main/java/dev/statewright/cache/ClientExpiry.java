@@ -43,6 +43,8 @@ final class ClientExpiry<S, C> {
    */
   /** The term of a client that never expires, shared by all of them; never written. */
   static final long[] ENDLESS = {Served.NEVER, Served.NEVER};
+  /** Delays from this one on (about 146 years) are never due: see {@link #at}. */
+  private static final long HORIZON = Long.MAX_VALUE / 2;
 
   long[] termOf(Object key, long version, S spec, C client, long now) {
     if (lifetime == null) {
@@ -72,8 +74,16 @@ final class ClientExpiry<S, C> {
     }
   }
 
-  /** {@code now + delay}, or NEVER if that is beyond what the clock can say. */
+  /**
+   * {@code now + delay}, wrapping as the clock does (its origin is arbitrary, so a reading near
+   * {@code Long.MAX_VALUE} goes on past it, and times are compared by their difference only); NEVER
+   * from half the clock's range on, beyond which such a difference overflows.
+   */
   private static long at(long now, long delay) {
-    return delay >= Served.NEVER - Math.max(0, now) ? Served.NEVER : now + delay;
+    if (delay >= HORIZON) {
+      return Served.NEVER;
+    }
+    long due = now + delay;
+    return due == Served.NEVER ? due - 1 : due; // a time, never the sentinel
   }
 }

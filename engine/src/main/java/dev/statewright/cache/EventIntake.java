@@ -5,6 +5,7 @@ import dev.statewright.time.Scheduler;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.Collection;
+import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.Map;
 import java.util.Objects;
@@ -149,7 +150,9 @@ final class EventIntake<K, S, C> implements SourceSupervisor.Events<K, S> {
       if (dependencies == null) {
         try {
           Collection<?> deps = dependsOn.apply(spec);
-          dependencies = deps == null || deps.isEmpty() ? List.of() : List.copyOf(deps);
+          // hashed and compared here, where a throw rejects the spec, not in the index later
+          dependencies = deps == null || deps.isEmpty() ? List.of()
+              : List.copyOf(new LinkedHashSet<>(deps));
         } catch (Throwable t) {
           throw new RejectedSpec(badSpec(key, version, "dependsOn", t));
         }

@@ -29,7 +29,6 @@ import java.util.concurrent.atomic.AtomicLong;
 import java.util.concurrent.atomic.AtomicReference;
 import java.util.function.Function;
 import org.junit.jupiter.api.AfterEach;
-import org.junit.jupiter.api.Disabled;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
 
@@ -306,8 +305,6 @@ class DependencyAttackTest {
     assertThat(hostileDependency(null)).isEmpty();
   }
 
-  @Disabled("BUG: a dependency whose hashCode throws makes upsert/delete throw, leaves the key "
-      + "STALE with no build and no lastError, and dependencyChanged of its sibling never settles")
   @Test
   void aDependencyWhoseHashCodeThrowsIsRecordedAndStallsNothing() {
     assertThat(hostileDependency(new Object() {
