@@ -13,7 +13,6 @@ import java.util.NoSuchElementException;
 import java.util.Optional;
 import java.util.OptionalInt;
 import java.util.OptionalLong;
-import java.util.Set;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionException;
 import java.util.concurrent.CompletionStage;
@@ -37,7 +36,7 @@ public final class RealCache implements CacheUnderTest {
             : Backoff.exponential(Duration.ofMillis(5), Duration.ofMillis(100)))
         .acquireTimeout(Duration.ofMinutes(5))
         .tombstoneRetention(Duration.ofDays(1))
-        .dependsOn(spec -> Set.of(SimSpec.SECRET));
+        .dependsOn(SimSpec::dependencies);
     return new RealCache(wiring.factory().renewing() ? renewing(builder, wiring.factory()).build()
         : builder.build());
   }
@@ -77,7 +76,7 @@ public final class RealCache implements CacheUnderTest {
         .backoff(Backoff.exponential(Duration.ofMillis(100), Duration.ofSeconds(30)))
         .acquireTimeout(Duration.ofMinutes(5))
         .tombstoneRetention(wiring.liveness().tombstoneRetention())
-        .dependsOn(spec -> Set.of(SimSpec.SECRET))
+        .dependsOn(SimSpec::dependencies)
         .listener(wiring.listener())
         .closer(client -> {
           client.close();
