@@ -15,7 +15,7 @@ import java.util.concurrent.TimeUnit;
  * A listener that counts the transitions it is told of, by event, and lets a test wait (with a
  * timeout, never a sleep) until an event was told a number of times.
  */
-final class Events implements CacheListener<String> {
+class Events implements CacheListener<String> {
   private final Map<EntryEvent, Integer> counts = new EnumMap<>(EntryEvent.class);
   private final List<Waiting> waiting = new ArrayList<>();
 
