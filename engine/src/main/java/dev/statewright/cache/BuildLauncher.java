@@ -7,6 +7,8 @@ import java.util.concurrent.CancellationException;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionException;
 import java.util.concurrent.TimeoutException;
+import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.function.BiConsumer;
 
 /**
  * Owns the bulkhead and the build runs: starts a build when an entry that wants one gets a permit,
@@ -136,7 +138,33 @@ final class BuildLauncher<K, S, C> {
     jfr.begin();
     CompletableFuture<C> stage = call(entry.key, run);
     run.launched(blockingFactory == null ? stage : null); // a blocking call is interrupted instead
-    stage.whenComplete((client, error) -> ended(entry, run, jfr, client, error));
+    BiConsumer<C, Throwable> outcome = (client, error) -> ended(entry, run, jfr, client, error);
+    if (blockingFactory == null) {
+      stage.whenComplete(outcome); // a stage the factory completed itself: its own thread's doing
+    } else {
+      onWorker(stage, outcome);
+    }
+  }
+
+  /**
+   * Runs {@code outcome} on the worker that completes {@code result}, or, if the worker finished
+   * before this thread attached it, on the scheduler: never on this thread, which may be a caller
+   * of upsert that the outcome's user code (expiry, listener, closer) must not hold up.
+   */
+  private void onWorker(CompletableFuture<C> result, BiConsumer<C, Throwable> outcome) {
+    AtomicBoolean attached = new AtomicBoolean();
+    result.whenComplete((client, error) -> {
+      if (attached.get()) {
+        outcome.accept(client, error);
+        return;
+      }
+      try {
+        scheduler.execute(() -> outcome.accept(client, error));
+      } catch (RuntimeException rejected) { // a user's scheduler that refuses: here, then
+        outcome.accept(client, error);
+      }
+    });
+    attached.set(true);
   }
 
   /** Gives {@code run} up; its permit comes back now if the factory was never called. */

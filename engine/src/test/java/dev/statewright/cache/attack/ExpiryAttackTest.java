@@ -26,7 +26,6 @@ import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicInteger;
 import org.assertj.core.api.InstanceOfAssertFactories;
 import org.junit.jupiter.api.AfterEach;
-import org.junit.jupiter.api.Disabled;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
 import org.junit.jupiter.params.ParameterizedTest;
@@ -318,9 +317,6 @@ class ExpiryAttackTest {
    * (lifetime, outcome, listener) runs on the caller. 30 keys, each its own permit, make the race
    * all but certain to happen at least once.
    */
-  @Disabled("BUG: upsert() runs the build's outcome, the blocking lifetime function included, on "
-      + "the caller's thread when the pool finished the build before upsert attached its "
-      + "continuation (BuildLauncher.launch: stage.whenComplete)")
   @Test
   void anUpsertCallReturnsWhileTheLifetimeFunctionBlocks() throws Exception {
     CountDownLatch release = new CountDownLatch(1);
