@@ -8,6 +8,7 @@ import dev.statewright.lease.Lease;
 import dev.statewright.lease.ResourceReleasedException;
 import dev.statewright.lease.ResourceState;
 import dev.statewright.testing.Seeds;
+import dev.statewright.time.Scheduler;
 import java.io.ByteArrayInputStream;
 import java.io.IOException;
 import java.io.InputStream;
@@ -21,7 +22,9 @@ import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.SplittableRandom;
+import java.util.concurrent.BlockingQueue;
 import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.LinkedBlockingQueue;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicReference;
 import java.util.stream.Stream;
@@ -252,6 +255,70 @@ class StagingOutsideAttackTest {
     assertThat(Bundles.listing(away)).as("what was moved out of the root is left alone")
         .contains("1-m/f0", "owner");
     assertRootClean();
+  }
+
+  /**
+   * The copy lists a directory, then copies its entries in order: a subdirectory listed as one and
+   * swapped for a FIFO while an earlier sibling is copied must fail the stage within the bound,
+   * not block the stager opening it (S5). The area's scheduler hands the file opens to the test,
+   * which swaps while the stager waits for the first one.
+   */
+  @Disabled("BUG: a subdirectory is opened on the stager's own thread without checking it is still one; swapped for a FIFO after the listing, the stage blocks forever")
+  @Test
+  @Timeout(value = 2, unit = TimeUnit.MINUTES)
+  void aSubdirectorySwappedForAFifoAfterTheListingFailsTheStageInsteadOfHanging() throws Exception {
+    Path origin = project("project");
+    Path module = origin.resolveSibling("modules/m");
+    Files.createDirectories(module.resolve("a"));
+    Files.writeString(module.resolve("a/first"), "ours\n");
+    Files.createDirectories(module.resolve("b"));
+    Files.writeString(module.resolve("b/second"), "ours\n");
+    BlockingQueue<Runnable> opens = new LinkedBlockingQueue<>();
+    Scheduler handsOpensToTheTest = new Scheduler() {
+      @Override
+      public long nanoTime() {
+        return System.nanoTime();
+      }
+
+      @Override
+      public void execute(Runnable task) {
+        opens.add(task);
+      }
+
+      @Override
+      public Cancellable schedule(Runnable task, Duration delay) {
+        throw new UnsupportedOperationException("no timers with a zero close grace");
+      }
+    };
+    try (StagingArea own = StagingArea.builder(tmp.resolve("own")).scheduler(handsOpensToTheTest)
+             .closeGrace(Duration.ZERO).sourceOpenTimeout(Duration.ofSeconds(10)).open();
+         StagingScope scope = own.newScope("fifo subdirectory")) {
+      AtomicReference<Throwable> failure = new AtomicReference<>();
+      Thread stager = new Thread(() -> failure.set(failureOf(
+          () -> scope.stageDirectory(URI.create("file://./modules/m"), origin))), "stager");
+      stager.start();
+      Runnable openOfA = opens.poll(1, TimeUnit.MINUTES); // a/first: the stager is inside a now
+      assertThat(openOfA).as("the stager asked to open a/first").isNotNull();
+      Files.move(module.resolve("b"), tmp.resolve("b-away"));
+      mkfifo(module.resolve("b"));
+      openOfA.run();
+      stager.join(TimeUnit.SECONDS.toMillis(10));
+      boolean hung = stager.isAlive();
+      if (hung) {
+        try (OutputStream writer = Files.newOutputStream(module.resolve("b"))) { // lets its open return
+          writer.flush();
+        }
+        Runnable next;
+        while (stager.isAlive()) {
+          if ((next = opens.poll(10, TimeUnit.MILLISECONDS)) != null) {
+            next.run();
+          }
+        }
+      }
+      assertThat(hung).as("the stager blocked opening a FIFO listed as a directory").isFalse();
+      assertThat(failure.get()).isInstanceOf(StagingException.class).hasMessageContaining("b");
+      assertThat(Bundles.listing(scope.directory())).as("no partial copy left").containsExactly("owner");
+    }
   }
 
   // ---- guards: attacks the engine withstands ---------------------------------------------
