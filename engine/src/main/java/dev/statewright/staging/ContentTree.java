@@ -10,6 +10,7 @@ import java.nio.ByteBuffer;
 import java.nio.channels.Channels;
 import java.nio.channels.SeekableByteChannel;
 import java.nio.file.DirectoryStream;
+import java.nio.file.FileSystemException;
 import java.nio.file.Files;
 import java.nio.file.LinkOption;
 import java.nio.file.NoSuchFileException;
@@ -473,17 +474,50 @@ final class ContentTree {
   // ---- open directories ------------------------------------------------------------------
 
   /**
-   * Opens the directory at a real path (no component a link) as a secure stream; refuses to go on
-   * where the platform has none, rather than work by path.
+   * Opens the directory at a real path as a secure stream, walking down from the file-system root
+   * one name at a time without following a link: a component swapped for a link since the path
+   * was found real fails the open instead of leading elsewhere. Refuses to go on where the
+   * platform has no secure directory stream, rather than work by path.
    */
   static SecureDirectoryStream<Path> openReal(Path dir) throws IOException {
-    DirectoryStream<Path> stream = Files.newDirectoryStream(dir);
+    Path absolute = dir.toAbsolutePath();
+    SecureDirectoryStream<Path> at = secure(Files.newDirectoryStream(absolute.getRoot()), dir);
+    for (Path name : absolute) {
+      SecureDirectoryStream<Path> next;
+      try {
+        next = openDirectory(at, name);
+      } finally {
+        at.close();
+      }
+      if (next == null) {
+        throw new FileSystemException(dir.toString(), null, "its component " + name
+            + " is no longer a directory (a link or a special file took its place)");
+      }
+      at = next;
+    }
+    return at;
+  }
+
+  private static SecureDirectoryStream<Path> secure(DirectoryStream<Path> stream, Path dir)
+      throws IOException {
     if (stream instanceof SecureDirectoryStream<Path> secure) {
       return secure;
     }
     stream.close();
     throw new UnsupportedOperationException("staging needs a file system with secure directory"
         + " streams (openat, unlinkat) to stay confined to " + dir + "; this one has none");
+  }
+
+  /**
+   * Opens the entry {@code name} of {@code dir} as a directory, not following a link; null if it
+   * is not one. Its type is read first: opening a FIFO would block until a writer came.
+   */
+  static SecureDirectoryStream<Path> openDirectory(SecureDirectoryStream<Path> dir, Path name)
+      throws IOException {
+    if (!attributes(dir, name).isDirectory()) {
+      return null;
+    }
+    return dir.newDirectoryStream(name, LinkOption.NOFOLLOW_LINKS);
   }
 
   /**
