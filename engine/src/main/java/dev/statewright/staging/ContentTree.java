@@ -142,11 +142,17 @@ final class ContentTree {
 
     private SecureDirectoryStream<Path> openChild(SecureDirectoryStream<Path> from, Path name,
         String child) {
+      SecureDirectoryStream<Path> sub;
       try {
-        return from.newDirectoryStream(name, LinkOption.NOFOLLOW_LINKS);
+        sub = openDirectory(from, name);
       } catch (IOException e) {
         throw refused("directory " + child + " changed while it was copied (" + e + ")");
       }
+      if (sub == null) {
+        throw refused("directory " + child + " changed while it was copied (it is no longer a"
+            + " directory)");
+      }
+      return sub;
     }
 
     /** Creates {@code name} in the tree being filled (by path: no mkdirat) and opens it relative. */
@@ -405,8 +411,10 @@ final class ContentTree {
       deleteEntry(dir, first);
       return;
     }
-    try (SecureDirectoryStream<Path> sub = dir.newDirectoryStream(first, LinkOption.NOFOLLOW_LINKS)) {
-      deleteBelow(sub, relative.subpath(1, relative.getNameCount()));
+    try (SecureDirectoryStream<Path> sub = openDirectory(dir, first)) {
+      if (sub != null) { // else a link or a special file took its place: nothing of ours below
+        deleteBelow(sub, relative.subpath(1, relative.getNameCount()));
+      }
     } catch (NoSuchFileException gone) {
       // nothing there to delete
     }
@@ -431,9 +439,12 @@ final class ContentTree {
   private static boolean deleteContent(SecureDirectoryStream<Path> dir, Path name) throws IOException {
     SecureDirectoryStream<Path> sub;
     try {
-      sub = dir.newDirectoryStream(name, LinkOption.NOFOLLOW_LINKS);
+      sub = openDirectory(dir, name);
     } catch (IOException notADirectoryAnyMore) {
       return attributes(dir, name).isDirectory() ? rethrow(notADirectoryAnyMore) : false;
+    }
+    if (sub == null) {
+      return false;
     }
     try (sub) {
       for (Path child : names(sub)) {

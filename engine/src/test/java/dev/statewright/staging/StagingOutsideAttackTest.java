@@ -225,7 +225,6 @@ class StagingOutsideAttackTest {
    * Closing that lease deletes the content and drains the scope: it must not block forever opening
    * the FIFO ("fails within a bound instead of hanging", S5), and must not touch what was moved out.
    */
-  @Disabled("BUG: deleting walks into the scope directory by name without checking it is one; a FIFO there blocks the last lease's close forever")
   @Test
   @Timeout(value = 2, unit = TimeUnit.MINUTES)
   void aScopeDirectorySwappedForAFifoDoesNotHangTheLastLeasesClose() throws Exception {
@@ -262,7 +261,6 @@ class StagingOutsideAttackTest {
    * not block the stager opening it (S5). The area's scheduler hands the file opens to the test,
    * which swaps while the stager waits for the first one.
    */
-  @Disabled("BUG: a subdirectory is opened on the stager's own thread without checking it is still one; swapped for a FIFO after the listing, the stage blocks forever")
   @Test
   @Timeout(value = 2, unit = TimeUnit.MINUTES)
   void aSubdirectorySwappedForAFifoAfterTheListingFailsTheStageInsteadOfHanging() throws Exception {
