@@ -27,7 +27,10 @@ import java.nio.file.attribute.PosixFilePermission;
 import java.nio.file.attribute.PosixFilePermissions;
 import java.security.MessageDigest;
 import java.time.Duration;
+import java.util.ArrayDeque;
 import java.util.ArrayList;
+import java.util.Deque;
+import java.util.Iterator;
 import java.util.List;
 import java.util.Objects;
 import java.util.Set;
@@ -420,42 +423,69 @@ final class ContentTree {
     }
   }
 
-  /** Deletes the entry {@code name} of {@code dir}: a directory's content first, a link as a link. */
+  /**
+   * Deletes the entry {@code name} of {@code dir}: a directory's content first, a link as a link.
+   * Depth first with the directories being emptied on a stack of our own, not the Java stack: a
+   * target can make a staged tree thousands of levels deep (by renames, so no path is long), and
+   * each level holds only its descriptor and its names until it is empty.
+   */
   private static void deleteEntry(SecureDirectoryStream<Path> dir, Path name) throws IOException {
+    Deque<Emptying> open = new ArrayDeque<>();
+    try {
+      enter(dir, name, open);
+      while (!open.isEmpty()) {
+        Emptying top = open.peek();
+        if (top.children().hasNext()) {
+          enter(top.dir(), top.children().next(), open);
+        } else {
+          open.pop().dir().close();
+          top.parent().deleteDirectory(top.name());
+        }
+      }
+    } finally {
+      open.forEach(level -> closeQuietly(level.dir()));
+    }
+  }
+
+  /** A directory being emptied: the directory it is in, its name there, itself, what is left in it. */
+  private record Emptying(SecureDirectoryStream<Path> parent, Path name, SecureDirectoryStream<Path> dir,
+      Iterator<Path> children) { }
+
+  /** Deletes the entry {@code name} of {@code dir} if it is no directory, else opens it to empty. */
+  private static void enter(SecureDirectoryStream<Path> dir, Path name, Deque<Emptying> open)
+      throws IOException {
     BasicFileAttributes attrs;
     try {
       attrs = attributes(dir, name);
     } catch (NoSuchFileException gone) {
       return;
     }
-    if (attrs.isDirectory() && deleteContent(dir, name)) {
-      dir.deleteDirectory(name);
-    } else {
-      dir.deleteFile(name);
-    }
-  }
-
-  /** Empties the directory {@code name}; false if it is no longer a directory (swapped for a link). */
-  private static boolean deleteContent(SecureDirectoryStream<Path> dir, Path name) throws IOException {
-    SecureDirectoryStream<Path> sub;
-    try {
-      sub = openDirectory(dir, name);
-    } catch (IOException notADirectoryAnyMore) {
-      return attributes(dir, name).isDirectory() ? rethrow(notADirectoryAnyMore) : false;
-    }
+    SecureDirectoryStream<Path> sub = attrs.isDirectory() ? openToEmpty(dir, name) : null;
     if (sub == null) {
-      return false;
+      dir.deleteFile(name);
+      return;
     }
-    try (sub) {
-      for (Path child : names(sub)) {
-        deleteEntry(sub, child);
-      }
+    List<Path> children;
+    try {
+      children = names(sub);
+    } catch (RuntimeException e) {
+      closeQuietly(sub);
+      throw e;
     }
-    return true;
+    open.push(new Emptying(dir, name, sub, children.iterator()));
   }
 
-  private static boolean rethrow(IOException e) throws IOException {
-    throw e;
+  /** Opens the directory {@code name} to empty it; null if it is no longer one (swapped for a link). */
+  private static SecureDirectoryStream<Path> openToEmpty(SecureDirectoryStream<Path> dir, Path name)
+      throws IOException {
+    try {
+      return openDirectory(dir, name);
+    } catch (IOException notADirectoryAnyMore) {
+      if (attributes(dir, name).isDirectory()) {
+        throw notADirectoryAnyMore;
+      }
+      return null;
+    }
   }
 
   // ---- creating --------------------------------------------------------------------------

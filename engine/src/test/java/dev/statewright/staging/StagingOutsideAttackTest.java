@@ -163,7 +163,6 @@ class StagingOutsideAttackTest {
    * A target holding a lease makes the staged copy thousands of directories deep (by renames, so
    * no path is long). Releasing it must still delete everything, and the scope must drain (S2).
    */
-  @Disabled("BUG: recursive delete overflows the stack on a 5,000-level tree; the StackOverflowError skips the claim release, so the copy and the scope directory stay and the scope never drains")
   @Test
   @Timeout(value = 3, unit = TimeUnit.MINUTES)
   void aStagedCopyMadeThousandsOfLevelsDeepIsStillDeletedAndItsScopeDrains() throws Exception {
@@ -182,7 +181,6 @@ class StagingOutsideAttackTest {
   }
 
   /** A tree thousands of levels deep in a dead process's scope must not stop the next open (S6). */
-  @Disabled("BUG: StagingArea.open throws StackOverflowError sweeping a dead scope that holds a 5,000-level tree, so no later run can open the root")
   @Test
   @Timeout(value = 3, unit = TimeUnit.MINUTES)
   void aDeepTreeInADeadScopeIsSweptAndDoesNotStopTheNextOpen() throws Exception {
