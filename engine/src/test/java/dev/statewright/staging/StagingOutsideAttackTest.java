@@ -30,7 +30,6 @@ import java.util.concurrent.atomic.AtomicReference;
 import java.util.stream.Stream;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
-import org.junit.jupiter.api.Disabled;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
 import org.junit.jupiter.api.io.TempDir;
@@ -199,7 +198,6 @@ class StagingOutsideAttackTest {
    * root or a scope directory, would copy the copy into itself until the path is too long. It
    * is bad input: refused at once, naming the root (S3: "say plainly what was wrong").
    */
-  @Disabled("BUG: a source holding the staging root copies the copy into itself until ENAMETOOLONG, failing with a 4,000-character path and no word of what was wrong")
   @Test
   @Timeout(value = 2, unit = TimeUnit.MINUTES)
   void aSourceHoldingTheStagingRootIsRefusedNamingTheRoot() throws Exception {
