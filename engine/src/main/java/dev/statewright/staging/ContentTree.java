@@ -221,7 +221,12 @@ final class ContentTree {
         opened.add(new CompletableFuture<>());
       }
       SecureDirectoryStream<Path> own = from.newDirectoryStream(SAME, LinkOption.NOFOLLOW_LINKS);
-      opener.scheduler().execute(() -> openAll(own, names, opened));
+      try {
+        opener.scheduler().execute(() -> openAll(own, names, opened));
+      } catch (Throwable refused) { // the task will never run to close it
+        closeQuietly(own);
+        throw refused;
+      }
       return opened;
     }
 

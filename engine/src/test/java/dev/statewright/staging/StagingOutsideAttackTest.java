@@ -320,7 +320,6 @@ class StagingOutsideAttackTest {
    * A scheduler that refuses the opens (a pool shut down mid-run) fails the stage: what the stage
    * opened for them is closed, nothing partial is left, and the scope still drains.
    */
-  @Disabled("BUG: a scheduler that refuses the open task leaks the directory descriptor opened for it: two descriptors per refused stage")
   @Test
   void aSchedulerThatRefusesTheOpensFailsTheStageAndKeepsNoDescriptor() throws Exception {
     Path fds = Path.of("/proc/self/fd");
