@@ -350,33 +350,60 @@ final class ContentTree {
   /** The digest of a staged tree, computed from disk through open directories. */
   static String digest(Path stagedRoot) throws IOException {
     ContentDigest digest = new ContentDigest();
-    try (SecureDirectoryStream<Path> root = openReal(stagedRoot)) {
-      digest(root, stagedRoot, "", digest);
+    Deque<Digesting> open = new ArrayDeque<>();
+    try {
+      open.push(digesting(openReal(stagedRoot), stagedRoot, ""));
+      while (!open.isEmpty()) { // pre-order on a stack of our own: a tree of any depth fits
+        Digesting top = open.peek();
+        if (!top.names().hasNext()) {
+          open.pop().dir().close();
+          continue;
+        }
+        Path name = top.names().next();
+        SecureDirectoryStream<Path> sub = digest(top, name, digest);
+        if (sub != null) {
+          open.push(digesting(sub, top.dirPath().resolve(name), join(top.relative(), name.toString())));
+        }
+      }
+    } finally {
+      open.forEach(level -> closeQuietly(level.dir()));
     }
     return digest.value();
   }
 
-  private static void digest(SecureDirectoryStream<Path> dir, Path dirPath, String relative,
-      ContentDigest digest) throws IOException {
-    for (Path name : names(dir)) {
-      String child = join(relative, name.toString());
-      BasicFileAttributes attrs = attributes(dir, name);
-      int mode = mode(attrs);
-      if (attrs.isDirectory()) {
-        digest.directory(child, mode);
-        try (SecureDirectoryStream<Path> sub = dir.newDirectoryStream(name, LinkOption.NOFOLLOW_LINKS)) {
-          digest(sub, dirPath.resolve(name), child, digest);
-        }
-      } else if (attrs.isSymbolicLink()) {
-        digest.link(child, Files.readSymbolicLink(dirPath.resolve(name)).toString());
-      } else if (!attrs.isRegularFile()) {
-        digest.special(child);
-      } else {
-        try (InputStream in = Channels.newInputStream(dir.newByteChannel(name, READ))) {
-          digest.file(child, mode, in);
-        }
+  /** A directory being digested: itself, its path and its path below the root, the names left. */
+  private record Digesting(SecureDirectoryStream<Path> dir, Path dirPath, String relative,
+      Iterator<Path> names) { }
+
+  private static Digesting digesting(SecureDirectoryStream<Path> dir, Path dirPath, String relative) {
+    try {
+      return new Digesting(dir, dirPath, relative, names(dir).iterator());
+    } catch (RuntimeException e) {
+      closeQuietly(dir);
+      throw e;
+    }
+  }
+
+  /** Digests the entry {@code name} of {@code at}; returns it opened if it is a directory. */
+  private static SecureDirectoryStream<Path> digest(Digesting at, Path name, ContentDigest digest)
+      throws IOException {
+    SecureDirectoryStream<Path> dir = at.dir();
+    String child = join(at.relative(), name.toString());
+    BasicFileAttributes attrs = attributes(dir, name);
+    int mode = mode(attrs);
+    if (attrs.isDirectory()) {
+      digest.directory(child, mode);
+      return dir.newDirectoryStream(name, LinkOption.NOFOLLOW_LINKS);
+    } else if (attrs.isSymbolicLink()) {
+      digest.link(child, Files.readSymbolicLink(at.dirPath().resolve(name)).toString());
+    } else if (!attrs.isRegularFile()) {
+      digest.special(child);
+    } else {
+      try (InputStream in = Channels.newInputStream(dir.newByteChannel(name, READ))) {
+        digest.file(child, mode, in);
       }
     }
+    return null;
   }
 
   /** The permission bits of {@code attrs}, as the digest records them; 0 without POSIX permissions. */
