@@ -115,31 +115,47 @@ class StagingOutsideAttackTest {
    */
   @Test
   void aModuleDirectorySwappedForALinkAfterItsCheckNeverStagesWhatTheLinkPointsAt() throws Exception {
-    SplittableRandom random = Seeds.random("module swap attack");
+    swapAttack("module swap attack", false);
+  }
+
+  /** As above, one level up: the module's parent swapped for a link to a directory holding an m. */
+  @Test
+  void aModulesParentSwappedForALinkAfterTheCheckNeverStagesWhatTheLinkPointsAt() throws Exception {
+    swapAttack("parent swap attack", true);
+  }
+
+  /**
+   * Flips modules/m (or, for {@code parent}, modules) between itself and a link to a directory
+   * outside the project that holds files (or an m of files) of SECRET, while stages run.
+   */
+  private void swapAttack(String name, boolean parent) throws Exception {
+    SplittableRandom random = Seeds.random(name);
     Path origin = project("project/bundle");
-    Path module = origin.resolveSibling("modules/m");
-    Path secret = Files.createDirectories(tmp.resolve("secret"));
+    Path real = origin.resolveSibling(parent ? "modules" : "modules/m");
+    Path linkTarget = Files.createDirectories(tmp.resolve("secret"));
+    Path secretModule = Files.createDirectories(parent ? linkTarget.resolve("m") : linkTarget);
     for (int i = 0; i < 5; i++) {
-      Files.writeString(secret.resolve("f" + i), "SECRET\n");
+      Files.writeString(secretModule.resolve("f" + i), "SECRET\n");
     }
     Path hold = Files.createDirectories(tmp.resolve("hold"));
-    Files.createSymbolicLink(hold.resolve("link"), secret);
-    Files.createSymbolicLink(origin.resolveSibling("modules/out"), secret);
+    Files.createSymbolicLink(hold.resolve("link"), linkTarget);
+    Files.createSymbolicLink(origin.resolveSibling("out"), linkTarget);
     try (StagingScope scope = area.newScope("static link")) {
-      assertThatThrownBy(() -> scope.stageDirectory(URI.create("file://./modules/out"), origin))
+      String out = parent ? "file://./out/m" : "file://./out";
+      assertThatThrownBy(() -> scope.stageDirectory(URI.create(out), origin))
           .as("the promise attacked: a link out of the project is refused")
           .isInstanceOf(UnsafeSourceException.class).hasMessageContaining("outside");
     }
     List<String> leaks = new ArrayList<>();
     int staged = 0;
     int refused = 0;
-    try (Swapper attacker = new Swapper("swap module", random.nextLong(), false, toLink -> {
+    try (Swapper attacker = new Swapper(name, random.nextLong(), false, toLink -> {
       if (toLink) {
-        Files.move(module, hold.resolve("m"), StandardCopyOption.ATOMIC_MOVE);
-        Files.move(hold.resolve("link"), module, StandardCopyOption.ATOMIC_MOVE);
+        Files.move(real, hold.resolve("real"), StandardCopyOption.ATOMIC_MOVE);
+        Files.move(hold.resolve("link"), real, StandardCopyOption.ATOMIC_MOVE);
       } else {
-        Files.move(module, hold.resolve("link"), StandardCopyOption.ATOMIC_MOVE);
-        Files.move(hold.resolve("m"), module, StandardCopyOption.ATOMIC_MOVE);
+        Files.move(real, hold.resolve("link"), StandardCopyOption.ATOMIC_MOVE);
+        Files.move(hold.resolve("real"), real, StandardCopyOption.ATOMIC_MOVE);
       }
     })) {
       attacker.started();
@@ -152,7 +168,7 @@ class StagingOutsideAttackTest {
           refused++;
         }
       }
-      System.out.println("module swap attack: " + staged + " staged, " + refused + " refused, "
+      System.out.println(name + ": " + staged + " staged, " + refused + " refused, "
           + attacker.flips() + " flips");
     }
     assertThat(leaks).as("files from outside the project that were staged").isEmpty();
