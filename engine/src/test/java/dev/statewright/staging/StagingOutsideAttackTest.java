@@ -455,6 +455,91 @@ class StagingOutsideAttackTest {
     assertRootClean();
   }
 
+  /**
+   * Before release, a target replaces the staged copy with a link to the victim directory, the
+   * staged stream with a link to a victim file, and plants a hard link to a victim file in a
+   * copy: releasing deletes the links, never what they lead to.
+   */
+  @Test
+  void stagedContentReplacedByLinksToTheVictimIsDeletedAsLinks() throws IOException {
+    Path origin = project("project");
+    StagingScope scope = area.newScope("links before release");
+    Staged module = scope.stageDirectory(URI.create("file://./modules/m"), origin);
+    Staged other = scope.stageDirectory(URI.create("file://./modules"), origin);
+    Staged stdin = scope.stageStream("bundle.cue", stream("bundle: {}\n"), 100);
+    try (Lease<Path> a = module.acquire("attacker");
+         Lease<Path> b = stdin.acquire("attacker");
+         Lease<Path> c = other.acquire("attacker")) {
+      Path copy = a.get();
+      Files.move(copy, tmp.resolve("stolen-copy"));
+      Files.createSymbolicLink(copy, victim);
+      Path file = b.get();
+      Files.delete(file);
+      Files.createSymbolicLink(file, victim.resolve("precious-1"));
+      Files.createLink(c.get().resolve("m/hard"), victim.resolve("precious-2"));
+      Files.createSymbolicLink(c.get().resolve("m/soft"), victim);
+      scope.close();
+    }
+    assertThat(module.state()).isEqualTo(ResourceState.RELEASED);
+    assertThat(stdin.state()).isEqualTo(ResourceState.RELEASED);
+    assertVictimSurvives();
+    assertThat(victim.resolve("precious-2")).hasContent("precious");
+    assertRootClean();
+  }
+
+  /**
+   * The same user moves the staging root away and puts a link in its place to a directory laid
+   * out like it (a scope and item of the same names, holding someone's files). The last lease's
+   * close deletes the item and drains the scope: it must not delete through that link.
+   */
+  @Test
+  void aStagingRootSwappedForALinkIsNotDeletedThrough() throws IOException {
+    Path origin = project("project");
+    StagingScope scope = area.newScope("root swap");
+    Staged module = scope.stageDirectory(URI.create("file://./modules/m"), origin);
+    Lease<Path> lease = module.acquire("target-a");
+    scope.close();
+    Path root = area.root();
+    Path lookalike = Files.createDirectories(tmp.resolve("lookalike")
+        .resolve(root.relativize(module.path())));
+    for (int i = 0; i < 5; i++) {
+      Files.writeString(lookalike.resolve("theirs-" + i), "theirs\n");
+    }
+    Path moved = tmp.resolve("moved-root");
+    Files.move(root, moved);
+    Files.createSymbolicLink(root, tmp.resolve("lookalike"));
+    try {
+      lease.close();
+    } finally {
+      Files.delete(root);
+      Files.move(moved, root);
+    }
+    assertThat(lookalike).as("the directory the link led to").isDirectory();
+    assertThat(Bundles.listing(lookalike)).as("files the link led to")
+        .containsExactly("theirs-0", "theirs-1", "theirs-2", "theirs-3", "theirs-4");
+    assertThat(module.state()).isEqualTo(ResourceState.RELEASED);
+  }
+
+  /** Two modules whose 255-byte names differ only at the end are staged apart, and both verify. */
+  @Test
+  void modulesWithLongNamesThatDifferOnlyAtTheEndAreStagedApart() throws IOException {
+    Path dir = Files.createDirectories(tmp.resolve("project"));
+    Path first = Files.createDirectories(dir.resolve("m".repeat(254) + "1"));
+    Path second = Files.createDirectories(dir.resolve("m".repeat(254) + "2"));
+    Files.writeString(first.resolve("f"), "first\n");
+    Files.writeString(second.resolve("f"), "second\n");
+    try (StagingScope scope = area.newScope("long names")) {
+      Staged one = scope.stageDirectory(first.toUri(), null);
+      Staged two = scope.stageDirectory(second.toUri(), null);
+      assertThat(one.path()).isNotEqualTo(two.path());
+      assertThat(one.path().resolve("f")).hasContent("first");
+      assertThat(two.path().resolve("f")).hasContent("second");
+      one.verify();
+      two.verify();
+    }
+    assertRootClean();
+  }
+
   /** A hard link in the source to a file outside is copied, never linked: writing the copy leaves it. */
   @Test
   void aHardLinkInTheSourceIsCopiedAndWritingTheCopyLeavesTheOriginalAlone() throws IOException {
