@@ -31,7 +31,6 @@ import java.util.concurrent.atomic.AtomicReference;
 import java.util.stream.Stream;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
-import org.junit.jupiter.api.Disabled;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
 import org.junit.jupiter.api.io.TempDir;
@@ -410,7 +409,6 @@ class StagingOutsideAttackTest {
    * returns every target's outcome, the refused one FAILED with the refusal, the rest SKIPPED, and
    * no lease is left open.
    */
-  @Disabled("BUG: Rollout.parallel lets a scheduler's RejectedExecutionException out, losing the report of the targets that ran")
   @Test
   void aTargetTheSchedulerRefusesIsThatTargetsFailureAndTheReportIsWhole() throws Exception {
     Path origin = project("project");
