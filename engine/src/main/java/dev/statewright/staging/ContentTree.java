@@ -10,6 +10,7 @@ import java.nio.ByteBuffer;
 import java.nio.channels.Channels;
 import java.nio.channels.SeekableByteChannel;
 import java.nio.file.DirectoryStream;
+import java.nio.file.FileSystemException;
 import java.nio.file.Files;
 import java.nio.file.LinkOption;
 import java.nio.file.NoSuchFileException;
@@ -26,7 +27,10 @@ import java.nio.file.attribute.PosixFilePermission;
 import java.nio.file.attribute.PosixFilePermissions;
 import java.security.MessageDigest;
 import java.time.Duration;
+import java.util.ArrayDeque;
 import java.util.ArrayList;
+import java.util.Deque;
+import java.util.Iterator;
 import java.util.List;
 import java.util.Objects;
 import java.util.Set;
@@ -141,11 +145,17 @@ final class ContentTree {
 
     private SecureDirectoryStream<Path> openChild(SecureDirectoryStream<Path> from, Path name,
         String child) {
+      SecureDirectoryStream<Path> sub;
       try {
-        return from.newDirectoryStream(name, LinkOption.NOFOLLOW_LINKS);
+        sub = openDirectory(from, name);
       } catch (IOException e) {
         throw refused("directory " + child + " changed while it was copied (" + e + ")");
       }
+      if (sub == null) {
+        throw refused("directory " + child + " changed while it was copied (it is no longer a"
+            + " directory)");
+      }
+      return sub;
     }
 
     /** Creates {@code name} in the tree being filled (by path: no mkdirat) and opens it relative. */
@@ -211,7 +221,12 @@ final class ContentTree {
         opened.add(new CompletableFuture<>());
       }
       SecureDirectoryStream<Path> own = from.newDirectoryStream(SAME, LinkOption.NOFOLLOW_LINKS);
-      opener.scheduler().execute(() -> openAll(own, names, opened));
+      try {
+        opener.scheduler().execute(() -> openAll(own, names, opened));
+      } catch (Throwable refused) { // the task will never run to close it
+        closeQuietly(own);
+        throw refused;
+      }
       return opened;
     }
 
@@ -335,33 +350,60 @@ final class ContentTree {
   /** The digest of a staged tree, computed from disk through open directories. */
   static String digest(Path stagedRoot) throws IOException {
     ContentDigest digest = new ContentDigest();
-    try (SecureDirectoryStream<Path> root = openReal(stagedRoot)) {
-      digest(root, stagedRoot, "", digest);
+    Deque<Digesting> open = new ArrayDeque<>();
+    try {
+      open.push(digesting(openReal(stagedRoot), stagedRoot, ""));
+      while (!open.isEmpty()) { // pre-order on a stack of our own: a tree of any depth fits
+        Digesting top = open.peek();
+        if (!top.names().hasNext()) {
+          open.pop().dir().close();
+          continue;
+        }
+        Path name = top.names().next();
+        SecureDirectoryStream<Path> sub = digest(top, name, digest);
+        if (sub != null) {
+          open.push(digesting(sub, top.dirPath().resolve(name), join(top.relative(), name.toString())));
+        }
+      }
+    } finally {
+      open.forEach(level -> closeQuietly(level.dir()));
     }
     return digest.value();
   }
 
-  private static void digest(SecureDirectoryStream<Path> dir, Path dirPath, String relative,
-      ContentDigest digest) throws IOException {
-    for (Path name : names(dir)) {
-      String child = join(relative, name.toString());
-      BasicFileAttributes attrs = attributes(dir, name);
-      int mode = mode(attrs);
-      if (attrs.isDirectory()) {
-        digest.directory(child, mode);
-        try (SecureDirectoryStream<Path> sub = dir.newDirectoryStream(name, LinkOption.NOFOLLOW_LINKS)) {
-          digest(sub, dirPath.resolve(name), child, digest);
-        }
-      } else if (attrs.isSymbolicLink()) {
-        digest.link(child, Files.readSymbolicLink(dirPath.resolve(name)).toString());
-      } else if (!attrs.isRegularFile()) {
-        digest.special(child);
-      } else {
-        try (InputStream in = Channels.newInputStream(dir.newByteChannel(name, READ))) {
-          digest.file(child, mode, in);
-        }
+  /** A directory being digested: itself, its path and its path below the root, the names left. */
+  private record Digesting(SecureDirectoryStream<Path> dir, Path dirPath, String relative,
+      Iterator<Path> names) { }
+
+  private static Digesting digesting(SecureDirectoryStream<Path> dir, Path dirPath, String relative) {
+    try {
+      return new Digesting(dir, dirPath, relative, names(dir).iterator());
+    } catch (RuntimeException e) {
+      closeQuietly(dir);
+      throw e;
+    }
+  }
+
+  /** Digests the entry {@code name} of {@code at}; returns it opened if it is a directory. */
+  private static SecureDirectoryStream<Path> digest(Digesting at, Path name, ContentDigest digest)
+      throws IOException {
+    SecureDirectoryStream<Path> dir = at.dir();
+    String child = join(at.relative(), name.toString());
+    BasicFileAttributes attrs = attributes(dir, name);
+    int mode = mode(attrs);
+    if (attrs.isDirectory()) {
+      digest.directory(child, mode);
+      return dir.newDirectoryStream(name, LinkOption.NOFOLLOW_LINKS);
+    } else if (attrs.isSymbolicLink()) {
+      digest.link(child, Files.readSymbolicLink(at.dirPath().resolve(name)).toString());
+    } else if (!attrs.isRegularFile()) {
+      digest.special(child);
+    } else {
+      try (InputStream in = Channels.newInputStream(dir.newByteChannel(name, READ))) {
+        digest.file(child, mode, in);
       }
     }
+    return null;
   }
 
   /** The permission bits of {@code attrs}, as the digest records them; 0 without POSIX permissions. */
@@ -404,46 +446,78 @@ final class ContentTree {
       deleteEntry(dir, first);
       return;
     }
-    try (SecureDirectoryStream<Path> sub = dir.newDirectoryStream(first, LinkOption.NOFOLLOW_LINKS)) {
-      deleteBelow(sub, relative.subpath(1, relative.getNameCount()));
+    try (SecureDirectoryStream<Path> sub = openDirectory(dir, first)) {
+      if (sub != null) { // else a link or a special file took its place: nothing of ours below
+        deleteBelow(sub, relative.subpath(1, relative.getNameCount()));
+      }
     } catch (NoSuchFileException gone) {
       // nothing there to delete
     }
   }
 
-  /** Deletes the entry {@code name} of {@code dir}: a directory's content first, a link as a link. */
+  /**
+   * Deletes the entry {@code name} of {@code dir}: a directory's content first, a link as a link.
+   * Depth first with the directories being emptied on a stack of our own, not the Java stack: a
+   * target can make a staged tree thousands of levels deep (by renames, so no path is long), and
+   * each level holds only its descriptor and its names until it is empty.
+   */
   private static void deleteEntry(SecureDirectoryStream<Path> dir, Path name) throws IOException {
+    Deque<Emptying> open = new ArrayDeque<>();
+    try {
+      enter(dir, name, open);
+      while (!open.isEmpty()) {
+        Emptying top = open.peek();
+        if (top.children().hasNext()) {
+          enter(top.dir(), top.children().next(), open);
+        } else {
+          open.pop().dir().close();
+          top.parent().deleteDirectory(top.name());
+        }
+      }
+    } finally {
+      open.forEach(level -> closeQuietly(level.dir()));
+    }
+  }
+
+  /** A directory being emptied: the directory it is in, its name there, itself, what is left in it. */
+  private record Emptying(SecureDirectoryStream<Path> parent, Path name, SecureDirectoryStream<Path> dir,
+      Iterator<Path> children) { }
+
+  /** Deletes the entry {@code name} of {@code dir} if it is no directory, else opens it to empty. */
+  private static void enter(SecureDirectoryStream<Path> dir, Path name, Deque<Emptying> open)
+      throws IOException {
     BasicFileAttributes attrs;
     try {
       attrs = attributes(dir, name);
     } catch (NoSuchFileException gone) {
       return;
     }
-    if (attrs.isDirectory() && deleteContent(dir, name)) {
-      dir.deleteDirectory(name);
-    } else {
+    SecureDirectoryStream<Path> sub = attrs.isDirectory() ? openToEmpty(dir, name) : null;
+    if (sub == null) {
       dir.deleteFile(name);
+      return;
     }
-  }
-
-  /** Empties the directory {@code name}; false if it is no longer a directory (swapped for a link). */
-  private static boolean deleteContent(SecureDirectoryStream<Path> dir, Path name) throws IOException {
-    SecureDirectoryStream<Path> sub;
+    List<Path> children;
     try {
-      sub = dir.newDirectoryStream(name, LinkOption.NOFOLLOW_LINKS);
-    } catch (IOException notADirectoryAnyMore) {
-      return attributes(dir, name).isDirectory() ? rethrow(notADirectoryAnyMore) : false;
+      children = names(sub);
+    } catch (RuntimeException e) {
+      closeQuietly(sub);
+      throw e;
     }
-    try (sub) {
-      for (Path child : names(sub)) {
-        deleteEntry(sub, child);
-      }
-    }
-    return true;
+    open.push(new Emptying(dir, name, sub, children.iterator()));
   }
 
-  private static boolean rethrow(IOException e) throws IOException {
-    throw e;
+  /** Opens the directory {@code name} to empty it; null if it is no longer one (swapped for a link). */
+  private static SecureDirectoryStream<Path> openToEmpty(SecureDirectoryStream<Path> dir, Path name)
+      throws IOException {
+    try {
+      return openDirectory(dir, name);
+    } catch (IOException notADirectoryAnyMore) {
+      if (attributes(dir, name).isDirectory()) {
+        throw notADirectoryAnyMore;
+      }
+      return null;
+    }
   }
 
   // ---- creating --------------------------------------------------------------------------
@@ -473,17 +547,50 @@ final class ContentTree {
   // ---- open directories ------------------------------------------------------------------
 
   /**
-   * Opens the directory at a real path (no component a link) as a secure stream; refuses to go on
-   * where the platform has none, rather than work by path.
+   * Opens the directory at a real path as a secure stream, walking down from the file-system root
+   * one name at a time without following a link: a component swapped for a link since the path
+   * was found real fails the open instead of leading elsewhere. Refuses to go on where the
+   * platform has no secure directory stream, rather than work by path.
    */
   static SecureDirectoryStream<Path> openReal(Path dir) throws IOException {
-    DirectoryStream<Path> stream = Files.newDirectoryStream(dir);
+    Path absolute = dir.toAbsolutePath();
+    SecureDirectoryStream<Path> at = secure(Files.newDirectoryStream(absolute.getRoot()), dir);
+    for (Path name : absolute) {
+      SecureDirectoryStream<Path> next;
+      try {
+        next = openDirectory(at, name);
+      } finally {
+        at.close();
+      }
+      if (next == null) {
+        throw new FileSystemException(dir.toString(), null, "its component " + name
+            + " is no longer a directory (a link or a special file took its place)");
+      }
+      at = next;
+    }
+    return at;
+  }
+
+  private static SecureDirectoryStream<Path> secure(DirectoryStream<Path> stream, Path dir)
+      throws IOException {
     if (stream instanceof SecureDirectoryStream<Path> secure) {
       return secure;
     }
     stream.close();
     throw new UnsupportedOperationException("staging needs a file system with secure directory"
         + " streams (openat, unlinkat) to stay confined to " + dir + "; this one has none");
+  }
+
+  /**
+   * Opens the entry {@code name} of {@code dir} as a directory, not following a link; null if it
+   * is not one. Its type is read first: opening a FIFO would block until a writer came.
+   */
+  static SecureDirectoryStream<Path> openDirectory(SecureDirectoryStream<Path> dir, Path name)
+      throws IOException {
+    if (!attributes(dir, name).isDirectory()) {
+      return null;
+    }
+    return dir.newDirectoryStream(name, LinkOption.NOFOLLOW_LINKS);
   }
 
   /**

@@ -127,7 +127,8 @@ public final class Rollout {
    *     {@link String#valueOf(Object) string form}
    * @param targets the targets, started in this order
    * @param parallelism the most targets whose actions run at once; 1 or more
-   * @param scheduler runs the actions; the calling thread waits, uninterruptibly, for them
+   * @param scheduler runs the actions; the calling thread waits, uninterruptibly, for them. A
+   *     target it refuses ({@code execute} throws) is {@link Outcome#FAILED} with that exception
    * @param action what to do for each target
    * @return every target's outcome, in target order; targets not yet started at the first failure
    *     are {@link Outcome#SKIPPED}
@@ -152,17 +153,23 @@ public final class Rollout {
         continue;
       }
       int index = i;
-      scheduler.execute(() -> {
-        try {
-          TargetResult<T> result = applyTo(staged, target, action);
-          results.set(index, result);
-          if (result.outcome() == Outcome.FAILED) {
-            stopped.set(true);
+      try {
+        scheduler.execute(() -> {
+          try {
+            TargetResult<T> result = applyTo(staged, target, action);
+            results.set(index, result);
+            if (result.outcome() == Outcome.FAILED) {
+              stopped.set(true);
+            }
+          } finally {
+            slots.release();
           }
-        } finally {
-          slots.release();
-        }
-      });
+        });
+      } catch (RuntimeException refused) { // a pool shut down: this target's failure, as any
+        results.set(i, new TargetResult<>(target, Outcome.FAILED, refused));
+        stopped.set(true);
+        slots.release();
+      }
     }
     slots.acquireUninterruptibly(parallelism); // every started target has ended
     List<TargetResult<T>> all = new ArrayList<>(targets.size());

@@ -94,7 +94,8 @@ public final class StagingScope implements AutoCloseable {
    * @throws UnresolvableSourceException for another scheme or form, or a relative source
    *     without an origin
    * @throws SourceNotFoundException if the directory does not exist
-   * @throws UnsafeSourceException for an escape, an escaping symlink or a special file
+   * @throws UnsafeSourceException for an escape, an escaping symlink, a special file, or a source
+   *     that holds the staging root (its copy would be copied into itself)
    * @throws IllegalStateException if the scope is closed
    */
   public Staged stageDirectory(URI source, Path origin) {
@@ -103,6 +104,7 @@ public final class StagingScope implements AutoCloseable {
     Path real;
     try {
       real = SourceLocator.locate(source, origin);
+      requireOutsideItsCopy(real, source, origin);
     } catch (Throwable t) {
       release();
       throw t;
@@ -342,6 +344,15 @@ public final class StagingScope implements AutoCloseable {
   }
 
   // ---- helpers ---------------------------------------------------------------------------
+
+  /** Refuses a source that holds this scope's directory: its copy would be copied into itself. */
+  private void requireOutsideItsCopy(Path real, URI source, Path origin) {
+    if (dir.startsWith(real)) {
+      throw new UnsafeSourceException("source " + real + " holds this run's directory " + dir
+          + " in the staging root " + areaRoot + ", so its copy would be copied into itself; put"
+          + " the staging root outside what you stage", source, origin);
+    }
+  }
 
   private static List<String> holders(List<Staged> all) {
     List<String> holders = new ArrayList<>();

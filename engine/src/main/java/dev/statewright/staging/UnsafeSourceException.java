@@ -5,7 +5,8 @@ import java.nio.file.Path;
 
 /**
  * A source was refused: it escapes where it may be read from, holds a symlink pointing out of its
- * tree, or holds a special file (FIFO, device, socket). Nothing was staged.
+ * tree, holds a special file (FIFO, device, socket), or holds the staging directory its copy would
+ * be written to. Nothing was staged.
  */
 public final class UnsafeSourceException extends StagingException {
   private static final long serialVersionUID = 1L;
