@@ -46,6 +46,8 @@ public final class SimulatedScheduler implements Scheduler {
   private Consumer<Throwable> uncaught;
   private volatile Thread stepping; // the thread that ran the latest step, for watchdogs
   private long now;
+  /** Added to {@link #nanoTime()}'s reading only: timers and the trace run on {@code now}. */
+  private long clockOrigin;
   private long submitted;
   private long steps;
   private int demotions;
@@ -106,7 +108,19 @@ public final class SimulatedScheduler implements Scheduler {
 
   @Override
   public long nanoTime() {
-    return now;
+    return clockOrigin + now; // wraps past Long.MAX_VALUE as System.nanoTime may
+  }
+
+  /**
+   * Starts {@link #nanoTime()}'s readings at {@code origin} instead of 0, as System.nanoTime's
+   * arbitrary origin may: near {@code Long.MAX_VALUE} the readings wrap during a run, which code
+   * that compares times other than by their difference gets wrong. Virtual time, timers and the
+   * trace are unchanged.
+   *
+   * @param origin the reading at virtual time 0
+   */
+  public void clockOrigin(long origin) {
+    this.clockOrigin = origin;
   }
 
   @Override
