@@ -9,6 +9,7 @@ import java.util.ArrayList;
 import java.util.Collections;
 import java.util.List;
 import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.RejectedExecutionException;
 import java.util.concurrent.TimeoutException;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.AtomicReference;
@@ -69,6 +70,29 @@ class BuildHandOffTest {
       assertThat(served).as("served before upsert returned").isCompleted();
       assertThat(seen).containsExactly("arm timeout", "execute", "build", "execute",
           "cancel timeout");
+      assertThat(scheduler.armed).as("timeouts armed and not cancelled").isZero();
+    }
+  }
+
+  @Test
+  void anOutcomeTheSchedulerRefusesToTakeIsAppliedWhereTheBuildEnded() {
+    // the build runs in place, so it has ended before the launcher attaches its outcome, which
+    // then goes to the scheduler; this one refuses every task after the build
+    List<String> seen = Collections.synchronizedList(new ArrayList<>());
+    Recording scheduler = new Recording(new ManualScheduler(), seen) {
+      @Override
+      public void execute(Runnable task) {
+        seen.add("execute");
+        if (seen.stream().filter("execute"::equals).count() > 1) {
+          throw new RejectedExecutionException("refused: the pool is shut down");
+        }
+        task.run();
+      }
+    };
+    try (ClientCache<String, Long, Long> cache = ClientCache.<String, Long, Long>builder(
+        (key, spec) -> spec).scheduler(scheduler).buildTimeout(TIMEOUT).build()) {
+      assertThat(cache.upsert("redis", 1L, 1)).as("served though the hand-off was refused")
+          .isCompleted();
       assertThat(scheduler.armed).as("timeouts armed and not cancelled").isZero();
     }
   }
