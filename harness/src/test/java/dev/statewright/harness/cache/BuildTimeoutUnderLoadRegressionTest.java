@@ -133,6 +133,38 @@ class BuildTimeoutUnderLoadRegressionTest {
     assertFalse(calls.get() < 2, "the retry was called");
   }
 
+  @Test
+  void aClientDeliveredBeforeTheCacheTookItAndThenClosedUnservedIsABuildGivenUp() throws Exception {
+    CountDownLatch timedOut = new CountDownLatch(1);
+    AtomicInteger calls = new AtomicInteger();
+    AtomicBoolean deliveredFirst = new AtomicBoolean();
+    CacheModel.Wired system = wire((key, spec) -> {
+      CompletionStage<SimClient> stage = factory.build(key, spec);
+      if (calls.incrementAndGet() == 1) {
+        stage.toCompletableFuture().join(); // delivered before the call returns
+        deliveredFirst.set(true);
+        await(timedOut); // and the call stalls past the build timeout, as on a loaded machine
+      }
+      return stage;
+    }, new CacheListener<>() {
+      @Override
+      public void onTransition(String key, Transition<EntryState, EntryEvent> t) {
+        if (t.event() == EntryEvent.BUILD_FAILED) {
+          timedOut.countDown();
+        }
+      }
+    });
+    CacheModel.Upsert upsert = new CacheModel.Upsert("k1", 1, false);
+
+    Object result = upsert.run(system).toCompletableFuture().get(30, TimeUnit.SECONDS);
+
+    assertTrue(deliveredFirst.get(), "the first client was delivered before the cache took it");
+    assertEquals(CacheModel.BUILD_GIVEN_UP, result);
+    assertTrue(factory.gaveUp("k1", 1, new SimFactory.Mark(0, 0), Duration.ofSeconds(30)).get(),
+        "the factory saw the cache close the late client unserved");
+    assertEquals(List.of(), monitor.finish(CacheModel.KEYS));
+  }
+
   private static void await(CountDownLatch latch) {
     try {
       if (!latch.await(30, TimeUnit.SECONDS)) {
