@@ -78,6 +78,15 @@ public final class CacheModel implements Model<CacheModel.State, CacheModel.Wire
     public Wiring(Scheduler scheduler, SimFactory factory, int maxConcurrentBuilds, boolean simulated) {
       this(scheduler, factory, maxConcurrentBuilds, simulated, null, Hostility.calm(), null, null);
     }
+
+    /**
+     * The build timeout of the two-key programs: short on real threads, so hung builds end.
+     *
+     * @return 100 ms on real threads, 30 s of virtual time in a simulation
+     */
+    public Duration buildTimeout() {
+      return simulated ? Duration.ofSeconds(30) : Duration.ofMillis(100);
+    }
   }
 
   /**
@@ -127,6 +136,8 @@ public final class CacheModel implements Model<CacheModel.State, CacheModel.Wire
     List<String> allKeys = KEYS;
     SpinWatchdog watchdog;
     boolean closed;
+    /** Per key, the newest version an upsert was invoked with (the witness of a build timeout). */
+    final Map<String, Long> highestUpserted = new java.util.concurrent.ConcurrentHashMap<>();
 
     Wired(CacheUnderTest cache, CacheMonitor monitor, SimFactory factory, Scheduler scheduler) {
       this.cache = cache;
@@ -357,7 +368,9 @@ public final class CacheModel implements Model<CacheModel.State, CacheModel.Wire
         sim.clockOrigin(Long.MAX_VALUE - sim.random().nextLong(Duration.ofMillis(300).toNanos()));
       }
     }
-    CacheUnderTest cache = implementation.apply(new Wiring(scheduler, factory, MAX_BUILDS, simulated));
+    Wiring wiring = new Wiring(scheduler, factory, MAX_BUILDS, simulated);
+    factory.buildTimeout(wiring.buildTimeout());
+    CacheUnderTest cache = implementation.apply(wiring);
     monitor.watch(cache, KEYS);
     if (scheduler instanceof SimulatedScheduler sim) {
       sim.afterEachStep(monitor::afterStep);
@@ -405,12 +418,16 @@ public final class CacheModel implements Model<CacheModel.State, CacheModel.Wire
 
   /**
    * {@code result}, or {@link #BUILD_GIVEN_UP} if it is a build timeout and the factory sees a
-   * build of {@code key} at {@code minVersion} or newer given up since {@code mark}.
+   * build of {@code key} at {@code minVersion} or newer given up since {@code mark}: one it was
+   * called for, or one given up before its call ({@link SimFactory#gaveUpBeforeCalling}).
    */
   private static CompletionStage<Object> witnessed(Wired system, Object result, String key,
-      long minVersion, long mark) {
+      long minVersion, SimFactory.Mark mark, boolean buildMayPrecede) {
     if (!"failed: TimeoutException".equals(result)) {
       return CompletableFuture.completedFuture(result);
+    }
+    if (system.factory.gaveUpBeforeCalling(key, minVersion, mark, buildMayPrecede)) {
+      return CompletableFuture.completedFuture(BUILD_GIVEN_UP);
     }
     return system.factory.gaveUp(key, minVersion, mark, WITNESS_WAIT)
         .thenApply(seen -> seen ? BUILD_GIVEN_UP : result);
@@ -438,23 +455,38 @@ public final class CacheModel implements Model<CacheModel.State, CacheModel.Wire
     }
 
     /**
-     * On real threads a build that is merely slow (a loaded machine) exceeds the build timeout;
-     * the cache then fails the upsert with that build's error (C4, C7). The model accepts that as
-     * {@link #BUILD_GIVEN_UP} only when the factory saw the cache give up a build of this key at
-     * this version or newer while the upsert ran; any other failure stays a violation.
+     * On real threads a build that is merely slow (a loaded machine) exceeds the build timeout,
+     * even before the cache calls the factory for it; the cache then fails the upsert with that
+     * build's error (C4, C7). The model accepts that as {@link #BUILD_GIVEN_UP} only when the
+     * factory saw the cache give up a build of this key at this version or newer while the upsert
+     * ran, or was not called for the key during a whole build timeout while it ran; any other
+     * failure stays a violation.
      */
     @Override
     public CompletionStage<Object> run(Wired system) {
-      long mark = system.factory.givenUpMark();
+      SimFactory.Mark mark = system.factory.mark();
+      // a build of this version or newer can start before this upsert only if an earlier upsert asked
+      boolean buildMayPrecede = upsertedBefore(system);
       return system.cache.upsert(key, version)
-          .thenCompose(result -> witnessed(system, result, key, version, mark)).thenApply(result -> {
-        if ("ok".equals(result)) {
-          system.cache.view(key).filter(v -> v.servedVersion() < version).ifPresent(v ->
-              system.monitor.violation("C4: upsert of " + key + " v" + version
-                  + " completed while v" + v.servedVersion() + " was served"));
-        }
-        return result;
+          .thenCompose(result -> witnessed(system, result, key, version, mark, buildMayPrecede))
+          .thenApply(result -> {
+            if ("ok".equals(result)) {
+              system.cache.view(key).filter(v -> v.servedVersion() < version).ifPresent(v ->
+                  system.monitor.violation("C4: upsert of " + key + " v" + version
+                      + " completed while v" + v.servedVersion() + " was served"));
+            }
+            return result;
+          });
+    }
+
+    /** Whether an upsert of the key at this version or newer was invoked before; records this one. */
+    private boolean upsertedBefore(Wired system) {
+      long[] before = {-1};
+      system.highestUpserted.compute(key, (k, old) -> {
+        before[0] = old == null ? -1 : old;
+        return Math.max(before[0], version);
       });
+      return before[0] >= version;
     }
 
     @Override
@@ -650,7 +682,7 @@ public final class CacheModel implements Model<CacheModel.State, CacheModel.Wire
     public CompletionStage<Object> run(Wired system) {
       CompletableFuture<Object> result = new CompletableFuture<>();
       long brokenAtStart = system.monitor.invalidatedGeneration(key);
-      long mark = system.factory.givenUpMark();
+      SimFactory.Mark mark = system.factory.mark();
       acquire(system).whenComplete((lease, error) -> {
         if (error != null) {
           Throwable cause = error instanceof CompletionException ? error.getCause() : error;
@@ -659,7 +691,7 @@ public final class CacheModel implements Model<CacheModel.State, CacheModel.Wire
             return;
           }
           // a strict acquire fails with the build it waits for: judged as an upsert is
-          witnessed(system, "failed: TimeoutException", key, 0, mark).thenAccept(r ->
+          witnessed(system, "failed: TimeoutException", key, 0, mark, true).thenAccept(r ->
               result.complete(BUILD_GIVEN_UP.equals(r) ? r : "unavailable"));
           return;
         }

@@ -8,10 +8,12 @@ import dev.statewright.time.Scheduler;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.HashMap;
+import java.util.HashSet;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
 import java.util.OptionalLong;
+import java.util.Set;
 import java.util.concurrent.CompletionStage;
 import java.util.concurrent.TimeUnit;
 
@@ -30,7 +32,15 @@ public final class CacheMonitor {
   private final int maxConcurrentBuilds;
   private final boolean stepwise;
   private final List<String> violations = new ArrayList<>(); // guarded by this
-  private final Map<String, Integer> inFlight = new HashMap<>(); // guarded by this
+  /** Per key, the factory calls in flight, by number (SimFactory's count of calls). */
+  private final Map<String, List<Long>> inFlight = new HashMap<>(); // guarded by this
+  /**
+   * Real threads only: calls that started while others of their key were in flight, judged at
+   * the end (C1), when the factory has seen which calls the cache gave up.
+   */
+  private final List<Overlap> overlaps = new ArrayList<>(); // guarded by this
+  /** The calls the cache gave up, as the factory saw it: cancelled, or delivered and closed unserved. */
+  private final Set<Long> givenUp = new HashSet<>(); // guarded by this
   private final Map<String, Long> highestServed = new HashMap<>(); // guarded by this
   private final Map<String, Long> finishedNewer = new HashMap<>(); // guarded by this
   private final Map<String, Boolean> wasServing = new HashMap<>(); // guarded by this
@@ -155,11 +165,33 @@ public final class CacheMonitor {
     violations.add(what);
   }
 
+  /**
+   * A call overlapping others of its key. On real threads the cache marks a build abandoned (its
+   * CAS) and may start the next one on another thread before the abandoned call's stage is
+   * cancelled (the cancel comes after the CAS, or when a call abandoned while being made
+   * returns): that is allowed (C1: a new build may start while an abandoned one still runs), so
+   * the overlap is a violation only if one of the calls it overlapped was never given up.
+   *
+   * @param key the key of the calls
+   * @param call the call that started
+   * @param running the calls of the key in flight as it started
+   */
+  private record Overlap(String key, long call, List<Long> running) { }
+
+  /** Calls with the number -1 are not told apart: the tests' short form. */
   synchronized void buildStarted(String key, long version) {
-    int mine = inFlight.merge(key, 1, Integer::sum);
+    buildStarted(key, version, -1);
+  }
+
+  synchronized void buildStarted(String key, long version, long call) {
+    List<Long> running = inFlight.computeIfAbsent(key, k -> new ArrayList<>());
+    running.add(call);
+    int mine = running.size();
     building++;
-    if (mine > 1) {
+    if (mine > 1 && stepwise) { // one thread: the abandoned call is cancelled before the next starts
       violations.add("C1: " + mine + " builds of " + key + " in flight at once");
+    } else if (mine > 1) {
+      overlaps.add(new Overlap(key, call, List.copyOf(running.subList(0, mine - 1))));
     }
     if (progress != null) {
       progress.buildStarted(key);
@@ -177,7 +209,11 @@ public final class CacheMonitor {
   }
 
   synchronized void buildFinished(String key, long version, SimClient client) {
-    inFlight.merge(key, -1, Integer::sum);
+    buildFinished(key, version, -1, client);
+  }
+
+  synchronized void buildFinished(String key, long version, long call, SimClient client) {
+    inFlight.getOrDefault(key, new ArrayList<>()).remove(Long.valueOf(call));
     building--;
     if (progress != null) {
       progress.buildFinished(key);
@@ -186,6 +222,34 @@ public final class CacheMonitor {
     if (client != null) {
       clients.add(client);
       finishedNewer.merge(key, version, Math::max);
+    }
+  }
+
+  /** The factory saw the cache give {@code call} up (C1: an abandoned call may overlap the next). */
+  synchronized void buildGivenUp(long call) {
+    givenUp.add(call);
+    notifyAll(); // finish() may be waiting to judge an overlap
+  }
+
+  /**
+   * Real threads: every call that another of its key overlapped was given up (C1). The factory
+   * sees a late client closed unserved just after the cache's action closed it, so an overlap not
+   * yet excused waits for that, a while.
+   */
+  private void judgeOverlaps(Duration timeout) throws InterruptedException {
+    assert Thread.holdsLock(this);
+    long deadline = System.nanoTime() + timeout.toNanos();
+    while (overlaps.stream().anyMatch(o -> !givenUp.containsAll(o.running()))) {
+      long left = deadline - System.nanoTime();
+      if (left <= 0) {
+        break;
+      }
+      TimeUnit.NANOSECONDS.timedWait(this, left);
+    }
+    for (Overlap o : overlaps) {
+      o.running().stream().filter(c -> !givenUp.contains(c)).findFirst().ifPresent(live ->
+          violations.add("C1: " + (o.running().size() + 1) + " builds of " + o.key() + " in flight at once:"
+              + " call #" + o.call() + " started while #" + live + " ran, which the cache never gave up"));
     }
   }
 
@@ -487,6 +551,7 @@ public final class CacheMonitor {
       awaitClosed(Duration.ofSeconds(30));
     }
     synchronized (this) {
+      judgeOverlaps(Duration.ofSeconds(5));
       for (Held h : held) {
         if (h.told != 1 && !h.flagged) {
           violations.add("C10: " + h + " was told " + h.told + " times, its cache closed");

@@ -31,7 +31,7 @@ public final class RealCache implements CacheUnderTest {
         .name("property")
         .scheduler(wiring.scheduler())
         .maxConcurrentBuilds(wiring.maxConcurrentBuilds())
-        .buildTimeout(wiring.simulated() ? Duration.ofSeconds(30) : Duration.ofMillis(100))
+        .buildTimeout(wiring.buildTimeout())
         .backoff(wiring.simulated() ? Backoff.exponential(Duration.ofMillis(100), Duration.ofSeconds(30))
             : Backoff.exponential(Duration.ofMillis(5), Duration.ofMillis(100)))
         .acquireTimeout(Duration.ofMinutes(5))

@@ -25,7 +25,10 @@ import java.util.function.BooleanSupplier;
  * <p>It also witnesses which builds the cache gave up ({@link #gaveUp}): a stage the cache
  * cancelled before the factory delivered its client, or a delivered client the cache closed at
  * once, unserved. That is the factory's own sight of a build abandoned (a timeout, in the two-key
- * property), independent of what the cache says about it.
+ * property), independent of what the cache says about it. A build the cache gives up before it
+ * calls the factory (its build timeout counts from the build's start, the cache's own work and
+ * callbacks before the call included) leaves the factory only one sight of it: a key it was not
+ * called for during a whole build timeout ({@link #gaveUpBeforeCalling}).
  */
 public final class SimFactory implements AsyncClientFactory<String, SimSpec, SimClient> {
   private final Scheduler scheduler;
@@ -45,9 +48,26 @@ public final class SimFactory implements AsyncClientFactory<String, SimSpec, Sim
   /** Builds the cache gave up, in order; and checks waiting for one. */
   private final List<GivenUp> givenUp = new ArrayList<>(); // guarded by itself
   private final List<Witness> witnesses = new ArrayList<>(); // guarded by givenUp
+  /** Every call of the factory and every client it delivered, in order of scheduler time. */
+  private final List<Call> calls = new ArrayList<>(); // guarded by givenUp
+  /** The build timeout of the cache it builds for; null if unknown (nothing is given up uncalled). */
+  private volatile Duration buildTimeout;
+  /** When it was made: no build of the run started before. */
+  private final long created;
 
   /** A build of {@code key} at {@code version} that the cache gave up. */
   private record GivenUp(String key, long version) { }
+
+  /** A call for {@code key} at {@code version} at {@code nanos}, or a client it delivered then. */
+  private record Call(String key, long version, long nanos, boolean delivered) { }
+
+  /**
+   * Where a command starts watching: how many builds were given up, and the scheduler time.
+   *
+   * @param givenUp how many builds the cache had given up
+   * @param nanos the scheduler's time
+   */
+  record Mark(long givenUp, long nanos) { }
 
   /** A wait for a build of {@code key} at {@code minVersion} or newer given up after {@code mark}. */
   private record Witness(String key, long minVersion, CompletableFuture<Boolean> seen) { }
@@ -63,6 +83,7 @@ public final class SimFactory implements AsyncClientFactory<String, SimSpec, Sim
     this.scheduler = scheduler;
     this.monitor = monitor;
     this.maxLatency = maxLatency;
+    this.created = scheduler.nanoTime();
   }
 
   /**
@@ -157,22 +178,84 @@ public final class SimFactory implements AsyncClientFactory<String, SimSpec, Sim
     this.delay = delay;
   }
 
-  /** How many builds the cache has given up so far: a mark for {@link #gaveUp}. */
-  long givenUpMark() {
+  /**
+   * The cache under test gives up a build that runs longer than {@code timeout}, counted from the
+   * build's start, before its factory call included (for {@link #gaveUpBeforeCalling}).
+   *
+   * @param timeout the cache's build timeout
+   */
+  public void buildTimeout(Duration timeout) {
+    this.buildTimeout = timeout;
+  }
+
+  /** The builds given up so far and the time now: a mark for {@link #gaveUp}. */
+  Mark mark() {
     synchronized (givenUp) {
-      return givenUp.size();
+      return new Mark(givenUp.size(), scheduler.nanoTime());
     }
   }
 
   /**
-   * Whether the cache gives up a build of {@code key} at {@code minVersion} or newer, after
-   * {@code mark} and within {@code within} of scheduler time: completes true as soon as the factory
-   * sees one (at once if it has), false when {@code within} passes without one.
+   * Whether the cache may have given up a build of {@code key} at {@code minVersion} or newer
+   * before calling the factory for it, for a command that ran from {@code since} until now: the
+   * factory was called for no version of {@code key} during a whole build timeout that ended
+   * while the command ran. That is how such a build looks from here: while it holds the key's one
+   * flight (C1), no call of the key starts, until it times out. The quiet timeout lies inside the
+   * command, unless the build may have started before the command ({@code buildMayPrecede}: an
+   * acquire, or an upsert of a version some earlier upsert asked for already) and no client of
+   * {@code key} at {@code minVersion} or newer was delivered while the command ran (a cache that
+   * served the command's version and then reported a timeout is no such case).
    */
-  CompletableFuture<Boolean> gaveUp(String key, long minVersion, long mark, Duration within) {
+  boolean gaveUpBeforeCalling(String key, long minVersion, Mark since, boolean buildMayPrecede) {
+    Duration timeout = buildTimeout;
+    if (timeout == null) {
+      return false;
+    }
+    long now = scheduler.nanoTime();
+    long t = timeout.toNanos();
+    synchronized (givenUp) {
+      boolean delivered = false;
+      boolean inside = false;
+      boolean ending = false;
+      long previous = created; // the start of the last call of the key so far, or of the run
+      for (Call c : calls) {
+        if (!c.key.equals(key) || c.nanos - now > 0) {
+          continue;
+        }
+        if (c.delivered) {
+          delivered |= c.version >= minVersion && c.nanos - since.nanos() >= 0;
+          continue;
+        }
+        inside |= quietInside(previous, c.nanos, since.nanos(), t);
+        ending |= quietEnding(previous, c.nanos, since.nanos(), t);
+        previous = c.nanos;
+      }
+      inside |= quietInside(previous, now, since.nanos(), t);
+      ending |= quietEnding(previous, now, since.nanos(), t);
+      return inside || (buildMayPrecede && ending && !delivered);
+    }
+  }
+
+  /** Whether the quiet stretch from {@code after} to {@code until} holds {@code t} after {@code from}. */
+  private static boolean quietInside(long after, long until, long from, long t) {
+    return until - (after - from > 0 ? after : from) >= t; // nanoTime: compared by difference
+  }
+
+  /** Whether a quiet stretch of {@code t} from {@code after} ends between {@code from} and {@code until}. */
+  private static boolean quietEnding(long after, long until, long from, long t) {
+    return until - from >= 0 && until - after >= t;
+  }
+
+  /**
+   * Whether the cache gives up a build of {@code key} at {@code minVersion} or newer, after
+   * {@code mark} (and the factory sees it) and within {@code within} of scheduler time: completes
+   * true as soon as the factory sees one (at once if it has), false when {@code within} passes
+   * without one.
+   */
+  CompletableFuture<Boolean> gaveUp(String key, long minVersion, Mark mark, Duration within) {
     CompletableFuture<Boolean> seen = new CompletableFuture<>();
     synchronized (givenUp) {
-      for (GivenUp g : givenUp.subList((int) mark, givenUp.size())) {
+      for (GivenUp g : givenUp.subList((int) mark.givenUp(), givenUp.size())) {
         if (g.key.equals(key) && g.version >= minVersion) {
           return CompletableFuture.completedFuture(true);
         }
@@ -184,8 +267,9 @@ public final class SimFactory implements AsyncClientFactory<String, SimSpec, Sim
     return seen;
   }
 
-  /** The cache gave up the build of {@code key} at {@code version}. */
-  private void givenUp(String key, long version) {
+  /** The cache gave up call {@code call}, a build of {@code key} at {@code version}. */
+  private void givenUp(String key, long version, long call) {
+    monitor.buildGivenUp(call);
     List<Witness> told = new ArrayList<>();
     synchronized (givenUp) {
       givenUp.add(new GivenUp(key, version));
@@ -200,6 +284,13 @@ public final class SimFactory implements AsyncClientFactory<String, SimSpec, Sim
     told.forEach(w -> w.seen.complete(true)); // outside the lock: it answers a command
   }
 
+  /** The factory was called for {@code key} at {@code version}, or delivered its client. */
+  private void called(String key, long version, boolean delivered) {
+    synchronized (givenUp) {
+      calls.add(new Call(key, version, scheduler.nanoTime(), delivered));
+    }
+  }
+
   /**
    * Builds started so far.
    *
@@ -212,7 +303,8 @@ public final class SimFactory implements AsyncClientFactory<String, SimSpec, Sim
   @Override
   public CompletionStage<SimClient> build(String key, SimSpec spec) {
     long startedAs = starts.incrementAndGet();
-    monitor.buildStarted(key, spec.version());
+    called(key, spec.version(), false);
+    monitor.buildStarted(key, spec.version(), startedAs);
     BuildShape shape = reentering ? BuildShape.AT_ONCE : hostility.nextShape(scheduler.random());
     return shape == BuildShape.LATER ? later(key, spec, startedAs) : shaped(shape, key, spec, startedAs);
   }
@@ -246,13 +338,16 @@ public final class SimFactory implements AsyncClientFactory<String, SimSpec, Sim
       case AT_ONCE:
         return CompletableFuture.completedFuture(finished(key, spec, startedAs));
       case FAILS_AT_ONCE:
-        return CompletableFuture.failedFuture(failed(key, spec, new IOException("injected synchronous failure")));
+        return CompletableFuture.failedFuture(failed(key, spec, startedAs,
+            new IOException("injected synchronous failure")));
       case THROWS:
-        throw (IllegalStateException) failed(key, spec, new IllegalStateException("injected throw from build()"));
+        throw (IllegalStateException) failed(key, spec, startedAs,
+            new IllegalStateException("injected throw from build()"));
       case THROWS_ERROR:
-        throw (StackOverflowError) failed(key, spec, new StackOverflowError("injected Error from build()"));
+        throw (StackOverflowError) failed(key, spec, startedAs,
+            new StackOverflowError("injected Error from build()"));
       case FAILS_WITH_ERROR:
-        return failsWithErrorLater(key, spec);
+        return failsWithErrorLater(key, spec, startedAs);
       default:
         reenterOnce(key, spec);
         return CompletableFuture.completedFuture(finished(key, spec, startedAs));
@@ -280,7 +375,8 @@ public final class SimFactory implements AsyncClientFactory<String, SimSpec, Sim
 
   private SimClient finished(String key, SimSpec spec, long startedAs) {
     SimClient client = stamped(new SimClient(key, spec.version(), serials.incrementAndGet(), startedAs, monitor));
-    monitor.buildFinished(key, spec.version(), client);
+    monitor.buildFinished(key, spec.version(), startedAs, client);
+    called(key, spec.version(), true);
     return client;
   }
 
@@ -293,8 +389,8 @@ public final class SimFactory implements AsyncClientFactory<String, SimSpec, Sim
     return client;
   }
 
-  private Throwable failed(String key, SimSpec spec, Throwable error) {
-    monitor.buildFinished(key, spec.version(), null);
+  private Throwable failed(String key, SimSpec spec, long startedAs, Throwable error) {
+    monitor.buildFinished(key, spec.version(), startedAs, null);
     monitor.buildFailed(key, spec.version(), error);
     return error;
   }
@@ -302,30 +398,50 @@ public final class SimFactory implements AsyncClientFactory<String, SimSpec, Sim
   /**
    * A stage that tells the monitor of the build's end before anyone else: a cancelled build
    * inside cancel(), ahead of every callback; {@code over} is set by whoever ends it first. A
-   * cancel that takes effect (before the client was delivered) is a build the cache gave up.
+   * cancel that takes effect (before the client was delivered) is a build the cache gave up, and
+   * so is a delivered client that the cache's own {@code whenComplete} action closed, unserved:
+   * on real threads the stage may complete before the cache attaches that action (the factory
+   * call has not returned yet), and the cache then takes the client, or closes it, later, on the
+   * thread that attaches it.
    */
-  private CompletableFuture<SimClient> cancellable(String key, SimSpec spec, AtomicBoolean over) {
+  private CompletableFuture<SimClient> cancellable(String key, SimSpec spec, long startedAs,
+      AtomicBoolean over) {
     return new CompletableFuture<>() {
       @Override
       public boolean cancel(boolean mayInterrupt) {
         if (over.compareAndSet(false, true)) {
-          monitor.buildFinished(key, spec.version(), null);
+          monitor.buildFinished(key, spec.version(), startedAs, null);
         }
         boolean cancelled = super.cancel(mayInterrupt);
         if (cancelled) {
-          givenUp(key, spec.version());
+          givenUp(key, spec.version(), startedAs);
         }
         return cancelled;
+      }
+
+      @Override
+      public CompletableFuture<SimClient> whenComplete(
+          BiConsumer<? super SimClient, ? super Throwable> action) {
+        return super.whenComplete((client, error) -> {
+          try {
+            action.accept(client, error);
+          } finally {
+            if (client != null && client.closes.get() > 0 && client.leases.get() == 0) {
+              givenUp(key, spec.version(), startedAs); // taken and closed at once, unserved
+            }
+          }
+        });
       }
     };
   }
 
-  private CompletionStage<SimClient> failsWithErrorLater(String key, SimSpec spec) {
+  private CompletionStage<SimClient> failsWithErrorLater(String key, SimSpec spec, long startedAs) {
     AtomicBoolean over = new AtomicBoolean();
-    CompletableFuture<SimClient> result = cancellable(key, spec, over);
+    CompletableFuture<SimClient> result = cancellable(key, spec, startedAs, over);
     scheduler.schedule(() -> {
       if (over.compareAndSet(false, true)) {
-        Throwable error = failed(key, spec, new StackOverflowError("injected Error failing the stage"));
+        Throwable error = failed(key, spec, startedAs,
+            new StackOverflowError("injected Error failing the stage"));
         completing(key, () -> result.completeExceptionally(error));
       }
     }, Duration.ofMillis(1));
@@ -334,7 +450,7 @@ public final class SimFactory implements AsyncClientFactory<String, SimSpec, Sim
 
   private CompletionStage<SimClient> later(String key, SimSpec spec, long startedAs) {
     AtomicBoolean over = new AtomicBoolean();
-    CompletableFuture<SimClient> result = cancellable(key, spec, over);
+    CompletableFuture<SimClient> result = cancellable(key, spec, startedAs, over);
     double dice = scheduler.random().nextDouble();
     if (dice < hangRate) {
       return result; // completes only when the cache cancels it
@@ -346,17 +462,18 @@ public final class SimFactory implements AsyncClientFactory<String, SimSpec, Sim
         return; // the cache gave up on this build
       }
       if (fails) {
-        monitor.buildFinished(key, spec.version(), null);
+        monitor.buildFinished(key, spec.version(), startedAs, null);
         completing(key, () -> result.completeExceptionally(
             new IOException("injected build failure for " + key + " " + spec)));
       } else {
         SimClient client = stamped(new SimClient(key, spec.version(), serials.incrementAndGet(), startedAs,
             monitor));
-        monitor.buildFinished(key, spec.version(), client);
+        monitor.buildFinished(key, spec.version(), startedAs, client);
+        called(key, spec.version(), true); // delivered, whether or not it is taken
         if (!completing(key, () -> result.complete(client))) {
           client.close(); // cancelled in the instant since: nobody will ever receive it
         } else if (client.closes.get() > 0 && client.leases.get() == 0) {
-          givenUp(key, spec.version()); // delivered, and closed at once unserved: given up as it ended
+          givenUp(key, spec.version(), startedAs); // delivered, closed at once unserved: given up as it ended
         }
       }
     }, Duration.ofNanos(nanos));

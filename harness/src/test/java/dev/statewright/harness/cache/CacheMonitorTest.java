@@ -34,6 +34,35 @@ class CacheMonitorTest {
   }
 
   @Test
+  void onRealThreadsACallOverlappingOneNeverGivenUpBreaksSingleFlight() throws InterruptedException {
+    CacheMonitor threads = new CacheMonitor(2, false);
+    threads.buildStarted("a", 1, 1);
+    threads.buildStarted("a", 2, 2); // call 1 is live: a second flight
+    threads.buildFinished("a", 1, 1, null);
+    threads.buildFinished("a", 2, 2, null);
+    threads.buildGivenUp(2); // the newer one given up later excuses nothing
+    assertEquals(List.of("C1: 2 builds of a in flight at once: call #2 started while #1 ran, which the "
+        + "cache never gave up"), finish(threads));
+  }
+
+  @Test
+  void onRealThreadsACallMayOverlapOneTheCacheGaveUp() throws InterruptedException {
+    CacheMonitor threads = new CacheMonitor(2, false);
+    threads.buildStarted("a", 1, 1);
+    threads.buildStarted("a", 2, 2); // the cache abandoned call 1 before; its cancel comes now
+    threads.buildFinished("a", 1, 1, null);
+    threads.buildGivenUp(1);
+    threads.buildFinished("a", 2, 2, null);
+    assertEquals(List.of(), finish(threads));
+  }
+
+  private static List<String> finish(CacheMonitor threads) throws InterruptedException {
+    threads.watch(new RealCache(dev.statewright.cache.ClientCache
+        .<String, SimSpec, SimClient>builder((k, s) -> null).build()), List.of());
+    return threads.finish(List.of());
+  }
+
+  @Test
   void aClientClosedWhileLeasedOrTwiceBreaksDisposal() throws InterruptedException {
     SimClient client = new SimClient("a", 1, 1, 1, monitor);
     monitor.buildStarted("a", 1);

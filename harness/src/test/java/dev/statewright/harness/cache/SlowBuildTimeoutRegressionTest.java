@@ -30,6 +30,7 @@ class SlowBuildTimeoutRegressionTest {
   private final SimFactory factory = new SimFactory(scheduler, monitor, Duration.ofMillis(2));
 
   SlowBuildTimeoutRegressionTest() {
+    factory.buildTimeout(Duration.ofMillis(100)); // the real-thread wiring's, for the witness
     System.out.println("SlowBuildTimeoutRegressionTest: seed=" + seed + " (replay with -Dstatewright.seed="
         + seed + ")");
   }
