@@ -190,7 +190,7 @@ public final class ClientCache<K, S, C> implements AutoCloseable {
    */
   public final Optional<Snapshot<K, S, C>> snapshot(K key) {
     Entry<K, S, C> entry = table.get(Objects.requireNonNull(key, "key"));
-    return entry == null ? Optional.empty() : entry.node().view();
+    return entry == null ? Optional.empty() : table.visible(entry.node()).view();
   }
 
   /**
@@ -201,7 +201,7 @@ public final class ClientCache<K, S, C> implements AutoCloseable {
   public final List<Snapshot<K, S, C>> list() {
     List<Snapshot<K, S, C>> live = new ArrayList<>(table.size());
     for (Entry<K, S, C> entry : table.entries()) {
-      Node<K, S, C> node = entry.node();
+      Node<K, S, C> node = table.visible(entry.node());
       if (node.isLive()) {
         live.add(node.view().orElseThrow());
       }

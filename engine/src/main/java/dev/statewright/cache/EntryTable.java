@@ -1,9 +1,10 @@
 package dev.statewright.cache;
 
+import java.lang.invoke.MethodHandles;
+import java.lang.invoke.VarHandle;
 import java.util.List;
 import java.util.NoSuchElementException;
 import java.util.concurrent.ConcurrentHashMap;
-import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.function.UnaryOperator;
 
 /**
@@ -44,9 +45,20 @@ final class EntryTable<K, S, C> {
         List<Waiter<K, S, C>> settled, boolean reborn);
   }
 
+  private static final VarHandle CLOSED;
+
+  static {
+    try {
+      CLOSED = MethodHandles.lookup().findVarHandle(EntryTable.class, "closed", boolean.class);
+    } catch (ReflectiveOperationException e) {
+      throw new ExceptionInInitializerError(e);
+    }
+  }
+
   private final String cacheName;
   private final ConcurrentHashMap<K, Entry<K, S, C>> map = new ConcurrentHashMap<>();
-  private final AtomicBoolean closed = new AtomicBoolean();
+  /** Set once, through CLOSED; a field of its own, not an object, since every snapshot reads it. */
+  private volatile boolean closed;
   private final Effects<K, S, C> effects;
 
   EntryTable(String cacheName, Effects<K, S, C> effects) {
@@ -64,6 +76,14 @@ final class EntryTable<K, S, C> {
   /** Every entry, live or a tombstone; weakly consistent, as the map's iteration is. */
   Iterable<Entry<K, S, C>> entries() {
     return map.values();
+  }
+
+  /**
+   * {@code node} as a read may show it: once the cache is closed, removed. A key inserted as close()
+   * ran is live from its CAS until its own update removes it; no read after close() sees that.
+   */
+  Node<K, S, C> visible(Node<K, S, C> node) {
+    return node.isLive() && closed() ? node.removedIfLive() : node;
   }
 
   /** Entries in the map, tombstones included. */
@@ -131,14 +151,17 @@ final class EntryTable<K, S, C> {
 
   // ---------------------------------------------------------------- close
 
-  /** Marks the table closed; true for the one call that did. Inserts re-check it after their CAS. */
+  /**
+   * Marks the table closed; true for the one call that did. Inserts re-check it after their CAS,
+   * and reads show a live node as removed once it is set ({@link #visible}).
+   */
   boolean close() {
-    return closed.compareAndSet(false, true);
+    return CLOSED.compareAndSet(this, false, true);
   }
 
   /** Whether the cache is closed. */
   boolean closed() {
-    return closed.get();
+    return closed;
   }
 
   // ---------------------------------------------------------------- names for messages

@@ -69,6 +69,10 @@ final class UpdateEffects<K, S, C> {
     if (prev != null) { // before any user code: no build that left the entry holds its permit
       leave(prev, next, reborn);
     }
+    if (reborn && next.isLive() && table.closed()) { // close() may have passed this key already:
+      table.update(entry, Node::removedIfLive); // it goes before anything of it runs
+      return;
+    }
     if (next.build() != null && (prev == null || next.build() != prev.build())) {
       launcher.armTimeout(entry, next.build()); // before the transition's listener
     }
@@ -83,10 +87,6 @@ final class UpdateEffects<K, S, C> {
               ? next.lastError() : null);
     }
     endPrevious(prev, next);
-    if (reborn && next.isLive() && table.closed()) { // close() may have passed this key already
-      table.update(entry, Node::removedIfLive);
-      return;
-    }
     startNext(entry, prev, next, reborn);
     renewal.afterUpdate(entry, prev, next); // expiry timers of a new client, a reconfigure to run
     settleWaiters(entry, prev, next, settled);

@@ -55,6 +55,55 @@ class CacheCloseRaceAttackTest {
     }
   }
 
+  /**
+   * An upsert of a new key passes close()'s check, then waits in user code (its dependency's
+   * hashCode) while close() walks the entries and returns; its insert lands after that. Once
+   * close() has returned no read may show the key live (it was, until its own update removed it,
+   * and the old code hashed its dependency again for the index, user code, in that window).
+   */
+  @Test
+  void aKeyInsertedAfterCloseWalkedTheEntriesIsNeverSeenLive() throws Exception {
+    CountDownLatch hashing = new CountDownLatch(1);
+    CountDownLatch closedNow = new CountDownLatch(1);
+    CompletableFuture<Void> hashedAgain = new CompletableFuture<>();
+    CountDownLatch looked = new CountDownLatch(1);
+    AtomicLong hashes = new AtomicLong();
+    Object slow = new Object() {
+      @Override
+      public int hashCode() {
+        long n = hashes.incrementAndGet();
+        try {
+          if (n == 1) { // the upsert's look at its spec, before its insert
+            hashing.countDown();
+            closedNow.await();
+          } else if (n == 2) { // after its insert
+            hashedAgain.complete(null);
+            looked.await(5, TimeUnit.SECONDS);
+          }
+        } catch (InterruptedException e) {
+          Thread.currentThread().interrupt();
+        }
+        return 7;
+      }
+    };
+    ClientCache<String, Spec, Client> cache = ClientCache.<String, Spec, Client>builder(
+        new Factory()).scheduler(scheduler).dependsOn(spec -> List.of(slow)).build();
+    CompletableFuture<CompletableFuture<?>> upsert =
+        CompletableFuture.supplyAsync(() -> cache.upsert("k", Spec.of(1), 1), scheduler::execute);
+    assertThat(hashing.await(20, TimeUnit.SECONDS)).isTrue();
+    cache.close();
+    closedNow.countDown();
+    CompletableFuture.anyOf(upsert, hashedAgain).get(20, TimeUnit.SECONDS);
+    try {
+      assertThat(cache.list()).as("list() after close()").isEmpty();
+      cache.snapshot("k").ifPresent(s -> assertThat(s.state()).as("k after close()")
+          .isEqualTo(EntryState.REMOVED));
+    } finally {
+      looked.countDown();
+    }
+    assertThat(upsert.get(20, TimeUnit.SECONDS)).failsWithin(Kit.WAIT);
+  }
+
   /** Closing the cache while a factory call is blocked abandons it; its late client is closed. */
   @Test
   void closeWhileABuildIsBlockedAbandonsItAndClosesItsLateClientOnce() throws Exception {
