@@ -61,6 +61,9 @@ class DirectoryEventSourceTest {
 
   @Test
   void reportsProgressAfterEachScanAndScansAgainForItsCurrentVersion() throws Exception {
+    assertThat(source.reportsProgress()).as("consistent reads may wait on it").isTrue();
+    assertThat(source.currentVersion()).as("not started: nothing scanned yet")
+        .failsWithin(java.time.Duration.ZERO);
     write("redis.properties", "url=https://a.example");
     source.start(sink);
     sink.await("resync");

@@ -26,6 +26,15 @@ class ManualEventSourceTest {
   }
 
   @Test
+  void aStoreAtVersionZeroAnswersZero() {
+    ManualEventSource<String, String> source = new ManualEventSource<>();
+    assertThat(source.currentVersion()).as("unsupported until a version is set")
+        .isCompletedExceptionally();
+    source.storeVersion(0);
+    assertThat(source.currentVersion()).isCompletedWithValue(0L);
+  }
+
+  @Test
   void refusesEventsAfterClose() {
     ManualEventSource<String, String> source = new ManualEventSource<>();
     source.close();
