@@ -207,7 +207,9 @@ public final class ClientCacheBuilder<K, S, C> {
    * Clients expire {@code lifetime(spec, client)} after their build, are rebuilt at
    * {@link #refreshAhead} of it and never served after it (C12); default: never. A lifetime
    * function that throws or returns null, zero or a negative duration fails that build (its
-   * client is closed unseen, the error recorded, the build retried with backoff).
+   * client is closed unseen, the error recorded, the build retried with backoff). A lifetime of
+   * half the clock's range or more (about 146 years) is taken as never; any shorter one holds
+   * wherever the scheduler's clock starts, across its wrap past {@code Long.MAX_VALUE} too.
    *
    * @param lifetime how long a client built from a spec may be served; asked once per build
    * @return this builder
