@@ -7,14 +7,21 @@ import dev.statewright.lease.Lease;
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.net.URI;
+import java.nio.file.DirectoryStream;
 import java.nio.file.Files;
+import java.nio.file.LinkOption;
 import java.nio.file.Path;
+import java.nio.file.SecureDirectoryStream;
+import java.nio.file.attribute.BasicFileAttributeView;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.FileVisitOption;
 import java.security.MessageDigest;
+import java.util.ArrayList;
 import java.util.Comparator;
+import java.util.HashMap;
 import java.util.HexFormat;
 import java.util.List;
+import java.util.Map;
 import java.util.Optional;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
@@ -47,7 +54,13 @@ final class StagingCanaries {
         staging("liveness-by-pid", "a scope's owner is judged alive by its pid, so a process in "
             + "another PID namespace sweeps a live scope", LivenessByPid::new, "S6:"),
         staging("ambiguous-digest", "the digest writes names unescaped and without lengths, so "
-            + "two different trees get one digest", AmbiguousDigest::new, "S4-digest:"));
+            + "two different trees get one digest", AmbiguousDigest::new, "S4-digest:"),
+        staging("checks-then-copies-by-path", "the module is checked to be a real directory inside "
+            + "the bundle, then copied by path, so one swapped for a link after the check is "
+            + "followed out of the bundle", ChecksThenCopiesByPath::new, "S5-swap:"),
+        staging("deletes-recursively", "staged content is deleted through open directories but "
+            + "by recursion, one Java frame a level, so a copy a target made thousands of levels "
+            + "deep overflows the stack and stays", DeletesRecursively::new, "S2-deep:"));
   }
 
   private static Canary staging(String name, String bug, Function<Path, StagingUnderTest> impl,
@@ -471,6 +484,115 @@ final class StagingCanaries {
         }
       }
       return Optional.of("sha256:" + HexFormat.of().formatHex(sha.digest()));
+    }
+  }
+
+  /**
+   * Checks the module is a real directory inside the bundle with no link in it, then copies it by
+   * path: every file is opened by a path the kernel resolves again, after the check.
+   */
+  static final class ChecksThenCopiesByPath extends Copying {
+    private final Map<Path, Counted> bySource = new HashMap<>();
+    private int sequence;
+
+    ChecksThenCopiesByPath(Path root) {
+      super(root);
+    }
+
+    @Override
+    public Handle stage(URI source, Path origin, String target) throws IOException {
+      if (scopeClosed) {
+        throw new IllegalStateException("scope closed");
+      }
+      Path bundle = origin.getParent().toRealPath();
+      Path module = resolve(source, bundle);
+      Counted known = bySource.get(module);
+      if (known != null) {
+        return known;
+      }
+      check(module, bundle);
+      Path dir = root.resolve(++sequence + "-" + module.getFileName());
+      try {
+        copy(module, dir, true); // the bug: by path, after the check
+      } catch (IOException | UncheckedIOException e) {
+        delete(dir.resolveSibling("partial-" + dir.getFileName()));
+        throw e;
+      }
+      Counted staged = new Counted(dir, this);
+      bySource.put(module, staged);
+      return staged;
+    }
+
+    private static void check(Path module, Path bundle) throws IOException {
+      if (!module.toRealPath().startsWith(bundle)) {
+        throw new IOException(module + " leads out of the bundle");
+      }
+      try (Stream<Path> all = Files.walk(module)) {
+        if (all.anyMatch(Files::isSymbolicLink)) {
+          throw new IOException(module + " holds a link");
+        }
+      }
+    }
+
+    @Override
+    public void closeScope() {
+      super.closeScope();
+      bySource.values().stream().filter(c -> c.leases.get() == 0).forEach(Counted::release);
+    }
+  }
+
+  /** Stages once, correctly counted, deleting through open directories, but one frame a level. */
+  static final class DeletesRecursively extends Copying {
+    DeletesRecursively(Path root) {
+      super(root);
+    }
+
+    @Override
+    public Handle stage(URI source, Path origin, String target) throws IOException {
+      return once(source, origin, true, dir -> new Counted(dir, this) {
+        @Override
+        void release() {
+          deletions.incrementAndGet();
+          try (SecureDirectoryStream<Path> parent = secure(dir.getParent())) {
+            deleteEntry(parent, dir.getFileName());
+          } catch (IOException e) {
+            throw new UncheckedIOException(e);
+          }
+        }
+      });
+    }
+
+    private static void deleteEntry(SecureDirectoryStream<Path> dir, Path name) throws IOException {
+      if (dir.getFileAttributeView(name, BasicFileAttributeView.class, LinkOption.NOFOLLOW_LINKS)
+          .readAttributes().isDirectory()) {
+        try (SecureDirectoryStream<Path> sub = dir.newDirectoryStream(name, LinkOption.NOFOLLOW_LINKS)) {
+          List<Path> children = new ArrayList<>();
+          sub.forEach(child -> children.add(child.getFileName()));
+          for (Path child : children) {
+            deleteEntry(sub, child); // the bug: the Java stack grows with the tree's depth
+          }
+        }
+        dir.deleteDirectory(name);
+      } else {
+        dir.deleteFile(name);
+      }
+    }
+
+    private static SecureDirectoryStream<Path> secure(Path dir) throws IOException {
+      DirectoryStream<Path> stream = Files.newDirectoryStream(dir);
+      if (stream instanceof SecureDirectoryStream<Path> secure) {
+        return secure;
+      }
+      stream.close();
+      throw new IOException("no secure directory stream for " + dir);
+    }
+
+    @Override
+    public void closeScope() {
+      super.closeScope();
+      if (staged != null && staged.leases.get() == 0) {
+        staged.release();
+      }
     }
   }
 

@@ -25,7 +25,10 @@ import java.util.stream.Stream;
  * half-copied tree under a final name while staging runs. Or the scope closes while targets are
  * still staging. Attacks along the way: an escaping link, twin trees a naive digest confuses, a
  * neighbour in another PID namespace opening the area, a link planted in a leased copy before it
- * is deleted. Each run follows from its seed.
+ * is deleted, a leased copy made thousands of levels deep before it is verified and deleted
+ * ({@link DeepCopy}). Or, instead of targets, a module or its parent swapped for a link out of the
+ * bundle while it is staged ({@link SwapRace}). Each run follows from its seed (the races' timing
+ * does not).
  */
 public final class StagingProperty {
   private static final URI MODULE = URI.create("file://./modules/app");
@@ -92,8 +95,11 @@ public final class StagingProperty {
         if (random.nextInt(4) == 0) {
           ambiguousTwins(staging, bundle, violations);
         }
-        if (random.nextInt(4) == 0) {
+        int kind = random.nextInt(12);
+        if (kind < 3) {
           closeWhileStaging(staging, bundle, random, violations);
+        } else if (kind == 3) {
+          SwapRace.run(staging, bundle, tmp, random, violations);
         } else {
           scenario(staging, bundle, root, tmp, files, random, violations);
         }
@@ -104,7 +110,7 @@ public final class StagingProperty {
         violations.add("S2: left behind after the run: " + listing(root));
       }
     } finally {
-      deleteTree(tmp);
+      DeepCopy.removeScratch(tmp);
     }
     return violations;
   }
@@ -115,6 +121,7 @@ public final class StagingProperty {
     int closeScopeAfter = random.nextInt(targets + 1);
     List<Lease<Path>> open = new ArrayList<>();
     Map<Lease<Path>, Path> paths = new HashMap<>();
+    Map<Lease<Path>, StagingUnderTest.Handle> leased = new HashMap<>();
     List<StagingUnderTest.Handle> handles = new ArrayList<>();
     boolean scopeClosed = false;
     for (int t = 0; t < targets; t++) {
@@ -133,6 +140,7 @@ public final class StagingProperty {
       checkContent(lease, files, target, violations);
       open.add(lease);
       paths.put(lease, lease.get());
+      leased.put(lease, handle);
       if (t == 0 && random.nextInt(3) == 0) {
         neighbour(staging, open, violations);
       }
@@ -145,6 +153,10 @@ public final class StagingProperty {
     }
     if (!open.isEmpty() && random.nextInt(4) == 0) {
       linkSwapBeforeDelete(open, paths, tmp, violations);
+      return;
+    }
+    if (!open.isEmpty() && random.nextInt(8) == 0) {
+      DeepCopy.deepenBeforeRelease(open, paths, leased, tmp, violations);
       return;
     }
     if (!open.isEmpty() && random.nextInt(3) == 0) {
