@@ -472,9 +472,7 @@ public final class SimFactory implements AsyncClientFactory<String, SimSpec, Sim
         called(key, spec.version(), true); // delivered, whether or not it is taken
         if (!completing(key, () -> result.complete(client))) {
           client.close(); // cancelled in the instant since: nobody will ever receive it
-        } else if (client.closes.get() > 0 && client.leases.get() == 0) {
-          givenUp(key, spec.version(), startedAs); // delivered, closed at once unserved: given up as it ended
-        }
+        } // delivered and closed at once, unserved: the stage's whenComplete saw it given up
       }
     }, Duration.ofNanos(nanos));
     return result;
