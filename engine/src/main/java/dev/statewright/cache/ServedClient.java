@@ -39,7 +39,9 @@ final class ServedClient<C> implements Consumer<C> {
    *   null -> TOLD           superseded before anyone asked
    *   Supersession -> TOLD   superseded; the stage is completed by the thread that swapped it out
    * So the stage completes exactly once, and a holder asking after the tell gets a completed one.
-   * supersede() is called once per client, by the update that replaced or removed it.
+   * supersede() is called once per client, by the update that replaced or removed it, after its
+   * CAS and after that update's transition is told; isCurrent() therefore also asks whether the
+   * key's entry still serves this client, which turns false at the CAS itself.
    *
    * Transitions: CURRENT (told == null or a stage) -> SUPERSEDED (told == TOLD), terminal.
    *
@@ -132,8 +134,13 @@ final class ServedClient<C> implements Consumer<C> {
 
   // ---------------------------------------------------------------- supersession
 
+  /**
+   * Whether its key still serves it: false from the CAS that replaced or removed it on, before
+   * {@link #supersede} runs, so nobody handed the new client (a listener told of it, another
+   * reader) can see a lease on this one still current (C10).
+   */
   boolean isCurrent() {
-    return told != TOLD;
+    return told != TOLD && clients.serves(this);
   }
 
   CompletionStage<Void> superseded() {
@@ -209,6 +216,9 @@ final class ServedClient<C> implements Consumer<C> {
 
     /** {@code client}, the value of {@code served}, was released (after its last lease). */
     abstract void released(ServedClient<C> served, C client);
+
+    /** Whether the live entry of the key of {@code served} serves it now. */
+    abstract boolean serves(ServedClient<C> served);
 
     /** A holder reported {@code served} failing; true if its entry changed. */
     abstract boolean failed(ServedClient<C> served, Throwable cause);

@@ -34,6 +34,17 @@ final class ServedClients<K, S, C> extends ServedClient.Owner<C> {
   }
 
   /**
+   * Whether the key of {@code served} serves it now. Only the key's live entry can: a tombstone and
+   * a closed cache serve nothing, a newer incarnation a client of its own. Once replaced, a client
+   * is never served again, so the answer turns false once, for good.
+   */
+  @Override
+  boolean serves(ServedClient<C> served) {
+    Entry<K, S, C> entry = table.get(keyOf(served));
+    return entry != null && entry.node().servedClient == served && !table.closed();
+  }
+
+  /**
    * Marks {@code target} broken if its key still serves it (C11). The key's live entry is the
    * only one that can: a newer incarnation serves a client of its own.
    *

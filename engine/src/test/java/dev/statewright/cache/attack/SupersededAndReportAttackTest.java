@@ -5,6 +5,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import dev.statewright.cache.Backoff;
+import dev.statewright.cache.CacheListener;
 import dev.statewright.cache.ClientCache;
 import dev.statewright.cache.ClientLease;
 import dev.statewright.cache.EntryEvent;
@@ -14,6 +15,7 @@ import dev.statewright.cache.attack.Kit.Client;
 import dev.statewright.cache.attack.Kit.Factory;
 import dev.statewright.cache.attack.Kit.Spec;
 import dev.statewright.cache.attack.Kit.Threads;
+import dev.statewright.lifecycle.Transition;
 import dev.statewright.testing.Seeds;
 import java.time.Duration;
 import java.util.ArrayList;
@@ -30,6 +32,7 @@ import java.util.concurrent.CyclicBarrier;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicInteger;
+import java.util.concurrent.atomic.AtomicReference;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
@@ -211,6 +214,39 @@ class SupersededAndReportAttackTest {
       assertThat(s.generation()).as("round " + round + ", " + holders + " reports").isEqualTo(2);
       assertThat(s.state()).isEqualTo(EntryState.CURRENT);
       assertThat(factory.built().stream().filter(c -> c.key.equals(key))).hasSize(2);
+    }
+  }
+
+  /**
+   * C10, "from then on isCurrent() is false": once another reader can be handed the new client, a
+   * lease on the old one must not still say it is current. The listener hears the new client's
+   * transition after the node serving it is installed; a lease on the replaced client asked there
+   * (and by any thread that acquired the new one) must answer false.
+   */
+  @Test
+  void aLeaseOnTheReplacedClientIsNotCurrentOnceTheNewOneIsServed() throws Exception {
+    AtomicReference<ClientLease<Client>> old = new AtomicReference<>();
+    Queue<String> seen = new ConcurrentLinkedQueue<>();
+    cache = ClientCache.builder(factory).name("attack-is-current").scheduler(threads)
+        .listener(new CacheListener<String>() {
+          @Override
+          public void onTransition(String key, Transition<EntryState, EntryEvent> t) {
+            ClientLease<Client> lease = old.get();
+            if (lease != null && t.event() == EntryEvent.BUILD_SUCCEEDED) {
+              try (ClientLease<Client> now = cache.acquire(key)) {
+                seen.add(t + ": new client " + (now.get() != lease.get())
+                    + ", old lease current " + lease.isCurrent());
+              }
+            }
+          }
+        }).build();
+    await(cache.upsert("k", Spec.of(1), 1));
+    try (ClientLease<Client> lease = cache.acquire("k")) {
+      old.set(lease);
+      await(cache.upsert("k", Spec.of(2), 2));
+      assertThat(seen).containsExactly(
+          "REBUILDING --BUILD_SUCCEEDED--> CURRENT: new client true, old lease current false");
+      assertThat(lease.isCurrent()).isFalse();
     }
   }
 
