@@ -61,7 +61,8 @@ public final class CacheModel implements Model<CacheModel.State, CacheModel.Wire
    * @param liveness the liveness settings; null for the two-key programs
    * @param hostility how hostile the run's user code is
    * @param source the run's event source; null when the program feeds the cache directly
-   * @param listener the run's listener; null for the two-key programs
+   * @param listener the run's listener; in the two-key programs a calm one that only tells the
+   *     monitor, or null
    */
   public record Wiring(Scheduler scheduler, SimFactory factory, int maxConcurrentBuilds,
       boolean simulated, Liveness liveness, Hostility hostility, SimSource source,
@@ -368,7 +369,10 @@ public final class CacheModel implements Model<CacheModel.State, CacheModel.Wire
         sim.clockOrigin(Long.MAX_VALUE - sim.random().nextLong(Duration.ofMillis(300).toNanos()));
       }
     }
-    Wiring wiring = new Wiring(scheduler, factory, MAX_BUILDS, simulated);
+    // a calm listener (it never throws nor draws) through which the monitor hears each transition
+    HostileListener listener = new HostileListener(Hostility.calm(), new SplittableRandom(0), monitor);
+    Wiring wiring = new Wiring(scheduler, factory, MAX_BUILDS, simulated, null, Hostility.calm(),
+        null, listener);
     factory.buildTimeout(wiring.buildTimeout());
     CacheUnderTest cache = implementation.apply(wiring);
     monitor.watch(cache, KEYS);

@@ -296,6 +296,31 @@ public final class CacheMonitor {
     if (progress != null) {
       progress.transition(key, transition);
     }
+    notCurrentOnceReplaced(key, transition);
+  }
+
+  /**
+   * No lease on a client its key no longer serves says it is current (C10, "from then on
+   * isCurrent() is false"), even while the listener is told of the change: from the replacement
+   * on, not only from the tell, or a listener told of a new client, or a thread handed it, finds
+   * the old one still current. The generation is read before the listing, so a lease judged
+   * replaced was replaced at one of the two reads.
+   */
+  private void notCurrentOnceReplaced(String key, Transition<EntryState, EntryEvent> transition) {
+    assert Thread.holdsLock(this);
+    if (cache == null) {
+      return;
+    }
+    long generation = cache.generation(key).orElse(-1);
+    boolean serving = cache.view(key).filter(v -> v.servedVersion() >= 0).isPresent();
+    for (Held h : held) {
+      if (h.key.equals(key) && !h.flagged && !(serving && generation == h.generation)
+          && h.lease.isCurrent()) {
+        h.flagged = true;
+        violations.add("C10: " + h + " says it is current while the listener is told " + transition
+            + " and its key serves " + (serving ? "generation " + generation : "nothing"));
+      }
+    }
   }
 
   /** The listener is told that the build of {@code key} is about to call its factory. */

@@ -37,6 +37,9 @@ public final class RealCache implements CacheUnderTest {
         .acquireTimeout(Duration.ofMinutes(5))
         .tombstoneRetention(Duration.ofDays(1))
         .dependsOn(SimSpec::dependencies);
+    if (wiring.listener() != null) {
+      builder.listener(wiring.listener());
+    }
     return new RealCache(wiring.factory().renewing() ? renewing(builder, wiring.factory()).build()
         : builder.build());
   }

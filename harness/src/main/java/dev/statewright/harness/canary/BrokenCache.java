@@ -247,10 +247,14 @@ abstract class BrokenCache implements CacheUnderTest {
 
   @Override
   public void close() {
-    slots.values().forEach(s -> {
-      if (s.served != null) {
-        s.served.retire();
-        tell(s.served);
+    slots.values().forEach(s -> { // removed first, then told, as a replacement is
+      LeasedResource<SimClient> served = s.served;
+      s.live = false;
+      s.served = null;
+      s.servedVersion = -1;
+      if (served != null) {
+        served.retire();
+        tell(served);
       }
     });
   }

@@ -1,6 +1,10 @@
 package dev.statewright.harness.canary;
 
 import dev.statewright.cache.ClientLease;
+import dev.statewright.cache.EntryEvent;
+import dev.statewright.cache.EntryState;
+import dev.statewright.harness.cache.HostileListener;
+import dev.statewright.lifecycle.Transition;
 import dev.statewright.harness.cache.CacheModel;
 import dev.statewright.harness.cache.CacheUnderTest;
 import dev.statewright.harness.cache.SimClient;
@@ -46,6 +50,10 @@ final class CacheCanaries {
             CacheModel.of("canary drops-client-on-failure", DropsClientOnFailure::new, true), "C7:"),
         cache("never-tells-superseded", "superseded() never completes: a watch holds its replaced "
             + "client forever", NeverTellsSuperseded::new, "C10:"),
+        cache("tells-listener-before-leases", "the find of 2026-11-26: a replacement is told to "
+            + "the listener before the replaced client's leases are, so the listener (or a thread "
+            + "already handed the new client) finds a lease on the old one still current",
+            TellsListenerBeforeLeases::new, "C10:"),
         cache("serves-invalidated-under-strict", "a client reported failing is still handed to "
             + "strict readers until its replacement is built", ServesInvalidated::new, "C11:"),
         cache("generation-misses-rebuilds", "a rebuild that keeps the version does not count as a "
@@ -366,6 +374,31 @@ final class CacheCanaries {
     @Override
     void tell(LeasedResource<SimClient> old) {
       // the bug: the holders of a replaced client are never told
+    }
+  }
+
+  /**
+   * Tells the listener of a new client before it tells the leases on the one it replaced: the
+   * engine's order before 2026-11-26, when isCurrent() read only the supersession word, which the
+   * update set after announcing its transition.
+   */
+  static final class TellsListenerBeforeLeases extends Serializing {
+    private final HostileListener listener;
+
+    TellsListenerBeforeLeases(CacheModel.Wiring wiring) {
+      super(wiring);
+      this.listener = wiring.listener();
+    }
+
+    @Override
+    void serve(String key, SimClient client) {
+      CompletableFuture<Void> old = superseded.remove(slot(key).served); // told below, too late
+      super.serve(key, client);
+      listener.onTransition(key,
+          new Transition<>(EntryState.REBUILDING, EntryEvent.BUILD_SUCCEEDED, EntryState.CURRENT));
+      if (old != null) {
+        old.complete(null);
+      }
     }
   }
 
