@@ -36,8 +36,9 @@ public interface ClientLease<C> extends Lease<C> {
   /**
    * Completes, exactly once and normally, when the leased client is replaced or removed (the
    * cache's close included): the holder should acquire again. Every lease on one client shares
-   * one stage, created on first call; its dependents run on the thread that replaced the client,
-   * after the replacement, unless given an executor. It cannot be completed by its holders.
+   * one stage, created on first call; its dependents run, after the replacement, on the thread
+   * that replaced the client or on the first to ask {@link #isCurrent()} after it, unless given
+   * an executor. It cannot be completed by its holders.
    *
    * @return the stage, shared by every lease on the client; it never completes exceptionally
    */

@@ -39,9 +39,12 @@ final class ServedClient<C> implements Consumer<C> {
    *   null -> TOLD           superseded before anyone asked
    *   Supersession -> TOLD   superseded; the stage is completed by the thread that swapped it out
    * So the stage completes exactly once, and a holder asking after the tell gets a completed one.
-   * supersede() is called once per client, by the update that replaced or removed it, after its
-   * CAS and after that update's transition is told; isCurrent() therefore also asks whether the
-   * key's entry still serves this client, which turns false at the CAS itself.
+   * The update that replaced or removed the client calls supersede() after its CAS and after its
+   * transition is told, which lets a listener or another reader see the new client first; so
+   * isCurrent() also asks whether the key's entry still serves this client and, if not, helps:
+   * it supersedes the client itself. Whoever swaps the word to TOLD does the rest of supersede(),
+   * the other returns at once, so the client is retired and its stage told exactly once, and
+   * isCurrent() never says false while superseded() would hand out a stage not yet completed.
    *
    * Transitions: CURRENT (told == null or a stage) -> SUPERSEDED (told == TOLD), terminal.
    *
@@ -135,12 +138,19 @@ final class ServedClient<C> implements Consumer<C> {
   // ---------------------------------------------------------------- supersession
 
   /**
-   * Whether its key still serves it: false from the CAS that replaced or removed it on, before
-   * {@link #supersede} runs, so nobody handed the new client (a listener told of it, another
-   * reader) can see a lease on this one still current (C10).
+   * Whether its key still serves it: false from the CAS that replaced or removed it on, so nobody
+   * handed the new client (a listener told of it, another reader) finds a lease on this one still
+   * current (C10). If the update that replaced it has not superseded it yet, this does.
    */
   boolean isCurrent() {
-    return told != TOLD && clients.serves(this);
+    if (told == TOLD) {
+      return false;
+    }
+    if (clients.serves(this)) {
+      return true;
+    }
+    supersede();
+    return false;
   }
 
   CompletionStage<Void> superseded() {
@@ -162,11 +172,18 @@ final class ServedClient<C> implements Consumer<C> {
   /**
    * This client was replaced or removed: tells its holders, then retires it (released once its
    * last lease closes), warning after the lease warning (if any) about holders still on it.
-   * Called once, by the update that replaced or removed it, after that update's CAS.
+   * Called after the CAS that replaced or removed it, by that update and by an isCurrent() that
+   * finds it replaced first; only the first call does anything.
    */
   void supersede() {
-    counts.clientRetired();
-    Object t = TOLD_WORD.getAndSet(this, TOLD);
+    Object t;
+    do {
+      t = told;
+      if (t == TOLD) {
+        return;
+      }
+    } while (!TOLD_WORD.compareAndSet(this, t, TOLD));
+    counts.clientRetired(); // before retire(): released only after it is counted
     resource.retire();
     if (t instanceof Supersession stage) {
       stage.tell(); // dependents that throw fail their own stages, not this thread

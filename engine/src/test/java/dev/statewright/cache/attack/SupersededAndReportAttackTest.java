@@ -221,7 +221,7 @@ class SupersededAndReportAttackTest {
    * C10, "from then on isCurrent() is false": once another reader can be handed the new client, a
    * lease on the old one must not still say it is current. The listener hears the new client's
    * transition after the node serving it is installed; a lease on the replaced client asked there
-   * (and by any thread that acquired the new one) must answer false.
+   * (and by any thread that acquired the new one) must answer false, its stage told, once.
    */
   @Test
   void aLeaseOnTheReplacedClientIsNotCurrentOnceTheNewOneIsServed() throws Exception {
@@ -235,19 +235,25 @@ class SupersededAndReportAttackTest {
             if (lease != null && t.event() == EntryEvent.BUILD_SUCCEEDED) {
               try (ClientLease<Client> now = cache.acquire(key)) {
                 seen.add(t + ": new client " + (now.get() != lease.get())
-                    + ", old lease current " + lease.isCurrent());
+                    + ", old lease current " + lease.isCurrent() + ", its stage told "
+                    + lease.superseded().toCompletableFuture().isDone());
               }
             }
           }
         }).build();
     await(cache.upsert("k", Spec.of(1), 1));
     try (ClientLease<Client> lease = cache.acquire("k")) {
+      AtomicInteger told = new AtomicInteger();
+      lease.superseded().thenRun(told::incrementAndGet); // asked before: the stage is not DONE
       old.set(lease);
       await(cache.upsert("k", Spec.of(2), 2));
-      assertThat(seen).containsExactly(
-          "REBUILDING --BUILD_SUCCEEDED--> CURRENT: new client true, old lease current false");
+      assertThat(seen).containsExactly("REBUILDING --BUILD_SUCCEEDED--> CURRENT: new client true, "
+          + "old lease current false, its stage told true");
       assertThat(lease.isCurrent()).isFalse();
+      assertThat(told).hasValue(1);
+      assertThat(cache.snapshot("k").orElseThrow().retiredClientsInUse()).isOne();
     }
+    assertThat(cache.snapshot("k").orElseThrow().retiredClientsInUse()).isZero();
   }
 
   /** Causes that break whoever formats them, and a null one. */

@@ -300,11 +300,10 @@ public final class CacheMonitor {
   }
 
   /**
-   * No lease on a client its key no longer serves says it is current (C10, "from then on
-   * isCurrent() is false"), even while the listener is told of the change: from the replacement
-   * on, not only from the tell, or a listener told of a new client, or a thread handed it, finds
-   * the old one still current. The generation is read before the listing, so a lease judged
-   * replaced was replaced at one of the two reads.
+   * While the listener is told of a change, no lease on a client its key no longer serves says it
+   * is current, and none that says so has an untold stage (C10): "from then on isCurrent() is
+   * false" holds from the replacement on, not only from the tell, or a listener told of a new
+   * client (or a thread handed it) finds the old one current, or not current but not told.
    */
   private void notCurrentOnceReplaced(String key, Transition<EntryState, EntryEvent> transition) {
     assert Thread.holdsLock(this);
@@ -314,10 +313,14 @@ public final class CacheMonitor {
     long generation = cache.generation(key).orElse(-1);
     boolean serving = cache.view(key).filter(v -> v.servedVersion() >= 0).isPresent();
     for (Held h : held) {
-      if (h.key.equals(key) && !h.flagged && !(serving && generation == h.generation)
-          && h.lease.isCurrent()) {
+      if (!h.key.equals(key) || h.flagged || serving && generation == h.generation) {
+        continue;
+      }
+      boolean current = h.lease.isCurrent();
+      if (current || h.told == 0) {
         h.flagged = true;
-        violations.add("C10: " + h + " says it is current while the listener is told " + transition
+        violations.add("C10: " + h + (current ? " says it is current" : " is not current but "
+            + "its superseded() stage is untold") + " while the listener is told " + transition
             + " and its key serves " + (serving ? "generation " + generation : "nothing"));
       }
     }
