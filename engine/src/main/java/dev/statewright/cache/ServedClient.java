@@ -42,9 +42,9 @@ final class ServedClient<C> implements Consumer<C> {
    * The update that replaced or removed the client calls supersede() after its CAS and after its
    * transition is told, which lets a listener or another reader see the new client first; so
    * isCurrent() also asks whether the key's entry still serves this client and, if not, helps:
-   * it supersedes the client itself. Whoever swaps the word to TOLD does the rest of supersede(),
-   * the other returns at once, so the client is retired and its stage told exactly once, and
-   * isCurrent() never says false while superseded() would hand out a stage not yet completed.
+   * it swaps the word itself. Whoever swaps it to TOLD tells the stage, so the stage is told
+   * exactly once and isCurrent() never says false while superseded() would hand out a stage not
+   * yet told. Retiring the client (and so, perhaps, closing it) stays with the update.
    *
    * Transitions: CURRENT (told == null or a stage) -> SUPERSEDED (told == TOLD), terminal.
    *
@@ -140,7 +140,7 @@ final class ServedClient<C> implements Consumer<C> {
   /**
    * Whether its key still serves it: false from the CAS that replaced or removed it on, so nobody
    * handed the new client (a listener told of it, another reader) finds a lease on this one still
-   * current (C10). If the update that replaced it has not superseded it yet, this does.
+   * current (C10). If the update that replaced it has not told its holders yet, this does.
    */
   boolean isCurrent() {
     if (told == TOLD) {
@@ -149,7 +149,7 @@ final class ServedClient<C> implements Consumer<C> {
     if (clients.serves(this)) {
       return true;
     }
-    supersede();
+    tell(swapTold()); // replaced, and the update that did it has not superseded it yet
     return false;
   }
 
@@ -172,24 +172,32 @@ final class ServedClient<C> implements Consumer<C> {
   /**
    * This client was replaced or removed: tells its holders, then retires it (released once its
    * last lease closes), warning after the lease warning (if any) about holders still on it.
-   * Called after the CAS that replaced or removed it, by that update and by an isCurrent() that
-   * finds it replaced first; only the first call does anything.
+   * Called once, by the update that replaced or removed it, after that update's CAS.
    */
   void supersede() {
-    Object t;
-    do {
-      t = told;
-      if (t == TOLD) {
-        return;
-      }
-    } while (!TOLD_WORD.compareAndSet(this, t, TOLD));
-    counts.clientRetired(); // before retire(): released only after it is counted
+    counts.clientRetired();
+    Object t = swapTold();
     resource.retire();
-    if (t instanceof Supersession stage) {
-      stage.tell(); // dependents that throw fail their own stages, not this thread
-    }
+    tell(t); // dependents that throw fail their own stages, not this thread
     if (clients.leaseWarning != null && resource.leaseCount() > 0) {
       clients.scheduler.schedule(this::warnIfPinned, clients.leaseWarning);
+    }
+  }
+
+  /** Sets the word to TOLD; returns what it was (TOLD if another thread swapped it first). */
+  private Object swapTold() {
+    for (;;) {
+      Object t = told;
+      if (t == TOLD || TOLD_WORD.compareAndSet(this, t, TOLD)) {
+        return t;
+      }
+    }
+  }
+
+  /** Tells the stage the word held before this thread swapped it to TOLD, if there was one. */
+  private static void tell(Object swapped) {
+    if (swapped instanceof Supersession stage) {
+      stage.tell();
     }
   }
 
