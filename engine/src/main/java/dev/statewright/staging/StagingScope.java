@@ -338,8 +338,9 @@ public final class StagingScope implements AutoCloseable {
         ContentTree.delete(target, areaRoot);
       } catch (RuntimeException e) {
         LOG.log(System.Logger.Level.WARNING, () -> "cannot delete staged " + target, e);
+      } finally {
+        release(); // an Error too gives the claim back, so the scope still drains
       }
-      release();
     };
   }
 
