@@ -187,7 +187,9 @@ class CacheCloseRaceAttackTest {
               if (l.get().isClosed()) {
                 violations.add("round " + round + ": acquired closed " + l.get());
               }
-              held.add(l);
+              synchronized (held) { // an acquireAsync of this worker may add at the same time
+                held.add(l);
+              }
             } catch (NoSuchElementException | ClientUnavailableException | IllegalStateException e) {
               // the key is absent, removed or could not be served: allowed
             }
@@ -204,11 +206,11 @@ class CacheCloseRaceAttackTest {
             }));
           }
           default -> {
-            if (!held.isEmpty()) {
-              ClientLease<Client> l;
-              synchronized (held) {
-                l = held.remove(random.nextInt(held.size()));
-              }
+            ClientLease<Client> l;
+            synchronized (held) {
+              l = held.isEmpty() ? null : held.remove(random.nextInt(held.size()));
+            }
+            if (l != null) {
               if (l.get().isClosed()) {
                 violations.add("round " + round + ": " + l.get() + " closed under its lease");
               }

@@ -7,6 +7,7 @@ import java.util.List;
 import java.util.PriorityQueue;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
+import java.util.concurrent.TimeUnit;
 
 /**
  * Real worker threads under a virtual clock that only the test moves: {@link #advance} moves the
@@ -25,6 +26,7 @@ class ClockedThreads implements Scheduler, AutoCloseable {
   private final PriorityQueue<Timer> timers = new PriorityQueue<>();
   private long elapsed;
   private long sequence;
+  private int busy; // tasks handed to the workers and not yet returned
 
   private final class Timer implements Comparable<Timer>, Cancellable {
     final long due;
@@ -60,7 +62,47 @@ class ClockedThreads implements Scheduler, AutoCloseable {
 
   @Override
   public void execute(Runnable task) {
-    workers.execute(task);
+    run(task);
+  }
+
+  /** Runs {@code task} on a worker, counted until it returns, so {@link #settle} can wait. */
+  private void run(Runnable task) {
+    synchronized (this) {
+      busy++;
+    }
+    try {
+      workers.execute(() -> {
+        try {
+          task.run();
+        } finally {
+          synchronized (this) {
+            if (--busy == 0) {
+              notifyAll();
+            }
+          }
+        }
+      });
+    } catch (RuntimeException refused) {
+      synchronized (this) {
+        busy--;
+      }
+      throw refused;
+    }
+  }
+
+  /**
+   * Waits until no task handed to the workers is running or waiting: what an event told to the
+   * listener set in motion (a retry, refresh or expiry timer armed after the listener heard of
+   * its update) is done. Not while a task blocks on something the test releases later.
+   */
+  synchronized void settle() throws InterruptedException {
+    long deadline = System.nanoTime() + Kit.WAIT.toNanos();
+    for (long left = Kit.WAIT.toNanos(); busy > 0; left = deadline - System.nanoTime()) {
+      if (left <= 0) {
+        throw new AssertionError(busy + " tasks still running after " + Kit.WAIT);
+      }
+      TimeUnit.NANOSECONDS.timedWait(this, left);
+    }
   }
 
   @Override
@@ -74,7 +116,7 @@ class ClockedThreads implements Scheduler, AutoCloseable {
     long due = elapsed + nanos < elapsed ? Long.MAX_VALUE : elapsed + nanos;
     Timer timer = new Timer(due, sequence++, task);
     if (nanos == 0) { // as soon as possible, without waiting for the clock to move
-      workers.execute(() -> {
+      run(() -> {
         if (!timer.cancelled) {
           task.run();
         }
@@ -97,7 +139,7 @@ class ClockedThreads implements Scheduler, AutoCloseable {
         }
       }
     }
-    due.forEach(workers::execute);
+    due.forEach(this::run);
   }
 
   @Override

@@ -91,9 +91,11 @@ class ExpiryAttackTest {
     failing.set(true);
     cache.upsert("k", Spec.of(1), 1); // its build fails, and so does this future (C4)
     events.await(EntryEvent.BUILD_FAILED, 1);
+    clock.settle(); // the listener hears of an update before its timers are armed
     failing.set(false);
     clock.advance(Duration.ofSeconds(1)); // the retry is due: the clock may wrap here
     events.await(EntryEvent.BUILD_SUCCEEDED, 1);
+    clock.settle();
     Client c1 = leased();
 
     clock.advance(Duration.ofSeconds(7)); // 7 s into a 10 s lifetime: neither refreshed nor expired
@@ -102,6 +104,7 @@ class ExpiryAttackTest {
 
     clock.advance(Duration.ofSeconds(1)); // 8 s = 0.8 × 10 s: the refresh is due
     events.await(EntryEvent.BUILD_SUCCEEDED, 2);
+    clock.settle();
     Client c2 = leased();
     assertThat(c2).isNotSameAs(c1);
     assertThat(c2.spec).isEqualTo(Spec.of(1));
@@ -110,6 +113,7 @@ class ExpiryAttackTest {
     failing.set(true);
     clock.advance(Duration.ofSeconds(8)); // c2's refresh is due and fails: c2 keeps serving
     events.await(EntryEvent.BUILD_FAILED, 2);
+    clock.settle();
     assertThat(leased()).isSameAs(c2);
     clock.advance(Duration.ofMillis(1999)); // 1 ms before c2's expiry: still served
     assertThat(leased()).isSameAs(c2);
@@ -227,6 +231,7 @@ class ExpiryAttackTest {
 
     clock.advance(Duration.ofSeconds(8)); // c2's refresh is due: build 3, of v2, not gated
     events.await(EntryEvent.BUILD_SUCCEEDED, 3);
+    clock.settle(); // c3's expiry timer is armed after the listener hears of it
     Client c3 = leasedFrom(cache);
     assertThat(c3).isNotSameAs(c2);
     assertThat(c3.spec).isEqualTo(Spec.of(2));
@@ -361,6 +366,7 @@ class ExpiryAttackTest {
     lifetimeFails.set(true);
     clock.advance(Duration.ofSeconds(8));
     events.await(EntryEvent.BUILD_FAILED, 1);
+    clock.settle(); // its retry timer is armed after the listener hears of it
     Client unseen = factory.built().get(1);
     await(unseen.closed); // the refresh's client, of unknown lifetime, is closed unseen
     assertThat(leased()).isSameAs(c1);
