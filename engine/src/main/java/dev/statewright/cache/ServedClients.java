@@ -36,24 +36,44 @@ final class ServedClients<K, S, C> extends ServedClient.Owner<C> {
   /**
    * Whether the key of {@code served} serves it now. Only the key's live entry can: a tombstone and
    * a closed cache serve nothing, a newer incarnation a client of its own. Once replaced, a client
-   * is never served again, so the answer turns false once, for good.
+   * is never served again, so the answer turns false once, for good. A client whose lifetime is
+   * over is served no more (C12) even if its timer has not run yet: this drops it, as the first
+   * reader that finds it over does.
    */
   @Override
   boolean serves(ServedClient<C> served) {
     Entry<K, S, C> entry = table.get(keyOf(served));
-    return entry != null && entry.node().servedClient == served && !table.closed();
+    return entry != null && entry.node().servedClient == served && !table.closed()
+        && !droppedIfExpired(entry, served);
+  }
+
+  /**
+   * Whether {@code served}'s lifetime is over (C12); if so, drops it from {@code entry} (nothing
+   * if another update did first), so it is retired and its leases told by that update.
+   */
+  private boolean droppedIfExpired(Entry<K, S, C> entry, ServedClient<C> served) {
+    if (served.expiresAt() == Served.NEVER) {
+      return false;
+    }
+    long now = scheduler.nanoTime();
+    if (!served.expiredAt(now)) {
+      return false;
+    }
+    table.update(entry, n -> n.expired(served, now));
+    return true;
   }
 
   /**
    * Marks {@code target} broken if its key still serves it (C11). The key's live entry is the
-   * only one that can: a newer incarnation serves a client of its own.
+   * only one that can: a newer incarnation serves a client of its own, and an expired client is
+   * served no more (C12).
    *
    * @return whether the entry changed
    */
   @Override
   boolean failed(ServedClient<C> target, Throwable cause) {
     Entry<K, S, C> entry = table.get(keyOf(target));
-    return entry != null && table.update(entry,
+    return entry != null && !droppedIfExpired(entry, target) && table.update(entry,
         n -> n.invalidated(target, cause, scheduler.nanoTime())).changed();
   }
 

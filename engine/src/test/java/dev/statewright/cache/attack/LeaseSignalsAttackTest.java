@@ -43,7 +43,6 @@ import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.AtomicReference;
 import org.junit.jupiter.api.AfterEach;
-import org.junit.jupiter.api.Disabled;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
 
@@ -1009,13 +1008,13 @@ class LeaseSignalsAttackTest {
   }
 
   /**
-   * The same, with no reader: the clock is past the client's expiry, its timer held back. The key
-   * serves it no more (C12: "from then on no acquire hands it out under any Freshness"), so
-   * isCurrent() ("true while the cache still serves the leased client") must not say true, and
-   * if it says false, the stage must be complete.
+   * The same, with no reader: the clock is past the client's expiry, its timers held back. The key
+   * serves it no more (C12: it "serves until t + L; from then on no acquire hands it out under any
+   * Freshness"), so isCurrent() ("true while the cache still serves the leased client") says false,
+   * its stage is complete right after, and the snapshot agrees: nothing served, one retired client
+   * still leased. Before the fix isCurrent() said true until a timer or a reader dropped it.
    */
   @Test
-  @Disabled("finding: isCurrent() says true past the client's expiry until a timer or reader drops it")
   void aLeaseAskedPastItsClientsExpiryBeforeAnyTimerOrReaderIsNotCurrent() throws Exception {
     HeldClock clock = closing(new HeldClock());
     Events events = new Events();
@@ -1026,17 +1025,67 @@ class LeaseSignalsAttackTest {
         .expiry((s, c) -> Duration.ofSeconds(10)).build());
     await(cache.upsert("k", Spec.of(1), 1));
     ClientLease<Client> held = lease(cache, "k");
-    clock.move(Duration.ofSeconds(10)); // expired this instant; neither refresh nor expiry ran
+    Client old = held.get();
+    clock.move(Duration.ofMillis(9_999));
+    assertThat(held.isCurrent()).as("1 ms before its expiry").isTrue();
+    assertThat(told(held)).isFalse();
+    clock.move(Duration.ofMillis(1)); // expired this instant; neither refresh nor expiry ran
     Snapshot<String, Spec, Client> before = cache.snapshot("k").orElseThrow();
     boolean current = held.isCurrent();
     boolean stage = told(held);
     Snapshot<String, Spec, Client> after = cache.snapshot("k").orElseThrow();
-    clock.fire();
-    events.await(EntryEvent.BUILD_SUCCEEDED, 2); // the refresh, once its timer runs
     assertThat(current).as("isCurrent() of a lease on an expired client; snapshot before %s "
         + "(generation %d, %d open), after %s", before, before.generation(), before.openLeases(),
         after).isFalse();
     assertThat(stage).as("its stage, right after isCurrent() said false").isTrue();
+    assertThat(after.servedVersion().isEmpty() || after.generation() == 2)
+        .as("served after isCurrent() said false: %s", after).isTrue();
+    assertThat(after.retiredClientsInUse()).isOne();
+    events.await(EntryEvent.CLIENT_EXPIRED, 1);
+    assertThat(held.isCurrent()).isFalse();
+    clock.fire(); // the refresh and the expiry, late: the refresh serves a new client
+    events.await(EntryEvent.BUILD_SUCCEEDED, 2);
+    assertThat(events.count(EntryEvent.CLIENT_EXPIRED)).isOne();
+    assertThat(old.isClosed()).as("closed under its lease").isFalse();
     release(held);
+    await(old.closed);
+    assertThat(old.closes).hasValue(1);
+    Snapshot<String, Spec, Client> s = cache.snapshot("k").orElseThrow();
+    assertThat(s.generation()).isEqualTo(2);
+    assertThat(s.retiredClientsInUse()).isZero();
+    assertThat(problems).isEmpty();
+  }
+
+  /**
+   * A report through a lease whose client's lifetime is over, its timers held back: the client is
+   * served no more (C12), so the report returns false and records nothing (C11: "a report against
+   * a client no longer served changes nothing"). Before the fix it marked the expired client
+   * broken (INVALIDATED, its cause the key's last error) and returned true.
+   */
+  @Test
+  void aReportPastTheClientsExpiryBeforeAnyTimerChangesNothing() throws Exception {
+    HeldClock clock = closing(new HeldClock());
+    Events events = new Events();
+    Factory factory = new Factory();
+    ClientCache<String, Spec, Client> cache = closing(ClientCache.builder(factory)
+        .name("attack-signals-expiry-report").scheduler(clock).listener(events)
+        .closer(this::closer).acquireTimeout(Duration.ZERO).refreshAhead(1.0)
+        .expiry((s, c) -> Duration.ofSeconds(10)).build());
+    await(cache.upsert("k", Spec.of(1), 1));
+    ClientLease<Client> held = lease(cache, "k");
+    clock.move(Duration.ofSeconds(10));
+    assertThat(held.reportFailure(new IllegalStateException(LATE))).as("report past expiry")
+        .isFalse();
+    assertThat(events.count(EntryEvent.INVALIDATED)).isZero();
+    assertThat(cache.snapshot("k").orElseThrow().lastError()).isEmpty();
+    assertThat(held.isCurrent()).isFalse();
+    assertThat(told(held)).isTrue();
+    clock.fire();
+    events.await(EntryEvent.BUILD_SUCCEEDED, 2);
+    Client old = held.get();
+    release(held);
+    await(old.closed);
+    assertThat(old.closes).hasValue(1);
+    assertThat(problems).isEmpty();
   }
 }
