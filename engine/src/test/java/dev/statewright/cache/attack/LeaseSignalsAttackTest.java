@@ -1088,4 +1088,43 @@ class LeaseSignalsAttackTest {
     assertThat(old.closes).hasValue(1);
     assertThat(problems).isEmpty();
   }
+
+  /**
+   * A closed lease asked isCurrent() and reportFailure() past its client's expiry, timers held
+   * back, the client leased by nobody: false and false, its stage complete, and the client is not
+   * released on the asking thread (a query never runs the closer): the expiry timer drops it and
+   * closes it, once.
+   */
+  @Test
+  void aClosedLeaseAskedPastTheExpiryAnswersFalseWithoutRunningTheCloser() throws Exception {
+    HeldClock clock = closing(new HeldClock());
+    Events events = new Events();
+    Factory factory = new Factory();
+    Queue<Thread> closers = new ConcurrentLinkedQueue<>();
+    ClientCache<String, Spec, Client> cache = closing(ClientCache.builder(factory)
+        .name("attack-signals-expiry-closed").scheduler(clock).listener(events)
+        .closer(c -> {
+          closers.add(Thread.currentThread());
+          closer(c);
+        }).acquireTimeout(Duration.ZERO).refreshAhead(1.0)
+        .expiry((s, c) -> Duration.ofSeconds(10)).build());
+    await(cache.upsert("k", Spec.of(1), 1));
+    ClientLease<Client> lease = lease(cache, "k");
+    Client old = lease.get();
+    release(lease);
+    assertThat(lease.isCurrent()).as("closed, its client still served").isTrue();
+    clock.move(Duration.ofSeconds(10));
+    assertThat(lease.isCurrent()).as("closed, its client expired").isFalse();
+    assertThat(told(lease)).isTrue();
+    assertThat(lease.reportFailure(new IllegalStateException(LATE))).isFalse();
+    assertThat(events.count(EntryEvent.INVALIDATED)).isZero();
+    assertThat(closers).as("closer run by a query").doesNotContain(Thread.currentThread());
+    clock.fire();
+    await(old.closed);
+    events.await(EntryEvent.BUILD_SUCCEEDED, 2);
+    assertThat(old.closes).hasValue(1);
+    assertThat(closers).doesNotContain(Thread.currentThread());
+    assertThat(cache.snapshot("k").orElseThrow().lastError()).isEmpty();
+    assertThat(problems).isEmpty();
+  }
 }
