@@ -985,8 +985,12 @@ class LeaseSignalsAttackTest {
     assertThat(told(held)).as("not current, so told").isTrue();
     assertThat(held.reportFailure(new IllegalStateException(LATE))).isFalse();
     assertThat(cache.snapshot("k").orElseThrow().servedVersion()).isEmpty();
-    failing.set(false);
-    clock.fire(); // the expiry timer (too late now) and the retry
+    failing.set(false); // a build started before may still fail: its retry waits for a timer
+    for (int i = 0; i < 10 && events.count(EntryEvent.BUILD_SUCCEEDED) < 2; i++) {
+      clock.move(Duration.ofSeconds(2)); // every retry is due
+      clock.fire(); // the expiry timer (too late now) and the retries
+      events.awaitBuildsSettled();
+    }
     events.await(EntryEvent.BUILD_SUCCEEDED, 2);
     try (ClientLease<Client> next = cache.acquire("k")) {
       assertThat(next.get()).isNotSameAs(old);
@@ -1126,5 +1130,66 @@ class LeaseSignalsAttackTest {
     assertThat(closers).doesNotContain(Thread.currentThread());
     assertThat(cache.snapshot("k").orElseThrow().lastError()).isEmpty();
     assertThat(problems).isEmpty();
+  }
+
+  /**
+   * Holders of several leases on one client ask isCurrent(), and report, at once, past the
+   * client's expiry with its timers held back: every answer is false, the stage is told once,
+   * one CLIENT_EXPIRED, no INVALIDATED, one retired client; then the replacement is served and
+   * the client closed once, after its last lease.
+   */
+  @Test
+  void manyHoldersFindingTheExpiryAtOnceDropTheClientOnce() throws Exception {
+    SplittableRandom random = Seeds.random("manyHoldersFindingTheExpiryAtOnce");
+    for (int round = 0; round < 20; round++) {
+      HeldClock clock = new HeldClock();
+      Events events = new Events();
+      Factory factory = new Factory();
+      ClientCache<String, Spec, Client> cache = ClientCache.builder(factory)
+          .name("attack-signals-expiry-many").scheduler(clock).listener(events)
+          .closer(this::closer).acquireTimeout(Duration.ZERO).refreshAhead(1.0)
+          .expiry((s, c) -> Duration.ofSeconds(10)).build();
+      try (clock; cache) {
+        await(cache.upsert("k", Spec.of(1), 1));
+        int holders = 2 + random.nextInt(5);
+        List<ClientLease<Client>> leases = new ArrayList<>();
+        for (int i = 0; i < holders; i++) {
+          leases.add(lease(cache, "k"));
+        }
+        Client old = leases.get(0).get();
+        AtomicInteger told = new AtomicInteger();
+        boolean asked = random.nextBoolean();
+        if (asked) {
+          leases.get(0).superseded().thenRun(told::incrementAndGet);
+        }
+        clock.move(Duration.ofSeconds(10 + random.nextInt(3)));
+        boolean[] answers = new boolean[holders];
+        Workers.run(holders, i -> {
+          ClientLease<Client> l = leases.get(i);
+          answers[i] = i % 3 == 2 ? l.reportFailure(new IllegalStateException(LATE))
+              : l.isCurrent();
+          check(told(l), "holder " + i + ": not told after its answer");
+        });
+        String at = "holders " + holders + ": ";
+        assertThat(answers).as(at).containsOnly(false);
+        assertThat(events.count(EntryEvent.CLIENT_EXPIRED)).as(at).isOne();
+        assertThat(events.count(EntryEvent.INVALIDATED)).as(at).isZero();
+        Snapshot<String, Spec, Client> s = cache.snapshot("k").orElseThrow();
+        assertThat(s.retiredClientsInUse()).as(at + s).isOne();
+        assertThat(s.lastError().map(Throwable::getMessage)).isNotEqualTo(Optional.of(LATE));
+        clock.fire(); // the timers, late: the refresh and expiry of the dropped client
+        events.await(EntryEvent.BUILD_SUCCEEDED, 2);
+        assertThat(told).as(at).hasValue(asked ? 1 : 0);
+        for (ClientLease<Client> l : leases) {
+          assertThat(l.isCurrent()).isFalse();
+          assertThat(old.isClosed()).as(at + "closed under a lease").isFalse();
+          release(l);
+        }
+        await(old.closed);
+        assertThat(old.closes).as(at).hasValue(1);
+        assertThat(events.count(EntryEvent.CLIENT_EXPIRED)).as(at).isOne();
+        assertThat(problems).as(at).isEmpty();
+      }
+    }
   }
 }
