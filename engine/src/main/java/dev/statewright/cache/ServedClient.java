@@ -44,9 +44,10 @@ final class ServedClient<C> implements Consumer<C> {
    * isCurrent() also asks whether the key's entry still serves this client and, if not, helps:
    * it swaps the word itself. A client whose lifetime is over (C12) is served no more even before
    * its timer runs: an open lease asking drops it from the entry, as the first reader that finds
-   * it over does (that update retires it and tells the stage); a closed one only tells. Whoever swaps it to TOLD tells the stage, so the stage is told
-   * exactly once and isCurrent() never says false while superseded() would hand out a stage not
-   * yet told. Retiring the client (and so, perhaps, closing it) stays with the update.
+   * it over does (that update retires it and tells the stage); a closed one only tells. Whoever
+   * swaps the word to TOLD tells the stage, so the stage is told exactly once and isCurrent()
+   * never says false while superseded() would hand out a stage not yet told. Retiring the client
+   * (and so, perhaps, closing it) stays with the update.
    *
    * Transitions: CURRENT (told == null or a stage) -> SUPERSEDED (told == TOLD), terminal.
    *
