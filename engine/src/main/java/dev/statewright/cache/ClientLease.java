@@ -26,7 +26,8 @@ public interface ClientLease<C> extends Lease<C> {
 
   /**
    * Whether the leased client is still the one its key serves; false, for good, once the cache
-   * replaced it (a rebuild, an invalidation) or removed it (a delete, the cache's close). The
+   * replaced it (a rebuild, an invalidation) or removed it (a delete, the cache's close), or once
+   * its lifetime under the builder's {@code expiry} ended, whether its timer has run or not. The
    * lease itself stays usable until it is closed.
    *
    * @return true while the cache still serves the leased client

@@ -42,9 +42,12 @@ final class ServedClient<C> implements Consumer<C> {
    * The update that replaced or removed the client calls supersede() after its CAS and after its
    * transition is told, which lets a listener or another reader see the new client first; so
    * isCurrent() also asks whether the key's entry still serves this client and, if not, helps:
-   * it swaps the word itself. Whoever swaps it to TOLD tells the stage, so the stage is told
-   * exactly once and isCurrent() never says false while superseded() would hand out a stage not
-   * yet told. Retiring the client (and so, perhaps, closing it) stays with the update.
+   * it swaps the word itself. A client whose lifetime is over (C12) is served no more even before
+   * its timer runs: an open lease asking drops it from the entry, as the first reader that finds
+   * it over does (that update retires it and tells the stage); a closed one only tells. Whoever
+   * swaps the word to TOLD tells the stage, so the stage is told exactly once and isCurrent()
+   * never says false while superseded() would hand out a stage not yet told. Retiring the client
+   * (and so, perhaps, closing it) stays with the update.
    *
    * Transitions: CURRENT (told == null or a stage) -> SUPERSEDED (told == TOLD), terminal.
    *
@@ -141,12 +144,14 @@ final class ServedClient<C> implements Consumer<C> {
    * Whether its key still serves it: false from the CAS that replaced or removed it on, so nobody
    * handed the new client (a listener told of it, another reader) finds a lease on this one still
    * current (C10). If the update that replaced it has not told its holders yet, this does.
+   * {@code open}: asked through an open lease, so it may drop the client if it expired (C12)
+   * without releasing it.
    */
-  boolean isCurrent() {
+  boolean isCurrent(boolean open) {
     if (told == TOLD) {
       return false;
     }
-    if (clients.serves(this)) {
+    if (clients.serves(this, open)) {
       return true;
     }
     tell(swapTold()); // replaced, and the update that did it has not superseded it yet
@@ -208,8 +213,8 @@ final class ServedClient<C> implements Consumer<C> {
     }
   }
 
-  boolean reportFailure(Throwable cause) {
-    return clients.failed(this, Objects.requireNonNull(cause, "cause"));
+  boolean reportFailure(Throwable cause, boolean open) {
+    return clients.failed(this, Objects.requireNonNull(cause, "cause"), open);
   }
 
   /** Its resource's name: the key and the version it was built from ({@code "redis@v3"}). */
@@ -242,11 +247,14 @@ final class ServedClient<C> implements Consumer<C> {
     /** {@code client}, the value of {@code served}, was released (after its last lease). */
     abstract void released(ServedClient<C> served, C client);
 
-    /** Whether the live entry of the key of {@code served} serves it now. */
-    abstract boolean serves(ServedClient<C> served);
+    /**
+     * Whether the live entry of the key of {@code served} serves it now; {@code open}: asked
+     * through an open lease, which may drop it if it expired (C12).
+     */
+    abstract boolean serves(ServedClient<C> served, boolean open);
 
     /** A holder reported {@code served} failing; true if its entry changed. */
-    abstract boolean failed(ServedClient<C> served, Throwable cause);
+    abstract boolean failed(ServedClient<C> served, Throwable cause, boolean open);
 
     /** {@code holders} still hold leases on {@code served} the lease warning after retiring it. */
     abstract void pinned(ServedClient<C> served, List<String> holders);
@@ -270,7 +278,7 @@ final class ServedClient<C> implements Consumer<C> {
 
     @Override
     public boolean isCurrent() {
-      return client.isCurrent();
+      return client.isCurrent(!isClosed());
     }
 
     @Override
@@ -280,7 +288,7 @@ final class ServedClient<C> implements Consumer<C> {
 
     @Override
     public boolean reportFailure(Throwable cause) {
-      return client.reportFailure(cause);
+      return client.reportFailure(cause, !isClosed());
     }
   }
 

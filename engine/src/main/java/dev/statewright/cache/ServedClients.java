@@ -36,24 +36,47 @@ final class ServedClients<K, S, C> extends ServedClient.Owner<C> {
   /**
    * Whether the key of {@code served} serves it now. Only the key's live entry can: a tombstone and
    * a closed cache serve nothing, a newer incarnation a client of its own. Once replaced, a client
-   * is never served again, so the answer turns false once, for good.
+   * is never served again, so the answer turns false once, for good. A client whose lifetime is
+   * over is served no more (C12) even if its timer has not run yet.
    */
   @Override
-  boolean serves(ServedClient<C> served) {
+  boolean serves(ServedClient<C> served, boolean open) {
     Entry<K, S, C> entry = table.get(keyOf(served));
-    return entry != null && entry.node().servedClient == served && !table.closed();
+    return entry != null && entry.node().servedClient == served && !table.closed()
+        && !over(entry, served, open);
+  }
+
+  /**
+   * Whether {@code served}'s lifetime is over (C12). If so and {@code drop} (asked through an open
+   * lease), drops it from {@code entry} as the first reader that finds it over does, so that
+   * update retires it and tells its leases; the lease asking is open, so retiring it releases
+   * nothing here. Asked through a closed lease it does not: a query never runs the closer.
+   */
+  private boolean over(Entry<K, S, C> entry, ServedClient<C> served, boolean drop) {
+    if (served.expiresAt() == Served.NEVER) {
+      return false;
+    }
+    long now = scheduler.nanoTime();
+    if (!served.expiredAt(now)) {
+      return false;
+    }
+    if (drop) {
+      table.update(entry, n -> n.expired(served, now));
+    }
+    return true;
   }
 
   /**
    * Marks {@code target} broken if its key still serves it (C11). The key's live entry is the
-   * only one that can: a newer incarnation serves a client of its own.
+   * only one that can: a newer incarnation serves a client of its own, and an expired client is
+   * served no more (C12).
    *
    * @return whether the entry changed
    */
   @Override
-  boolean failed(ServedClient<C> target, Throwable cause) {
+  boolean failed(ServedClient<C> target, Throwable cause, boolean open) {
     Entry<K, S, C> entry = table.get(keyOf(target));
-    return entry != null && table.update(entry,
+    return entry != null && !over(entry, target, open) && table.update(entry,
         n -> n.invalidated(target, cause, scheduler.nanoTime())).changed();
   }
 
