@@ -113,10 +113,16 @@ public final class CacheMonitor {
    * where the factory's lifetime and the cache's start at the same instant.
    */
   synchronized void handedOut(SimClient client) {
-    if (clock != null && clock.nanoTime() - client.expiresAt >= 0 && client.expiresAt != Long.MAX_VALUE) {
+    if (expired(client)) {
       violations.add("C12: " + client + " was handed out " + (clock.nanoTime() - client.expiresAt) / 1_000_000
           + " ms after its lifetime of " + client.lifetime + " ended");
     }
+  }
+
+  /** Whether {@code client}'s lifetime is over (renewing runs only: others have no clock). */
+  private boolean expired(SimClient client) {
+    return clock != null && client.expiresAt != Long.MAX_VALUE
+        && clock.nanoTime() - client.expiresAt >= 0;
   }
 
   /** The program closed the cache: finish() checks what a closed cache may still hold. */
@@ -425,6 +431,8 @@ public final class CacheMonitor {
     final String key;
     final long generation;
     final ClientLease<SimClient> lease;
+    /** The leased client, read while the lease is open (a closed lease's get() throws). */
+    final SimClient client;
     int told; // guarded by the monitor
     boolean flagged; // guarded by the monitor
 
@@ -432,6 +440,7 @@ public final class CacheMonitor {
       this.key = key;
       this.generation = generation;
       this.lease = lease;
+      this.client = lease.get();
     }
 
     @Override
@@ -485,8 +494,8 @@ public final class CacheMonitor {
     if (h.lease.isCurrent()) {
       violations.add("C10: " + h + " is still current after superseded() completed");
     }
-    // an expired client is dropped with nothing served until its replacement (C12): told, rightly
-    if (cache.view(h.key).filter(v -> v.servedVersion() >= 0).isPresent()
+    // an expired client is served no more (C12), dropped or not yet: told, rightly
+    if (!expired(h.client) && cache.view(h.key).filter(v -> v.servedVersion() >= 0).isPresent()
         && cache.generation(h.key).orElse(-1) == h.generation) {
       violations.add("C10: " + h + " was told while its client is still served");
     }
