@@ -6,6 +6,8 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
 import dev.statewright.cache.TestClients.Client;
 import dev.statewright.cache.TestClients.Repo;
 import dev.statewright.lease.Lease;
+import dev.statewright.testing.TimersFromTheCall;
+import dev.statewright.time.Scheduler;
 import java.time.Duration;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CountDownLatch;
@@ -22,7 +24,9 @@ class BuildTimeoutTest {
   @Test
   void aHangingBuildFailsAtTheTimeoutIsInterruptedAndANewSpecStillBuilds() throws Exception {
     CountDownLatch interrupted = new CountDownLatch(1);
+    TimersFromTheCall scheduler = new TimersFromTheCall(Scheduler.system());
     ClientFactory<String, Repo, Client> factory = (key, spec) -> {
+      scheduler.callStarts();
       if (spec.equals(HANGS)) {
         try {
           new CountDownLatch(1).await(); // a connect to a host that never answers
@@ -34,6 +38,7 @@ class BuildTimeoutTest {
       return new Client(key, spec, 1);
     };
     try (ClientCache<String, Repo, Client> cache = ClientCache.builder(factory)
+        .scheduler(scheduler)
         .buildTimeout(Duration.ofMillis(100)).maxConcurrentBuilds(1)
         .backoff(Backoff.fixed(Duration.ofHours(1))).build()) {
 
@@ -59,7 +64,9 @@ class BuildTimeoutTest {
   void theLateResultOfAnAbandonedBuildIsClosedUnseen() throws Exception {
     CountDownLatch release = new CountDownLatch(1);
     CountDownLatch closed = new CountDownLatch(1);
+    TimersFromTheCall scheduler = new TimersFromTheCall(Scheduler.system());
     ClientFactory<String, Repo, Client> stubborn = (key, spec) -> {
+      scheduler.callStarts();
       while (release.getCount() > 0) {
         try {
           release.await();
@@ -70,7 +77,8 @@ class BuildTimeoutTest {
       return new Client(key, spec, 1);
     };
     try (ClientCache<String, Repo, Client> cache = ClientCache.builder(stubborn)
-        .buildTimeout(Duration.ofMillis(50)).backoff(Backoff.fixed(Duration.ofHours(1)))
+        .scheduler(scheduler).buildTimeout(Duration.ofMillis(50))
+        .backoff(Backoff.fixed(Duration.ofHours(1)))
         .closer(client -> {
           client.close();
           closed.countDown();

@@ -21,6 +21,7 @@ import java.util.ArrayList;
 import java.util.Collections;
 import java.util.List;
 import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CompletionException;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
@@ -231,8 +232,8 @@ class CallbackReentryAttackTest {
       cache.upsert("a", Spec.of(1), 1); // queued behind b's permit
       bReturns.countDown(); // b's permit starts a, whose listener blocks
       assertThat(entered.await(20, TimeUnit.SECONDS)).isTrue();
-      assertThat(b.get(5, TimeUnit.SECONDS).servedVersion()).as("b answered while a's "
-          + "transition to REBUILDING blocks").hasValue(1);
+      assertThat(b.get(Kit.WAIT.toSeconds(), TimeUnit.SECONDS).servedVersion())
+          .as("b answered while a's transition to REBUILDING blocks").hasValue(1);
     } finally {
       release.countDown();
     }
@@ -265,8 +266,9 @@ class CallbackReentryAttackTest {
       returns.countDown(); // the late client is closed unseen, on the factory's thread
       assertThat(entered.await(20, TimeUnit.SECONDS)).isTrue();
       CompletableFuture<Snapshot<String, Spec, Client>> b = cache.upsert("b", Spec.of(1), 1);
-      assertThat(b.get(5, TimeUnit.SECONDS).servedVersion()).as("b served while the late client's "
-          + "closer blocks (permits available: %d)", cache.footprint()).hasValue(1);
+      assertThat(b.get(Kit.WAIT.toSeconds(), TimeUnit.SECONDS).servedVersion())
+          .as("b served while the late client's closer blocks (permits available: %d)",
+              cache.footprint()).hasValue(1);
     } finally {
       release.countDown();
     }
@@ -274,7 +276,7 @@ class CallbackReentryAttackTest {
 
   /**
    * Blocks {@code hook} for key "a" (from a thread of its own: listeners may run "on the thread
-   * that caused them") and reports whether "b" is served within five seconds meanwhile.
+   * that caused them") and reports whether "b" is served meanwhile, within the acquire timeout.
    */
   private boolean anotherKeyServedWhileBlockedIn(Hook hook, int permits) throws Exception {
     CountDownLatch entered = new CountDownLatch(1);
@@ -323,8 +325,9 @@ class CallbackReentryAttackTest {
             }
           }
         }));
-    if (onRelease) {
-      await(cache.upsert("a", Spec.of(1), 1)); // its v1 client is released when v2 replaces it
+    if (onRelease) { // its v1 client is released when v2 replaces it
+      cache.upsert("a", Spec.of(1), 1); // its build may exceed 100 ms on a loaded machine:
+      await(cache.acquireAsync("a", 1)).close(); // then the upsert fails and the retry serves v1
     }
     long version = onRelease ? 2 : 1;
     Thread upserter = new Thread(() -> cache.upsert("a", Spec.of(version), version), "upserter");
@@ -332,13 +335,26 @@ class CallbackReentryAttackTest {
     try {
       assertThat(entered.await(20, TimeUnit.SECONDS)).as("%s reached", hook).isTrue();
       CompletableFuture<Snapshot<String, Spec, Client>> b = cache.upsert("b", Spec.of(1), 1);
-      try {
-        return b.get(5, TimeUnit.SECONDS).servedVersion().isPresent();
-      } catch (TimeoutException stalled) {
-        System.out.println(hook + " with " + permits + " permit(s): b stalled: "
-            + cache.snapshot("a") + " " + cache.snapshot("b") + " " + cache.footprint());
-        return false;
+      // b is served: a lease of v1 within the acquire timeout (10 s; a stalled b waits until
+      // release, 30 s). b's own build has the 100 ms timeout too, which a loaded machine can
+      // exceed: then its retry serves b, and b's upsert fails with that timeout (C4), its answer
+      try (ClientLease<Client> served = cache.acquireAsync("b", 1).handle((l, e) -> l)
+          .get(Kit.WAIT.toSeconds(), TimeUnit.SECONDS)) {
+        if (served == null) {
+          System.out.println(hook + " with " + permits + " permit(s): b stalled: "
+              + cache.snapshot("a") + " " + cache.snapshot("b") + " " + cache.footprint());
+          return false;
+        }
       }
+      Throwable failed = b.handle((snapshot, error) -> error)
+          .get(Kit.WAIT.toSeconds(), TimeUnit.SECONDS);
+      if (failed == null) {
+        return b.join().servedVersion().isPresent();
+      }
+      Throwable cause = failed instanceof CompletionException ? failed.getCause() : failed;
+      assertThat(cause).as("b's upsert failed").isInstanceOf(TimeoutException.class)
+          .hasMessageContaining("build of 'b' at version 1 exceeded the build timeout");
+      return true; // served by the retry, above
     } finally {
       release.countDown();
       upserter.join(TimeUnit.SECONDS.toMillis(20));

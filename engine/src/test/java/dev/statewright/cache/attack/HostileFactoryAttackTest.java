@@ -14,6 +14,7 @@ import dev.statewright.cache.Snapshot;
 import dev.statewright.cache.attack.Kit.Client;
 import dev.statewright.cache.attack.Kit.Spec;
 import dev.statewright.cache.attack.Kit.Threads;
+import dev.statewright.testing.TimersFromTheCall;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.Collections;
@@ -187,10 +188,12 @@ class HostileFactoryAttackTest {
   /** The bulkhead counts abandoned calls: with one permit, a blocked abandoned build holds it. */
   @Test
   void anAbandonedBlockedBuildKeepsItsPermitUntilItReturns() throws Exception {
+    TimersFromTheCall timers = new TimersFromTheCall(scheduler); // 50 ms, from the call's start
     ClientCache<String, Spec, Client> cache = track(builder().maxConcurrentBuilds(1)
-        .buildTimeout(Duration.ofMillis(50)).build());
+        .scheduler(timers).buildTimeout(Duration.ofMillis(50)).build());
     CountDownLatch release = new CountDownLatch(1);
     behaviour = (key, spec) -> {
+      timers.callStarts();
       if (key.equals("slow") && spec.v() == 1) {
         while (true) {
           try {
@@ -221,12 +224,14 @@ class HostileFactoryAttackTest {
    */
   @Test
   void theNextBuildOfTheKeyNoLongerSeesTheAbandonedCallThatGaveItThePermit() throws Exception {
+    TimersFromTheCall timers = new TimersFromTheCall(scheduler); // 50 ms, from the call's start
     ClientCache<String, Spec, Client> cache = track(builder().maxConcurrentBuilds(1)
-        .buildTimeout(Duration.ofMillis(50)).build());
+        .scheduler(timers).buildTimeout(Duration.ofMillis(50)).build());
     CountDownLatch release = new CountDownLatch(1);
     List<Integer> seenInside = Collections.synchronizedList(new ArrayList<>());
     AtomicReference<ClientCache<String, Spec, Client>> self = new AtomicReference<>(cache);
     behaviour = (key, spec) -> {
+      timers.callStarts();
       if (spec.v() == 1) {
         while (true) {
           try {

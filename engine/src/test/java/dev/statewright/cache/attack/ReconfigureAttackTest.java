@@ -12,6 +12,7 @@ import dev.statewright.cache.Reconfigurer;
 import dev.statewright.cache.Snapshot;
 import dev.statewright.cache.attack.Kit.Threads;
 import dev.statewright.testing.Seeds;
+import dev.statewright.testing.TimersFromTheCall;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
@@ -96,8 +97,11 @@ class ReconfigureAttackTest {
     threads.close();
   }
 
+  private volatile Runnable callStarts = () -> { }; // told first thing by every factory call
+
   private ClientCacheBuilder<String, Spec, Live> builder(Reconfigurer<Spec, Live> reconfigurer) {
     return ClientCache.<String, Spec, Live>builder((key, spec) -> {
+      callStarts.run();
       Live live = new Live(spec);
       built.add(live);
       return live;
@@ -133,8 +137,15 @@ class ReconfigureAttackTest {
     CountDownLatch release = new CountDownLatch(1);
     CountDownLatch entered = new CountDownLatch(1);
     AtomicBoolean sawClosed = new AtomicBoolean();
-    cache = builder(blockingUntil(release, entered, sawClosed))
-        .buildTimeout(Duration.ofMillis(100)).build();
+    // 100 ms from the start of each factory or reconfigurer call: on a loaded machine the worker
+    // may start a call after 100 ms from its build's or reconfigure's start
+    TimersFromTheCall timers = new TimersFromTheCall(threads);
+    callStarts = timers::callStarts;
+    Reconfigurer<Spec, Live> blocking = blockingUntil(release, entered, sawClosed);
+    cache = builder((client, spec) -> {
+      timers.callStarts();
+      blocking.reconfigure(client, spec);
+    }).scheduler(timers).buildTimeout(Duration.ofMillis(100)).build();
     await(cache.upsert("k", new Spec("https://a", "t1", 1), 1));
     Live first = built.peek();
 
