@@ -8,10 +8,10 @@ import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicReference;
 
 /**
- * A scheduler on real threads whose timers start counting only when the next factory call starts
- * ({@link #callStarts}, called by the test's factory first thing). A build's timeout counts from
- * the build's start, before its call; on a loaded machine the worker that makes the call may start
- * after a short timeout, and then the factory is never called (the build is given up before its
+ * A scheduler on real threads whose timers (but those due at once) start counting only when the
+ * next factory call starts ({@link #callStarts}, called by the test's factory first thing). A
+ * build's timeout counts from the build's start, before its call; on a loaded machine the worker
+ * that makes the call may start after a short timeout, and then the factory is never called (the build is given up before its
  * call) or a call that returns at once is failed. A test of what a timeout does to a call under
  * way, with a timeout short enough to keep the test fast, waits for the call to be under way.
  */
@@ -46,6 +46,9 @@ public final class TimersFromTheCall implements Scheduler {
 
   @Override
   public Cancellable schedule(Runnable task, Duration delay) {
+    if (delay.isZero() || delay.isNegative()) {
+      return threads.schedule(task, delay); // as soon as possible, as the contract asks
+    }
     AtomicBoolean cancelled = new AtomicBoolean();
     AtomicReference<Cancellable> armed = new AtomicReference<>();
     Runnable arm = () -> armed.set(threads.schedule(() -> {
