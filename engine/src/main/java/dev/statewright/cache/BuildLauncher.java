@@ -129,6 +129,7 @@ final class BuildLauncher<K, S, C> {
     }
     user.tell(l -> l.onBuildStarted(entry.key, run.version));
     if (!run.beginLaunch()) { // abandoned while the listener ran (timed out, superseded, ...)
+      returnPermit(run); // whoever abandoned it may not have yet: the listener hears it back
       user.tell(l -> l.onBuildFinished(entry.key, run.version,
           scheduler.nanoTime() - run.startNanos, new CancellationException("the build of '"
               + entry.key + "' at version " + run.version + " was given up before its call")));
