@@ -213,8 +213,16 @@ final class ServedClient<C> implements Consumer<C> {
     }
   }
 
+  /**
+   * Marks it broken if its key still serves it (C11). A report that marks nothing answers as
+   * isCurrent() would: if the client is served no more, its holders are told before the answer.
+   */
   boolean reportFailure(Throwable cause, boolean open) {
-    return clients.failed(this, Objects.requireNonNull(cause, "cause"), open);
+    if (clients.failed(this, Objects.requireNonNull(cause, "cause"), open)) {
+      return true;
+    }
+    isCurrent(open);
+    return false;
   }
 
   /** Its resource's name: the key and the version it was built from ({@code "redis@v3"}). */
