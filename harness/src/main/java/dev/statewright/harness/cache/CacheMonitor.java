@@ -44,6 +44,13 @@ public final class CacheMonitor {
   private final Map<String, Long> highestServed = new HashMap<>(); // guarded by this
   private final Map<String, Long> finishedNewer = new HashMap<>(); // guarded by this
   private final Map<String, Boolean> wasServing = new HashMap<>(); // guarded by this
+  /**
+   * Per key, how often the listener heard it removed, and per factory call, that count when the
+   * call started: a build finished for an incarnation removed since is not judged by C3 against
+   * a re-add, even inside one step (a reentrant factory deletes its key and another re-adds it).
+   */
+  private final Map<String, Integer> removals = new HashMap<>(); // guarded by this
+  private final Map<Long, Integer> removalsAtStart = new HashMap<>(); // guarded by this
   private final List<SimClient> clients = new ArrayList<>(); // guarded by this
   private final List<SimClient> reconfigured = new ArrayList<>(); // guarded by this; this step's
   private Scheduler clock; // renewing runs only: clients expire
@@ -190,6 +197,9 @@ public final class CacheMonitor {
   }
 
   synchronized void buildStarted(String key, long version, long call) {
+    if (call >= 0) {
+      removalsAtStart.put(call, removals.getOrDefault(key, 0));
+    }
     List<Long> running = inFlight.computeIfAbsent(key, k -> new ArrayList<>());
     running.add(call);
     int mine = running.size();
@@ -225,9 +235,12 @@ public final class CacheMonitor {
       progress.buildFinished(key);
     }
     notifyAll(); // finish() may be waiting for convergence
+    Integer removalsThen = removalsAtStart.remove(call);
     if (client != null) {
       clients.add(client);
-      finishedNewer.merge(key, version, Math::max);
+      if (removalsThen == null || removalsThen.equals(removals.getOrDefault(key, 0))) {
+        finishedNewer.merge(key, version, Math::max);
+      }
     }
   }
 
@@ -303,6 +316,11 @@ public final class CacheMonitor {
       progress.transition(key, transition);
     }
     notCurrentOnceReplaced(key, transition);
+    if (transition.to() == EntryState.REMOVED) { // this incarnation is over: a re-add starts afresh
+      removals.merge(key, 1, Integer::sum);
+      finishedNewer.remove(key);
+      wasServing.put(key, false);
+    }
   }
 
   /**

@@ -3,6 +3,11 @@ package dev.statewright.harness.cache;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import dev.statewright.cache.CacheListener;
+import dev.statewright.cache.ClientCache;
+import dev.statewright.cache.EntryEvent;
+import dev.statewright.cache.EntryState;
+import dev.statewright.lifecycle.Transition;
 import java.util.List;
 import org.junit.jupiter.api.Test;
 
@@ -60,6 +65,54 @@ class CacheMonitorTest {
     threads.watch(new RealCache(dev.statewright.cache.ClientCache
         .<String, SimSpec, SimClient>builder((k, s) -> null).build()), List.of());
     return threads.finish(List.of());
+  }
+
+  /**
+   * Inside one step a reentrant factory deletes its key and another re-adds it: the build that
+   * finished belongs to the removed incarnation, and the new one has served nothing yet. Neither
+   * is a newer client discarded (C3) nor a lost client (C7); without the removal, both are.
+   * (Explore run seed -81500154726516856 of "reentrant factories" reported both.)
+   */
+  @Test
+  void aKeyDeletedAndReAddedInsideOneStepLostNothing() throws Exception {
+    assertEquals(List.of(), deleteAndReAddInOneStep(true));
+    assertEquals(List.of("C3: a finished build of a v4 was not served (serving v1): newer clients "
+        + "are discarded"), deleteAndReAddInOneStep(false));
+  }
+
+  private static List<String> deleteAndReAddInOneStep(boolean removed) throws Exception {
+    CacheMonitor stepwise = new CacheMonitor(2, true);
+    java.util.concurrent.CompletableFuture<SimClient> never = new java.util.concurrent.CompletableFuture<>();
+    ClientCache<String, SimSpec, SimClient> cache = ClientCache.<String, SimSpec, SimClient>asyncBuilder(
+        (key, spec) -> spec.version() == 1
+            ? java.util.concurrent.CompletableFuture.completedFuture(new SimClient(key, 1, 1, 1, stepwise))
+            : never)
+        .listener(new CacheListener<String>() {
+          @Override
+          public void onTransition(String key, Transition<EntryState, EntryEvent> t) {
+            stepwise.toldTransition(key, t);
+          }
+        }).build();
+    cache.upsert("a", new SimSpec(1), 1).join();
+    stepwise.watch(new RealCache(cache), List.of("a"));
+    stepwise.afterStep(); // a serves v1
+    cache.upsert("a", new SimSpec(4), 4); // its build, call 7, is the monitor's below
+    stepwise.buildStarted("a", 4, 7);
+    if (removed) {
+      cache.delete("a", 5).join();
+    }
+    SimClient four = new SimClient("a", 4, 2, 4, stepwise);
+    stepwise.buildFinished("a", 4, 7, four);
+    four.close();
+    cache.upsert("a", new SimSpec(6), 6); // its build never ends: nothing served
+    stepwise.afterStep();
+    List<String> seen = new java.util.ArrayList<>();
+    for (String v : stepwise.finish(List.of())) {
+      if (v.startsWith("C3") || v.startsWith("C7")) {
+        seen.add(v);
+      }
+    }
+    return seen;
   }
 
   @Test
