@@ -166,27 +166,22 @@ class ReconfigureAttackTest {
 
   @Test
   void closingTheCacheWhileAReconfigurerRunsClosesItsClientOnlyAfterIt() throws Exception {
-    CountDownLatch release = new CountDownLatch(1);
-    CountDownLatch entered = new CountDownLatch(1);
-    AtomicBoolean sawClosed = new AtomicBoolean();
-    cache = builder(blockingUntil(release, entered, sawClosed)).build();
-    await(cache.upsert("k", new Spec("https://a", "t1", 1), 1));
-    Live first = built.peek();
-    CompletableFuture<?> reconfigured = cache.upsert("k", new Spec("https://a", "t2", 2), 2);
-    assertThat(entered.await(Kit.WAIT.toSeconds(), TimeUnit.SECONDS)).isTrue();
-
-    cache.close();
-
-    assertThat(first.closes).as("closed while its reconfigurer still runs").hasValue(0);
-    release.countDown();
-    await(first.closed);
-    assertThat(sawClosed).isFalse();
-    reconfigured.handle((s, e) -> null).get(Kit.WAIT.toSeconds(), TimeUnit.SECONDS);
-    assertThat(first.closes).hasValue(1);
+    removingWhileAReconfigurerRunsClosesItsClientOnlyAfterIt(() -> cache.close());
   }
 
   @Test
   void deletingTheKeyWhileAReconfigurerRunsClosesItsClientOnlyAfterIt() throws Exception {
+    removingWhileAReconfigurerRunsClosesItsClientOnlyAfterIt(() -> await(cache.delete("k", 3)));
+  }
+
+  /** What removes the key while its reconfigurer runs: the cache's close, or a delete. */
+  @FunctionalInterface
+  private interface Removal {
+    void run() throws Exception;
+  }
+
+  private void removingWhileAReconfigurerRunsClosesItsClientOnlyAfterIt(Removal removal)
+      throws Exception {
     CountDownLatch release = new CountDownLatch(1);
     CountDownLatch entered = new CountDownLatch(1);
     AtomicBoolean sawClosed = new AtomicBoolean();
@@ -196,7 +191,7 @@ class ReconfigureAttackTest {
     CompletableFuture<?> reconfigured = cache.upsert("k", new Spec("https://a", "t2", 2), 2);
     assertThat(entered.await(Kit.WAIT.toSeconds(), TimeUnit.SECONDS)).isTrue();
 
-    await(cache.delete("k", 3));
+    removal.run();
 
     assertThat(first.closes).as("closed while its reconfigurer still runs").hasValue(0);
     release.countDown();
